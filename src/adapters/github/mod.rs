@@ -1,0 +1,3 @@
+//! GitHub: the Actions runner protocol (workflow commands, output and summary files).
+
+pub mod actions;

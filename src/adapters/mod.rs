@@ -1,0 +1,5 @@
+//! Adapters: everything that touches the outside world (git, files, GitHub's runner).
+
+pub mod fs;
+pub mod git;
+pub mod github;

@@ -1,0 +1,102 @@
+//! The composition root of one process: mask secrets, parse, validate, run one command, report,
+//! and turn the outcome into an exit code.
+
+mod version;
+
+use crate::adapters::github::actions::{AnnotationProps, Level, Workflow};
+use crate::cli::{Cli, Command};
+use crate::exit::Exit;
+use crate::secrets::{RedactingWriter, Redactor};
+use crate::settings::{self, Env, Layers};
+use clap::Parser;
+use std::io::Write;
+
+/// What a command hands back for the report.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Step outputs, in order.
+    pub outputs: Vec<(String, String)>,
+    /// The `--output json` document.
+    pub json: serde_json::Value,
+    /// The job summary (Markdown).
+    pub summary: String,
+    /// Warnings and notices worth an annotation in the workflow run.
+    pub annotations: Vec<(Level, String)>,
+}
+
+/// Runs the process with an explicit environment and argv (tests call this too).
+pub fn main_with(env: &Env, argv: &[String], stdout: Box<dyn Write + Send>) -> Exit {
+    let secrets = env.secrets(argv);
+    let redactor = Redactor::new(secrets.iter().cloned());
+    let mut wf = Workflow::early(env.in_actions(), redactor.clone(), stdout);
+    // Masks go out before any other byte: nothing has been printed yet.
+    for s in &secrets {
+        if wf.mask(s).is_err() {
+            return Exit::Infrastructure;
+        }
+    }
+    let mut stderr = RedactingWriter::new(std::io::stderr(), redactor.clone());
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            let _ = print_clap(&mut wf, &e);
+            return Exit::Success;
+        }
+        Err(e) => {
+            let _ = write!(stderr, "{}", e.render());
+            let _ = wf.annotate(Level::Error, &first_line(&e.to_string()), &title());
+            return Exit::Usage;
+        }
+    };
+    match run(env, &cli, &mut wf, redactor) {
+        Ok(()) => Exit::Success,
+        Err(err) => {
+            let code = Exit::of(&err);
+            let _ = writeln!(stderr, "error: {err:#}");
+            let _ = wf.annotate(Level::Error, &format!("{err:#}"), &title());
+            code
+        }
+    }
+}
+
+fn print_clap(wf: &mut Workflow, e: &clap::Error) -> std::io::Result<()> {
+    wf.raw_result(&e.render().to_string())
+}
+
+fn title() -> AnnotationProps {
+    AnnotationProps {
+        title: Some("mp-release".into()),
+        ..AnnotationProps::default()
+    }
+}
+
+fn first_line(s: &str) -> String {
+    s.lines()
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("error: ")
+        .to_owned()
+}
+
+fn run(env: &Env, cli: &Cli, wf: &mut Workflow, redactor: Redactor) -> anyhow::Result<()> {
+    let cwd = std::env::current_dir()?;
+    let layers = Layers::load(env, &cli.global, &cwd)?;
+    let globals = settings::globals(cli, &layers, env, &cwd)?;
+    crate::logging::init(&globals, redactor);
+    wf.configure(&globals);
+    let report = match &cli.command {
+        Command::Version(args) => {
+            let s = settings::version(args, &layers, &cwd)?;
+            wf.group("mp-release version")?;
+            let report = version::run(&s, &globals);
+            wf.end_group()?;
+            report?
+        }
+    };
+    for (level, message) in &report.annotations {
+        wf.annotate(*level, message, &title())?;
+    }
+    wf.outputs(&report.outputs, &report.json)?;
+    wf.summary(&report.summary)?;
+    Ok(())
+}

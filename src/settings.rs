@@ -1,0 +1,576 @@
+//! Raw inputs → validated settings. The one place that reads the environment.
+//!
+//! Inputs come from four layers, merged once by [`Layers::pick`]: defaults < config file < environment
+//! (`MP_RELEASE_<NAME>`, then `INPUT_<NAME>` in both runner spellings) < command-line flags. Every
+//! validation error names the input as the user gave it (flag, env var or config key), says what is
+//! expected, and happens before anything is sent anywhere.
+#![allow(clippy::disallowed_methods)] // reading the environment is this module's job
+
+use crate::cli::{Cli, GlobalArgs, VersionArgs};
+use mp_release_core::version::{
+    check_preid, check_tag_prefix, BumpRequest, VersionSource, ZeroMajorRules,
+};
+use semver::Version;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Inputs whose values are secret: masked before any output and redacted from everything written.
+/// Kept here, with the inputs, so a new secret input cannot be forgotten by the masking code.
+pub const SECRET_INPUTS: &[&str] = &[
+    "private-key",
+    "app-secret",
+    "access-token",
+    "component-secret",
+    "component-access-token",
+    "component-verify-ticket",
+    "authorizer-refresh-token",
+    "github-token",
+];
+
+/// A snapshot of the process environment, taken once at start-up.
+#[derive(Debug, Clone, Default)]
+pub struct Env(BTreeMap<String, String>);
+
+impl Env {
+    /// Captures the real environment (non-UTF-8 values are converted lossily).
+    pub fn capture() -> Self {
+        Self(
+            std::env::vars_os()
+                .map(|(k, v)| {
+                    (
+                        k.to_string_lossy().into_owned(),
+                        v.to_string_lossy().into_owned(),
+                    )
+                })
+                .collect(),
+        )
+    }
+
+    /// A value, with empty meaning unset (the runner passes unset Action inputs as "").
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// `true` when running as a GitHub Actions step.
+    pub fn in_actions(&self) -> bool {
+        self.get("GITHUB_ACTIONS") == Some("true")
+    }
+
+    /// The env names an input can be read from, in precedence order.
+    fn names_for(input: &str) -> [String; 3] {
+        let upper = input.to_ascii_uppercase();
+        let snake = upper.replace('-', "_");
+        [
+            format!("MP_RELEASE_{snake}"),
+            format!("INPUT_{snake}"),
+            format!("INPUT_{upper}"),
+        ]
+    }
+
+    /// Every secret value visible to the process: secret inputs from the environment and from argv.
+    pub fn secrets(&self, argv: &[String]) -> Vec<String> {
+        let mut out = Vec::new();
+        for input in SECRET_INPUTS {
+            for name in Self::names_for(input) {
+                out.extend(self.get(&name).map(str::to_owned));
+            }
+            let flag = format!("--{input}");
+            let mut it = argv.iter();
+            while let Some(a) = it.next() {
+                if *a == flag {
+                    out.extend(it.next().cloned());
+                } else if let Some(v) = a.strip_prefix(&format!("{flag}=")) {
+                    out.push(v.to_owned());
+                }
+            }
+        }
+        out.retain(|s| !s.is_empty());
+        out
+    }
+}
+
+/// How the user named an input; error messages use it so the user can find what to fix.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// `--flag`.
+    Flag(String),
+    /// An environment variable.
+    Env(String),
+    /// A key in the config file.
+    Config { file: PathBuf, key: String },
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Flag(n) => write!(f, "--{n}"),
+            Self::Env(n) => write!(f, "{n}"),
+            Self::Config { file, key } => write!(f, "`{key}` in {}", file.display()),
+        }
+    }
+}
+
+/// Bad input: exit code 2, and nothing was sent or written.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct UsageError {
+    /// The full message: which input, what is wrong, what to do.
+    pub message: String,
+}
+
+impl UsageError {
+    /// An error about one input.
+    pub fn input(origin: &Origin, what: impl fmt::Display) -> Self {
+        Self {
+            message: format!("invalid {origin}: {what}"),
+        }
+    }
+
+    /// An error not tied to one input.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+}
+
+/// The config file (YAML). Keys are the input names; unknown keys are an error.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct ConfigFile {
+    output: Option<String>,
+    dry_run: Option<bool>,
+    summary_file: Option<String>,
+    version_from: Option<String>,
+    bump: Option<String>,
+    preid: Option<String>,
+    initial_version: Option<String>,
+    tag_prefix: Option<String>,
+    package_json: Option<String>,
+    write: Option<Vec<String>>,
+    zero_major_rules: Option<String>,
+}
+
+impl ConfigFile {
+    fn scalar(&self, key: &str) -> Option<String> {
+        let v = match key {
+            "output" => self.output.clone(),
+            "dry-run" => self.dry_run.map(|b| b.to_string()),
+            "summary-file" => self.summary_file.clone(),
+            "version-from" => self.version_from.clone(),
+            "bump" => self.bump.clone(),
+            "preid" => self.preid.clone(),
+            "initial-version" => self.initial_version.clone(),
+            "tag-prefix" => self.tag_prefix.clone(),
+            "package-json" => self.package_json.clone(),
+            "zero-major-rules" => self.zero_major_rules.clone(),
+            _ => None,
+        };
+        v.filter(|s| !s.is_empty())
+    }
+}
+
+/// The merged layers; `pick` answers "what is the value of input X and where did it come from".
+#[derive(Debug)]
+pub struct Layers<'a> {
+    env: &'a Env,
+    file: Option<(PathBuf, ConfigFile)>,
+}
+
+impl<'a> Layers<'a> {
+    /// Loads the config file named by `--config` / env, or `.mp-release.yml` if it exists.
+    pub fn load(env: &'a Env, global: &GlobalArgs, cwd: &Path) -> Result<Self, UsageError> {
+        let named = match &global.config {
+            Some(p) if !p.is_empty() => Some((p.clone(), Origin::Flag("config".into()))),
+            _ => Env::names_for("config")
+                .into_iter()
+                .find_map(|n| env.get(&n).map(|v| (v.to_owned(), Origin::Env(n)))),
+        };
+        let (path, origin) = match named {
+            Some((p, o)) => (cwd.join(p), Some(o)),
+            None => {
+                let default = cwd.join(".mp-release.yml");
+                if !default.is_file() {
+                    return Ok(Self { env, file: None });
+                }
+                (default, None)
+            }
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| match &origin {
+            Some(o) => UsageError::input(
+                o,
+                format_args!("cannot read config file {}: {e}", path.display()),
+            ),
+            None => UsageError::new(format!("cannot read config file {}: {e}", path.display())),
+        })?;
+        let file: ConfigFile = if text.trim().is_empty() {
+            ConfigFile::default()
+        } else {
+            serde_norway::from_str(&text).map_err(|e| {
+                UsageError::new(format!(
+                    "config file {}: {e} (keys are the input names, e.g. `bump: minor`)",
+                    path.display()
+                ))
+            })?
+        };
+        Ok(Self {
+            env,
+            file: Some((path, file)),
+        })
+    }
+
+    /// The value of input `name` (kebab-case) and its origin: flag, then env, then config file.
+    pub fn pick(&self, name: &str, flag: Option<&str>) -> Option<(String, Origin)> {
+        if let Some(v) = flag.filter(|v| !v.is_empty()) {
+            return Some((v.to_owned(), Origin::Flag(name.to_owned())));
+        }
+        for n in Env::names_for(name) {
+            if let Some(v) = self.env.get(&n) {
+                return Some((v.to_owned(), Origin::Env(n)));
+            }
+        }
+        let (file, cfg) = self.file.as_ref()?;
+        cfg.scalar(name).map(|v| {
+            (
+                v,
+                Origin::Config {
+                    file: file.clone(),
+                    key: name.to_owned(),
+                },
+            )
+        })
+    }
+
+    /// A list input: repeated flags, or a newline/comma separated env value, or a YAML list.
+    fn pick_list(&self, name: &str, flags: &[String]) -> Vec<(String, Origin)> {
+        let flags: Vec<_> = flags.iter().filter(|v| !v.is_empty()).collect();
+        if !flags.is_empty() {
+            return flags
+                .into_iter()
+                .map(|v| (v.clone(), Origin::Flag(name.to_owned())))
+                .collect();
+        }
+        for n in Env::names_for(name) {
+            if let Some(v) = self.env.get(&n) {
+                return v
+                    .split(['\n', ','])
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| (s.to_owned(), Origin::Env(n.clone())))
+                    .collect();
+            }
+        }
+        match &self.file {
+            Some((file, cfg)) if name == "write" => cfg
+                .write
+                .iter()
+                .flatten()
+                .map(|s| {
+                    (
+                        s.clone(),
+                        Origin::Config {
+                            file: file.clone(),
+                            key: name.to_owned(),
+                        },
+                    )
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    fn parse<T>(
+        &self,
+        name: &str,
+        flag: Option<&str>,
+        f: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<Option<(T, Origin)>, UsageError> {
+        match self.pick(name, flag) {
+            None => Ok(None),
+            Some((raw, origin)) => match f(&raw) {
+                Ok(v) => Ok(Some((v, origin))),
+                Err(e) => Err(UsageError::input(&origin, e)),
+            },
+        }
+    }
+}
+
+fn parse_bool(s: &str) -> Result<bool, String> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(format!("expected true or false, got {s:?}")),
+    }
+}
+
+/// Result format on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// `name=value` lines.
+    Text,
+    /// One JSON object.
+    Json,
+}
+
+/// Settings shared by every command.
+#[derive(Debug, Clone)]
+pub struct Globals {
+    /// `--dry-run`.
+    pub dry_run: bool,
+    /// `--output`.
+    pub output: OutputFormat,
+    /// -2 (errors only) ..= 2 (trace).
+    pub verbosity: i8,
+    /// `--summary-file` (outside Actions).
+    pub summary_file: Option<PathBuf>,
+    /// GitHub Actions runtime files, when running there.
+    pub actions: Option<ActionsEnv>,
+    /// The log filter from MP_RELEASE_LOG or RUST_LOG.
+    pub log_filter: Option<String>,
+    /// Honour NO_COLOR.
+    pub no_color: bool,
+    /// The working directory.
+    pub cwd: PathBuf,
+}
+
+/// What the runner gives a step.
+#[derive(Debug, Clone, Default)]
+pub struct ActionsEnv {
+    /// `$GITHUB_OUTPUT`.
+    pub output_file: Option<PathBuf>,
+    /// `$GITHUB_STEP_SUMMARY`.
+    pub summary_file: Option<PathBuf>,
+}
+
+/// Validated settings of `mp-release version`.
+#[derive(Debug, Clone)]
+pub struct VersionSettings {
+    /// Where the current version comes from.
+    pub source: VersionSource,
+    /// What to do to it.
+    pub bump: BumpRequest,
+    /// Prerelease identifier.
+    pub preid: Option<String>,
+    /// Version when there is none yet.
+    pub initial: Version,
+    /// Prefix of release tags.
+    pub tag_prefix: String,
+    /// The package file for `package.json`.
+    pub package_json: PathBuf,
+    /// JSON files to write the version into.
+    pub write: Vec<PathBuf>,
+    /// 0.x rules for auto.
+    pub zero: ZeroMajorRules,
+}
+
+/// Validates the globals.
+pub fn globals(
+    cli: &Cli,
+    layers: &Layers<'_>,
+    env: &Env,
+    cwd: &Path,
+) -> Result<Globals, UsageError> {
+    let g = &cli.global;
+    let dry_run = match g.dry_run {
+        true => true,
+        false => layers
+            .parse("dry-run", None, parse_bool)?
+            .is_some_and(|(b, _)| b),
+    };
+    let output = layers
+        .parse("output", g.output.as_deref(), |s| match s.trim() {
+            "text" => Ok(OutputFormat::Text),
+            "json" => Ok(OutputFormat::Json),
+            _ => Err("expected text or json".to_owned()),
+        })?
+        .map_or(OutputFormat::Text, |(v, _)| v);
+    if g.verbose > 0 && g.quiet > 0 {
+        return Err(UsageError::new(
+            "-v/--verbose and -q/--quiet cannot be used together: pick one",
+        ));
+    }
+    let verbosity =
+        i8::try_from(g.verbose.min(2)).unwrap_or(2) - i8::try_from(g.quiet.min(2)).unwrap_or(2);
+    let summary_file = layers
+        .parse("summary-file", g.summary_file.as_deref(), |s| {
+            let p = cwd.join(s);
+            match p.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => Err(format!(
+                    "directory {} does not exist; create it or pick another path",
+                    dir.display()
+                )),
+                _ => Ok(p),
+            }
+        })?
+        .map(|(p, _)| p);
+    let actions = env.in_actions().then(|| ActionsEnv {
+        output_file: env.get("GITHUB_OUTPUT").map(PathBuf::from),
+        summary_file: env.get("GITHUB_STEP_SUMMARY").map(PathBuf::from),
+    });
+    Ok(Globals {
+        dry_run,
+        output,
+        verbosity,
+        summary_file,
+        actions,
+        log_filter: env
+            .get("MP_RELEASE_LOG")
+            .or_else(|| env.get("RUST_LOG"))
+            .map(str::to_owned),
+        no_color: env.get("NO_COLOR").is_some(),
+        cwd: cwd.to_owned(),
+    })
+}
+
+/// Validates the settings of `mp-release version`.
+pub fn version(
+    a: &VersionArgs,
+    layers: &Layers<'_>,
+    cwd: &Path,
+) -> Result<VersionSettings, UsageError> {
+    let source = layers
+        .parse(
+            "version-from",
+            a.version_from.as_deref(),
+            VersionSource::parse,
+        )?
+        .map_or(VersionSource::GitTag { prefix: None }, |(s, _)| s);
+    let default_bump = match source {
+        VersionSource::Explicit(_) => BumpRequest::None,
+        _ => BumpRequest::Auto,
+    };
+    let bump = layers
+        .parse("bump", a.bump.as_deref(), BumpRequest::parse)?
+        .map_or(default_bump, |(b, _)| b);
+    let preid = layers
+        .parse("preid", a.preid.as_deref(), |s| {
+            check_preid(s.trim())
+                .map(|()| s.trim().to_owned())
+                .map_err(|e| e.to_string())
+        })?
+        .map(|(p, _)| p);
+    let initial = layers
+        .parse("initial-version", a.initial_version.as_deref(), |s| {
+            Version::parse(s.trim().trim_start_matches('v'))
+                .map_err(|e| format!("expected a semver version such as 0.1.0 ({e})"))
+        })?
+        .map_or_else(|| Version::new(0, 1, 0), |(v, _)| v);
+    let explicit_prefix = layers.parse("tag-prefix", a.tag_prefix.as_deref(), |s| {
+        check_tag_prefix(s).map(|()| s.to_owned())
+    })?;
+    let tag_prefix = match (explicit_prefix, &source) {
+        (Some((p, _)), _) => p,
+        (None, VersionSource::GitTag { prefix: Some(p) }) => p.clone(),
+        (None, _) => "v".to_owned(),
+    };
+    let package_json = layers
+        .pick("package-json", a.package_json.as_deref())
+        .map_or_else(|| cwd.join("package.json"), |(p, _)| cwd.join(p));
+    let write = layers
+        .pick_list("write", &a.write)
+        .into_iter()
+        .map(|(p, origin)| {
+            let path = cwd.join(&p);
+            if path.extension().and_then(|e| e.to_str()) != Some("json") {
+                return Err(UsageError::input(
+                    &origin,
+                    format_args!("{p:?} is not a .json file; --write updates the top-level \"version\" of a JSON file such as package.json"),
+                ));
+            }
+            Ok(path)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let zero = layers
+        .parse(
+            "zero-major-rules",
+            a.zero_major_rules.as_deref(),
+            ZeroMajorRules::parse,
+        )?
+        .map_or(ZeroMajorRules::default(), |(z, _)| z);
+    if preid.is_some()
+        && matches!(bump, BumpRequest::Level(l) if !matches!(l.name(), "premajor" | "preminor" | "prepatch" | "prerelease"))
+    {
+        return Err(UsageError::new(format!(
+            "--preid only applies to premajor, preminor, prepatch, prerelease and auto, not to --bump {}; drop --preid or pick a pre* level",
+            match bump { BumpRequest::Level(l) => l.name(), _ => "" }
+        )));
+    }
+    Ok(VersionSettings {
+        source,
+        bump,
+        preid,
+        initial,
+        tag_prefix,
+        package_json,
+        write,
+        zero,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Env {
+        Env(pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect())
+    }
+
+    #[test]
+    fn precedence_flag_env_file() {
+        let e = env(&[
+            ("INPUT_BUMP", "minor"),
+            ("INPUT_PREID", ""),
+            ("INPUT_TAG-PREFIX", "app-"),
+        ]);
+        let cfg = ConfigFile {
+            bump: Some("major".into()),
+            preid: Some("rc".into()),
+            ..Default::default()
+        };
+        let layers = Layers {
+            env: &e,
+            file: Some(("c.yml".into(), cfg)),
+        };
+        assert_eq!(layers.pick("bump", Some("patch")).unwrap().0, "patch");
+        assert_eq!(
+            layers.pick("bump", None).unwrap(),
+            ("minor".into(), Origin::Env("INPUT_BUMP".into()))
+        );
+        // empty env value = unset, so the file wins
+        assert_eq!(layers.pick("preid", None).unwrap().0, "rc");
+        // the hyphenated spelling the runner produces for JS/Docker actions
+        assert_eq!(
+            layers.pick("tag-prefix", None).unwrap().1,
+            Origin::Env("INPUT_TAG-PREFIX".into())
+        );
+        let e2 = env(&[("INPUT_BUMP", "minor"), ("MP_RELEASE_BUMP", "patch")]);
+        let layers2 = Layers {
+            env: &e2,
+            file: None,
+        };
+        assert_eq!(layers2.pick("bump", None).unwrap().0, "patch");
+    }
+
+    #[test]
+    fn secrets_from_env_and_argv() {
+        let e = env(&[
+            ("INPUT_PRIVATE-KEY", "k1"),
+            ("MP_RELEASE_ACCESS_TOKEN", "t1"),
+            ("INPUT_BUMP", "x"),
+        ]);
+        let argv: Vec<String> = ["mp-release", "--app-secret", "s1", "--github-token=g1"]
+            .map(String::from)
+            .to_vec();
+        let mut s = e.secrets(&argv);
+        s.sort();
+        assert_eq!(s, ["g1", "k1", "s1", "t1"]);
+    }
+}

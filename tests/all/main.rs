@@ -1,0 +1,7 @@
+//! Integration tests of the mp-release binary: one test binary, shared helpers.
+
+mod helpers;
+
+mod bad_input;
+mod version_cmd;
+mod workflow_output;
