@@ -7,3 +7,4 @@
 
 pub mod json_edit;
 pub mod version;
+pub mod wechat;

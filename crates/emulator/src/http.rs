@@ -1,0 +1,351 @@
+//! The thin HTTP/1.1 layer: parse a request, hand it to the [`World`], write its answer — or cut the
+//! connection, or answer late, when a fault says so. Hand-written on tokio rather than on hyper so
+//! faults can misbehave at the byte level (a connection closed without an answer).
+//!
+//! [`Emulator::start`] binds 127.0.0.1:0 on its own thread and runtime and stops on drop.
+
+use crate::world::{Request, Response, World};
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream};
+
+/// Largest request head and body accepted (uploads of the upload issue are bigger than any API call).
+const MAX_HEAD: usize = 64 * 1024;
+const MAX_BODY: usize = 256 * 1024 * 1024;
+
+/// A running emulator. Dropping it stops the server and joins its thread.
+#[derive(Debug)]
+pub struct Emulator {
+    addr: SocketAddr,
+    world: Arc<Mutex<World>>,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Emulator {
+    /// Starts an empty world with the default scenario on 127.0.0.1 (a free port).
+    pub fn start() -> Self {
+        Self::start_with(World::default())
+    }
+
+    /// Starts `world` on 127.0.0.1 (a free port).
+    ///
+    /// # Panics
+    /// If no loopback port can be bound (the machine is out of ports).
+    pub fn start_with(world: World) -> Self {
+        Self::bind(SocketAddr::from(([127, 0, 0, 1], 0)), world).expect("bind 127.0.0.1:0")
+    }
+
+    /// Starts `world` on `addr` (the served mode's `--port`).
+    pub fn bind(addr: SocketAddr, world: World) -> io::Result<Self> {
+        let std_listener = std::net::TcpListener::bind(addr)?;
+        std_listener.set_nonblocking(true)?;
+        let addr = std_listener.local_addr()?;
+        let world = Arc::new(Mutex::new(world));
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let shared = Arc::clone(&world);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let thread = std::thread::Builder::new()
+            .name("wechat-emulator".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let Ok(listener) = TcpListener::from_std(std_listener) else {
+                        return;
+                    };
+                    serve(listener, shared, rx).await;
+                });
+            })?;
+        Ok(Self {
+            addr,
+            world,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`, the base URL to give clients.
+    pub fn uri(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The world, for set-up, control and the journal. Do not hold it while a client waits.
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Blocks until the server stops (served mode; it stops when the process is ended).
+    pub fn wait(mut self) {
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+async fn serve(
+    listener: TcpListener,
+    world: Arc<Mutex<World>>,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    loop {
+        tokio::select! {
+            _ = &mut stop => return,
+            accepted = listener.accept() => {
+                let Ok((stream, _)) = accepted else { continue };
+                let _ = stream.set_nodelay(true);
+                tokio::spawn(connection(stream, Arc::clone(&world)));
+            }
+        }
+    }
+}
+
+/// One keep-alive connection: requests in sequence until the client closes or asks to.
+async fn connection(stream: TcpStream, world: Arc<Mutex<World>>) {
+    let mut reader = BufReader::new(stream);
+    loop {
+        let parsed = match read_request(&mut reader).await {
+            Ok(Some(p)) => p,
+            Ok(None) => return,
+            Err(_) => {
+                let _ = reader.get_mut().write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
+                return;
+            }
+        };
+        let (req, close) = parsed;
+        // The lock is held only while the world computes the answer, never across an await.
+        let resp = world
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .handle(&req);
+        if let Some(d) = resp.delay {
+            tokio::time::sleep(d).await;
+        }
+        if resp.cut {
+            return;
+        }
+        if reader
+            .get_mut()
+            .write_all(&encode(&resp, close))
+            .await
+            .is_err()
+            || close
+        {
+            return;
+        }
+    }
+}
+
+/// Reads one request; `Ok(None)` when the client closed between requests.
+async fn read_request(r: &mut BufReader<TcpStream>) -> io::Result<Option<(Request, bool)>> {
+    let mut head = Vec::new();
+    loop {
+        let n = r.read_until(b'\n', &mut head).await?;
+        if n == 0 {
+            return if head.is_empty() {
+                Ok(None)
+            } else {
+                Err(io::ErrorKind::UnexpectedEof.into())
+            };
+        }
+        if head.ends_with(b"\r\n\r\n") || head.ends_with(b"\n\n") || head == b"\r\n" {
+            if head == b"\r\n" {
+                head.clear();
+                continue;
+            }
+            break;
+        }
+        if head.len() > MAX_HEAD {
+            return Err(io::ErrorKind::InvalidData.into());
+        }
+    }
+    let text = String::from_utf8_lossy(&head);
+    let mut lines = text.lines();
+    let mut first = lines.next().unwrap_or_default().split_whitespace();
+    let (method, target, version) = (
+        first.next().unwrap_or_default(),
+        first.next().unwrap_or_default(),
+        first.next().unwrap_or_default(),
+    );
+    if method.is_empty() || target.is_empty() {
+        return Err(io::ErrorKind::InvalidData.into());
+    }
+    let mut length = 0usize;
+    let mut chunked = false;
+    let mut close = version == "HTTP/1.0";
+    let mut expect_continue = false;
+    for line in lines {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let value = value.trim();
+        match name.trim().to_ascii_lowercase().as_str() {
+            "content-length" => {
+                length = value
+                    .parse()
+                    .map_err(|_| io::Error::from(io::ErrorKind::InvalidData))?;
+            }
+            "transfer-encoding" => chunked = value.to_ascii_lowercase().contains("chunked"),
+            "connection" => {
+                close = value.eq_ignore_ascii_case("close")
+                    || (close && !value.eq_ignore_ascii_case("keep-alive"));
+            }
+            "expect" => expect_continue = value.eq_ignore_ascii_case("100-continue"),
+            _ => {}
+        }
+    }
+    if expect_continue {
+        r.get_mut()
+            .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+            .await?;
+    }
+    let body = if chunked {
+        read_chunked(r).await?
+    } else {
+        if length > MAX_BODY {
+            return Err(io::ErrorKind::InvalidData.into());
+        }
+        let mut b = vec![0; length];
+        r.read_exact(&mut b).await?;
+        b
+    };
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    let query = query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect();
+    Ok(Some((
+        Request {
+            method: method.to_owned(),
+            path: percent_decode(path),
+            query,
+            body,
+        },
+        close,
+    )))
+}
+
+async fn read_chunked(r: &mut BufReader<TcpStream>) -> io::Result<Vec<u8>> {
+    let mut body = Vec::new();
+    loop {
+        let mut line = String::new();
+        r.read_line(&mut line).await?;
+        let size = usize::from_str_radix(line.trim().split(';').next().unwrap_or("0"), 16)
+            .map_err(|_| io::Error::from(io::ErrorKind::InvalidData))?;
+        if body.len() + size > MAX_BODY {
+            return Err(io::ErrorKind::InvalidData.into());
+        }
+        let mut chunk = vec![0; size + 2];
+        if size == 0 {
+            // Trailers, then the empty line.
+            loop {
+                line.clear();
+                r.read_line(&mut line).await?;
+                if line.trim().is_empty() {
+                    return Ok(body);
+                }
+            }
+        }
+        r.read_exact(&mut chunk).await?;
+        body.extend_from_slice(&chunk[..size]);
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let hex = |c: u8| {
+        char::from(c)
+            .to_digit(16)
+            .and_then(|d| u8::try_from(d).ok())
+    };
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' => match (
+                b.get(i + 1).and_then(|c| hex(*c)),
+                b.get(i + 2).and_then(|c| hex(*c)),
+            ) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        400 => "Bad Request",
+        404 => "Not Found",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ => "Status",
+    }
+}
+
+fn encode(resp: &Response, close: bool) -> Vec<u8> {
+    let mut head = format!(
+        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: {}\r\n",
+        resp.status,
+        reason(resp.status),
+        resp.content_type,
+        resp.body.len(),
+        if close { "close" } else { "keep-alive" },
+    );
+    for (k, v) in &resp.headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut out = head.into_bytes();
+    out.extend_from_slice(&resp.body);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn decodes_queries() {
+        assert_eq!(
+            percent_decode("page%2Findex%3Faction%3D1"),
+            "page/index?action=1"
+        );
+        assert_eq!(percent_decode("a+b%"), "a b%");
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+        assert_eq!(percent_decode("%E4%BD%93"), "体");
+    }
+}

@@ -1,0 +1,217 @@
+//! The state the emulator models: platforms, apps, tokens, templates, trial versions, reviews, live
+//! versions with their rollback history, phased-release plans, quotas and counters.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A token the emulator issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A mini program's own token (`cgi-bin/token` or `stable_token`).
+    Own { appid: String },
+    /// A platform's `component_access_token`.
+    Component { component: String },
+    /// An `authorizer_access_token` for an authorized app.
+    Authorizer { component: String, appid: String },
+}
+
+/// A live token.
+#[derive(Debug, Clone)]
+pub struct Token {
+    pub kind: TokenKind,
+    pub expires_at: u64,
+}
+
+/// A third-party platform.
+#[derive(Debug, Clone)]
+pub struct Platform {
+    pub secret: String,
+    /// Tickets pushed so far: (ticket, issued at).
+    pub tickets: Vec<(String, u64)>,
+    pub review_limit: u32,
+    pub review_rest: u32,
+    pub speedup_limit: u32,
+    pub speedup_rest: u32,
+    /// The month the quotas were last refilled.
+    pub quota_month: u64,
+    pub drafts: Vec<Draft>,
+    pub templates: Vec<Template>,
+    /// 86009: may not submit new mini programs.
+    pub restrict_new: bool,
+    /// 86010: may not submit updates.
+    pub restrict_update: bool,
+}
+
+/// A draft in the platform's draft box.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct Draft {
+    pub draft_id: u64,
+    pub user_version: String,
+    pub user_desc: String,
+    pub create_time: u64,
+    pub source_appid: String,
+    pub pages: Vec<String>,
+    pub size: u64,
+}
+
+/// A template in the library.
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub template_id: u64,
+    pub draft: Draft,
+    pub template_type: u8,
+    pub create_time: u64,
+    /// 85043: the template is broken.
+    pub broken: bool,
+}
+
+/// A review category configured on an app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    /// First class name.
+    pub first_class: String,
+    /// Second class name.
+    pub second_class: String,
+    /// Third class name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub third_class: Option<String>,
+    /// First class id.
+    pub first_id: i64,
+    /// Second class id.
+    pub second_id: i64,
+    /// Third class id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub third_id: Option<i64>,
+    /// Delisted by WeChat (85077 when used).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub delisted: bool,
+}
+
+/// The trial version (体验版) made by `commit` or an upload.
+#[derive(Debug, Clone, Serialize)]
+pub struct Trial {
+    pub template_id: Option<u64>,
+    pub user_version: String,
+    pub user_desc: String,
+    pub pages: Vec<String>,
+    pub ext_json: serde_json::Value,
+    pub committed_at: u64,
+}
+
+/// A review (审核).
+#[derive(Debug, Clone, Serialize)]
+pub struct Review {
+    pub auditid: u64,
+    /// 0 approved, 1 rejected, 2 in review, 3 withdrawn, 4 delayed.
+    pub status: u8,
+    pub reason: String,
+    pub screenshot: String,
+    pub user_version: String,
+    pub user_desc: String,
+    pub submit_time: u64,
+    /// The script and where it stands.
+    #[serde(skip)]
+    pub script: Vec<crate::scenario::ReviewStep>,
+    pub step: usize,
+    pub step_started_at: u64,
+    pub step_polls: u32,
+    pub sped_up: bool,
+    pub released: bool,
+}
+
+impl Review {
+    /// In review or delayed: still running.
+    pub fn in_flight(&self) -> bool {
+        matches!(self.status, 2 | 4)
+    }
+}
+
+/// A version that is or was live.
+#[derive(Debug, Clone, Serialize)]
+pub struct LiveVersion {
+    pub app_version: u64,
+    pub user_version: String,
+    pub user_desc: String,
+    pub commit_time: u64,
+    /// Reached by a rollback (cannot be rolled back again).
+    pub by_rollback: bool,
+}
+
+/// A phased-release plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct GrayPlan {
+    /// 0 initial, 1 running, 2 paused, 3 finished, 4 deleted.
+    pub status: u8,
+    pub create_timestamp: u64,
+    pub gray_percentage: u32,
+    pub support_debuger_first: bool,
+    pub support_experiencer_first: bool,
+}
+
+/// The privacy-API scan that every commit or upload starts.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Scan {
+    pub started_at: u64,
+    pub polls: u32,
+}
+
+/// An authorization of an app to a platform.
+#[derive(Debug, Clone)]
+pub struct Authorization {
+    pub component: String,
+    pub refresh_token: String,
+    pub set18: bool,
+}
+
+/// A mini program.
+#[derive(Debug, Clone)]
+pub struct App {
+    pub secret: String,
+    pub minigame: bool,
+    pub profile_complete: bool,
+    pub categories: Vec<Category>,
+    pub without_auth_list: Vec<String>,
+    pub without_conf_list: Vec<String>,
+    pub authorization: Option<Authorization>,
+    pub submit_forbidden: bool,
+    pub live_streaming_dev: bool,
+    pub speedup_unsupported: bool,
+    pub uses_navigate_to_mini_program: bool,
+    pub permitted_location_apis: Vec<String>,
+    pub plugin_permissions: Vec<String>,
+    pub upload_public_keys: Vec<String>,
+    pub trial: Option<Trial>,
+    pub scan: Option<Scan>,
+    pub reviews: Vec<Review>,
+    pub live: Option<LiveVersion>,
+    /// Rollback targets, most recent first (at most 5).
+    pub history: Vec<LiveVersion>,
+    pub gray: Option<GrayPlan>,
+    pub visit_open: bool,
+    /// Times of successful withdrawals (undo limits).
+    pub undo_log: Vec<u64>,
+    /// `cgi-bin/token` and `stable_token` slots.
+    pub own_token: Option<String>,
+    pub stable_token: Option<String>,
+    pub force_refresh_log: Vec<u64>,
+    pub next_app_version: u64,
+}
+
+/// Per-account counters (rate limits and quota resets).
+#[derive(Debug, Clone, Default)]
+pub struct Counters {
+    /// (path, minute) → calls.
+    pub minute: BTreeMap<(String, u64), u32>,
+    /// (path, day) → calls.
+    pub day: BTreeMap<(String, u64), u32>,
+    /// Times of `clear_quota` calls.
+    pub clears: Vec<u64>,
+}
+
+/// A registered plugin (for ext_json `plugins` checks).
+#[derive(Debug, Clone, Default)]
+pub struct Plugin {
+    pub versions: Vec<String>,
+}

@@ -1,0 +1,581 @@
+//! Socket-free tests of the World's state rules: quotas, undo limits, the privacy-scan restart,
+//! review outcomes, rollback history, tokens, rate limits and faults.
+#![allow(clippy::needless_pass_by_value)] // request bodies are built inline with json!()
+
+use super::*;
+use crate::scenario::ReviewStep;
+
+const C: &str = "wxc0c0c0c0c0c0c0c0";
+const A: &str = "wxa1a1a1a1a1a1a1a1";
+
+struct Setup {
+    w: World,
+    component: String,
+    token: String,
+    template: u64,
+}
+
+fn call(w: &mut World, req: &Request) -> Value {
+    let r = w.handle(req);
+    r.body_json().unwrap_or(Value::Null)
+}
+
+fn code(v: &Value) -> i64 {
+    v.get("errcode").and_then(Value::as_i64).unwrap_or(0)
+}
+
+fn setup_with(scenario: Scenario, spec: impl FnOnce(AppSpec) -> AppSpec) -> Setup {
+    let mut w = World::new(scenario);
+    let ticket = w.add_platform(C, "csecret");
+    let reg = w.add_app(spec(AppSpec::authorized(A, C)));
+    let template = w
+        .add_template(
+            C,
+            "wxdev0000000000000",
+            "1.0.0",
+            &["pages/index", "pages/me"],
+            1000,
+        )
+        .unwrap();
+    let v = call(
+        &mut w,
+        &Request::post(
+            "/cgi-bin/component/api_component_token",
+            &[],
+            &json!({
+        "component_appid": C, "component_appsecret": "csecret", "component_verify_ticket": ticket }),
+        ),
+    );
+    let component = v["component_access_token"].as_str().unwrap().to_owned();
+    let v = call(
+        &mut w,
+        &Request::post(
+            "/cgi-bin/component/api_authorizer_token",
+            &[("access_token", &component)],
+            &json!({
+        "component_appid": C, "authorizer_appid": A, "authorizer_refresh_token": reg.refresh_token }),
+        ),
+    );
+    let token = v["authorizer_access_token"].as_str().unwrap().to_owned();
+    Setup {
+        w,
+        component,
+        token,
+        template,
+    }
+}
+
+/// Tokens that outlive the clock jumps of tests spanning days (refresh is the client's job).
+fn long_tokens() -> Scenario {
+    Scenario {
+        token_lifetime: 400 * 86_400,
+        ..Scenario::default()
+    }
+}
+
+fn setup() -> Setup {
+    setup_with(Scenario::default(), |s| s)
+}
+
+impl Setup {
+    fn post(&mut self, path: &str, body: Value) -> Value {
+        let t = self.token.clone();
+        call(
+            &mut self.w,
+            &Request::post(path, &[("access_token", &t)], &body),
+        )
+    }
+
+    fn get(&mut self, path: &str, extra: &[(&str, &str)]) -> Value {
+        let t = self.token.clone();
+        let mut q = vec![("access_token", t.as_str())];
+        q.extend_from_slice(extra);
+        call(&mut self.w, &Request::get(path, &q))
+    }
+
+    fn commit(&mut self, version: &str) -> Value {
+        let t = self.template;
+        self.post("/wxa/commit", json!({ "template_id": t, "ext_json": "{}", "user_version": version, "user_desc": "d" }))
+    }
+
+    /// Commit, wait out the scan, submit; returns the auditid.
+    fn submitted(&mut self, version: &str) -> u64 {
+        assert_eq!(code(&self.commit(version)), 0);
+        while code(&self.get("/wxa/security/get_code_privacy_info", &[])) == 61039 {}
+        let v = self.post("/wxa/submit_audit", json!({}));
+        assert_eq!(code(&v), 0, "{v}");
+        v["auditid"].as_u64().unwrap()
+    }
+
+    fn poll(&mut self, id: u64) -> Value {
+        self.post("/wxa/get_auditstatus", json!({ "auditid": id }))
+    }
+
+    /// Submit and poll until the review ends; then release.
+    fn released(&mut self, version: &str) {
+        let id = self.submitted(version);
+        while self.poll(id)["status"] != 0 {}
+        assert_eq!(code(&self.post("/wxa/release", json!({}))), 0);
+    }
+}
+
+#[test]
+fn privacy_scan_blocks_submit_and_a_new_commit_restarts_it() {
+    let mut s = setup_with(Scenario::default().privacy_scan(2, 600), |a| a);
+    assert_eq!(code(&s.commit("1.0.0")), 0);
+    assert_eq!(code(&s.post("/wxa/submit_audit", json!({}))), 61039);
+    assert_eq!(
+        code(&s.get("/wxa/security/get_code_privacy_info", &[])),
+        61039
+    );
+    // two 61039 answers: done
+    assert_eq!(code(&s.get("/wxa/security/get_code_privacy_info", &[])), 0);
+    // a new commit restarts the scan
+    assert_eq!(code(&s.commit("1.0.1")), 0);
+    assert_eq!(
+        code(&s.get("/wxa/security/get_code_privacy_info", &[])),
+        61039
+    );
+    // ... which also ends by time
+    s.w.advance(600);
+    assert_eq!(code(&s.post("/wxa/submit_audit", json!({}))), 0);
+}
+
+#[test]
+fn review_outcomes_follow_the_script_and_push_events() {
+    let scenario = Scenario::default()
+        .review(vec![ReviewStep::reject_after_polls(
+            2,
+            "bad<br>icon",
+            &["m1", "m2"],
+        )])
+        .review(vec![
+            ReviewStep::delay_after_polls(1, "busy"),
+            ReviewStep::approve_after_polls(1).at_seconds(3600),
+        ]);
+    let mut s = setup_with(scenario, |a| a);
+    let first = s.submitted("1.0.0");
+    assert_eq!(s.poll(first)["status"], 2);
+    let v = s.poll(first);
+    assert_eq!(
+        (
+            v["status"].as_u64(),
+            v["reason"].as_str(),
+            v["screenshot"].as_str()
+        ),
+        (Some(1), Some("bad<br>icon"), Some("m1|m2"))
+    );
+    let second = s.submitted("1.0.1");
+    let v = s.poll(second);
+    assert_eq!(
+        (v["status"].as_u64(), v["reason"].as_str()),
+        (Some(4), Some("busy"))
+    );
+    assert_eq!(
+        s.poll(second)["status"],
+        4,
+        "the approval waits for the clock"
+    );
+    s.w.advance(3600);
+    assert_eq!(s.poll(second)["status"], 0);
+    let events: Vec<&str> = s.w.events().iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(
+        events,
+        [
+            "weapp_audit_fail",
+            "weapp_audit_delay",
+            "weapp_audit_success"
+        ]
+    );
+    let latest = s.get("/wxa/get_latest_auditstatus", &[]);
+    assert_eq!(
+        (latest["auditid"].as_u64(), latest["user_version"].as_str()),
+        (Some(second), Some("1.0.1"))
+    );
+}
+
+#[test]
+fn one_review_at_a_time_and_quota_counting() {
+    let mut s = setup_with(long_tokens(), |a| a);
+    s.w.set_review_quota(C, 2, 2);
+    let id = s.submitted("1.0.0");
+    assert_eq!(code(&s.post("/wxa/submit_audit", json!({}))), 85009);
+    assert_eq!(s.get("/wxa/queryquota", &[])["rest"], 1);
+    assert_eq!(code(&s.get("/wxa/undocodeaudit", &[])), 0);
+    assert_eq!(s.poll(id)["status"], 3);
+    let _second = s.submitted("1.0.1");
+    assert_eq!(
+        s.get("/wxa/queryquota", &[])["rest"],
+        0,
+        "withdrawal refunds nothing"
+    );
+    assert_eq!(code(&s.get("/wxa/undocodeaudit", &[])), 0);
+    assert_eq!(code(&s.post("/wxa/submit_audit", json!({}))), 85085);
+    // a new month refills it
+    s.w.advance(31 * 86_400);
+    assert_eq!(s.get("/wxa/queryquota", &[])["rest"], 2);
+}
+
+#[test]
+fn undo_limits_five_a_day_ten_a_month() {
+    let mut s = setup_with(long_tokens(), |a| a);
+    s.w.set_review_quota(C, 100, 100);
+    let mut withdrawn = 0;
+    let mut refused_after = Vec::new();
+    for _day in 0..3 {
+        for _ in 0..6 {
+            if s.get("/wxa/get_latest_auditstatus", &[])["status"] != 2 {
+                s.submitted(&format!("1.0.{withdrawn}"));
+            }
+            match code(&s.get("/wxa/undocodeaudit", &[])) {
+                0 => withdrawn += 1,
+                87013 => {
+                    refused_after.push(withdrawn);
+                    break;
+                }
+                other => panic!("{other}"),
+            }
+        }
+        s.w.advance(86_400);
+    }
+    assert_eq!(
+        refused_after,
+        [5, 10, 10],
+        "5 a day, then the monthly 10 caps day three"
+    );
+    s.w.advance(31 * 86_400);
+    assert_eq!(code(&s.get("/wxa/undocodeaudit", &[])), 0, "a new month");
+}
+
+#[test]
+fn release_rules_and_rollback_history() {
+    let mut s = setup();
+    assert_eq!(code(&s.post("/wxa/release", json!({}))), 85019);
+    assert_eq!(
+        code(
+            &s.w.handle(&Request {
+                method: "POST".into(),
+                path: "/wxa/release".into(),
+                query: vec![("access_token".into(), s.token.clone())],
+                body: vec![]
+            })
+            .body_json()
+            .unwrap()
+        ),
+        44002
+    );
+    let id = s.submitted("1.0.0");
+    assert_eq!(code(&s.post("/wxa/release", json!({}))), 85020);
+    while s.poll(id)["status"] != 0 {}
+    assert_eq!(code(&s.post("/wxa/release", json!({}))), 0);
+    assert_eq!(code(&s.post("/wxa/release", json!({}))), 85052);
+    for v in ["1.1.0", "1.2.0", "1.3.0", "1.4.0", "1.5.0", "1.6.0"] {
+        s.released(v);
+    }
+    let info = s.post("/wxa/getversioninfo", json!({}));
+    assert_eq!(info["release_info"]["release_version"], "1.6.0");
+    let hist = s.get(
+        "/wxa/revertcoderelease",
+        &[("action", "get_history_version")],
+    );
+    let versions: Vec<&str> = hist["version_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["user_version"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        versions,
+        ["1.5.0", "1.4.0", "1.3.0", "1.2.0", "1.1.0"],
+        "five kept, newest first"
+    );
+    // roll back to a chosen version, then not again from a rolled-back version
+    let target = hist["version_list"][2]["app_version"]
+        .as_u64()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        code(&s.get("/wxa/revertcoderelease", &[("app_version", &target)])),
+        0
+    );
+    assert_eq!(
+        s.post("/wxa/getversioninfo", json!({}))["release_info"]["release_version"],
+        "1.3.0"
+    );
+    assert_eq!(code(&s.get("/wxa/revertcoderelease", &[])), 87012);
+    assert_eq!(
+        code(&s.get("/wxa/revertcoderelease", &[("app_version", "x")])),
+        40097
+    );
+}
+
+#[test]
+fn phased_release_rules() {
+    let mut s = setup();
+    let id = s.submitted("1.0.0");
+    while s.poll(id)["status"] != 0 {}
+    assert_eq!(
+        code(&s.post("/wxa/grayrelease", json!({ "gray_percentage": 10 }))),
+        85079,
+        "first release must be full"
+    );
+    assert_eq!(code(&s.post("/wxa/release", json!({}))), 0);
+    let id = s.submitted("1.1.0");
+    assert_eq!(
+        code(&s.post("/wxa/grayrelease", json!({ "gray_percentage": 10 }))),
+        85080
+    );
+    while s.poll(id)["status"] != 0 {}
+    assert_eq!(
+        code(&s.post("/wxa/grayrelease", json!({ "gray_percentage": 101 }))),
+        85081
+    );
+    assert_eq!(
+        code(&s.post("/wxa/grayrelease", json!({ "gray_percentage": 0 }))),
+        40097
+    );
+    assert_eq!(
+        code(&s.post("/wxa/grayrelease", json!({ "gray_percentage": 10 }))),
+        0
+    );
+    assert_eq!(
+        code(&s.post("/wxa/grayrelease", json!({ "gray_percentage": 10 }))),
+        85082
+    );
+    assert_eq!(
+        code(&s.post("/wxa/grayrelease", json!({ "gray_percentage": 50 }))),
+        0
+    );
+    assert_eq!(
+        s.get("/wxa/getgrayreleaseplan", &[])["gray_release_plan"]["gray_percentage"],
+        50
+    );
+    assert_eq!(code(&s.get("/wxa/revertcoderelease", &[])), 87011);
+    assert_eq!(code(&s.post("/wxa/release", json!({}))), 0);
+    assert_eq!(
+        s.get("/wxa/getgrayreleaseplan", &[])["gray_release_plan"]["status"],
+        3
+    );
+}
+
+#[test]
+fn tokens_expire_and_kinds_are_checked() {
+    let mut s = setup();
+    assert_eq!(code(&s.get("/wxa/get_category", &[])), 0);
+    let authorizer = std::mem::replace(&mut s.token, s.component.clone());
+    assert_eq!(
+        code(&s.get("/wxa/get_category", &[])),
+        86000,
+        "component token on wxa/*"
+    );
+    assert_eq!(code(&s.get("/wxa/gettemplatelist", &[])), 0);
+    s.token = authorizer;
+    assert_eq!(
+        code(&s.get("/wxa/gettemplatelist", &[])),
+        61014,
+        "authorizer token on a component API"
+    );
+    s.w.advance(7199);
+    assert_eq!(code(&s.get("/wxa/get_category", &[])), 0);
+    s.w.advance(1);
+    assert_eq!(code(&s.get("/wxa/get_category", &[])), 42001);
+    s.token = "nonsense".into();
+    assert_eq!(code(&s.get("/wxa/get_category", &[])), 40001);
+    let v = call(&mut s.w, &Request::get("/wxa/get_category", &[]));
+    assert_eq!(code(&v), 41001);
+}
+
+#[test]
+fn stable_token_is_stable_and_cgi_token_rotates() {
+    let mut w = World::default();
+    w.add_app(AppSpec {
+        appid: A.into(),
+        secret: "s".into(),
+        ..AppSpec::default()
+    });
+    let body = json!({ "grant_type": "client_credential", "appid": A, "secret": "s" });
+    let t1 =
+        call(&mut w, &Request::post("/cgi-bin/stable_token", &[], &body))["access_token"].clone();
+    let t2 =
+        call(&mut w, &Request::post("/cgi-bin/stable_token", &[], &body))["access_token"].clone();
+    assert_eq!(t1, t2, "normal mode returns the same token");
+    w.advance(7200 - 299);
+    let t3 =
+        call(&mut w, &Request::post("/cgi-bin/stable_token", &[], &body))["access_token"].clone();
+    assert_ne!(t1, t3, "renewed in the last five minutes");
+    let mut forced = body;
+    forced["force_refresh"] = json!(true);
+    let f1 = call(
+        &mut w,
+        &Request::post("/cgi-bin/stable_token", &[], &forced),
+    )["access_token"]
+        .clone();
+    let f2 = call(
+        &mut w,
+        &Request::post("/cgi-bin/stable_token", &[], &forced),
+    )["access_token"]
+        .clone();
+    assert_eq!(f1, f2, "within 30 s no refresh happens");
+    for _ in 0..19 {
+        w.advance(30);
+        assert_eq!(
+            code(&call(
+                &mut w,
+                &Request::post("/cgi-bin/stable_token", &[], &forced)
+            )),
+            0
+        );
+    }
+    w.advance(30);
+    assert_eq!(
+        code(&call(
+            &mut w,
+            &Request::post("/cgi-bin/stable_token", &[], &forced)
+        )),
+        45009,
+        "20 a day"
+    );
+
+    let q = [
+        ("grant_type", "client_credential"),
+        ("appid", A),
+        ("secret", "s"),
+    ];
+    let a = call(&mut w, &Request::get("/cgi-bin/token", &q))["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let _b = call(&mut w, &Request::get("/cgi-bin/token", &q));
+    let own = |w: &mut World, t: &str| {
+        code(&call(
+            w,
+            &Request::post(
+                "/cgi-bin/openapi/quota/get",
+                &[("access_token", t)],
+                &json!({ "cgi_path": "/wxa/get_qrcode" }),
+            ),
+        ))
+    };
+    assert_eq!(own(&mut w, &a), 0, "the old token overlaps five minutes");
+    w.advance(300);
+    assert_eq!(own(&mut w, &a), 42001);
+    assert_eq!(
+        code(&call(
+            &mut w,
+            &Request::post(
+                "/cgi-bin/stable_token",
+                &[],
+                &json!({ "grant_type": "client_credential", "appid": A, "secret": "x" })
+            )
+        )),
+        40125
+    );
+}
+
+#[test]
+fn rate_limits_per_minute_and_day_and_clear_quota() {
+    let mut s = setup_with(
+        Scenario::default().rate_limit("/wxa/get_category", Some(2), Some(3)),
+        |a| a,
+    );
+    assert_eq!(code(&s.get("/wxa/get_category", &[])), 0);
+    assert_eq!(code(&s.get("/wxa/get_category", &[])), 0);
+    assert_eq!(code(&s.get("/wxa/get_category", &[])), 45011);
+    s.w.advance(60);
+    assert_eq!(code(&s.get("/wxa/get_category", &[])), 0);
+    assert_eq!(code(&s.get("/wxa/get_category", &[])), 45009);
+    let q = s.post(
+        "/cgi-bin/openapi/quota/get",
+        json!({ "cgi_path": "/wxa/get_category" }),
+    );
+    assert_eq!(
+        (
+            q["quota"]["daily_limit"].as_u64(),
+            q["quota"]["used"].as_u64()
+        ),
+        (Some(3), Some(3))
+    );
+    for _ in 0..10 {
+        assert_eq!(
+            code(&s.post("/cgi-bin/clear_quota", json!({ "appid": A }))),
+            0
+        );
+    }
+    assert_eq!(code(&s.get("/wxa/get_category", &[])), 0, "cleared");
+    assert_eq!(
+        code(&s.post("/cgi-bin/clear_quota", json!({ "appid": A }))),
+        48006
+    );
+}
+
+#[test]
+fn faults_before_have_no_effect_faults_after_lose_the_answer() {
+    let scenario = Scenario::default()
+        .fault("/wxa/submit_audit", Some(1), FaultKind::Errcode(-1))
+        .fault_after("/wxa/submit_audit", Some(2), FaultKind::Cut);
+    let mut s = setup_with(scenario, |a| a);
+    assert_eq!(code(&s.commit("1.0.0")), 0);
+    while code(&s.get("/wxa/security/get_code_privacy_info", &[])) == 61039 {}
+    assert_eq!(code(&s.post("/wxa/submit_audit", json!({}))), -1);
+    assert!(s.w.app_state(A).unwrap()["reviews"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let t = s.token.clone();
+    let cut = s.w.handle(&Request::post(
+        "/wxa/submit_audit",
+        &[("access_token", &t)],
+        &json!({}),
+    ));
+    assert!(cut.cut);
+    assert_eq!(
+        s.w.app_state(A).unwrap()["reviews"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "the cut answer's review exists"
+    );
+    assert_eq!(code(&s.post("/wxa/submit_audit", json!({}))), 85009);
+    let j = s.w.journal();
+    assert_eq!(
+        j.iter()
+            .filter(|e| e.path == "/wxa/submit_audit")
+            .map(|e| e.errcode)
+            .collect::<Vec<_>>(),
+        [Some(-1), None, Some(85009)]
+    );
+    assert!(j.iter().all(|e| e
+        .query
+        .iter()
+        .all(|(k, v)| k != "access_token" || v == "***")));
+}
+
+#[test]
+fn random_faults_are_reproducible() {
+    let run = |seed| {
+        let scenario = Scenario {
+            random_faults: Some(crate::scenario::RandomFaults {
+                seed,
+                rate: 0.3,
+                kinds: vec![FaultKind::Errcode(-1), FaultKind::NonJson],
+                endpoints: vec!["/wxa/get_category".into()],
+            }),
+            ..Scenario::default()
+        };
+        let mut s = setup_with(scenario, |a| a);
+        (0..50)
+            .map(|_| {
+                s.w.handle(&Request::get(
+                    "/wxa/get_category",
+                    &[("access_token", &s.token.clone())],
+                ))
+                .errcode()
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(run(7), run(7));
+    assert_ne!(run(7), run(8));
+    let faults = run(7).iter().filter(|c| **c != Some(0)).count();
+    assert!((5..30).contains(&faults), "{faults} of 50 at rate 0.3");
+}

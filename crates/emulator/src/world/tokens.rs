@@ -1,0 +1,220 @@
+//! Token endpoints: `cgi-bin/token`, `stable_token`, and the component/authorizer token flow.
+
+use super::model::{Token, TokenKind};
+use super::{Answer, Ctx, World};
+use serde_json::json;
+
+/// A ticket is valid for 12 hours.
+const TICKET_LIFETIME: u64 = 12 * 3600;
+/// `stable_token` renews 5 minutes before expiry; `cgi-bin/token` leaves the old token 5 minutes.
+const OVERLAP: u64 = 300;
+
+impl World {
+    fn issue(&mut self, prefix: &str, kind: TokenKind) -> (String, u64) {
+        let value = self.opaque(prefix);
+        let lifetime = self.scenario.token_lifetime;
+        let expires_at = self.now() + lifetime;
+        self.tokens
+            .insert(value.clone(), Token { kind, expires_at });
+        (value, lifetime)
+    }
+
+    fn remaining(&self, token: &str) -> u64 {
+        self.tokens
+            .get(token)
+            .map_or(0, |t| t.expires_at.saturating_sub(self.now()))
+    }
+
+    /// Shared checks of the two AppSecret endpoints; returns the appid.
+    fn check_secret(
+        &self,
+        grant: Option<&str>,
+        appid: Option<&str>,
+        secret: Option<&str>,
+    ) -> Result<String, i64> {
+        if grant != Some("client_credential") {
+            return Err(40002);
+        }
+        let appid = appid.filter(|a| !a.is_empty()).ok_or(41002)?;
+        let secret = secret.filter(|s| !s.is_empty()).ok_or(41004)?;
+        if self.platforms.contains_key(appid) {
+            return Err(61024);
+        }
+        let app = self.apps.get(appid).ok_or(40013)?;
+        if app.secret != secret {
+            return Err(40125);
+        }
+        Ok(appid.to_owned())
+    }
+
+    /// `GET /cgi-bin/token`: every fetch invalidates the previous token (after a 5-minute overlap).
+    pub(super) fn cgi_token(&mut self, c: &Ctx<'_>) -> Answer {
+        let r = c.req;
+        let appid =
+            self.check_secret(r.param("grant_type"), r.param("appid"), r.param("secret"))?;
+        let now = self.now();
+        if let Some(old) = self.apps.get(&appid).and_then(|a| a.own_token.clone()) {
+            if let Some(t) = self.tokens.get_mut(&old) {
+                t.expires_at = t.expires_at.min(now + OVERLAP);
+            }
+        }
+        let (token, expires_in) = self.issue(
+            "ACCESS_",
+            TokenKind::Own {
+                appid: appid.clone(),
+            },
+        );
+        self.app_mut(&appid)?.own_token = Some(token.clone());
+        Ok(json!({ "access_token": token, "expires_in": expires_in }))
+    }
+
+    /// `POST /cgi-bin/stable_token`: isolated from `cgi-bin/token`; the same token while it has at
+    /// least 5 minutes left; `force_refresh` 20 times a day and at least 30 s apart.
+    pub(super) fn stable_token(&mut self, c: &Ctx<'_>) -> Answer {
+        let appid = self.check_secret(c.str("grant_type"), c.str("appid"), c.str("secret"))?;
+        let force = c
+            .body
+            .get("force_refresh")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false);
+        let now = self.now();
+        let current = self.apps[&appid]
+            .stable_token
+            .clone()
+            .filter(|t| self.remaining(t) > 0);
+        if force {
+            let app = self.app_mut(&appid)?;
+            let today = crate::clock::day_of(now);
+            let used_today = app
+                .force_refresh_log
+                .iter()
+                .filter(|t| crate::clock::day_of(**t) == today)
+                .count();
+            let last = app.force_refresh_log.last().copied();
+            if used_today >= 20 {
+                // REFERENCE-UNSURE: the docs give the 20/day limit but no code; we answer 45009.
+                return Err(45009);
+            }
+            let too_soon = last.is_some_and(|t| now < t + 30);
+            match (&current, too_soon) {
+                // "calls must be ≥ 30 s apart or no refresh happens": the current token is returned.
+                (Some(t), true) => {
+                    return Ok(json!({ "access_token": t, "expires_in": self.remaining(t) }))
+                }
+                _ => {
+                    app.force_refresh_log.push(now);
+                    if let Some(old) = current {
+                        self.tokens.remove(&old);
+                    }
+                }
+            }
+        } else if let Some(t) = current.filter(|t| self.remaining(t) >= OVERLAP) {
+            return Ok(json!({ "access_token": t, "expires_in": self.remaining(&t) }));
+        }
+        // Renewal: the old token (if any) lives on until its own expiry.
+        let (token, expires_in) = self.issue(
+            "STABLE_",
+            TokenKind::Own {
+                appid: appid.clone(),
+            },
+        );
+        self.app_mut(&appid)?.stable_token = Some(token.clone());
+        Ok(json!({ "access_token": token, "expires_in": expires_in }))
+    }
+
+    /// `POST /cgi-bin/component/api_component_token`.
+    pub(super) fn component_token(&mut self, c: &Ctx<'_>) -> Answer {
+        let component = c
+            .str("component_appid")
+            .filter(|s| !s.is_empty())
+            .ok_or(41002)?;
+        let secret = c
+            .str("component_appsecret")
+            .filter(|s| !s.is_empty())
+            .ok_or(41004)?;
+        let ticket = c.str("component_verify_ticket").unwrap_or_default();
+        let p = self.platforms.get(component).ok_or(61011)?;
+        if p.secret != secret {
+            return Err(40125);
+        }
+        let issued = p
+            .tickets
+            .iter()
+            .find(|(t, _)| t == ticket)
+            .map(|(_, at)| *at)
+            .ok_or(61006)?;
+        if self.now() >= issued + TICKET_LIFETIME {
+            return Err(61005);
+        }
+        let (token, expires_in) = self.issue(
+            "COMPONENT_",
+            TokenKind::Component {
+                component: component.to_owned(),
+            },
+        );
+        Ok(json!({ "component_access_token": token, "expires_in": expires_in }))
+    }
+
+    /// `POST /cgi-bin/component/api_authorizer_token?access_token=COMPONENT_ACCESS_TOKEN`.
+    pub(super) fn authorizer_token(&mut self, c: &Ctx<'_>) -> Answer {
+        let component = c.caller.component().to_owned();
+        if c.str("component_appid").is_some_and(|a| a != component) {
+            return Err(61011);
+        }
+        let appid = c
+            .str("authorizer_appid")
+            .filter(|s| !s.is_empty())
+            .ok_or(41002)?;
+        let refresh = c.str("authorizer_refresh_token").unwrap_or_default();
+        let app = self.apps.get(appid).ok_or(40013)?;
+        let auth = app
+            .authorization
+            .as_ref()
+            .filter(|a| a.component == component)
+            .ok_or(61003)?;
+        if refresh.is_empty() || auth.refresh_token != refresh {
+            return Err(61023);
+        }
+        // REFERENCE-UNSURE: whether the refresh token rotates is undocumented; it does not here.
+        let refresh = auth.refresh_token.clone();
+        let (token, expires_in) = self.issue(
+            "AUTHORIZER_",
+            TokenKind::Authorizer {
+                component,
+                appid: appid.to_owned(),
+            },
+        );
+        Ok(
+            json!({ "authorizer_access_token": token, "expires_in": expires_in, "authorizer_refresh_token": refresh }),
+        )
+    }
+
+    /// `POST /cgi-bin/component/api_query_auth`: the first exchange of an authorization code.
+    pub(super) fn query_auth(&mut self, c: &Ctx<'_>) -> Answer {
+        let component = c.caller.component().to_owned();
+        let code = c.str("authorization_code").unwrap_or_default();
+        // REFERENCE-UNSURE: no error code is documented for a bad code; we answer 40097 (invalid args).
+        let appid = self.auth_codes.remove(code).ok_or(40097)?;
+        let refresh = self
+            .apps
+            .get(&appid)
+            .and_then(|a| a.authorization.as_ref())
+            .filter(|a| a.component == component)
+            .map(|a| a.refresh_token.clone())
+            .ok_or(61003)?;
+        let (token, expires_in) = self.issue(
+            "AUTHORIZER_",
+            TokenKind::Authorizer {
+                component,
+                appid: appid.clone(),
+            },
+        );
+        Ok(json!({ "authorization_info": {
+            "authorizer_appid": appid,
+            "authorizer_access_token": token,
+            "expires_in": expires_in,
+            "authorizer_refresh_token": refresh,
+            "func_info": [{ "funcscope_category": { "id": 18 } }],
+        }}))
+    }
+}
