@@ -121,6 +121,7 @@ async fn serve(
 
 /// One keep-alive connection: requests in sequence until the client closes or asks to.
 async fn connection(stream: TcpStream, world: Arc<Mutex<World>>) {
+    let peer = stream.peer_addr().ok().map(|a| a.ip().to_string());
     let mut reader = BufReader::new(stream);
     loop {
         let parsed = match read_request(&mut reader).await {
@@ -131,7 +132,8 @@ async fn connection(stream: TcpStream, world: Arc<Mutex<World>>) {
                 return;
             }
         };
-        let (req, close) = parsed;
+        let (mut req, close) = parsed;
+        req.peer.clone_from(&peer);
         // The lock is held only while the world computes the answer, never across an await.
         let resp = world
             .lock()
@@ -243,6 +245,7 @@ async fn read_request(r: &mut BufReader<TcpStream>) -> io::Result<Option<(Reques
             path: percent_decode(path),
             query,
             body,
+            peer: None,
         },
         close,
     )))

@@ -59,6 +59,12 @@ pub struct AppSpec {
     pub plugin_permissions: Vec<String>,
     /// A live version before the scenario starts (so rollback and phased release can be tried).
     pub live_version: Option<String>,
+    /// The API IP whitelist for AppSecret calls (40164 for others); off when absent.
+    pub api_ip_whitelist: Option<Vec<String>>,
+    /// What the AppSecret calls answer instead of a token: 40243 (secret frozen), 50004 (token API
+    /// forbidden), 50007 (account frozen), 89503 (IP needs admin confirmation), 89506 / 89507 (IP
+    /// rejected by the admin).
+    pub secret_block: Option<i64>,
 }
 
 impl Default for AppSpec {
@@ -88,6 +94,8 @@ impl Default for AppSpec {
             permitted_location_apis: Vec::new(),
             plugin_permissions: Vec::new(),
             live_version: None,
+            api_ip_whitelist: None,
+            secret_block: None,
         }
     }
 }
@@ -122,6 +130,8 @@ struct PlatformBody {
     restrict_new: bool,
     #[serde(default)]
     restrict_update: bool,
+    #[serde(default)]
+    ip_whitelist: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -157,6 +167,7 @@ impl World {
                 templates: Vec::new(),
                 restrict_new: false,
                 restrict_update: false,
+                ip_whitelist: None,
             },
         );
         self.push_ticket(component).unwrap_or_default()
@@ -171,6 +182,13 @@ impl World {
             .tickets
             .push((ticket.clone(), now));
         Some(ticket)
+    }
+
+    /// Sets a platform's IP whitelist (61004 for other callers); `None` switches it off.
+    pub fn set_platform_whitelist(&mut self, component: &str, ips: Option<Vec<String>>) {
+        if let Some(p) = self.platforms.get_mut(component) {
+            p.ip_whitelist = ips;
+        }
     }
 
     /// Sets a platform's restrictions (86009 / 86010).
@@ -224,6 +242,8 @@ impl World {
             own_token: None,
             stable_token: None,
             force_refresh_log: Vec::new(),
+            api_ip_whitelist: spec.api_ip_whitelist,
+            secret_block: spec.secret_block,
         };
         self.apps.insert(spec.appid.clone(), app);
         self.auth_codes
@@ -300,6 +320,13 @@ impl World {
         self.promote_draft(component, draft_id)
     }
 
+    /// The merchant revokes the app's authorization (61003 for its tokens from then on).
+    pub fn revoke(&mut self, appid: &str) {
+        if let Some(a) = self.apps.get_mut(appid) {
+            a.authorization = None;
+        }
+    }
+
     /// Marks a template broken (85043).
     pub fn break_template(&mut self, component: &str, template_id: u64) {
         if let Some(t) = self.platforms.get_mut(component).and_then(|p| {
@@ -372,6 +399,7 @@ impl World {
             ("POST", "platforms") => serde_json::from_value::<PlatformBody>(body).map_err(|e| e.to_string()).map(|b| {
                 let ticket = self.add_platform(&b.component_appid, &b.component_secret);
                 self.restrict_platform(&b.component_appid, b.restrict_new, b.restrict_update);
+                self.set_platform_whitelist(&b.component_appid, b.ip_whitelist);
                 json!({ "component_verify_ticket": ticket })
             }),
             ("POST", "tickets") => {

@@ -52,7 +52,8 @@ impl World {
     }
 
     /// Makes the trial version and restarts the privacy scan (commit and upload both do this).
-    pub(crate) fn set_trial(&mut self, appid: &str, trial: Trial) {
+    pub(crate) fn set_trial(&mut self, appid: &str, mut trial: Trial) {
+        trial.seq = self.next_id();
         let now = self.now();
         if let Some(app) = self.apps.get_mut(appid) {
             app.trial = Some(trial);
@@ -135,6 +136,7 @@ impl World {
         self.check_private_infos(&appid, ext.get("requiredPrivateInfos"))?;
         let now = self.now();
         let trial = Trial {
+            seq: 0,
             template_id: Some(template_id),
             user_version,
             user_desc,
@@ -208,6 +210,8 @@ impl World {
     }
 
     /// `GET /wxa/security/get_code_privacy_info`: 61039 until the scan is done.
+    /// REFERENCE-UNSURE: §3.4 lists 61040 among this endpoint's errors without saying when; here it
+    /// answers 61040 when either list is non-empty, with the lists in the same body.
     pub(super) fn privacy_info(&mut self, c: &Ctx<'_>) -> Answer {
         let appid = c.caller.appid().to_owned();
         if self.caller_app(c)?.trial.is_none() {
@@ -216,10 +220,17 @@ impl World {
         if self.scan_pending(&appid) {
             return Err(61039);
         }
+        let rid = self.rid();
         let app = self.caller_app(c)?;
-        Ok(
-            json!({ "without_auth_list": app.without_auth_list, "without_conf_list": app.without_conf_list }),
-        )
+        let mut v = json!({ "without_auth_list": app.without_auth_list, "without_conf_list": app.without_conf_list });
+        if !(app.without_auth_list.is_empty() && app.without_conf_list.is_empty()) {
+            v["errcode"] = json!(61040);
+            v["errmsg"] = json!(format!(
+                "{} rid: {rid}",
+                mp_release_core::wechat::errcode::errmsg(61040)
+            ));
+        }
+        Ok(v)
     }
 
     /// `POST /wxa/submit_audit`. Preconditions in this order (the reference gives none): account
@@ -250,9 +261,18 @@ impl World {
             false if restrict_new => return Err(86009),
             _ => {}
         }
+        // 86001: nothing was ever committed through the platform; 85086: the committed code was
+        // already approved, so a new commit must come first.
         let Some(trial) = app.trial.clone() else {
-            return Err(85086);
+            return Err(86001);
         };
+        let consumed = app
+            .reviews
+            .last()
+            .is_some_and(|r| r.status == 0 && r.trial_seq == trial.seq);
+        if consumed {
+            return Err(85086);
+        }
         if !app.profile_complete {
             return Err(86002);
         }
@@ -309,6 +329,7 @@ impl World {
         }
         self.app_mut(&appid)?.reviews.push(Review {
             auditid,
+            trial_seq: trial.seq,
             status: 2,
             reason: String::new(),
             screenshot: String::new(),
@@ -340,6 +361,9 @@ impl World {
     pub(super) fn audit_status(&mut self, c: &Ctx<'_>) -> Answer {
         let appid = c.caller.appid().to_owned();
         let id = c.num("auditid").ok_or(85012)?;
+        if self.apps.get(&appid).is_some_and(|a| a.trial.is_none()) {
+            return Err(86001);
+        }
         if !self
             .apps
             .get(&appid)

@@ -37,6 +37,8 @@ pub struct Request {
     pub query: Vec<(String, String)>,
     /// The raw body.
     pub body: Vec<u8>,
+    /// The caller's IP (the HTTP layer fills it in; 127.0.0.1 when absent).
+    pub peer: Option<String>,
 }
 
 impl Request {
@@ -50,6 +52,7 @@ impl Request {
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
             body: Vec::new(),
+            peer: None,
         }
     }
 
@@ -60,6 +63,11 @@ impl Request {
             body: body.to_string().into_bytes(),
             ..Self::get(path, query)
         }
+    }
+
+    /// The caller's IP.
+    pub fn peer_ip(&self) -> &str {
+        self.peer.as_deref().unwrap_or("127.0.0.1")
     }
 
     /// A query parameter.
@@ -390,6 +398,17 @@ impl World {
         json!({ "errcode": code, "errmsg": format!("{} rid: {}", errcode::errmsg(code), self.rid()) })
     }
 
+    /// The IP-whitelist errors carry the caller's IP in `errmsg`, as WeChat's do.
+    fn error_for(&self, code: i64, req: &Request) -> Value {
+        let ip = req.peer_ip();
+        let detail = match code {
+            40164 => format!("invalid ip {ip} ipv6 ::ffff:{ip}, not in whitelist"),
+            61004 => format!("access clientip is not registered requestIp:{ip}"),
+            _ => return self.error_body(code),
+        };
+        json!({ "errcode": code, "errmsg": format!("{detail} rid: {}", self.rid()) })
+    }
+
     fn random_unit(&mut self) -> f64 {
         self.rng = mix(self.rng);
         (self.rng >> 11) as f64 / (1u64 << 53) as f64
@@ -530,7 +549,7 @@ impl World {
                 }
                 Response::json(&v)
             }
-            Ok(Err(code)) => Response::json(&self.error_body(code)),
+            Ok(Err(code)) => Response::json(&self.error_for(code, req)),
             Err(binary) => binary,
         }
     }
@@ -618,12 +637,24 @@ impl World {
             return Err(41001);
         };
         let Some(token) = self.tokens.get(value) else {
-            return Err(40001);
+            // A value that cannot be a token at all is 40014; a plausible but unknown one 40001.
+            let malformed = value.len() < 16 || !value.bytes().all(|b| b.is_ascii_graphic());
+            return Err(if malformed { 40014 } else { 40001 });
         };
         if self.now() >= token.expires_at {
             return Err(42001);
         }
         let kind = token.kind.clone();
+        // Every third-party call is checked against the platform's IP whitelist.
+        let platform = match &kind {
+            TokenKind::Component { component } | TokenKind::Authorizer { component, .. } => {
+                self.platforms.get(component)
+            }
+            TokenKind::Own { .. } => None,
+        };
+        if platform.is_some_and(|p| !p.allows(req.peer_ip())) {
+            return Err(61004);
+        }
         match (auth, &kind) {
             (Auth::Component, TokenKind::Component { .. })
             | (Auth::Any, _)

@@ -40,6 +40,17 @@ pub struct Platform {
     pub restrict_new: bool,
     /// 86010: may not submit updates.
     pub restrict_update: bool,
+    /// The platform's IP whitelist (61004); `None` allows every caller.
+    pub ip_whitelist: Option<Vec<String>>,
+}
+
+impl Platform {
+    /// Whether the platform's whitelist lets `ip` call.
+    pub fn allows(&self, ip: &str) -> bool {
+        self.ip_whitelist
+            .as_ref()
+            .is_none_or(|l| l.iter().any(|a| a == ip))
+    }
 }
 
 /// A draft in the platform's draft box.
@@ -92,6 +103,8 @@ pub struct Category {
 /// The trial version (体验版) made by `commit` or an upload.
 #[derive(Debug, Clone, Serialize)]
 pub struct Trial {
+    /// Distinguishes commits made in the same (virtual) second.
+    pub seq: u64,
     pub template_id: Option<u64>,
     pub user_version: String,
     pub user_desc: String,
@@ -104,6 +117,8 @@ pub struct Trial {
 #[derive(Debug, Clone, Serialize)]
 pub struct Review {
     pub auditid: u64,
+    /// The trial version (its `seq`) under review.
+    pub trial_seq: u64,
     /// 0 approved, 1 rejected, 2 in review, 3 withdrawn, 4 delayed.
     pub status: u8,
     pub reason: String,
@@ -197,6 +212,10 @@ pub struct App {
     pub stable_token: Option<String>,
     pub force_refresh_log: Vec<u64>,
     pub next_app_version: u64,
+    /// The API IP whitelist for AppSecret calls (40164); `None` when switched off.
+    pub api_ip_whitelist: Option<Vec<String>>,
+    /// Account states the AppSecret calls report: 40243, 50004, 50007, 89503, 89506, 89507.
+    pub secret_block: Option<i64>,
 }
 
 /// Per-account counters (rate limits and quota resets).

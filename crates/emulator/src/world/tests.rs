@@ -257,7 +257,7 @@ fn release_rules_and_rollback_history() {
                 method: "POST".into(),
                 path: "/wxa/release".into(),
                 query: vec![("access_token".into(), s.token.clone())],
-                body: vec![]
+                ..Request::default()
             })
             .body_json()
             .unwrap()
@@ -380,6 +380,8 @@ fn tokens_expire_and_kinds_are_checked() {
     s.w.advance(1);
     assert_eq!(code(&s.get("/wxa/get_category", &[])), 42001);
     s.token = "nonsense".into();
+    assert_eq!(code(&s.get("/wxa/get_category", &[])), 40014);
+    s.token = "AUTHORIZER_0000000000000000".into();
     assert_eq!(code(&s.get("/wxa/get_category", &[])), 40001);
     let v = call(&mut s.w, &Request::get("/wxa/get_category", &[]));
     assert_eq!(code(&v), 41001);

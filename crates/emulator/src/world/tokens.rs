@@ -28,6 +28,7 @@ impl World {
     /// Shared checks of the two AppSecret endpoints; returns the appid.
     fn check_secret(
         &self,
+        c: &Ctx<'_>,
         grant: Option<&str>,
         appid: Option<&str>,
         secret: Option<&str>,
@@ -41,8 +42,19 @@ impl World {
             return Err(61024);
         }
         let app = self.apps.get(appid).ok_or(40013)?;
+        if let Some(code) = app.secret_block {
+            return Err(code);
+        }
+        let listed = |l: &Vec<String>| l.iter().any(|ip| ip == c.req.peer_ip());
+        if app.api_ip_whitelist.as_ref().is_some_and(|l| !listed(l)) {
+            return Err(40164);
+        }
         if app.secret != secret {
-            return Err(40125);
+            // getAccessToken: 40001 for a well-formed secret of another app, 40125 for one that
+            // cannot be a secret (32 hex digits). stable_token documents only 40125.
+            let well_formed = secret.len() == 32 && secret.bytes().all(|b| b.is_ascii_hexdigit());
+            let stable = c.req.path == "/cgi-bin/stable_token";
+            return Err(if well_formed && !stable { 40001 } else { 40125 });
         }
         Ok(appid.to_owned())
     }
@@ -50,8 +62,12 @@ impl World {
     /// `GET /cgi-bin/token`: every fetch invalidates the previous token (after a 5-minute overlap).
     pub(super) fn cgi_token(&mut self, c: &Ctx<'_>) -> Answer {
         let r = c.req;
-        let appid =
-            self.check_secret(r.param("grant_type"), r.param("appid"), r.param("secret"))?;
+        let appid = self.check_secret(
+            c,
+            r.param("grant_type"),
+            r.param("appid"),
+            r.param("secret"),
+        )?;
         let now = self.now();
         if let Some(old) = self.apps.get(&appid).and_then(|a| a.own_token.clone()) {
             if let Some(t) = self.tokens.get_mut(&old) {
@@ -71,7 +87,7 @@ impl World {
     /// `POST /cgi-bin/stable_token`: isolated from `cgi-bin/token`; the same token while it has at
     /// least 5 minutes left; `force_refresh` 20 times a day and at least 30 s apart.
     pub(super) fn stable_token(&mut self, c: &Ctx<'_>) -> Answer {
-        let appid = self.check_secret(c.str("grant_type"), c.str("appid"), c.str("secret"))?;
+        let appid = self.check_secret(c, c.str("grant_type"), c.str("appid"), c.str("secret"))?;
         let force = c
             .body
             .get("force_refresh")
@@ -133,7 +149,14 @@ impl World {
             .filter(|s| !s.is_empty())
             .ok_or(41004)?;
         let ticket = c.str("component_verify_ticket").unwrap_or_default();
+        // 40013 for a value that is no appid at all; 61011 for an appid that is no platform.
+        if !is_appid(component) {
+            return Err(40013);
+        }
         let p = self.platforms.get(component).ok_or(61011)?;
+        if !p.allows(c.req.peer_ip()) {
+            return Err(61004);
+        }
         if p.secret != secret {
             return Err(40125);
         }
@@ -217,4 +240,9 @@ impl World {
             "func_info": [{ "funcscope_category": { "id": 18 } }],
         }}))
     }
+}
+
+/// `wx` followed by 16 hex digits.
+pub fn is_appid(s: &str) -> bool {
+    s.len() == 18 && s.starts_with("wx") && s[2..].bytes().all(|b| b.is_ascii_hexdigit())
 }
