@@ -51,6 +51,20 @@ pub enum Command {
     /// Compute the next version, write it where asked, and report it.
     #[command(after_help = ENV_HELP)]
     Version(VersionArgs),
+    /// Serve the built-in WeChat emulator on 127.0.0.1 for other tools (admin API under /__emulator/).
+    #[command(after_help = ENV_HELP)]
+    Emulator(EmulatorArgs),
+}
+
+/// `mp-release emulator`.
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Port on 127.0.0.1 (default 0: a free port, printed as `url=`).
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<String>,
+    /// Scenario file (YAML or JSON): review outcomes, privacy-scan time, quotas, limits, faults.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<String>,
 }
 
 /// `mp-release version`.

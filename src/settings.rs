@@ -6,7 +6,7 @@
 //! expected, and happens before anything is sent anywhere.
 #![allow(clippy::disallowed_methods)] // reading the environment is this module's job
 
-use crate::cli::{Cli, GlobalArgs, VersionArgs};
+use crate::cli::{Cli, EmulatorArgs, GlobalArgs, VersionArgs};
 use mp_release_core::version::{
     check_preid, check_tag_prefix, BumpRequest, VersionSource, ZeroMajorRules,
 };
@@ -154,6 +154,8 @@ pub struct ConfigFile {
     package_json: Option<String>,
     write: Option<Vec<String>>,
     zero_major_rules: Option<String>,
+    port: Option<u16>,
+    scenario: Option<String>,
 }
 
 impl ConfigFile {
@@ -169,6 +171,8 @@ impl ConfigFile {
             "tag-prefix" => self.tag_prefix.clone(),
             "package-json" => self.package_json.clone(),
             "zero-major-rules" => self.zero_major_rules.clone(),
+            "port" => self.port.map(|p| p.to_string()),
+            "scenario" => self.scenario.clone(),
             _ => None,
         };
         v.filter(|s| !s.is_empty())
@@ -510,6 +514,41 @@ pub fn version(
         write,
         zero,
     })
+}
+
+/// Validated settings of `mp-release emulator`.
+#[derive(Debug, Clone)]
+pub struct EmulatorSettings {
+    /// Port on 127.0.0.1 (0: any free port).
+    pub port: u16,
+    /// The scenario, read and checked before anything starts.
+    pub scenario: mp_release_emulator::Scenario,
+}
+
+/// Validates the settings of `mp-release emulator`.
+pub fn emulator(
+    a: &EmulatorArgs,
+    layers: &Layers<'_>,
+    cwd: &Path,
+) -> Result<EmulatorSettings, UsageError> {
+    let port = layers
+        .parse("port", a.port.as_deref(), |s| {
+            s.trim()
+                .parse::<u16>()
+                .map_err(|_| format!("expected a port number 0-65535, got {s:?}"))
+        })?
+        .map_or(0, |(p, _)| p);
+    let scenario = layers
+        .parse("scenario", a.scenario.as_deref(), |s| {
+            let path = cwd.join(s);
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            mp_release_emulator::Scenario::from_yaml(&text)
+                .map_err(|e| format!("{}: {e}", path.display()))
+        })?
+        .map(|(s, _)| s)
+        .unwrap_or_default();
+    Ok(EmulatorSettings { port, scenario })
 }
 
 #[cfg(test)]

@@ -85,6 +85,10 @@ fn run(env: &Env, cli: &Cli, wf: &mut Workflow, redactor: Redactor) -> anyhow::R
     crate::logging::init(&globals, redactor);
     wf.configure(&globals);
     let report = match &cli.command {
+        Command::Emulator(args) => {
+            let s = settings::emulator(args, &layers, &cwd)?;
+            return serve_emulator(s, wf);
+        }
         Command::Version(args) => {
             let s = settings::version(args, &layers, &cwd)?;
             wf.group("mp-release version")?;
@@ -98,5 +102,22 @@ fn run(env: &Env, cli: &Cli, wf: &mut Workflow, redactor: Redactor) -> anyhow::R
     }
     wf.outputs(&report.outputs, &report.json)?;
     wf.summary(&report.summary)?;
+    Ok(())
+}
+
+/// `mp-release emulator`: serve until the process is ended.
+fn serve_emulator(s: settings::EmulatorSettings, wf: &mut Workflow) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], s.port));
+    let emu =
+        mp_release_emulator::Emulator::bind(addr, mp_release_emulator::World::new(s.scenario))
+            .with_context(|| format!("starting the emulator on {addr}"))?;
+    let url = emu.uri();
+    tracing::info!("WeChat emulator listening on {url}; admin API under {url}/__emulator/");
+    wf.outputs(
+        &[("url".into(), url.clone())],
+        &serde_json::json!({ "url": url }),
+    )?;
+    emu.wait();
     Ok(())
 }

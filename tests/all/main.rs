@@ -3,5 +3,6 @@
 mod helpers;
 
 mod bad_input;
+mod emulator_cmd;
 mod version_cmd;
 mod workflow_output;

@@ -25,7 +25,7 @@ use serde_json::{json, Value};
 
 /// An app to register, with its authorization and the state the scenario needs.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+#[serde(deny_unknown_fields, default)]
 pub struct AppSpec {
     /// `wx` + 16 hex digits.
     pub appid: String,
