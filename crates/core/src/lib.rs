@@ -6,5 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod json_edit;
+pub mod pipeline;
+pub mod retry;
 pub mod version;
 pub mod wechat;

@@ -1,0 +1,378 @@
+//! The release pipeline as a pure state machine: `step(state, event, now) -> Transition`.
+//!
+//! The runner performs the one effect a transition asks for (an HTTP call or a sleep) and feeds the
+//! result back as an event. The state is serializable: persisted after every step, it lets a run stop
+//! anywhere and resume without repeating a side effect. Three rules make repeats impossible:
+//!
+//! - before `Submit`, the latest review is read (`GetLatestAudit`): a review of our version already
+//!   in flight (say, submitted by a run that crashed before saving) is attached to, never resubmitted;
+//! - before `Release`, the version info is read: if our version is live, publishing is done;
+//! - a mutation whose result is unknown (timeout, cut connection) is followed by the same read-back,
+//!   never by a blind retry.
+
+mod types;
+
+#[cfg(test)]
+mod tests;
+
+pub use types::*;
+
+use crate::version::{plan, PlanInput};
+
+/// What a step decides: the next state and the effect to perform (none when done).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transition {
+    /// The state after the event.
+    pub next: State,
+    /// The effect to perform next.
+    pub effect: Option<Effect>,
+}
+
+/// How many times a failing mutation may be read back and tried again before the run gives up.
+const MAX_MUTATION_TRIES: u32 = 3;
+
+/// Applies one event. `now` is the runner's clock (Unix seconds).
+pub fn step(state: &State, event: Event, now: u64) -> Transition {
+    let mut s = state.clone();
+    let effect = advance(&mut s, event, now);
+    if s.outcome.is_some() {
+        s.stage = Stage::Done;
+    }
+    s.close_span(now);
+    if s.stage != Stage::Done {
+        s.open_span(now);
+    }
+    s.pending.clone_from(&effect);
+    Transition { next: s, effect }
+}
+
+fn done(s: &mut State, outcome: Outcome) -> Option<Effect> {
+    s.outcome = Some(outcome);
+    None
+}
+
+fn fail(s: &mut State, code: Option<i64>, message: impl Into<String>) -> Option<Effect> {
+    done(
+        s,
+        Outcome::Failed {
+            code,
+            message: message.into(),
+        },
+    )
+}
+
+/// The first effect of a stage (also what a resumed run does).
+fn enter(s: &mut State, stage: Stage, now: u64) -> Option<Effect> {
+    s.stage = stage;
+    match stage {
+        Stage::Version if s.version.is_some() => enter(s, Stage::Commit, now),
+        Stage::Version => Some(Effect::GetVersionInfo),
+        Stage::Commit if s.config.template.is_none() => enter(s, Stage::Precheck, now),
+        // A commit may have reached WeChat before a crash: read the trial version back first.
+        Stage::Commit if s.commit_sent => Some(Effect::GetVersionInfo),
+        Stage::Commit => {
+            s.commit_sent = true;
+            Some(Effect::Commit)
+        }
+        Stage::Precheck => Some(Effect::GetPrivacyInfo),
+        Stage::Submit => Some(Effect::QueryQuota),
+        Stage::Wait if s.audit_id.is_none() => Some(Effect::GetLatestAudit),
+        Stage::Wait => {
+            s.wait_started_at.get_or_insert(now);
+            if s.config.wait.timeout_secs == 0 {
+                return done(s, Outcome::Detached);
+            }
+            Some(Effect::GetAuditStatus)
+        }
+        Stage::Publish if s.config.publish.never => done(s, Outcome::Approved),
+        Stage::Publish => Some(Effect::GetVersionInfo),
+        Stage::Done => None,
+    }
+}
+
+fn submit(s: &mut State) -> Option<Effect> {
+    s.submit_tries += 1;
+    if s.submit_tries > MAX_MUTATION_TRIES {
+        return fail(
+            s,
+            None,
+            "submit_audit kept failing after reading the review state back; see the log",
+        );
+    }
+    s.submit_sent = true;
+    Some(Effect::Submit)
+}
+
+fn publish(s: &mut State) -> Option<Effect> {
+    s.release_tries += 1;
+    if s.release_tries > MAX_MUTATION_TRIES {
+        return fail(
+            s,
+            None,
+            "publishing kept failing after reading the live version back; see the log",
+        );
+    }
+    s.release_sent = true;
+    match s.config.publish.gray_percentage {
+        Some(p) => Some(Effect::GrayRelease(p)),
+        None => Some(Effect::Release),
+    }
+}
+
+/// After a successful submit (or attaching to a review): wait, speed up, or detach.
+fn begin_wait(s: &mut State, auditid: u64, now: u64) -> Option<Effect> {
+    s.audit_id = Some(auditid);
+    s.stage = Stage::Wait;
+    s.wait_started_at = Some(now);
+    s.next_poll_secs = s.config.wait.first_secs;
+    if s.config.speedup && !s.speedup_done {
+        s.speedup_done = true;
+        return Some(Effect::Speedup);
+    }
+    wait_or_detach(s, now)
+}
+
+fn wait_or_detach(s: &mut State, now: u64) -> Option<Effect> {
+    let started = *s.wait_started_at.get_or_insert(now);
+    if now >= started + s.config.wait.timeout_secs {
+        return done(s, Outcome::Detached);
+    }
+    let secs = s.next_poll_secs.max(1);
+    // Grow the interval by half each time, up to the maximum.
+    s.next_poll_secs = (secs + secs / 2).min(s.config.wait.max_secs.max(1));
+    let left = (started + s.config.wait.timeout_secs).saturating_sub(now);
+    Some(Effect::Sleep(secs.min(left.max(1))))
+}
+
+#[allow(clippy::too_many_lines)]
+fn advance(s: &mut State, event: Event, now: u64) -> Option<Effect> {
+    let pending = s.pending.clone();
+    match (event, pending) {
+        (Event::Start, _) => {
+            let stage = s.stage;
+            enter(s, stage, now)
+        }
+
+        // ---- version
+        (Event::VersionInfo { live, trial }, Some(Effect::GetVersionInfo)) if s.stage == Stage::Version => {
+            let current = live.or(trial).and_then(|v| semver::Version::parse(v.trim_start_matches('v')).ok());
+            let b = &s.config.bump;
+            let input = PlanInput {
+                bump: b.bump,
+                preid: b.preid.as_deref(),
+                commits: b.commits.as_deref(),
+                initial: &b.initial,
+                zero: b.zero,
+            };
+            match plan(current.as_ref(), &input) {
+                Ok(p) => {
+                    s.previous_version = p.previous.map(|v| v.to_string());
+                    s.version = Some(p.next.to_string());
+                    s.bump = Some(p.bump);
+                    enter(s, Stage::Commit, now)
+                }
+                Err(e) => fail(s, None, format!("computing the next version from WeChat's: {e}")),
+            }
+        }
+        // Read-back of a commit that may have happened.
+        (Event::VersionInfo { trial, .. }, Some(Effect::GetVersionInfo)) if s.stage == Stage::Commit => {
+            if trial.is_some() && trial == s.version {
+                enter(s, Stage::Precheck, now)
+            } else {
+                s.commit_tries += 1;
+                if s.commit_tries > MAX_MUTATION_TRIES {
+                    return fail(s, None, "commit kept failing after reading the trial version back; see the log");
+                }
+                s.commit_sent = true;
+                Some(Effect::Commit)
+            }
+        }
+        (Event::Committed, Some(Effect::Commit)) => enter(s, Stage::Precheck, now),
+        (Event::Uncertain, Some(Effect::Commit)) => Some(Effect::GetVersionInfo),
+
+        // ---- precheck
+        (Event::PrivacyPending, Some(Effect::GetPrivacyInfo)) => {
+            s.privacy_polls += 1;
+            Some(Effect::Sleep(s.config.privacy_poll_secs.max(1)))
+        }
+        (Event::Slept, Some(Effect::Sleep(_))) if s.stage == Stage::Precheck => Some(Effect::GetPrivacyInfo),
+        (Event::Privacy { without_auth, without_conf }, Some(Effect::GetPrivacyInfo)) => {
+            if !without_auth.is_empty() {
+                return fail(s, Some(61040), format!(
+                    "the code uses privacy APIs without permission: {}; obtain the permission in the console or remove the calls",
+                    without_auth.join(", ")
+                ));
+            }
+            if !without_conf.is_empty() && !s.config.privacy_api_not_use {
+                return fail(s, Some(61040), format!(
+                    "the code uses privacy APIs that are not declared: {}; declare them (requiredPrivateInfos / the privacy guide) or set privacy-api-not-use if they are never called",
+                    without_conf.join(", ")
+                ));
+            }
+            enter(s, Stage::Submit, now)
+        }
+
+        // ---- submit
+        (Event::Quota(q), Some(Effect::QueryQuota)) => {
+            s.quota = Some(q);
+            Some(Effect::GetLatestAudit)
+        }
+        // The quota is for the report only: its failure does not stop a release.
+        (Event::Failed { .. }, Some(Effect::QueryQuota)) => Some(Effect::GetLatestAudit),
+        (Event::LatestAudit(latest), Some(Effect::GetLatestAudit)) if s.stage == Stage::Submit => {
+            on_latest_before_submit(s, latest, now)
+        }
+        (Event::LatestAudit(latest), Some(Effect::GetLatestAudit)) if s.stage == Stage::Wait => match latest {
+            Some(a) => {
+                s.version.get_or_insert(a.user_version.clone());
+                begin_wait(s, a.auditid, now)
+            }
+            None => fail(s, Some(85058), "there is no review to wait for; submit first"),
+        },
+        (Event::Withdrawn, Some(Effect::Withdraw)) => {
+            s.notes.push("withdrew the review that was in flight, as on-existing-review asks".into());
+            submit(s)
+        }
+        (Event::Uncertain, Some(Effect::Withdraw)) => Some(Effect::GetLatestAudit),
+        (Event::Submitted { auditid }, Some(Effect::Submit)) => begin_wait(s, auditid, now),
+        (Event::Uncertain, Some(Effect::Submit)) => Some(Effect::GetLatestAudit),
+        (Event::Refused(85009), Some(Effect::Submit)) => Some(Effect::GetLatestAudit),
+        (Event::Refused(61039), Some(Effect::Submit)) => {
+            s.submit_tries = s.submit_tries.saturating_sub(1);
+            s.privacy_polls += 1;
+            s.stage = Stage::Precheck;
+            Some(Effect::Sleep(s.config.privacy_poll_secs.max(1)))
+        }
+        (Event::SpedUp, Some(Effect::Speedup)) => {
+            s.notes.push("expedited review requested (speedupaudit)".into());
+            wait_or_detach(s, now)
+        }
+        // A refused speed-up (already expedited, no quota) does not stop the wait.
+        (Event::Refused(code) | Event::Failed { code: Some(code), .. }, Some(Effect::Speedup)) => {
+            s.notes.push(format!("speedupaudit refused ({code}); waiting at the normal pace"));
+            wait_or_detach(s, now)
+        }
+        (Event::Failed { .. } | Event::Uncertain, Some(Effect::Speedup)) => wait_or_detach(s, now),
+
+        // ---- wait
+        (Event::AuditStatus { status, reason, screenshot }, Some(Effect::GetAuditStatus)) => {
+            s.polls += 1;
+            let was = s.review.as_ref().map(|r| r.status);
+            s.review = Some(Review { status, reason: reason.clone(), screenshot });
+            match status {
+                0 => enter(s, Stage::Publish, now),
+                1 => done(s, Outcome::Rejected),
+                3 => done(s, Outcome::Withdrawn),
+                _ => {
+                    if status == 4 && was != Some(4) {
+                        s.notes.push(format!("review delayed: {reason}"));
+                    }
+                    wait_or_detach(s, now)
+                }
+            }
+        }
+        (Event::Slept, Some(Effect::Sleep(_))) if s.stage == Stage::Wait => {
+            if now >= s.wait_started_at.unwrap_or(now) + s.config.wait.timeout_secs {
+                return done(s, Outcome::Detached);
+            }
+            Some(Effect::GetAuditStatus)
+        }
+
+        // ---- publish
+        (Event::VersionInfo { live, .. }, Some(Effect::GetVersionInfo)) if s.stage == Stage::Publish => {
+            if live.is_some() && live == s.version {
+                s.published = true;
+                return done(s, Outcome::Published { phased: None });
+            }
+            if s.released {
+                return fail(s, None, format!(
+                    "release succeeded but WeChat shows {} live instead of {}",
+                    live.as_deref().unwrap_or("nothing"),
+                    s.version.as_deref().unwrap_or("?")
+                ));
+            }
+            match s.config.publish.gray_percentage {
+                Some(_) if s.release_sent => Some(Effect::GetGrayPlan),
+                _ => publish(s),
+            }
+        }
+        (Event::Released, Some(Effect::Release)) => {
+            s.released = true;
+            Some(Effect::GetVersionInfo)
+        }
+        (Event::GrayReleased, Some(Effect::GrayRelease(_))) => Some(Effect::GetGrayPlan),
+        (Event::GrayPlan { percentage, running }, Some(Effect::GetGrayPlan)) => {
+            let target = s.config.publish.gray_percentage.unwrap_or(100);
+            if running && percentage >= target {
+                s.published = true;
+                done(s, Outcome::Published { phased: Some(percentage) })
+            } else {
+                publish(s)
+            }
+        }
+        (Event::Uncertain, Some(Effect::Release)) => Some(Effect::GetVersionInfo),
+        (Event::Uncertain, Some(Effect::GrayRelease(_))) => Some(Effect::GetGrayPlan),
+        // Already released: confirm by reading what is live.
+        (Event::Refused(85052), Some(Effect::Release)) => {
+            s.released = true;
+            Some(Effect::GetVersionInfo)
+        }
+        (Event::Refused(85082), Some(Effect::GrayRelease(_))) => Some(Effect::GetGrayPlan),
+        (Event::Refused(85079), Some(Effect::GrayRelease(_))) => fail(s, Some(85079),
+            "WeChat refuses a phased release for an app that has never been released: the first release must be full; publish without gray-percentage once, then use phased releases"),
+
+        // ---- failures of any effect
+        (Event::Refused(code), Some(effect)) => fail(s, Some(code), format!("{} was refused", effect.name())),
+        (Event::Failed { code, message }, Some(_)) => fail(s, code, message),
+        (Event::Uncertain, Some(effect)) => fail(s, None, format!("{} failed and its state could not be read back", effect.name())),
+
+        (event, pending) => fail(s, None, format!("internal: event {event:?} does not fit the pending effect {pending:?} in stage {:?}", s.stage)),
+    }
+}
+
+fn on_latest_before_submit(s: &mut State, latest: Option<AuditInfo>, now: u64) -> Option<Effect> {
+    let Some(a) = latest else { return submit(s) };
+    let ours = s.version.as_deref() == Some(a.user_version.as_str());
+    let in_flight = matches!(a.status, 2 | 4);
+    match (ours, a.status) {
+        // Our version is already under review (a crashed run, or a second run): attach.
+        (true, 2 | 4) => {
+            s.notes.push(format!("attached to review {} of {} already in flight", a.auditid, a.user_version));
+            begin_wait(s, a.auditid, now)
+        }
+        // Our version was approved (a crash after approval): go on to publish.
+        (true, 0) => {
+            s.audit_id = Some(a.auditid);
+            s.review = Some(Review { status: 0, reason: String::new(), screenshot: String::new() });
+            enter(s, Stage::Publish, now)
+        }
+        // This run submitted it, and it ended: report that end.
+        (true, 1) if s.submit_sent => {
+            s.audit_id = Some(a.auditid);
+            s.review = Some(Review { status: 1, reason: a.reason, screenshot: a.screenshot });
+            done(s, Outcome::Rejected)
+        }
+        (true, 3) if s.submit_sent => {
+            s.audit_id = Some(a.auditid);
+            done(s, Outcome::Withdrawn)
+        }
+        _ if in_flight => match s.config.on_existing {
+            OnExisting::Attach => {
+                s.notes.push(format!(
+                    "attached to review {} of version {} (on-existing-review: attach)",
+                    a.auditid, a.user_version
+                ));
+                s.attached_version = Some(a.user_version.clone());
+                s.version = Some(a.user_version);
+                begin_wait(s, a.auditid, now)
+            }
+            OnExisting::Withdraw => Some(Effect::Withdraw),
+            OnExisting::Fail => fail(s, Some(85009), format!(
+                "review {} of version {} is already in flight (submitted at {}); wait for it, or set on-existing-review to attach or withdraw",
+                a.auditid, a.user_version, a.submit_time
+            )),
+        },
+        // Nothing in flight (an older review ended, or a rejected version is resubmitted).
+        _ => submit(s),
+    }
+}

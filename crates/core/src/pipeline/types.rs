@@ -1,0 +1,540 @@
+//! The pipeline's data: configuration, state, effects, events and outcomes (all serializable).
+
+use crate::version::{BumpRequest, ZeroMajorRules};
+use semver::Version;
+use serde::{Deserialize, Serialize};
+
+/// Pipeline stages, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Stage {
+    /// Decide the version (from WeChat's live version when asked).
+    Version,
+    /// Commit the template (template mode).
+    Commit,
+    /// Wait for the privacy scan; fail early on what would be refused.
+    Precheck,
+    /// Submit for review (or attach / withdraw).
+    Submit,
+    /// Follow the review.
+    Wait,
+    /// Release (fully or in phases) and confirm.
+    Publish,
+    /// Finished; see the outcome.
+    Done,
+}
+
+impl Stage {
+    /// The stage's name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Version => "version",
+            Self::Commit => "commit",
+            Self::Precheck => "precheck",
+            Self::Submit => "submit",
+            Self::Wait => "wait",
+            Self::Publish => "publish",
+            Self::Done => "done",
+        }
+    }
+}
+
+/// What to do when a review is already in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnExisting {
+    /// Wait on that review instead.
+    Attach,
+    /// Withdraw it (undocodeaudit), then submit.
+    Withdraw,
+    /// Stop with a message naming it.
+    #[default]
+    Fail,
+}
+
+/// The template commit (template mode).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitSpec {
+    /// `template_id`.
+    pub template_id: u64,
+    /// `ext_json` (a JSON document, sent as a string).
+    pub ext_json: String,
+    /// `user_desc`.
+    pub desc: String,
+}
+
+/// How the version is decided when it comes from WeChat.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BumpSpec {
+    /// The bump.
+    #[serde(with = "bump_serde")]
+    pub bump: BumpRequest,
+    /// Prerelease id.
+    pub preid: Option<String>,
+    /// Version when WeChat has none.
+    pub initial: Version,
+    /// Commit messages for `auto`.
+    pub commits: Option<Vec<String>>,
+    /// 0.x rules.
+    #[serde(with = "zero_serde")]
+    pub zero: ZeroMajorRules,
+}
+
+impl Default for BumpSpec {
+    fn default() -> Self {
+        Self {
+            bump: BumpRequest::Level(crate::version::BumpLevel::Patch),
+            preid: None,
+            initial: Version::new(0, 1, 0),
+            commits: None,
+            zero: ZeroMajorRules::Shifted,
+        }
+    }
+}
+
+mod bump_serde {
+    use crate::version::BumpRequest;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(b: &BumpRequest, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(match b {
+            BumpRequest::Auto => "auto",
+            BumpRequest::None => "none",
+            BumpRequest::Level(l) => l.name(),
+        })
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BumpRequest, D::Error> {
+        let s = String::deserialize(d)?;
+        BumpRequest::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+mod zero_serde {
+    use crate::version::ZeroMajorRules;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(z: &ZeroMajorRules, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(if *z == ZeroMajorRules::Standard {
+            "standard"
+        } else {
+            "shifted"
+        })
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<ZeroMajorRules, D::Error> {
+        ZeroMajorRules::parse(&String::deserialize(d)?).map_err(serde::de::Error::custom)
+    }
+}
+
+/// Polling of the review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitSpec {
+    /// First interval, seconds.
+    pub first_secs: u64,
+    /// Largest interval, seconds.
+    pub max_secs: u64,
+    /// Stop waiting (detach) after this long; 0 detaches right after submitting.
+    pub timeout_secs: u64,
+}
+
+impl Default for WaitSpec {
+    fn default() -> Self {
+        Self {
+            first_secs: 60,
+            max_secs: 600,
+            timeout_secs: 5 * 3600,
+        }
+    }
+}
+
+/// Publishing rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct PublishSpec {
+    /// `publish: never`.
+    pub never: bool,
+    /// Phased release percentage (1–100); full release when absent.
+    pub gray_percentage: Option<u32>,
+}
+
+/// Everything the machine needs besides events; part of the state so a resumed run behaves alike.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Config {
+    /// The mini program.
+    pub appid: String,
+    /// Template mode, when set.
+    pub template: Option<CommitSpec>,
+    /// How to bump WeChat's version (used when the version is not known at start).
+    pub bump: BumpSpec,
+    /// `privacy_api_not_use`.
+    pub privacy_api_not_use: bool,
+    /// Seconds between privacy-scan polls.
+    pub privacy_poll_secs: u64,
+    /// What to do with a review in flight.
+    pub on_existing: OnExisting,
+    /// Ask for an expedited review.
+    pub speedup: bool,
+    /// Polling.
+    pub wait: WaitSpec,
+    /// Publishing.
+    pub publish: PublishSpec,
+}
+
+/// A review's state as last seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    /// 0 approved, 1 rejected, 2 in review, 3 withdrawn, 4 delayed.
+    pub status: u8,
+    /// Rejection or delay reason.
+    pub reason: String,
+    /// `|`-separated screenshot media ids (rejections).
+    pub screenshot: String,
+}
+
+/// The review quota (`queryquota`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quota {
+    /// Reviews left this month.
+    pub rest: u32,
+    /// This month's allocation.
+    pub limit: u32,
+    /// Speed-ups left.
+    pub speedup_rest: u32,
+    /// Speed-up allocation.
+    pub speedup_limit: u32,
+}
+
+/// `get_latest_auditstatus`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditInfo {
+    /// The review.
+    pub auditid: u64,
+    /// Its status.
+    pub status: u8,
+    /// Its version.
+    pub user_version: String,
+    /// Reason (rejected / delayed).
+    pub reason: String,
+    /// Screenshots (rejected).
+    pub screenshot: String,
+    /// Submitted at (Unix seconds).
+    pub submit_time: u64,
+}
+
+/// How the run ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "result")]
+pub enum Outcome {
+    /// Released (fully, or in phases at a percentage).
+    Published {
+        /// The phased-release percentage, if phased.
+        phased: Option<u32>,
+    },
+    /// Approved and not published (`publish: never`).
+    Approved,
+    /// Rejected.
+    Rejected,
+    /// Withdrawn.
+    Withdrawn,
+    /// Still in review at the deadline: handed over to `resume`.
+    Detached,
+    /// Stopped by an error.
+    Failed {
+        /// WeChat's errcode, if one caused it.
+        code: Option<i64>,
+        /// What happened and what to do.
+        message: String,
+    },
+}
+
+/// A request to the runner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Effect {
+    /// `getversioninfo` (read).
+    GetVersionInfo,
+    /// `commit` (mutation).
+    Commit,
+    /// `get_code_privacy_info` (read; 61039 is `PrivacyPending`).
+    GetPrivacyInfo,
+    /// `queryquota` (read).
+    QueryQuota,
+    /// `get_latest_auditstatus` (read; 85058 is `LatestAudit(None)`).
+    GetLatestAudit,
+    /// `undocodeaudit` (mutation).
+    Withdraw,
+    /// `submit_audit` (mutation).
+    Submit,
+    /// `speedupaudit` (mutation, harmless to repeat).
+    Speedup,
+    /// `get_auditstatus` (read).
+    GetAuditStatus,
+    /// Sleep this many seconds.
+    Sleep(u64),
+    /// `release` (mutation).
+    Release,
+    /// `grayrelease` (mutation).
+    GrayRelease(u32),
+    /// `getgrayreleaseplan` (read).
+    GetGrayPlan,
+}
+
+impl Effect {
+    /// Whether the effect creates state at WeChat.
+    pub fn is_mutation(&self) -> bool {
+        matches!(
+            self,
+            Self::Commit
+                | Self::Withdraw
+                | Self::Submit
+                | Self::Speedup
+                | Self::Release
+                | Self::GrayRelease(_)
+        )
+    }
+
+    /// A short name for logs and messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::GetVersionInfo => "getversioninfo",
+            Self::Commit => "commit",
+            Self::GetPrivacyInfo => "get_code_privacy_info",
+            Self::QueryQuota => "queryquota",
+            Self::GetLatestAudit => "get_latest_auditstatus",
+            Self::Withdraw => "undocodeaudit",
+            Self::Submit => "submit_audit",
+            Self::Speedup => "speedupaudit",
+            Self::GetAuditStatus => "get_auditstatus",
+            Self::Sleep(_) => "sleep",
+            Self::Release => "release",
+            Self::GrayRelease(_) => "grayrelease",
+            Self::GetGrayPlan => "getgrayreleaseplan",
+        }
+    }
+}
+
+/// What the runner reports back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Event {
+    /// Begin (or resume) at the state's stage.
+    Start,
+    /// `getversioninfo`.
+    VersionInfo {
+        /// `release_info.release_version`.
+        live: Option<String>,
+        /// `exp_info.exp_version`.
+        trial: Option<String>,
+    },
+    /// `commit` succeeded.
+    Committed,
+    /// 61039: the privacy scan is running.
+    PrivacyPending,
+    /// The privacy scan's lists.
+    Privacy {
+        /// APIs used without permission.
+        without_auth: Vec<String>,
+        /// APIs used but not declared.
+        without_conf: Vec<String>,
+    },
+    /// `queryquota`.
+    Quota(Quota),
+    /// `get_latest_auditstatus` (None on 85058).
+    LatestAudit(Option<AuditInfo>),
+    /// `undocodeaudit` succeeded.
+    Withdrawn,
+    /// `submit_audit` succeeded.
+    Submitted {
+        /// The new review.
+        auditid: u64,
+    },
+    /// `speedupaudit` succeeded.
+    SpedUp,
+    /// `get_auditstatus`.
+    AuditStatus {
+        /// Status.
+        status: u8,
+        /// Reason.
+        reason: String,
+        /// Screenshots.
+        screenshot: String,
+    },
+    /// The sleep ended.
+    Slept,
+    /// `release` succeeded.
+    Released,
+    /// `grayrelease` succeeded.
+    GrayReleased,
+    /// `getgrayreleaseplan`.
+    GrayPlan {
+        /// Percentage.
+        percentage: u32,
+        /// Plan status 1 (running).
+        running: bool,
+    },
+    /// WeChat refused with an errcode the machine may handle (85009, 61039, 85052, 85079, 85082 …).
+    Refused(i64),
+    /// A mutation's result is unknown (timeout, cut connection): read back before anything else.
+    Uncertain,
+    /// The call failed for good (after the runner's retries).
+    Failed {
+        /// WeChat's errcode, if any.
+        code: Option<i64>,
+        /// The message.
+        message: String,
+    },
+}
+
+/// Time spent in one stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    /// The stage.
+    pub stage: Stage,
+    /// Entered at.
+    pub start: u64,
+    /// Left at (None while in it).
+    pub end: Option<u64>,
+}
+
+/// The whole pipeline state; serializable so a run can stop and resume.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct State {
+    /// The inputs.
+    pub config: Config,
+    /// Where the run is.
+    pub stage: Stage,
+    /// The effect the runner is performing (what the next event answers).
+    pub pending: Option<Effect>,
+    /// The version being released.
+    pub version: Option<String>,
+    /// The version before.
+    pub previous_version: Option<String>,
+    /// The bump applied.
+    pub bump: Option<String>,
+    /// Set when attached to another version's review.
+    pub attached_version: Option<String>,
+    /// A commit may have been sent.
+    pub commit_sent: bool,
+    /// Commit attempts after read-backs.
+    pub commit_tries: u32,
+    /// A submit may have been sent.
+    pub submit_sent: bool,
+    /// Submit attempts.
+    pub submit_tries: u32,
+    /// A release may have been sent.
+    pub release_sent: bool,
+    /// Release attempts.
+    pub release_tries: u32,
+    /// `release` answered success.
+    pub released: bool,
+    /// The speed-up was asked for.
+    pub speedup_done: bool,
+    /// The review.
+    pub audit_id: Option<u64>,
+    /// The review as last seen.
+    pub review: Option<Review>,
+    /// The review quota, when read.
+    pub quota: Option<Quota>,
+    /// When waiting began.
+    pub wait_started_at: Option<u64>,
+    /// The next poll interval.
+    pub next_poll_secs: u64,
+    /// Status polls so far.
+    pub polls: u32,
+    /// Privacy-scan polls so far.
+    pub privacy_polls: u32,
+    /// The version is live (or phased).
+    pub published: bool,
+    /// How it ended.
+    pub outcome: Option<Outcome>,
+    /// Stage timeline.
+    pub timeline: Vec<Span>,
+    /// Things worth telling the user (delays, attachments, refused speed-ups).
+    pub notes: Vec<String>,
+}
+
+impl State {
+    /// A fresh run: at `Version`, with the version known or to be read from WeChat.
+    pub fn new(config: Config, version: Option<(String, Option<String>, String)>) -> Self {
+        let (version, previous_version, bump) = match version {
+            Some((v, prev, bump)) => (Some(v), prev, Some(bump)),
+            None => (None, None, None),
+        };
+        let first = config.wait.first_secs;
+        Self {
+            config,
+            stage: Stage::Version,
+            pending: None,
+            version,
+            previous_version,
+            bump,
+            attached_version: None,
+            commit_sent: false,
+            commit_tries: 0,
+            submit_sent: false,
+            submit_tries: 0,
+            release_sent: false,
+            release_tries: 0,
+            released: false,
+            speedup_done: false,
+            audit_id: None,
+            review: None,
+            quota: None,
+            wait_started_at: None,
+            next_poll_secs: first,
+            polls: 0,
+            privacy_polls: 0,
+            published: false,
+            outcome: None,
+            timeline: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    /// A run that starts at a later stage (e.g. `wait` or `publish` commands).
+    #[must_use]
+    pub fn at(mut self, stage: Stage) -> Self {
+        self.stage = stage;
+        self
+    }
+
+    pub(crate) fn open_span(&mut self, now: u64) {
+        if self
+            .timeline
+            .last()
+            .is_none_or(|s| s.stage != self.stage || s.end.is_some())
+        {
+            self.timeline.push(Span {
+                stage: self.stage,
+                start: now,
+                end: None,
+            });
+        }
+    }
+
+    pub(crate) fn close_span(&mut self, now: u64) {
+        let stage = self.stage;
+        for span in self
+            .timeline
+            .iter_mut()
+            .filter(|s| s.end.is_none() && s.stage != stage)
+        {
+            span.end = Some(now);
+        }
+        if stage == Stage::Done {
+            for span in self.timeline.iter_mut().filter(|s| s.end.is_none()) {
+                span.end = Some(now);
+            }
+        }
+    }
+
+    /// The review status word of the report: approved, rejected, pending, withdrawn, delayed.
+    pub fn review_status(&self) -> &'static str {
+        match self.review.as_ref().map(|r| r.status) {
+            Some(0) => "approved",
+            Some(1) => "rejected",
+            Some(3) => "withdrawn",
+            Some(4) => "delayed",
+            _ => "pending",
+        }
+    }
+}
