@@ -51,6 +51,30 @@ pub enum Command {
     /// Compute the next version, write it where asked, and report it.
     #[command(after_help = ENV_HELP)]
     Version(VersionArgs),
+    /// The whole pipeline: version, commit (template mode), precheck, submit, wait, publish.
+    #[command(after_help = ENV_HELP)]
+    Run(RunArgs),
+    /// Version, commit and precheck, then submit for review and stop (detach).
+    #[command(after_help = ENV_HELP)]
+    Submit(SubmitArgs),
+    /// Follow a review (the latest, or --audit-id) until it ends or wait-timeout passes.
+    #[command(after_help = ENV_HELP)]
+    Wait(WaitArgs),
+    /// Publish the approved version (fully, or phased with --gray-percentage) and confirm it is live.
+    #[command(after_help = ENV_HELP)]
+    Publish(PublishArgs),
+    /// Show the latest review (or --audit-id) and the live and trial versions.
+    #[command(after_help = ENV_HELP)]
+    Status(StatusArgs),
+    /// Withdraw the review in flight (undocodeaudit; 5 per day, 10 per month).
+    #[command(after_help = ENV_HELP)]
+    Withdraw(WeChatOnly),
+    /// Roll the live version back (revertcoderelease); --list shows the history.
+    #[command(after_help = ENV_HELP)]
+    Rollback(RollbackArgs),
+    /// Show the platform's review and speed-up quota.
+    #[command(after_help = ENV_HELP)]
+    Quota(WeChatOnly),
     /// Serve the built-in WeChat emulator on 127.0.0.1 for other tools (admin API under /__emulator/).
     #[command(after_help = ENV_HELP)]
     Emulator(EmulatorArgs),
@@ -95,4 +119,190 @@ pub struct VersionArgs {
     /// How auto treats 0.x: shifted (breaking → minor, feat → patch) or standard.
     #[arg(long, value_name = "RULES")]
     pub zero_major_rules: Option<String>,
+}
+
+/// Credentials and connection, shared by every command that talks to WeChat.
+#[derive(Debug, Args)]
+pub struct WeChatArgs {
+    /// The mini program (authorizer) appid: wx + 16 hex digits.
+    #[arg(long, value_name = "APPID")]
+    pub appid: Option<String>,
+    /// An authorizer_access_token from your token service (secret).
+    #[arg(long, value_name = "TOKEN")]
+    pub access_token: Option<String>,
+    /// The third-party platform's appid.
+    #[arg(long, value_name = "APPID")]
+    pub component_appid: Option<String>,
+    /// The platform's component_access_token (secret).
+    #[arg(long, value_name = "TOKEN")]
+    pub component_access_token: Option<String>,
+    /// The platform's AppSecret, with --component-verify-ticket (secret).
+    #[arg(long, value_name = "SECRET")]
+    pub component_secret: Option<String>,
+    /// The latest component_verify_ticket, less than 12 h old (secret).
+    #[arg(long, value_name = "TICKET")]
+    pub component_verify_ticket: Option<String>,
+    /// The mini program's authorizer_refresh_token (secret).
+    #[arg(long, value_name = "TOKEN")]
+    pub authorizer_refresh_token: Option<String>,
+    /// WeChat API base URL (default https://api.weixin.qq.com; the emulator's URL in tests).
+    #[arg(long, value_name = "URL")]
+    pub wechat_base_url: Option<String>,
+    /// HTTPS proxy for a fixed egress IP (IP whitelists).
+    #[arg(long, value_name = "URL")]
+    pub https_proxy: Option<String>,
+    /// Timeout of one HTTP request (default 30s).
+    #[arg(long, value_name = "DURATION")]
+    pub request_timeout: Option<String>,
+    /// Keep the pipeline state in this file and resume from it.
+    #[arg(long, value_name = "FILE")]
+    pub state_file: Option<String>,
+    /// Test hook: sleep on the emulator's virtual clock instead of the wall clock.
+    #[arg(long, hide = true, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub virtual_clock: Option<String>,
+    /// Test hook: stop the process right after this call (e.g. submit_audit), before saving state.
+    #[arg(long, hide = true, value_name = "CALL")]
+    pub crash_after: Option<String>,
+}
+
+/// Options of the review pipeline.
+#[derive(Debug, Args)]
+pub struct PipelineArgs {
+    /// Template mode: the template to commit to the app.
+    #[arg(long, value_name = "ID")]
+    pub template_id: Option<String>,
+    /// Template mode: ext_json (a JSON object, or @FILE).
+    #[arg(long, value_name = "JSON")]
+    pub ext_json: Option<String>,
+    /// Description of the commit (user_desc; default "mp-release <version>").
+    #[arg(long, value_name = "TEXT")]
+    pub desc: Option<String>,
+    /// Release notes shown to the reviewers.
+    #[arg(long, value_name = "TEXT")]
+    pub version_desc: Option<String>,
+    /// Feedback for the reviewers when resubmitting after a rejection (≤ 200 characters).
+    #[arg(long, value_name = "TEXT")]
+    pub feedback_info: Option<String>,
+    /// Declare that privacy APIs found in the code but not configured are never called.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub privacy_api_not_use: Option<String>,
+    /// Build item_list from get_category + get_page when the config file has no review-items.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub build_item_list: Option<String>,
+    /// A review already in flight: attach, withdraw or fail (default fail).
+    #[arg(long, value_name = "CHOICE")]
+    pub on_existing_review: Option<String>,
+    /// Ask for an expedited review (uses the platform's monthly speed-up quota).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub speedup: Option<String>,
+    /// How long to follow the review before detaching (default 5h; 0 = submit and detach).
+    #[arg(long, value_name = "DURATION")]
+    pub wait_timeout: Option<String>,
+    /// First interval between review polls (default 60s; it grows by half each poll).
+    #[arg(long, value_name = "DURATION")]
+    pub poll_interval: Option<String>,
+    /// Largest interval between review polls (default 10m).
+    #[arg(long, value_name = "DURATION")]
+    pub poll_max: Option<String>,
+    /// Interval between privacy-scan polls (default 60s).
+    #[arg(long, value_name = "DURATION")]
+    pub privacy_poll_interval: Option<String>,
+    /// on-approval (default) or never.
+    #[arg(long, value_name = "RULE")]
+    pub publish: Option<String>,
+    /// Phased release to this percentage (1-100) instead of a full release.
+    #[arg(long, value_name = "PERCENT")]
+    pub gray_percentage: Option<String>,
+}
+
+/// `mp-release run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Run the whole pipeline against the built-in WeChat emulator, with a demo app (no account needed).
+    #[arg(long)]
+    pub sandbox: bool,
+    /// Credentials and connection.
+    #[command(flatten)]
+    pub wechat: WeChatArgs,
+    /// Pipeline options.
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+    /// Version options.
+    #[command(flatten)]
+    pub version: VersionArgs,
+}
+
+/// `mp-release submit`.
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// Credentials and connection.
+    #[command(flatten)]
+    pub wechat: WeChatArgs,
+    /// Pipeline options.
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+    /// Version options.
+    #[command(flatten)]
+    pub version: VersionArgs,
+}
+
+/// `mp-release wait`.
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// The review to follow (default: the latest).
+    #[arg(long, value_name = "ID")]
+    pub audit_id: Option<String>,
+    /// Credentials and connection.
+    #[command(flatten)]
+    pub wechat: WeChatArgs,
+    /// Pipeline options.
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+}
+
+/// `mp-release publish`.
+#[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// Credentials and connection.
+    #[command(flatten)]
+    pub wechat: WeChatArgs,
+    /// Pipeline options.
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+}
+
+/// `mp-release status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// A review id (default: the latest review).
+    #[arg(long, value_name = "ID")]
+    pub audit_id: Option<String>,
+    /// Save the trial version's QR code (JPEG) to this file.
+    #[arg(long, value_name = "FILE")]
+    pub qrcode: Option<String>,
+    /// Credentials and connection.
+    #[command(flatten)]
+    pub wechat: WeChatArgs,
+}
+
+/// `mp-release rollback`.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// List the versions that can be rolled back to, and change nothing.
+    #[arg(long)]
+    pub list: bool,
+    /// Roll back to this app_version from the list (default: the previous version).
+    #[arg(long, value_name = "APP_VERSION")]
+    pub to: Option<String>,
+    /// Credentials and connection.
+    #[command(flatten)]
+    pub wechat: WeChatArgs,
+}
+
+/// Commands that need only credentials.
+#[derive(Debug, Args)]
+pub struct WeChatOnly {
+    /// Credentials and connection.
+    #[command(flatten)]
+    pub wechat: WeChatArgs,
 }

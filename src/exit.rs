@@ -7,9 +7,10 @@ use crate::settings::UsageError;
 use std::process::ExitCode;
 
 /// The process outcome.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Exit {
     /// 0
+    #[default]
     Success = 0,
     /// 1
     ReleaseFailed = 1,
@@ -25,6 +26,25 @@ pub enum Exit {
 pub struct ReleaseFailed(pub String);
 
 impl Exit {
+    /// The code for how a pipeline ended: published, approved or detached succeed; a rejection,
+    /// a withdrawal or a refusal fails the release (1); giving up on infrastructure is 3.
+    pub fn of_outcome(
+        outcome: Option<&mp_release_core::pipeline::Outcome>,
+        infra_failure: bool,
+    ) -> Self {
+        use mp_release_core::pipeline::Outcome;
+        match outcome {
+            Some(Outcome::Published { .. } | Outcome::Approved | Outcome::Detached) => {
+                Self::Success
+            }
+            Some(Outcome::Failed { .. }) if infra_failure => Self::Infrastructure,
+            Some(Outcome::Rejected | Outcome::Withdrawn | Outcome::Failed { .. }) => {
+                Self::ReleaseFailed
+            }
+            None => Self::Infrastructure,
+        }
+    }
+
     /// The code for an error: usage and release failures are recognised anywhere in the chain;
     /// everything else is an infrastructure failure.
     pub fn of(err: &anyhow::Error) -> Self {

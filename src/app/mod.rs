@@ -1,6 +1,8 @@
 //! The composition root of one process: mask secrets, parse, validate, run one command, report,
 //! and turn the outcome into an exit code.
 
+mod review;
+mod runner;
 mod version;
 
 use crate::adapters::github::actions::{AnnotationProps, Level, Workflow};
@@ -22,6 +24,12 @@ pub struct Report {
     pub summary: String,
     /// Warnings and notices worth an annotation in the workflow run.
     pub annotations: Vec<(Level, String)>,
+    /// How the process ends once the report is out (a rejected review still reports first).
+    pub exit: Exit,
+    /// The error to print when `exit` is not success.
+    pub failure: Option<String>,
+    /// Print the summary on stdout too (the sandbox, where there is no summary file).
+    pub print_summary: bool,
 }
 
 /// Runs the process with an explicit environment and argv (tests call this too).
@@ -49,7 +57,12 @@ pub fn main_with(env: &Env, argv: &[String], stdout: Box<dyn Write + Send>) -> E
         }
     };
     match run(env, &cli, &mut wf, redactor) {
-        Ok(()) => Exit::Success,
+        Ok(Some((code, message))) => {
+            let _ = writeln!(stderr, "error: {message}");
+            let _ = wf.annotate(Level::Error, &message, &title());
+            code
+        }
+        Ok(None) => Exit::Success,
         Err(err) => {
             let code = Exit::of(&err);
             let _ = writeln!(stderr, "error: {err:#}");
@@ -78,7 +91,13 @@ fn first_line(s: &str) -> String {
         .to_owned()
 }
 
-fn run(env: &Env, cli: &Cli, wf: &mut Workflow, redactor: Redactor) -> anyhow::Result<()> {
+/// Runs the command; `Ok(Some(..))` when the report is out but the process must still fail.
+fn run(
+    env: &Env,
+    cli: &Cli,
+    wf: &mut Workflow,
+    redactor: Redactor,
+) -> anyhow::Result<Option<(Exit, String)>> {
     let cwd = std::env::current_dir()?;
     let layers = Layers::load(env, &cli.global, &cwd)?;
     let globals = settings::globals(cli, &layers, env, &cwd)?;
@@ -87,7 +106,8 @@ fn run(env: &Env, cli: &Cli, wf: &mut Workflow, redactor: Redactor) -> anyhow::R
     let report = match &cli.command {
         Command::Emulator(args) => {
             let s = settings::emulator(args, &layers, &cwd)?;
-            return serve_emulator(s, wf);
+            serve_emulator(s, wf)?;
+            return Ok(None);
         }
         Command::Version(args) => {
             let s = settings::version(args, &layers, &cwd)?;
@@ -96,13 +116,25 @@ fn run(env: &Env, cli: &Cli, wf: &mut Workflow, redactor: Redactor) -> anyhow::R
             wf.end_group()?;
             report?
         }
+        other => review::command(other, &layers, &globals, wf)?,
     };
     for (level, message) in &report.annotations {
         wf.annotate(*level, message, &title())?;
     }
     wf.outputs(&report.outputs, &report.json)?;
+    if report.print_summary {
+        wf.raw_result(&format!("\n{}", report.summary))?;
+    }
     wf.summary(&report.summary)?;
-    Ok(())
+    Ok(match report.exit {
+        Exit::Success => None,
+        code => Some((
+            code,
+            report
+                .failure
+                .unwrap_or_else(|| "the release failed".into()),
+        )),
+    })
 }
 
 /// `mp-release emulator`: serve until the process is ended.

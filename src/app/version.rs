@@ -12,7 +12,34 @@ use mp_release_core::version::{highest_tag, plan, BumpRequest, PlanInput, Versio
 use semver::Version;
 use serde_json::json;
 
-pub fn run(s: &VersionSettings, g: &Globals) -> anyhow::Result<Report> {
+/// The decided version and how it was reached.
+pub struct Computed {
+    /// The plan.
+    pub plan: mp_release_core::version::VersionPlan,
+    /// The last release tag, if one was read.
+    pub last_tag: Option<(String, Version)>,
+    /// Commit messages read for `auto`.
+    pub commits: Option<Vec<String>>,
+    /// Targets to write, with their current text.
+    pub targets: Vec<(std::path::PathBuf, String)>,
+}
+
+/// Commit messages since the last release tag, for `auto` when the version comes from WeChat.
+pub fn commits_for_auto(s: &VersionSettings, g: &Globals) -> anyhow::Result<Option<Vec<String>>> {
+    if s.bump != BumpRequest::Auto {
+        return Ok(None);
+    }
+    let git = Git::new(&g.cwd);
+    let usage = |e: crate::adapters::git::GitError| UsageError::new(e.to_string());
+    git.require_full_history().map_err(usage)?;
+    let tags = git.merged_tags(&s.tag_prefix).map_err(usage)?;
+    let last =
+        highest_tag(tags.iter().map(String::as_str), &s.tag_prefix).map(|(t, _)| t.to_owned());
+    Ok(Some(git.messages_since(last.as_deref()).map_err(usage)?))
+}
+
+/// Reads the current version and decides the next one; nothing is written.
+pub fn compute(s: &VersionSettings, g: &Globals) -> anyhow::Result<Computed> {
     let targets = s
         .write
         .iter()
@@ -41,6 +68,12 @@ pub fn run(s: &VersionSettings, g: &Globals) -> anyhow::Result<Report> {
         VersionSource::Explicit(v) => Some(v),
         VersionSource::GitTag { .. } => last_tag.as_ref().map(|(_, v)| v.clone()),
         VersionSource::PackageJson => from_package,
+        VersionSource::Wechat => {
+            return Err(UsageError::new(
+                "invalid --version-from: `wechat` needs WeChat credentials; the run command reads it (mp-release run --version-from wechat)",
+            )
+            .into())
+        }
     };
     let commits = match (wants_auto, &previous) {
         (true, Some(_)) => Some(
@@ -57,6 +90,21 @@ pub fn run(s: &VersionSettings, g: &Globals) -> anyhow::Result<Report> {
         zero: s.zero,
     };
     let plan = plan(previous.as_ref(), &input).map_err(|e| UsageError::new(e.to_string()))?;
+    Ok(Computed {
+        plan,
+        last_tag,
+        commits,
+        targets,
+    })
+}
+
+pub fn run(s: &VersionSettings, g: &Globals) -> anyhow::Result<Report> {
+    let Computed {
+        plan,
+        last_tag,
+        commits,
+        targets,
+    } = compute(s, g)?;
     let version = plan.next.to_string();
     tracing::info!("version {plan}");
 
@@ -129,6 +177,7 @@ pub fn run(s: &VersionSettings, g: &Globals) -> anyhow::Result<Report> {
         }),
         summary,
         annotations,
+        ..Report::default()
     })
 }
 

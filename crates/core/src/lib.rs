@@ -7,6 +7,7 @@
 
 pub mod json_edit;
 pub mod pipeline;
+pub mod report;
 pub mod retry;
 pub mod version;
 pub mod wechat;

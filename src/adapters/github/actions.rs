@@ -10,6 +10,42 @@ use crate::settings::{Globals, OutputFormat};
 use std::fs::OpenOptions;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// The process's stdout, shared by the workflow writer and the maskers handed to token providers.
+type SharedOut = Arc<Mutex<Box<dyn Write + Send>>>;
+
+/// Masks secrets learnt at run time (tokens): `::add-mask::` in Actions, redaction everywhere.
+#[derive(Clone)]
+pub struct Masker {
+    in_actions: bool,
+    out: SharedOut,
+    redactor: Redactor,
+}
+
+impl std::fmt::Debug for Masker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Masker")
+            .field("in_actions", &self.in_actions)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Masker {
+    /// Masks a secret before anything could print it.
+    pub fn mask(&self, secret: &str) -> io::Result<()> {
+        self.redactor.add(secret);
+        if self.in_actions {
+            let mut out = self.out.lock().unwrap_or_else(PoisonError::into_inner);
+            for line in Redactor::mask_lines(secret) {
+                // Raw write: redacting this line would defeat its purpose.
+                writeln!(out, "::add-mask::{}", escape_data(line))?;
+            }
+            out.flush()?;
+        }
+        Ok(())
+    }
+}
 
 /// GitHub refuses a step summary above 1 MiB ("supports content up to a size of 1024k").
 pub const SUMMARY_LIMIT: usize = 1024 * 1024;
@@ -134,7 +170,7 @@ pub struct Workflow {
     output_file: Option<PathBuf>,
     summary_file: Option<PathBuf>,
     format: OutputFormat,
-    out: Box<dyn Write + Send>,
+    out: SharedOut,
     redactor: Redactor,
 }
 
@@ -154,7 +190,7 @@ impl Workflow {
             output_file: None,
             summary_file: None,
             format: OutputFormat::Text,
-            out,
+            out: Arc::new(Mutex::new(out)),
             redactor,
         }
     }
@@ -171,23 +207,25 @@ impl Workflow {
         }
     }
 
+    /// A masker sharing this writer's stdout, for secrets learnt later (tokens).
+    pub fn masker(&self) -> Masker {
+        Masker {
+            in_actions: self.in_actions,
+            out: Arc::clone(&self.out),
+            redactor: self.redactor.clone(),
+        }
+    }
+
     /// Masks a secret: `::add-mask::` per line in Actions (escaped, as the runner unescapes it), and
     /// redaction everywhere. Call it before printing anything that could contain the value.
     pub fn mask(&mut self, secret: &str) -> io::Result<()> {
-        self.redactor.add(secret);
-        if self.in_actions {
-            for line in Redactor::mask_lines(secret) {
-                // Raw write: redacting this line would defeat its purpose.
-                writeln!(self.out, "::add-mask::{}", escape_data(line))?;
-            }
-            self.out.flush()?;
-        }
-        Ok(())
+        self.masker().mask(secret)
     }
 
     fn print(&mut self, text: &str) -> io::Result<()> {
-        self.out.write_all(self.redactor.redact(text).as_bytes())?;
-        self.out.flush()
+        let mut out = self.out.lock().unwrap_or_else(PoisonError::into_inner);
+        out.write_all(self.redactor.redact(text).as_bytes())?;
+        out.flush()
     }
 
     /// Text that is the command's result as it is (help, version), redacted.

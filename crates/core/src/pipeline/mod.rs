@@ -234,7 +234,13 @@ fn advance(s: &mut State, event: Event, now: u64) -> Option<Effect> {
             submit(s)
         }
         (Event::Uncertain, Some(Effect::Withdraw)) => Some(Effect::GetLatestAudit),
-        (Event::Submitted { auditid }, Some(Effect::Submit)) => begin_wait(s, auditid, now),
+        (Event::Submitted { auditid }, Some(Effect::Submit)) => {
+            // The quota was read before submitting; this review spent one.
+            if let Some(q) = s.quota.as_mut() {
+                q.rest = q.rest.saturating_sub(1);
+            }
+            begin_wait(s, auditid, now)
+        }
         (Event::Uncertain, Some(Effect::Submit)) => Some(Effect::GetLatestAudit),
         (Event::Refused(85009), Some(Effect::Submit)) => Some(Effect::GetLatestAudit),
         (Event::Refused(61039), Some(Effect::Submit)) => {

@@ -155,7 +155,11 @@ fn happy_path_trace() {
         (Some("1.3.0"), Some("1.2.0"), Some("minor"))
     );
     assert_eq!(s.audit_id, Some(42));
-    assert_eq!(s.quota.map(|q| q.rest), Some(9));
+    assert_eq!(
+        s.quota.map(|q| q.rest),
+        Some(8),
+        "the quota read before submitting, less this review"
+    );
     assert_eq!(s.stage, Stage::Done);
     let stages: Vec<&str> = s.timeline.iter().map(|sp| sp.stage.name()).collect();
     assert_eq!(

@@ -19,7 +19,7 @@ pub const MAX_USER_VERSION_CHARS: usize = 64;
 /// Where the current version is read from (`--version-from`).
 ///
 /// An extension point: each variant is resolved by the binary into an optional current version.
-/// The review pipeline adds `wechat` (the live/trial version from `getversioninfo`).
+/// `wechat` is resolved by the pipeline itself (`getversioninfo`), the others before it starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VersionSource {
     /// `explicit:<version>`: the version is given.
@@ -31,6 +31,8 @@ pub enum VersionSource {
     },
     /// `package.json`: the `version` field of the configured package file.
     PackageJson,
+    /// `wechat`: the live version on WeChat (the trial version when nothing is live yet).
+    Wechat,
 }
 
 impl VersionSource {
@@ -56,14 +58,10 @@ impl VersionSource {
             return Ok(Self::PackageJson);
         }
         if raw == "wechat" {
-            return Err(
-                "`wechat` (the live version on WeChat) comes with the review pipeline and is not \
-                        available in this build; use git-tag, package.json or explicit:<version>"
-                    .to_owned(),
-            );
+            return Ok(Self::Wechat);
         }
         Err(
-            "expected one of explicit:<version>, git-tag, git-tag:<prefix>, package.json"
+            "expected one of explicit:<version>, git-tag, git-tag:<prefix>, package.json, wechat"
                 .to_owned(),
         )
     }
@@ -74,6 +72,7 @@ impl VersionSource {
             Self::Explicit(_) => "explicit",
             Self::GitTag { .. } => "git-tag",
             Self::PackageJson => "package.json",
+            Self::Wechat => "wechat",
         }
     }
 }

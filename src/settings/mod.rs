@@ -6,12 +6,15 @@
 //! expected, and happens before anything is sent anywhere.
 #![allow(clippy::disallowed_methods)] // reading the environment is this module's job
 
+mod wechat;
+
+pub use wechat::{pipeline, wechat, PipelineSettings, SubmitBody, WeChatSettings};
+
 use crate::cli::{Cli, EmulatorArgs, GlobalArgs, VersionArgs};
 use mp_release_core::version::{
     check_preid, check_tag_prefix, BumpRequest, VersionSource, ZeroMajorRules,
 };
 use semver::Version;
-use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -139,43 +142,85 @@ impl UsageError {
     }
 }
 
-/// The config file (YAML). Keys are the input names; unknown keys are an error.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct ConfigFile {
-    output: Option<String>,
-    dry_run: Option<bool>,
-    summary_file: Option<String>,
-    version_from: Option<String>,
-    bump: Option<String>,
-    preid: Option<String>,
-    initial_version: Option<String>,
-    tag_prefix: Option<String>,
-    package_json: Option<String>,
-    write: Option<Vec<String>>,
-    zero_major_rules: Option<String>,
-    port: Option<u16>,
-    scenario: Option<String>,
-}
+/// Every key the config file accepts: the input names, plus the structured keys that only fit a
+/// file (`review-items`, `ugc-declare`). Kept as one table rather than a struct of 40 optional
+/// fields; unknown keys are refused just as `deny_unknown_fields` would.
+const CONFIG_KEYS: &[&str] = &[
+    "output",
+    "dry-run",
+    "summary-file",
+    "version-from",
+    "bump",
+    "preid",
+    "initial-version",
+    "tag-prefix",
+    "package-json",
+    "write",
+    "zero-major-rules",
+    "port",
+    "scenario",
+    "appid",
+    "access-token",
+    "component-appid",
+    "component-access-token",
+    "component-secret",
+    "component-verify-ticket",
+    "authorizer-refresh-token",
+    "wechat-base-url",
+    "https-proxy",
+    "request-timeout",
+    "state-file",
+    "template-id",
+    "ext-json",
+    "desc",
+    "version-desc",
+    "feedback-info",
+    "privacy-api-not-use",
+    "build-item-list",
+    "on-existing-review",
+    "speedup",
+    "wait-timeout",
+    "poll-interval",
+    "poll-max",
+    "privacy-poll-interval",
+    "publish",
+    "gray-percentage",
+    "review-items",
+    "ugc-declare",
+    "audit-id",
+    "qrcode",
+];
+
+/// The config file (YAML): a map from input names to values.
+#[derive(Debug, Default)]
+pub struct ConfigFile(BTreeMap<String, serde_json::Value>);
 
 impl ConfigFile {
+    fn parse(text: &str) -> Result<Self, String> {
+        let map: BTreeMap<String, serde_json::Value> =
+            serde_norway::from_str(text).map_err(|e| e.to_string())?;
+        if let Some(k) = map.keys().find(|k| !CONFIG_KEYS.contains(&k.as_str())) {
+            return Err(format!(
+                "unknown field `{k}`, expected one of {}",
+                CONFIG_KEYS.join(", ")
+            ));
+        }
+        Ok(Self(map))
+    }
+
+    /// A scalar as text (numbers and booleans too); structured values are not scalars.
     fn scalar(&self, key: &str) -> Option<String> {
-        let v = match key {
-            "output" => self.output.clone(),
-            "dry-run" => self.dry_run.map(|b| b.to_string()),
-            "summary-file" => self.summary_file.clone(),
-            "version-from" => self.version_from.clone(),
-            "bump" => self.bump.clone(),
-            "preid" => self.preid.clone(),
-            "initial-version" => self.initial_version.clone(),
-            "tag-prefix" => self.tag_prefix.clone(),
-            "package-json" => self.package_json.clone(),
-            "zero-major-rules" => self.zero_major_rules.clone(),
-            "port" => self.port.map(|p| p.to_string()),
-            "scenario" => self.scenario.clone(),
+        match self.0.get(key)? {
+            serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            serde_json::Value::Bool(b) => Some(b.to_string()),
             _ => None,
-        };
-        v.filter(|s| !s.is_empty())
+        }
+    }
+
+    /// A structured value (`review-items`, `ugc-declare`, `write`).
+    pub fn value(&self, key: &str) -> Option<&serde_json::Value> {
+        self.0.get(key)
     }
 }
 
@@ -215,7 +260,7 @@ impl<'a> Layers<'a> {
         let file: ConfigFile = if text.trim().is_empty() {
             ConfigFile::default()
         } else {
-            serde_norway::from_str(&text).map_err(|e| {
+            ConfigFile::parse(&text).map_err(|e| {
                 UsageError::new(format!(
                     "config file {}: {e} (keys are the input names, e.g. `bump: minor`)",
                     path.display()
@@ -250,6 +295,20 @@ impl<'a> Layers<'a> {
         })
     }
 
+    /// A structured value from the config file, with its origin.
+    pub fn file_value(&self, key: &str) -> Option<(serde_json::Value, Origin)> {
+        let (file, cfg) = self.file.as_ref()?;
+        cfg.value(key).cloned().map(|v| {
+            (
+                v,
+                Origin::Config {
+                    file: file.clone(),
+                    key: key.to_owned(),
+                },
+            )
+        })
+    }
+
     /// A list input: repeated flags, or a newline/comma separated env value, or a YAML list.
     fn pick_list(&self, name: &str, flags: &[String]) -> Vec<(String, Origin)> {
         let flags: Vec<_> = flags.iter().filter(|v| !v.is_empty()).collect();
@@ -269,26 +328,25 @@ impl<'a> Layers<'a> {
                     .collect();
             }
         }
-        match &self.file {
-            Some((file, cfg)) if name == "write" => cfg
-                .write
+        let Some((file, cfg)) = &self.file else {
+            return Vec::new();
+        };
+        let origin = || Origin::Config {
+            file: file.clone(),
+            key: name.to_owned(),
+        };
+        match cfg.value(name) {
+            Some(serde_json::Value::Array(items)) => items
                 .iter()
-                .flatten()
-                .map(|s| {
-                    (
-                        s.clone(),
-                        Origin::Config {
-                            file: file.clone(),
-                            key: name.to_owned(),
-                        },
-                    )
-                })
+                .filter_map(|v| v.as_str())
+                .map(|s| (s.to_owned(), origin()))
                 .collect(),
+            Some(serde_json::Value::String(s)) => vec![(s.clone(), origin())],
             _ => Vec::new(),
         }
     }
 
-    fn parse<T>(
+    pub(crate) fn parse<T>(
         &self,
         name: &str,
         flag: Option<&str>,
@@ -304,7 +362,7 @@ impl<'a> Layers<'a> {
     }
 }
 
-fn parse_bool(s: &str) -> Result<bool, String> {
+pub(crate) fn parse_bool(s: &str) -> Result<bool, String> {
     match s.trim().to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" | "on" => Ok(true),
         "false" | "0" | "no" | "off" => Ok(false),
@@ -569,11 +627,12 @@ mod tests {
             ("INPUT_PREID", ""),
             ("INPUT_TAG-PREFIX", "app-"),
         ]);
-        let cfg = ConfigFile {
-            bump: Some("major".into()),
-            preid: Some("rc".into()),
-            ..Default::default()
-        };
+        let cfg = ConfigFile::parse(
+            "bump: major
+preid: rc
+",
+        )
+        .unwrap();
         let layers = Layers {
             env: &e,
             file: Some(("c.yml".into(), cfg)),

@@ -1,0 +1,213 @@
+//! Report rendering for a pipeline run: step outputs and the job summary (Markdown), from the state.
+//! Pure text; the binary decides where it goes.
+
+use crate::pipeline::{Outcome, Stage, State};
+use std::fmt::Write;
+
+/// The outputs of a pipeline run, in a fixed order.
+pub fn outputs(s: &State) -> Vec<(String, String)> {
+    let reject = match (&s.outcome, &s.review) {
+        (Some(Outcome::Rejected), Some(r)) => r.reason.clone(),
+        _ => String::new(),
+    };
+    let pairs = [
+        ("version", s.version.clone().unwrap_or_default()),
+        (
+            "previous-version",
+            s.previous_version.clone().unwrap_or_default(),
+        ),
+        (
+            "audit-id",
+            s.audit_id.map(|a| a.to_string()).unwrap_or_default(),
+        ),
+        ("review-status", s.review_status().to_owned()),
+        ("reject-reason", reject),
+        ("published", s.published.to_string()),
+        (
+            "quota-rest",
+            s.quota.map(|q| q.rest.to_string()).unwrap_or_default(),
+        ),
+    ];
+    pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+/// One line that says how the run ended.
+pub fn headline(s: &State) -> String {
+    let v = s.version.as_deref().unwrap_or("?");
+    match &s.outcome {
+        Some(Outcome::Published { phased: None }) => format!("{v} is live"),
+        Some(Outcome::Published { phased: Some(p) }) => {
+            format!("{v} is live for {p} % of users (phased release)")
+        }
+        Some(Outcome::Approved) => format!("{v} was approved (not published: publish is `never`)"),
+        Some(Outcome::Rejected) => format!("{v} was rejected by WeChat's review"),
+        Some(Outcome::Withdrawn) => format!("the review of {v} was withdrawn"),
+        Some(Outcome::Detached) => {
+            format!("{v} is still in review; `mp-release resume` or `wait` will follow it")
+        }
+        Some(Outcome::Failed { message, .. }) => format!("the release of {v} stopped: {message}"),
+        None => format!("{v}: in progress ({})", s.stage.name()),
+    }
+}
+
+fn duration(secs: u64) -> String {
+    match secs {
+        0..=59 => format!("{secs} s"),
+        60..=3599 => format!("{} min {} s", secs / 60, secs % 60),
+        _ => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
+    }
+}
+
+/// Escapes text for a Markdown table cell.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace(['\r', '\n'], " ")
+}
+
+/// The job summary: header, result, stage timeline, review, quota, notes.
+pub fn summary(s: &State, title: &str) -> String {
+    let mut out = String::new();
+    let icon = match &s.outcome {
+        Some(Outcome::Published { .. } | Outcome::Approved) => "✅",
+        Some(Outcome::Detached) | None => "⏳",
+        Some(Outcome::Withdrawn) => "↩️",
+        Some(Outcome::Rejected | Outcome::Failed { .. }) => "❌",
+    };
+    let from = s
+        .previous_version
+        .as_deref()
+        .map(|p| format!("{p} → "))
+        .unwrap_or_default();
+    let _ = writeln!(
+        out,
+        "### {icon} {title} · `{}` · {from}**{}**\n",
+        s.config.appid,
+        s.version.as_deref().unwrap_or("?")
+    );
+    let _ = writeln!(out, "{}\n", cell(&headline(s)));
+    let _ = writeln!(out, "| stage | time |\n|---|---|");
+    for span in s.timeline.iter().filter(|sp| sp.stage != Stage::Done) {
+        let t = span.end.map_or_else(
+            || "…".to_owned(),
+            |e| duration(e.saturating_sub(span.start)),
+        );
+        let _ = writeln!(out, "| {} | {t} |", span.stage.name());
+    }
+    let _ = writeln!(out);
+    if let Some(id) = s.audit_id {
+        let _ = write!(out, "**Review** {id}: {}", s.review_status());
+        if s.polls > 0 {
+            let _ = write!(out, " after {} poll(s)", s.polls);
+        }
+        let _ = writeln!(out);
+        if let Some(r) = s.review.as_ref().filter(|r| !r.reason.is_empty()) {
+            let _ = writeln!(out, "\n> {}", cell(&r.reason.replace("<br>", " ")));
+            if !r.screenshot.is_empty() {
+                let _ = writeln!(
+                    out,
+                    ">\n> screenshots (media ids): {}",
+                    cell(&r.screenshot.replace('|', ", "))
+                );
+            }
+        }
+        let _ = writeln!(out);
+    }
+    if let Some(q) = s.quota {
+        let _ = writeln!(
+            out,
+            "**Review quota** {}/{} left this month · speed-ups {}/{}\n",
+            q.rest, q.limit, q.speedup_rest, q.speedup_limit
+        );
+    }
+    for note in &s.notes {
+        let _ = writeln!(out, "- {}", cell(note));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::{Config, Quota, Review};
+
+    fn state() -> State {
+        let mut s = State::new(
+            Config {
+                appid: "wxa1".into(),
+                template: None,
+                bump: crate::pipeline::BumpSpec::default(),
+                privacy_api_not_use: false,
+                privacy_poll_secs: 60,
+                on_existing: crate::pipeline::OnExisting::Fail,
+                speedup: false,
+                wait: crate::pipeline::WaitSpec::default(),
+                publish: crate::pipeline::PublishSpec::default(),
+            },
+            Some(("1.3.0".into(), Some("1.2.0".into()), "minor".into())),
+        );
+        s.audit_id = Some(42);
+        s.quota = Some(Quota {
+            rest: 9,
+            limit: 10,
+            speedup_rest: 1,
+            speedup_limit: 2,
+        });
+        s
+    }
+
+    #[test]
+    fn rejected_run_reports_reason_and_screenshots() {
+        let mut s = state();
+        s.review = Some(Review {
+            status: 1,
+            reason: "icon<br>blurry | tiny".into(),
+            screenshot: "m1|m2".into(),
+        });
+        s.outcome = Some(Outcome::Rejected);
+        let out = outputs(&s);
+        let get = |k: &str| out.iter().find(|(n, _)| n == k).unwrap().1.clone();
+        assert_eq!(
+            (
+                get("review-status"),
+                get("reject-reason"),
+                get("published"),
+                get("quota-rest")
+            ),
+            (
+                "rejected".into(),
+                "icon<br>blurry | tiny".into(),
+                "false".into(),
+                "9".into()
+            )
+        );
+        let md = summary(&s, "mp-release");
+        assert!(md.contains("> icon blurry \\| tiny"), "{md}");
+        assert!(md.contains("screenshots (media ids): m1, m2"), "{md}");
+        assert!(md.contains("1.2.0 → **1.3.0**"), "{md}");
+    }
+
+    #[test]
+    fn published_summary_is_short() {
+        let mut s = state();
+        s.review = Some(Review {
+            status: 0,
+            reason: String::new(),
+            screenshot: String::new(),
+        });
+        s.outcome = Some(Outcome::Published { phased: None });
+        s.published = true;
+        let md = summary(&s, "mp-release");
+        assert!(md.lines().count() <= 20, "{md}");
+        assert!(
+            md.contains("1.3.0 is live") && md.contains("9/10 left"),
+            "{md}"
+        );
+        assert_eq!(
+            outputs(&s)
+                .iter()
+                .find(|(k, _)| k == "published")
+                .unwrap()
+                .1,
+            "true"
+        );
+    }
+}

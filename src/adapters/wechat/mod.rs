@@ -1,0 +1,342 @@
+//! The WeChat server API client: one `reqwest::Client` (rustls, timeouts, user agent, optional
+//! HTTPS proxy for a fixed egress IP), an injectable base URL, and the `{errcode, errmsg}` envelope
+//! turned into a typed error that carries the code, WeChat's message, the `rid` and the endpoint.
+//!
+//! It performs single calls only; retries and token refresh are the runner's decisions.
+// Errors carry WeChat's whole answer (61040 brings the privacy lists in it); they are rare, so
+// their size does not matter.
+#![allow(clippy::result_large_err)]
+
+pub mod tokens;
+
+use mp_release_core::retry::Failure;
+use mp_release_core::wechat::errcode;
+use serde_json::Value;
+use std::fmt;
+use std::time::Duration;
+use url::Url;
+
+/// The real API host.
+pub const DEFAULT_BASE: &str = "https://api.weixin.qq.com";
+
+/// Why one call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CallError {
+    /// WeChat answered `{errcode != 0}`.
+    #[error("{endpoint}: errcode {code}: {errmsg}{}", rid.as_deref().map(|r| format!(" (rid {r})")).unwrap_or_default())]
+    Api {
+        /// The endpoint path.
+        endpoint: String,
+        /// `errcode`.
+        code: i64,
+        /// `errmsg` without the rid.
+        errmsg: String,
+        /// The request id WeChat support asks for.
+        rid: Option<String>,
+        /// The whole body (some errors carry data, e.g. 61040 with the privacy lists).
+        body: Value,
+    },
+    /// No usable answer.
+    #[error("{endpoint}: {detail}")]
+    Transport {
+        /// The endpoint path.
+        endpoint: String,
+        /// What kind of failure.
+        failure: Failure,
+        /// A description.
+        detail: String,
+    },
+}
+
+impl CallError {
+    /// The failure for the retry rules.
+    pub fn failure(&self) -> Failure {
+        match self {
+            Self::Api { code, .. } => Failure::Api(*code),
+            Self::Transport { failure, .. } => failure.clone(),
+        }
+    }
+
+    /// The errcode, if WeChat gave one.
+    pub fn code(&self) -> Option<i64> {
+        match self {
+            Self::Api { code, .. } => Some(*code),
+            Self::Transport { .. } => None,
+        }
+    }
+
+    /// A message for the user: what failed, WeChat's words and rid, and what to do.
+    pub fn explain(&self) -> String {
+        match self {
+            Self::Api { code, .. } => match errcode::lookup(*code) {
+                Some(info) => format!("{self}: {}; {}", info.meaning, info.action),
+                None => format!(
+                    "{self}: an errcode mp-release does not know; see WeChat's documentation"
+                ),
+            },
+            Self::Transport { .. } => self.to_string(),
+        }
+    }
+}
+
+/// A decoded trial QR code (`get_qrcode`).
+#[derive(Debug, Clone)]
+pub struct Image {
+    /// `Content-Type`.
+    pub content_type: String,
+    /// The image bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// The client.
+#[derive(Clone)]
+pub struct WeChat {
+    http: reqwest::Client,
+    base: Url,
+}
+
+impl fmt::Debug for WeChat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WeChat")
+            .field("base", &self.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Splits `errmsg` into the message and the ` rid: …` suffix.
+fn split_rid(errmsg: &str) -> (String, Option<String>) {
+    match errmsg.rsplit_once(" rid: ") {
+        Some((msg, rid)) => (msg.trim().to_owned(), Some(rid.trim().to_owned())),
+        None => (errmsg.to_owned(), None),
+    }
+}
+
+impl WeChat {
+    /// A client for `base` (e.g. the emulator), with a per-request timeout and an optional proxy.
+    pub fn new(base: &Url, timeout: Duration, proxy: Option<&Url>) -> anyhow::Result<Self> {
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("mp-release/", env!("CARGO_PKG_VERSION")))
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .use_rustls_tls();
+        builder = match proxy {
+            Some(p) => builder.proxy(reqwest::Proxy::all(p.as_str())?),
+            // Only the proxy named by the https-proxy input is used: an ambient HTTPS_PROXY must not
+            // silently change the egress IP that WeChat's whitelist sees.
+            None => builder.no_proxy(),
+        };
+        Ok(Self {
+            http: builder.build()?,
+            base: base.clone(),
+        })
+    }
+
+    fn url(&self, path: &str, token: Option<&str>, query: &[(&str, &str)]) -> Url {
+        let mut url = self.base.clone();
+        let joined = format!("{}{}", self.base.path().trim_end_matches('/'), path);
+        url.set_path(&joined);
+        {
+            let mut q = url.query_pairs_mut();
+            if let Some(t) = token {
+                q.append_pair("access_token", t);
+            }
+            for (k, v) in query {
+                q.append_pair(k, v);
+            }
+        }
+        if url.query() == Some("") {
+            url.set_query(None);
+        }
+        url
+    }
+
+    fn transport(endpoint: &str, e: &reqwest::Error) -> CallError {
+        let failure = if e.is_timeout() {
+            Failure::Timeout
+        } else if e.is_connect() {
+            Failure::Connect
+        } else {
+            Failure::Cut
+        };
+        // reqwest's Display includes the URL, and so the token: keep only the kind of failure.
+        let kind = match failure {
+            Failure::Timeout => "timed out",
+            Failure::Connect => "could not connect",
+            _ => "the connection failed before a complete answer",
+        };
+        CallError::Transport {
+            endpoint: endpoint.to_owned(),
+            failure,
+            detail: kind.to_owned(),
+        }
+    }
+
+    async fn send(
+        &self,
+        endpoint: &str,
+        req: reqwest::RequestBuilder,
+    ) -> Result<reqwest::Response, CallError> {
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| Self::transport(endpoint, &e))?;
+        let status = resp.status().as_u16();
+        if status != 200 {
+            return Err(CallError::Transport {
+                endpoint: endpoint.to_owned(),
+                failure: Failure::Http(status),
+                detail: format!("HTTP {status}"),
+            });
+        }
+        Ok(resp)
+    }
+
+    /// Reads a JSON envelope; `errcode != 0` becomes [`CallError::Api`].
+    async fn envelope(endpoint: &str, resp: reqwest::Response) -> Result<Value, CallError> {
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| Self::transport(endpoint, &e))?;
+        // WeChat often labels JSON as text/plain: parse whatever the Content-Type says.
+        let v: Value = serde_json::from_slice(&bytes).map_err(|_| CallError::Transport {
+            endpoint: endpoint.to_owned(),
+            failure: Failure::Malformed,
+            detail: format!("the answer is not JSON ({} bytes)", bytes.len()),
+        })?;
+        if !v.is_object() {
+            return Err(CallError::Transport {
+                endpoint: endpoint.to_owned(),
+                failure: Failure::Malformed,
+                detail: "the answer is not a JSON object".into(),
+            });
+        }
+        let code = v.get("errcode").and_then(Value::as_i64).unwrap_or(0);
+        if code == 0 {
+            return Ok(v);
+        }
+        let (errmsg, rid) = split_rid(v.get("errmsg").and_then(Value::as_str).unwrap_or_default());
+        Err(CallError::Api {
+            endpoint: endpoint.to_owned(),
+            code,
+            errmsg,
+            rid,
+            body: v,
+        })
+    }
+
+    /// `GET path?access_token=…&query`.
+    pub async fn get(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        query: &[(&str, &str)],
+    ) -> Result<Value, CallError> {
+        tracing::debug!("GET {path}");
+        let resp = self
+            .send(path, self.http.get(self.url(path, token, query)))
+            .await?;
+        Self::envelope(path, resp).await
+    }
+
+    /// `POST path?access_token=…` with a JSON body (`{}` where WeChat demands a body).
+    pub async fn post(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> Result<Value, CallError> {
+        tracing::debug!("POST {path}");
+        let req = self
+            .http
+            .post(self.url(path, token, &[]))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_string());
+        let resp = self.send(path, req).await?;
+        Self::envelope(path, resp).await
+    }
+
+    /// `GET /wxa/get_qrcode`: an image on success, the JSON envelope on error (branch on type).
+    pub async fn qrcode(&self, token: &str, page: Option<&str>) -> Result<Image, CallError> {
+        let path = "/wxa/get_qrcode";
+        let query: Vec<(&str, &str)> = page.map(|p| ("path", p)).into_iter().collect();
+        let resp = self
+            .send(path, self.http.get(self.url(path, Some(token), &query)))
+            .await?;
+        let content_type = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        if !content_type.starts_with("image/") {
+            return Self::envelope(path, resp).await.and_then(|_| {
+                Err(CallError::Transport {
+                    endpoint: path.into(),
+                    failure: Failure::Malformed,
+                    detail: "no image in the answer".into(),
+                })
+            });
+        }
+        let bytes = resp.bytes().await.map_err(|e| Self::transport(path, &e))?;
+        Ok(Image {
+            content_type,
+            bytes: bytes.to_vec(),
+        })
+    }
+
+    /// The emulator's admin clock (`/__emulator/clock`): read it, or move it forward.
+    pub async fn emulator_clock(&self, advance: Option<u64>) -> Result<u64, CallError> {
+        let path = "/__emulator/clock";
+        let v = match advance {
+            Some(secs) => {
+                self.post(path, None, &serde_json::json!({ "advance": secs }))
+                    .await?
+            }
+            None => self.get(path, None, &[]).await?,
+        };
+        v.get("now")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| CallError::Transport {
+                endpoint: path.into(),
+                failure: Failure::Malformed,
+                detail: "no `now` in the answer".into(),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rid_is_split_off() {
+        assert_eq!(
+            split_rid("invalid credential rid: 6a1b-2c3d-4e5f"),
+            ("invalid credential".into(), Some("6a1b-2c3d-4e5f".into()))
+        );
+        assert_eq!(split_rid("ok"), ("ok".into(), None));
+    }
+
+    #[test]
+    fn urls_keep_the_base_path_and_escape_the_query() {
+        let wx = WeChat::new(
+            &Url::parse("http://127.0.0.1:9/prefix/").unwrap(),
+            Duration::from_secs(1),
+            None,
+        )
+        .unwrap();
+        let u = wx.url(
+            "/wxa/get_qrcode",
+            Some("t&k"),
+            &[("path", "page/index?x=1")],
+        );
+        assert_eq!(
+            u.as_str(),
+            "http://127.0.0.1:9/prefix/wxa/get_qrcode?access_token=t%26k&path=page%2Findex%3Fx%3D1"
+        );
+        assert_eq!(
+            wx.url("/wxa/release", None, &[]).as_str(),
+            "http://127.0.0.1:9/prefix/wxa/release"
+        );
+    }
+}

@@ -1,0 +1,193 @@
+//! Where the `authorizer_access_token` comes from, and keeping it fresh.
+//!
+//! Three ways, as product.md lists: given directly (`access-token`); made from component credentials
+//! (`component-access-token`, or `component-secret` + `component-verify-ticket`) plus the
+//! `authorizer-refresh-token`; never `cgi-bin/token`, which would break the user's production token.
+//! Every token is masked the moment it is obtained. A token is refreshed proactively 10 minutes before
+//! it expires, and once more when WeChat says it is invalid or expired.
+#![allow(clippy::result_large_err)] // see the client module: errors carry WeChat's answer
+
+use super::{CallError, WeChat};
+use crate::adapters::github::actions::Masker;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{json, Value};
+
+/// Refresh this long before expiry (the reference: "about 10 min").
+const EARLY_REFRESH: u64 = 600;
+
+/// How the component token is obtained.
+#[derive(Debug, Clone)]
+pub enum ComponentAuth {
+    /// Given directly.
+    Token(SecretString),
+    /// From the component secret and a `component_verify_ticket` (< 12 h old).
+    Ticket {
+        /// `component_appsecret`.
+        secret: SecretString,
+        /// The latest ticket pushed by WeChat.
+        ticket: SecretString,
+    },
+}
+
+/// The credentials for code management.
+#[derive(Debug, Clone)]
+pub enum Credentials {
+    /// An `authorizer_access_token` from the user's token service; it cannot be refreshed here.
+    Direct(SecretString),
+    /// A third-party platform acting for an authorized mini program.
+    Component {
+        /// The platform.
+        component_appid: String,
+        /// Its token or secret + ticket.
+        auth: ComponentAuth,
+        /// The mini program.
+        authorizer_appid: String,
+        /// `authorizer_refresh_token`.
+        refresh_token: SecretString,
+    },
+}
+
+/// Why no token could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    /// The token endpoint refused.
+    #[error("getting an access token: {}", .0.explain())]
+    Call(#[from] CallError),
+    /// A direct token was rejected and cannot be refreshed here.
+    #[error("the access-token input is invalid or expired ({0}); pass a fresh authorizer_access_token, or give component credentials so mp-release can refresh it")]
+    DirectRejected(i64),
+    /// The answer had no token.
+    #[error("the token endpoint answered without a token")]
+    Missing,
+}
+
+/// A token source with its cache.
+#[derive(Debug)]
+pub struct Tokens {
+    creds: Credentials,
+    masker: Masker,
+    authorizer: Option<(String, u64)>,
+    component: Option<(String, u64)>,
+}
+
+impl Tokens {
+    /// A provider; the given secrets were masked at start-up already.
+    pub fn new(creds: Credentials, masker: Masker) -> Self {
+        Self {
+            creds,
+            masker,
+            authorizer: None,
+            component: None,
+        }
+    }
+
+    fn keep(&self, token: &str) {
+        // A failure to print the mask is a failure to protect the secret: nothing may follow it,
+        // and the redactor (which `mask` fills first) still scrubs it from everything we write.
+        let _ = self.masker.mask(token);
+    }
+
+    /// A valid authorizer token, refreshed when it is within 10 minutes of expiry.
+    pub async fn get(&mut self, wx: &WeChat, now: u64) -> Result<String, TokenError> {
+        if let Credentials::Direct(t) = &self.creds {
+            return Ok(t.expose_secret().to_owned());
+        }
+        match &self.authorizer {
+            Some((t, exp)) if now + EARLY_REFRESH < *exp => Ok(t.clone()),
+            _ => self.refresh(wx, now).await,
+        }
+    }
+
+    /// Fetches a new authorizer token (after 40001/40014/42001). `code` is what WeChat said.
+    pub async fn refresh_after(
+        &mut self,
+        wx: &WeChat,
+        now: u64,
+        code: i64,
+    ) -> Result<String, TokenError> {
+        if matches!(self.creds, Credentials::Direct(_)) {
+            return Err(TokenError::DirectRejected(code));
+        }
+        // The component token may be the stale one too.
+        self.component = None;
+        self.refresh(wx, now).await
+    }
+
+    async fn component_token(&mut self, wx: &WeChat, now: u64) -> Result<String, TokenError> {
+        let Credentials::Component {
+            component_appid,
+            auth,
+            ..
+        } = &self.creds
+        else {
+            return Err(TokenError::Missing);
+        };
+        match auth {
+            ComponentAuth::Token(t) => Ok(t.expose_secret().to_owned()),
+            ComponentAuth::Ticket { secret, ticket } => {
+                if let Some((t, exp)) = &self.component {
+                    if now + EARLY_REFRESH < *exp {
+                        return Ok(t.clone());
+                    }
+                }
+                let body = json!({
+                    "component_appid": component_appid,
+                    "component_appsecret": secret.expose_secret(),
+                    "component_verify_ticket": ticket.expose_secret(),
+                });
+                let v = wx
+                    .post("/cgi-bin/component/api_component_token", None, &body)
+                    .await?;
+                let (token, expires) = token_of(&v, "component_access_token")?;
+                self.keep(&token);
+                self.component = Some((token.clone(), now + expires));
+                Ok(token)
+            }
+        }
+    }
+
+    async fn refresh(&mut self, wx: &WeChat, now: u64) -> Result<String, TokenError> {
+        let component = self.component_token(wx, now).await?;
+        let Credentials::Component {
+            component_appid,
+            authorizer_appid,
+            refresh_token,
+            ..
+        } = &self.creds
+        else {
+            return Err(TokenError::Missing);
+        };
+        let body = json!({
+            "component_appid": component_appid,
+            "authorizer_appid": authorizer_appid,
+            "authorizer_refresh_token": refresh_token.expose_secret(),
+        });
+        let v = wx
+            .post(
+                "/cgi-bin/component/api_authorizer_token",
+                Some(&component),
+                &body,
+            )
+            .await?;
+        let (token, expires) = token_of(&v, "authorizer_access_token")?;
+        self.keep(&token);
+        if let Some(new_refresh) = v.get("authorizer_refresh_token").and_then(Value::as_str) {
+            self.keep(new_refresh);
+        }
+        tracing::debug!("new authorizer token, valid {expires} s");
+        self.authorizer = Some((token.clone(), now + expires));
+        Ok(token)
+    }
+}
+
+fn token_of(v: &Value, field: &str) -> Result<(String, u64), TokenError> {
+    let token = v
+        .get(field)
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+        .ok_or(TokenError::Missing)?;
+    Ok((
+        token.to_owned(),
+        v.get("expires_in").and_then(Value::as_u64).unwrap_or(7200),
+    ))
+}

@@ -1,0 +1,626 @@
+//! The commands that talk to WeChat: `run`, `submit`, `wait`, `publish` (the pipeline, through the
+//! runner) and `status`, `withdraw`, `rollback`, `quota` (single reads or calls), plus the sandbox.
+//! Everything is validated before the first call; the report is written even when the release fails.
+
+use super::runner::{Clock, Runner};
+use super::Report;
+use crate::adapters::github::actions::{Level, Workflow};
+use crate::adapters::wechat::tokens::{ComponentAuth, Credentials, Tokens};
+use crate::adapters::wechat::WeChat;
+use crate::cli::Command;
+use crate::exit::Exit;
+use crate::settings::{self, Globals, Layers, PipelineSettings, WeChatSettings};
+use anyhow::Context;
+use mp_release_core::pipeline::{AuditInfo, BumpSpec, Config, Outcome, Review, Stage, State};
+use mp_release_core::report;
+use mp_release_core::version::VersionSource;
+use serde_json::{json, Value};
+
+/// Runs one WeChat command.
+pub fn command(
+    cmd: &Command,
+    layers: &Layers<'_>,
+    g: &Globals,
+    wf: &mut Workflow,
+) -> anyhow::Result<Report> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let cwd = &g.cwd;
+    match cmd {
+        Command::Run(a) if a.sandbox => rt.block_on(sandbox(wf)),
+        Command::Run(a) => {
+            let ws = settings::wechat(&a.wechat, layers, cwd)?;
+            let ps = settings::pipeline(&a.pipeline, layers, cwd, &ws.appid)?;
+            let vs = settings::version(&a.version, layers, cwd)?;
+            rt.block_on(pipeline(ws, ps, &vs, g, wf, Kind::Run))
+        }
+        Command::Submit(a) => {
+            let ws = settings::wechat(&a.wechat, layers, cwd)?;
+            let ps = settings::pipeline(&a.pipeline, layers, cwd, &ws.appid)?;
+            let vs = settings::version(&a.version, layers, cwd)?;
+            rt.block_on(pipeline(ws, ps, &vs, g, wf, Kind::Submit))
+        }
+        Command::Wait(a) => {
+            let ws = settings::wechat(&a.wechat, layers, cwd)?;
+            let ps = settings::pipeline(&a.pipeline, layers, cwd, &ws.appid)?;
+            let audit_id = layers
+                .parse("audit-id", a.audit_id.as_deref(), |s| {
+                    s.trim()
+                        .parse::<u64>()
+                        .map_err(|_| format!("expected a review id (a number), got {s:?}"))
+                })?
+                .map(|(v, _)| v);
+            rt.block_on(wait(ws, ps, audit_id, wf))
+        }
+        Command::Publish(a) => {
+            let ws = settings::wechat(&a.wechat, layers, cwd)?;
+            let ps = settings::pipeline(&a.pipeline, layers, cwd, &ws.appid)?;
+            rt.block_on(publish(ws, ps, wf))
+        }
+        Command::Status(a) => {
+            let ws = settings::wechat(&a.wechat, layers, cwd)?;
+            let audit_id = layers
+                .parse("audit-id", a.audit_id.as_deref(), |s| {
+                    s.trim()
+                        .parse::<u64>()
+                        .map_err(|_| format!("expected a review id (a number), got {s:?}"))
+                })?
+                .map(|(v, _)| v);
+            let qrcode = layers
+                .pick("qrcode", a.qrcode.as_deref())
+                .map(|(p, _)| cwd.join(p));
+            rt.block_on(status(ws, audit_id, qrcode, wf))
+        }
+        Command::Withdraw(a) => {
+            rt.block_on(withdraw(settings::wechat(&a.wechat, layers, cwd)?, wf))
+        }
+        Command::Quota(a) => rt.block_on(quota(settings::wechat(&a.wechat, layers, cwd)?, wf)),
+        Command::Rollback(a) => {
+            let ws = settings::wechat(&a.wechat, layers, cwd)?;
+            let to = match &a.to {
+                Some(t) => Some(t.trim().parse::<u64>().map_err(|_| settings::UsageError::new(format!("invalid --to: expected an app_version number from `rollback --list`, got {t:?}")))?),
+                None => None,
+            };
+            rt.block_on(rollback(ws, a.list, to, wf))
+        }
+        Command::Version(_) | Command::Emulator(_) => unreachable!("handled by the caller"),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Run,
+    Submit,
+}
+
+async fn connect(ws: &WeChatSettings, wf: &Workflow) -> anyhow::Result<(WeChat, Tokens, Clock)> {
+    let wx = WeChat::new(&ws.base, ws.timeout, ws.proxy.as_ref())?;
+    let tokens = Tokens::new(ws.credentials.clone(), wf.masker());
+    let clock = if ws.virtual_clock {
+        Clock::virtual_of(&wx).await?
+    } else {
+        Clock::Real
+    };
+    Ok((wx, tokens, clock))
+}
+
+fn config(ws: &WeChatSettings, ps: &PipelineSettings, bump: BumpSpec) -> Config {
+    Config {
+        appid: ws.appid.clone(),
+        template: ps.template.clone(),
+        bump,
+        privacy_api_not_use: ps.privacy_api_not_use,
+        privacy_poll_secs: ps.privacy_poll_secs,
+        on_existing: ps.on_existing,
+        speedup: ps.speedup,
+        wait: ps.wait,
+        publish: ps.publish,
+    }
+}
+
+/// The state to start from: the saved one when it belongs to an unfinished run of this app.
+fn resume_or(ws: &WeChatSettings, fresh: State) -> anyhow::Result<State> {
+    let Some(path) = &ws.state_file else {
+        return Ok(fresh);
+    };
+    match Runner::load(path)? {
+        Some(saved) if saved.stage != Stage::Done && saved.config.appid == ws.appid => {
+            tracing::info!(
+                "resuming the run of {} saved in {} (stage {})",
+                saved.version.as_deref().unwrap_or("?"),
+                path.display(),
+                saved.stage.name()
+            );
+            Ok(saved)
+        }
+        _ => Ok(fresh),
+    }
+}
+
+async fn drive(
+    ws: &WeChatSettings,
+    ps: &PipelineSettings,
+    state: State,
+    wf: &Workflow,
+    title: &str,
+) -> anyhow::Result<Report> {
+    let (wx, tokens, clock) = connect(ws, wf).await?;
+    let desc = ps.desc.clone().unwrap_or_else(|| match &state.version {
+        Some(v) => format!("mp-release {v}"),
+        None => "released by mp-release".into(),
+    });
+    let mut runner = Runner::new(wx, tokens, clock, ps.submit.clone(), desc);
+    runner.state_file.clone_from(&ws.state_file);
+    runner.crash_after.clone_from(&ws.crash_after);
+    let end = runner.drive(state).await?;
+    Ok(pipeline_report(&end, runner.infra_failure, title))
+}
+
+fn pipeline_report(s: &State, infra: bool, title: &str) -> Report {
+    let outputs = report::outputs(s);
+    let mut json = serde_json::Map::new();
+    for (k, v) in &outputs {
+        json.insert(k.clone(), json!(v));
+    }
+    json.insert("outcome".into(), json!(s.outcome));
+    json.insert("timeline".into(), json!(s.timeline));
+    json.insert("notes".into(), json!(s.notes));
+    let exit = Exit::of_outcome(s.outcome.as_ref(), infra);
+    let failure = match &s.outcome {
+        Some(Outcome::Failed { message, .. }) => Some(message.clone()),
+        Some(Outcome::Rejected | Outcome::Withdrawn) => Some(report::headline(s)),
+        _ => None,
+    };
+    let mut annotations = Vec::new();
+    if matches!(s.outcome, Some(Outcome::Detached)) {
+        annotations.push((Level::Notice, report::headline(s)));
+    }
+    tracing::info!("{}", report::headline(s));
+    Report {
+        outputs,
+        json: Value::Object(json),
+        summary: report::summary(s, title),
+        annotations,
+        exit,
+        failure,
+        print_summary: false,
+    }
+}
+
+async fn pipeline(
+    ws: WeChatSettings,
+    mut ps: PipelineSettings,
+    vs: &settings::VersionSettings,
+    g: &Globals,
+    wf: &mut Workflow,
+    kind: Kind,
+) -> anyhow::Result<Report> {
+    if kind == Kind::Submit {
+        ps.wait.timeout_secs = 0;
+    }
+    let mut bump = BumpSpec {
+        bump: vs.bump,
+        preid: vs.preid.clone(),
+        initial: vs.initial.clone(),
+        commits: None,
+        zero: vs.zero,
+    };
+    let known = if vs.source == VersionSource::Wechat {
+        bump.commits = super::version::commits_for_auto(vs, g)?;
+        None
+    } else {
+        let c = super::version::compute(vs, g)?;
+        Some((
+            c.plan.next.to_string(),
+            c.plan.previous.map(|p| p.to_string()),
+            c.plan.bump,
+        ))
+    };
+    let fresh = State::new(config(&ws, &ps, bump), known);
+    let state = resume_or(&ws, fresh)?;
+    drive(&ws, &ps, state, wf, "mp-release").await
+}
+
+async fn wait(
+    ws: WeChatSettings,
+    mut ps: PipelineSettings,
+    audit_id: Option<u64>,
+    wf: &mut Workflow,
+) -> anyhow::Result<Report> {
+    ps.publish.never = true;
+    let mut state = State::new(config(&ws, &ps, BumpSpec::default()), None).at(Stage::Wait);
+    state.audit_id = audit_id;
+    drive(&ws, &ps, state, wf, "mp-release wait").await
+}
+
+/// One read with the token (refreshed once if refused), for the single-call commands.
+async fn once(
+    wx: &WeChat,
+    tokens: &mut Tokens,
+    clock: &Clock,
+    f: impl AsyncFn(&WeChat, &str) -> Result<Value, crate::adapters::wechat::CallError>,
+) -> anyhow::Result<Value> {
+    let token = tokens.get(wx, clock.now()).await?;
+    match f(wx, &token).await {
+        Err(e) if matches!(e.code(), Some(40001 | 40014 | 42001)) => {
+            let token = tokens
+                .refresh_after(wx, clock.now(), e.code().unwrap_or_default())
+                .await?;
+            f(wx, &token)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.explain()))
+        }
+        r => r.map_err(|e| anyhow::anyhow!(e.explain())),
+    }
+}
+
+async fn latest(
+    wx: &WeChat,
+    tokens: &mut Tokens,
+    clock: &Clock,
+) -> anyhow::Result<Option<AuditInfo>> {
+    let token = tokens.get(wx, clock.now()).await?;
+    match wx
+        .get("/wxa/get_latest_auditstatus", Some(&token), &[])
+        .await
+    {
+        Ok(v) => Ok(Some(AuditInfo {
+            auditid: v["auditid"].as_u64().unwrap_or_default(),
+            status: v["status"]
+                .as_u64()
+                .and_then(|n| u8::try_from(n).ok())
+                .unwrap_or(2),
+            user_version: v["user_version"].as_str().unwrap_or_default().to_owned(),
+            reason: v["reason"].as_str().unwrap_or_default().to_owned(),
+            screenshot: v["screenshot"]
+                .as_str()
+                .or_else(|| v["ScreenShot"].as_str())
+                .unwrap_or_default()
+                .to_owned(),
+            submit_time: v["submit_audit_time"].as_u64().unwrap_or_default(),
+        })),
+        Err(e) if e.code() == Some(85058) => Ok(None),
+        Err(e) => Err(anyhow::anyhow!(e.explain())),
+    }
+}
+
+async fn publish(
+    ws: WeChatSettings,
+    ps: PipelineSettings,
+    wf: &mut Workflow,
+) -> anyhow::Result<Report> {
+    let (wx, mut tokens, clock) = connect(&ws, wf).await?;
+    let Some(a) = latest(&wx, &mut tokens, &clock).await? else {
+        anyhow::bail!(crate::exit::ReleaseFailed(
+            "nothing to publish: there is no review on record; submit first".into()
+        ));
+    };
+    if a.status != 0 {
+        let word = match a.status {
+            1 => "rejected",
+            3 => "withdrawn",
+            4 => "delayed",
+            _ => "in review",
+        };
+        anyhow::bail!(crate::exit::ReleaseFailed(format!(
+            "nothing to publish: the latest review ({}, version {}) is {word}",
+            a.auditid, a.user_version
+        )));
+    }
+    let mut state = State::new(
+        config(&ws, &ps, BumpSpec::default()),
+        Some((a.user_version.clone(), None, "none".into())),
+    )
+    .at(Stage::Publish);
+    state.audit_id = Some(a.auditid);
+    state.review = Some(Review {
+        status: 0,
+        reason: String::new(),
+        screenshot: String::new(),
+    });
+    drive(&ws, &ps, resume_or(&ws, state)?, wf, "mp-release publish").await
+}
+
+fn simple(outputs: Vec<(&str, String)>, summary: String) -> Report {
+    let outputs: Vec<(String, String)> = outputs
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+    let json = Value::Object(outputs.iter().map(|(k, v)| (k.clone(), json!(v))).collect());
+    Report {
+        outputs,
+        json,
+        summary,
+        ..Report::default()
+    }
+}
+
+async fn status(
+    ws: WeChatSettings,
+    audit_id: Option<u64>,
+    qrcode: Option<std::path::PathBuf>,
+    wf: &mut Workflow,
+) -> anyhow::Result<Report> {
+    let (wx, mut tokens, clock) = connect(&ws, wf).await?;
+    if let Some(path) = &qrcode {
+        let token = tokens.get(&wx, clock.now()).await?;
+        let image = wx
+            .qrcode(&token, None)
+            .await
+            .map_err(|e| anyhow::anyhow!(e.explain()))
+            .context("getting the trial QR code")?;
+        std::fs::write(path, &image.bytes)
+            .with_context(|| format!("writing {}", path.display()))?;
+        tracing::info!(
+            "trial QR code ({}, {} bytes) saved to {}",
+            image.content_type,
+            image.bytes.len(),
+            path.display()
+        );
+    }
+    let info = once(&wx, &mut tokens, &clock, async |wx, t| {
+        wx.post("/wxa/getversioninfo", Some(t), &json!({})).await
+    })
+    .await?;
+    let (id, status, version, reason) = match audit_id {
+        Some(id) => {
+            let v = once(&wx, &mut tokens, &clock, async move |wx, t| {
+                wx.post("/wxa/get_auditstatus", Some(t), &json!({ "auditid": id }))
+                    .await
+            })
+            .await?;
+            (
+                id.to_string(),
+                v["status"].as_u64(),
+                String::new(),
+                v["reason"].as_str().unwrap_or_default().to_owned(),
+            )
+        }
+        None => match latest(&wx, &mut tokens, &clock).await? {
+            Some(a) => (
+                a.auditid.to_string(),
+                Some(u64::from(a.status)),
+                a.user_version,
+                a.reason,
+            ),
+            None => (String::new(), None, String::new(), String::new()),
+        },
+    };
+    let word = match status {
+        Some(0) => "approved",
+        Some(1) => "rejected",
+        Some(2) => "pending",
+        Some(3) => "withdrawn",
+        Some(4) => "delayed",
+        _ => "none",
+    };
+    let live = info["release_info"]["release_version"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let trial = info["exp_info"]["exp_version"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let summary = format!(
+        "### mp-release status · `{}`\n\nlive **{}** · trial {} · review {} {word}\n",
+        ws.appid,
+        if live.is_empty() { "—" } else { &live },
+        if trial.is_empty() { "—" } else { &trial },
+        if id.is_empty() { "—" } else { &id }
+    );
+    Ok(simple(
+        vec![
+            ("audit-id", id),
+            ("review-status", word.into()),
+            ("review-version", version),
+            (
+                "reject-reason",
+                if word == "rejected" {
+                    reason
+                } else {
+                    String::new()
+                },
+            ),
+            ("live-version", live),
+            ("trial-version", trial),
+        ],
+        summary,
+    ))
+}
+
+async fn withdraw(ws: WeChatSettings, wf: &mut Workflow) -> anyhow::Result<Report> {
+    let (wx, mut tokens, clock) = connect(&ws, wf).await?;
+    let before = latest(&wx, &mut tokens, &clock).await?;
+    once(&wx, &mut tokens, &clock, async |wx, t| {
+        wx.get("/wxa/undocodeaudit", Some(t), &[]).await
+    })
+    .await
+    .context("withdrawing the review in flight")?;
+    let id = before.map(|a| a.auditid.to_string()).unwrap_or_default();
+    tracing::info!("withdrew review {id}");
+    Ok(simple(
+        vec![
+            ("audit-id", id.clone()),
+            ("review-status", "withdrawn".into()),
+        ],
+        format!(
+            "### mp-release withdraw · `{}`\n\nreview {id} withdrawn\n",
+            ws.appid
+        ),
+    ))
+}
+
+async fn quota(ws: WeChatSettings, wf: &mut Workflow) -> anyhow::Result<Report> {
+    let (wx, mut tokens, clock) = connect(&ws, wf).await?;
+    let q = once(&wx, &mut tokens, &clock, async |wx, t| {
+        wx.get("/wxa/queryquota", Some(t), &[]).await
+    })
+    .await?;
+    let n = |k: &str| q[k].as_u64().map(|v| v.to_string()).unwrap_or_default();
+    let summary = format!(
+        "### mp-release quota\n\nreviews {}/{} left this month · speed-ups {}/{}\n",
+        n("rest"),
+        n("limit"),
+        n("speedup_rest"),
+        n("speedup_limit")
+    );
+    Ok(simple(
+        vec![
+            ("quota-rest", n("rest")),
+            ("quota-limit", n("limit")),
+            ("speedup-rest", n("speedup_rest")),
+            ("speedup-limit", n("speedup_limit")),
+        ],
+        summary,
+    ))
+}
+
+async fn rollback(
+    ws: WeChatSettings,
+    list: bool,
+    to: Option<u64>,
+    wf: &mut Workflow,
+) -> anyhow::Result<Report> {
+    let (wx, mut tokens, clock) = connect(&ws, wf).await?;
+    let hist = once(&wx, &mut tokens, &clock, async |wx, t| {
+        wx.get(
+            "/wxa/revertcoderelease",
+            Some(t),
+            &[("action", "get_history_version")],
+        )
+        .await
+    })
+    .await?;
+    let versions: Vec<Value> = hist["version_list"].as_array().cloned().unwrap_or_default();
+    let mut table = String::from("| app_version | version | description |\n|---|---|---|\n");
+    for v in &versions {
+        table.push_str(&format!(
+            "| {} | {} | {} |\n",
+            v["app_version"],
+            v["user_version"].as_str().unwrap_or_default(),
+            v["user_desc"]
+                .as_str()
+                .unwrap_or_default()
+                .replace('|', "\\|")
+        ));
+    }
+    tracing::info!("rollback targets:\n{table}");
+    if list {
+        let json_list = serde_json::to_string(&versions)?;
+        return Ok(simple(
+            vec![("history", json_list)],
+            format!("### mp-release rollback · `{}`\n\n{table}", ws.appid),
+        ));
+    }
+    let q = to.map(|v| v.to_string());
+    once(&wx, &mut tokens, &clock, async |wx, t| {
+        let query: Vec<(&str, &str)> = q
+            .as_deref()
+            .map(|v| ("app_version", v))
+            .into_iter()
+            .collect();
+        wx.get("/wxa/revertcoderelease", Some(t), &query).await
+    })
+    .await
+    .context("rolling back (revertcoderelease)")?;
+    let info = once(&wx, &mut tokens, &clock, async |wx, t| {
+        wx.post("/wxa/getversioninfo", Some(t), &json!({})).await
+    })
+    .await?;
+    let live = info["release_info"]["release_version"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    tracing::info!("rolled back: {live} is live");
+    Ok(simple(
+        vec![("version", live.clone())],
+        format!(
+            "### mp-release rollback · `{}`\n\nrolled back: **{live}** is live\n\n{table}",
+            ws.appid
+        ),
+    ))
+}
+
+/// `run --sandbox`: the whole pipeline against the built-in emulator with a demo app.
+async fn sandbox(wf: &mut Workflow) -> anyhow::Result<Report> {
+    use mp_release_emulator::{AppSpec, Emulator, ReviewStep, Scenario, World};
+    const COMPONENT: &str = "wx5a4db0c0ffee0001";
+    const APP: &str = "wxa11ce5a4db0c0001";
+    let scenario = Scenario::default().review(vec![ReviewStep::approve_after_polls(3)]);
+    let mut world = World::new(scenario);
+    let ticket = world.add_platform(COMPONENT, "sandbox-component-secret");
+    let reg = world.add_app(AppSpec {
+        live_version: Some("1.4.2".into()),
+        ..AppSpec::authorized(APP, COMPONENT)
+    });
+    let template = world
+        .add_template(
+            COMPONENT,
+            "wxde5a4db0c0ffee01",
+            "1.5.0",
+            &["pages/index/index", "pages/cart/cart"],
+            812_400,
+        )
+        .context("setting up the sandbox template")?;
+    let emu = Emulator::start_with(world);
+    let banner = format!(
+        "SANDBOX · WeChat emulator at {} · demo app {APP} via platform {COMPONENT} · no real credentials are read and nothing leaves this machine",
+        emu.uri()
+    );
+    tracing::info!("{}", "─".repeat(banner.chars().count().min(100)));
+    tracing::info!("{banner}");
+    tracing::info!("{}", "─".repeat(banner.chars().count().min(100)));
+    for secret in ["sandbox-component-secret", &ticket, &reg.refresh_token] {
+        wf.mask(secret)?;
+    }
+    let ws = WeChatSettings {
+        base: url::Url::parse(&emu.uri())?,
+        proxy: None,
+        timeout: std::time::Duration::from_secs(10),
+        appid: APP.into(),
+        credentials: Credentials::Component {
+            component_appid: COMPONENT.into(),
+            auth: ComponentAuth::Ticket {
+                secret: "sandbox-component-secret".into(),
+                ticket: ticket.into(),
+            },
+            authorizer_appid: APP.into(),
+            refresh_token: reg.refresh_token.into(),
+        },
+        state_file: None,
+        virtual_clock: true,
+        crash_after: None,
+    };
+    let ps = PipelineSettings {
+        template: Some(mp_release_core::pipeline::CommitSpec {
+            template_id: template,
+            ext_json: json!({ "extAppid": APP, "ext": { "shop": "demo" } }).to_string(),
+            desc: String::new(),
+        }),
+        desc: None,
+        submit: settings::SubmitBody {
+            version_desc: Some("Sandbox release: new cart page".into()),
+            build_item_list: true,
+            ..settings::SubmitBody::default()
+        },
+        privacy_api_not_use: false,
+        privacy_poll_secs: 60,
+        on_existing: mp_release_core::pipeline::OnExisting::Fail,
+        speedup: false,
+        wait: mp_release_core::pipeline::WaitSpec::default(),
+        publish: mp_release_core::pipeline::PublishSpec::default(),
+    };
+    let bump = BumpSpec {
+        bump: mp_release_core::version::BumpRequest::Level(
+            mp_release_core::version::BumpLevel::Minor,
+        ),
+        ..BumpSpec::default()
+    };
+    let state = State::new(config(&ws, &ps, bump), None);
+    let mut report = drive(&ws, &ps, state, wf, "mp-release SANDBOX").await?;
+    report.print_summary = true;
+    drop(emu);
+    Ok(report)
+}

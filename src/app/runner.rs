@@ -1,0 +1,539 @@
+//! The imperative half of the pipeline: performs the effects the core state machine asks for
+//! (WeChat calls, sleeps), applies the retry rules, and persists the state before every effect so a
+//! stopped run resumes without repeating a side effect.
+//!
+//! Protocol per step: `step(state, event)` → save the new state → perform its effect → event.
+//! A mutation whose answer is lost is reported as `Uncertain`, and the machine reads the state back.
+
+use crate::adapters::wechat::tokens::{TokenError, Tokens};
+use crate::adapters::wechat::{CallError, WeChat};
+use crate::settings::SubmitBody;
+use anyhow::Context;
+use mp_release_core::pipeline::{step, AuditInfo, Effect, Event, Quota, Stage, State};
+use mp_release_core::retry::{decide, Decision, Failure, Policy};
+use mp_release_core::wechat::errcode::RetryClass;
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where time comes from: the wall clock, or the emulator's virtual clock (tests and the sandbox,
+/// so that nothing sleeps for real).
+#[derive(Debug)]
+pub enum Clock {
+    /// The wall clock.
+    Real,
+    /// The emulator's clock, moved through its admin API.
+    Virtual {
+        /// The emulator.
+        wx: WeChat,
+        /// Its time as last seen.
+        now: u64,
+    },
+}
+
+impl Clock {
+    /// The virtual clock of the emulator behind `wx`.
+    pub async fn virtual_of(wx: &WeChat) -> anyhow::Result<Self> {
+        let now = wx
+            .emulator_clock(None)
+            .await
+            .context("reading the emulator's clock (virtual-clock is set)")?;
+        Ok(Self::Virtual {
+            wx: wx.clone(),
+            now,
+        })
+    }
+
+    /// Unix seconds.
+    pub fn now(&self) -> u64 {
+        match self {
+            Self::Real => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+            Self::Virtual { now, .. } => *now,
+        }
+    }
+
+    /// Sleeps (or advances the virtual clock by) this long.
+    pub async fn sleep(&mut self, d: Duration) -> anyhow::Result<()> {
+        match self {
+            Self::Real => {
+                tokio::time::sleep(d).await;
+                Ok(())
+            }
+            Self::Virtual { wx, now } => {
+                let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
+                *now = wx
+                    .emulator_clock(Some(secs))
+                    .await
+                    .context("advancing the emulator's clock")?;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The test hook `crash-after`: the process stops right after that call, before saving state.
+#[derive(Debug, thiserror::Error)]
+#[error("stopped right after {0} as crash-after asked (a test hook); rerun with the same state-file to resume")]
+pub struct InjectedStop(pub String);
+
+/// Performs a pipeline.
+#[derive(Debug)]
+pub struct Runner {
+    /// The WeChat client.
+    pub wx: WeChat,
+    /// Token source.
+    pub tokens: Tokens,
+    /// Time.
+    pub clock: Clock,
+    /// Retry rules.
+    pub policy: Policy,
+    /// Where the state is saved.
+    pub state_file: Option<PathBuf>,
+    /// Test hook.
+    pub crash_after: Option<String>,
+    /// What goes into submit_audit.
+    pub submit: SubmitBody,
+    /// `user_desc` of a commit.
+    pub desc: String,
+    /// Set when the run gave up on infrastructure (transport, rate windows): exit code 3.
+    pub infra_failure: bool,
+    retries: u32,
+    rng: u64,
+    logged_notes: usize,
+}
+
+impl Runner {
+    /// A runner.
+    pub fn new(wx: WeChat, tokens: Tokens, clock: Clock, submit: SubmitBody, desc: String) -> Self {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(7, |d| d.as_nanos() as u64);
+        Self {
+            wx,
+            tokens,
+            clock,
+            policy: Policy::default(),
+            state_file: None,
+            crash_after: None,
+            submit,
+            desc,
+            infra_failure: false,
+            retries: 0,
+            rng: seed | 1,
+            logged_notes: 0,
+        }
+    }
+
+    /// A number in [0, 1) for backoff jitter (xorshift; quality is irrelevant here).
+    fn jitter(&mut self) -> f64 {
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        (self.rng >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn persist(&self, state: &State) -> anyhow::Result<()> {
+        let Some(path) = &self.state_file else {
+            return Ok(());
+        };
+        let text = serde_json::to_string_pretty(state)?;
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, text)
+            .with_context(|| format!("writing the state file {}", tmp.display()))?;
+        std::fs::rename(&tmp, path)
+            .with_context(|| format!("writing the state file {}", path.display()))
+    }
+
+    /// Loads a saved state, if the file exists.
+    pub fn load(path: &std::path::Path) -> anyhow::Result<Option<State>> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Ok(Some(serde_json::from_str(&text).with_context(|| {
+                format!("reading the state file {}", path.display())
+            })?)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).with_context(|| format!("reading the state file {}", path.display())),
+        }
+    }
+
+    /// Drives `state` to its end (or to a detach).
+    pub async fn drive(&mut self, state: State) -> anyhow::Result<State> {
+        let mut state = state;
+        let mut event = Event::Start;
+        let mut stage = None;
+        loop {
+            let t = step(&state, event, self.clock.now());
+            state = t.next;
+            self.persist(&state)?;
+            if stage != Some(state.stage) && state.stage != Stage::Done {
+                tracing::info!("▶ {}", state.stage.name());
+                stage = Some(state.stage);
+            }
+            for note in &state.notes[self.logged_notes..] {
+                tracing::info!("{note}");
+            }
+            self.logged_notes = state.notes.len();
+            let Some(effect) = t.effect else {
+                return Ok(state);
+            };
+            event = self.perform(&effect, &state).await?;
+            if effect.is_mutation() && self.crash_after.as_deref() == Some(effect.name()) {
+                return Err(InjectedStop(effect.name().to_owned()).into());
+            }
+        }
+    }
+
+    async fn perform(&mut self, effect: &Effect, state: &State) -> anyhow::Result<Event> {
+        if let Effect::Sleep(secs) = effect {
+            if state.stage == Stage::Wait && (state.polls == 1 || state.polls.is_power_of_two()) {
+                tracing::info!(
+                    "review {} is {}; next check in {secs} s (poll {})",
+                    state.audit_id.unwrap_or_default(),
+                    state.review_status(),
+                    state.polls
+                );
+            }
+            self.clock.sleep(Duration::from_secs(*secs)).await?;
+            return Ok(Event::Slept);
+        }
+        let mut attempt = 0;
+        let mut refreshed = false;
+        loop {
+            attempt += 1;
+            let token = match self.tokens.get(&self.wx, self.clock.now()).await {
+                Ok(t) => t,
+                Err(e) => return Ok(self.token_failure(&e)),
+            };
+            let err = match self.request(effect, state, &token).await {
+                Ok(event) => return Ok(event),
+                Err(e) => e,
+            };
+            if let Some(event) = handled(effect, &err) {
+                return Ok(event);
+            }
+            let failure = err.failure();
+            let to_minute = 60 - self.clock.now() % 60;
+            let jitter = self.jitter();
+            let decision = decide(
+                &self.policy,
+                &failure,
+                effect.is_mutation(),
+                attempt,
+                refreshed,
+                &mut self.retries,
+                jitter,
+                to_minute,
+            );
+            match decision {
+                Decision::RetryAfter(ms) => {
+                    tracing::warn!("{}; retrying in {ms} ms (try {attempt})", err.explain());
+                    self.clock.sleep(Duration::from_millis(ms)).await?;
+                }
+                Decision::RefreshToken => {
+                    tracing::info!(
+                        "{}: the token was refused; fetching a new one",
+                        effect.name()
+                    );
+                    refreshed = true;
+                    let code = err.code().unwrap_or_default();
+                    if let Err(e) = self
+                        .tokens
+                        .refresh_after(&self.wx, self.clock.now(), code)
+                        .await
+                    {
+                        return Ok(self.token_failure(&e));
+                    }
+                }
+                Decision::ReadBack => {
+                    tracing::warn!(
+                        "{}; its effect is unknown, reading the state back before anything else",
+                        err.explain()
+                    );
+                    return Ok(Event::Uncertain);
+                }
+                Decision::Fail => {
+                    if matches!(
+                        failure.class(),
+                        RetryClass::Backoff | RetryClass::NextWindow
+                    ) {
+                        self.infra_failure = true;
+                    }
+                    return Ok(Event::Failed {
+                        code: err.code(),
+                        message: err.explain(),
+                    });
+                }
+            }
+        }
+    }
+
+    fn token_failure(&mut self, e: &TokenError) -> Event {
+        if let TokenError::Call(c) = e {
+            if matches!(
+                c.failure().class(),
+                RetryClass::Backoff | RetryClass::NextWindow
+            ) {
+                self.infra_failure = true;
+            }
+        }
+        let code = match e {
+            TokenError::Call(c) => c.code(),
+            TokenError::DirectRejected(code) => Some(*code),
+            TokenError::Missing => None,
+        };
+        Event::Failed {
+            code,
+            message: e.to_string(),
+        }
+    }
+
+    async fn request(
+        &mut self,
+        effect: &Effect,
+        s: &State,
+        token: &str,
+    ) -> Result<Event, CallError> {
+        let wx = &self.wx;
+        let t = Some(token);
+        let audit = json!({ "auditid": s.audit_id.unwrap_or_default() });
+        Ok(match effect {
+            Effect::GetVersionInfo => {
+                let v = wx.post("/wxa/getversioninfo", t, &json!({})).await?;
+                let field = |o: &str, f: &str| {
+                    v.get(o)
+                        .and_then(|i| i.get(f))
+                        .and_then(Value::as_str)
+                        .filter(|x| !x.is_empty())
+                        .map(str::to_owned)
+                };
+                Event::VersionInfo {
+                    live: field("release_info", "release_version"),
+                    trial: field("exp_info", "exp_version"),
+                }
+            }
+            Effect::Commit => {
+                let spec = s
+                    .config
+                    .template
+                    .as_ref()
+                    .ok_or_else(|| internal("commit without a template"))?;
+                let body = json!({
+                    "template_id": spec.template_id,
+                    "ext_json": spec.ext_json,
+                    "user_version": s.version,
+                    "user_desc": self.desc,
+                });
+                wx.post("/wxa/commit", t, &body).await?;
+                Event::Committed
+            }
+            Effect::GetPrivacyInfo => privacy(
+                &wx.get("/wxa/security/get_code_privacy_info", t, &[])
+                    .await?,
+            ),
+            Effect::QueryQuota => {
+                let v = wx.get("/wxa/queryquota", t, &[]).await?;
+                let n = |k: &str| {
+                    v.get(k)
+                        .and_then(Value::as_u64)
+                        .and_then(|n| u32::try_from(n).ok())
+                        .unwrap_or(0)
+                };
+                Event::Quota(Quota {
+                    rest: n("rest"),
+                    limit: n("limit"),
+                    speedup_rest: n("speedup_rest"),
+                    speedup_limit: n("speedup_limit"),
+                })
+            }
+            Effect::GetLatestAudit => Event::LatestAudit(Some(audit_info(
+                &wx.get("/wxa/get_latest_auditstatus", t, &[]).await?,
+            ))),
+            Effect::Withdraw => {
+                wx.get("/wxa/undocodeaudit", t, &[]).await?;
+                Event::Withdrawn
+            }
+            Effect::Submit => {
+                let body = self.submit_body(s, token).await?;
+                let v = self.wx.post("/wxa/submit_audit", t, &body).await?;
+                let auditid = v
+                    .get("auditid")
+                    .and_then(Value::as_u64)
+                    .ok_or_else(|| internal("submit_audit answered without an auditid"))?;
+                tracing::info!(
+                    "submitted {} for review: audit id {auditid}",
+                    s.version.as_deref().unwrap_or("?")
+                );
+                Event::Submitted { auditid }
+            }
+            Effect::Speedup => {
+                wx.post("/wxa/speedupaudit", t, &audit).await?;
+                Event::SpedUp
+            }
+            Effect::GetAuditStatus => {
+                let v = wx.post("/wxa/get_auditstatus", t, &audit).await?;
+                let text = |k: &str| {
+                    v.get(k)
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned()
+                };
+                Event::AuditStatus {
+                    status: v
+                        .get("status")
+                        .and_then(Value::as_u64)
+                        .and_then(|n| u8::try_from(n).ok())
+                        .unwrap_or(2),
+                    reason: text("reason"),
+                    screenshot: text("screenshot"),
+                }
+            }
+            Effect::Release => {
+                wx.post("/wxa/release", t, &json!({})).await?;
+                tracing::info!("released {}", s.version.as_deref().unwrap_or("?"));
+                Event::Released
+            }
+            Effect::GrayRelease(p) => {
+                wx.post("/wxa/grayrelease", t, &json!({ "gray_percentage": p }))
+                    .await?;
+                tracing::info!(
+                    "phased release of {} to {p} %",
+                    s.version.as_deref().unwrap_or("?")
+                );
+                Event::GrayReleased
+            }
+            Effect::GetGrayPlan => {
+                let v = wx.get("/wxa/getgrayreleaseplan", t, &[]).await?;
+                let plan = v.get("gray_release_plan").cloned().unwrap_or_default();
+                let n = |k: &str| plan.get(k).and_then(Value::as_u64).unwrap_or(0);
+                Event::GrayPlan {
+                    percentage: u32::try_from(n("gray_percentage")).unwrap_or(0),
+                    running: n("status") == 1,
+                }
+            }
+            Effect::Sleep(_) => Event::Slept,
+        })
+    }
+
+    /// The submit_audit body: items from the config or built from the app's categories and pages.
+    async fn submit_body(&self, s: &State, token: &str) -> Result<Value, CallError> {
+        let b = &self.submit;
+        let mut body = json!({});
+        let items = match (&b.item_list, b.build_item_list) {
+            (Some(items), _) => Some(items.clone()),
+            (None, true) => Some(self.build_items(token).await?),
+            (None, false) => None,
+        };
+        if let Some(items) = items {
+            body["item_list"] = items;
+        }
+        if let Some(d) = &b.version_desc {
+            body["version_desc"] = json!(d);
+        }
+        if let Some(f) = &b.feedback_info {
+            body["feedback_info"] = json!(f);
+        }
+        if let Some(u) = &b.ugc_declare {
+            body["ugc_declare"] = u.clone();
+        }
+        if s.config.privacy_api_not_use {
+            body["privacy_api_not_use"] = json!(true);
+        }
+        Ok(body)
+    }
+
+    /// One review item per configured category (at most 5), on the first page of the code.
+    async fn build_items(&self, token: &str) -> Result<Value, CallError> {
+        let cats = self.wx.get("/wxa/get_category", Some(token), &[]).await?;
+        let pages = self.wx.get("/wxa/get_page", Some(token), &[]).await?;
+        let page = pages
+            .get("page_list")
+            .and_then(|p| p.get(0))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let items: Vec<Value> = cats
+            .get("category_list")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .take(5)
+            .map(|c| {
+                let mut item = c.clone();
+                if !page.is_empty() {
+                    item["address"] = json!(page);
+                }
+                item
+            })
+            .collect();
+        Ok(Value::Array(items))
+    }
+}
+
+fn internal(what: &str) -> CallError {
+    CallError::Transport {
+        endpoint: "mp-release".into(),
+        failure: Failure::Malformed,
+        detail: what.into(),
+    }
+}
+
+fn audit_info(v: &Value) -> AuditInfo {
+    let text = |k: &str| {
+        v.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let screenshot = match text("screenshot") {
+        s if s.is_empty() => text("ScreenShot"),
+        s => s,
+    };
+    AuditInfo {
+        auditid: v.get("auditid").and_then(Value::as_u64).unwrap_or_default(),
+        status: v
+            .get("status")
+            .and_then(Value::as_u64)
+            .and_then(|n| u8::try_from(n).ok())
+            .unwrap_or(2),
+        user_version: text("user_version"),
+        reason: text("reason"),
+        screenshot,
+        submit_time: v
+            .get("submit_audit_time")
+            .and_then(Value::as_u64)
+            .unwrap_or_default(),
+    }
+}
+
+fn privacy(v: &Value) -> Event {
+    let list = |k: &str| -> Vec<String> {
+        v.get(k)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|x| x.as_str().map(str::to_owned))
+            .collect()
+    };
+    Event::Privacy {
+        without_auth: list("without_auth_list"),
+        without_conf: list("without_conf_list"),
+    }
+}
+
+/// WeChat answers that are states for the machine rather than failures.
+fn handled(effect: &Effect, err: &CallError) -> Option<Event> {
+    let CallError::Api { code, body, .. } = err else {
+        return None;
+    };
+    match (effect, *code) {
+        (Effect::GetPrivacyInfo, 61039) => Some(Event::PrivacyPending),
+        (Effect::GetPrivacyInfo, 61040) => Some(privacy(body)),
+        (Effect::GetLatestAudit, 85058) => Some(Event::LatestAudit(None)),
+        (Effect::Submit, 85009 | 61039)
+        | (Effect::Release, 85052)
+        | (Effect::GrayRelease(_), 85079 | 85082)
+        | (Effect::Speedup, _) => Some(Event::Refused(*code)),
+        _ => None,
+    }
+}

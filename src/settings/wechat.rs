@@ -1,0 +1,429 @@
+//! Validated settings of the commands that talk to WeChat: credentials, connection, and the review
+//! pipeline's options. Same rules as the rest of settings: every error names the input as given and
+//! happens before the first call.
+
+use super::{parse_bool, Layers, Origin, UsageError};
+use crate::adapters::wechat::tokens::{ComponentAuth, Credentials};
+use crate::cli::{PipelineArgs, WeChatArgs};
+use mp_release_core::pipeline::{CommitSpec, OnExisting, PublishSpec, WaitSpec};
+use secrecy::SecretString;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use url::Url;
+
+/// Connection and credentials.
+#[derive(Debug, Clone)]
+pub struct WeChatSettings {
+    /// API base URL.
+    pub base: Url,
+    /// HTTPS proxy.
+    pub proxy: Option<Url>,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// The mini program.
+    pub appid: String,
+    /// How to get its token.
+    pub credentials: Credentials,
+    /// Where the pipeline state lives.
+    pub state_file: Option<PathBuf>,
+    /// Test hook: the emulator's virtual clock.
+    pub virtual_clock: bool,
+    /// Test hook: stop after this call.
+    pub crash_after: Option<String>,
+}
+
+/// The parts of `submit_audit`'s body that come from inputs.
+#[derive(Debug, Clone, Default)]
+pub struct SubmitBody {
+    /// `item_list` from the config file's `review-items`.
+    pub item_list: Option<Value>,
+    /// Build `item_list` from get_category + get_page.
+    pub build_item_list: bool,
+    /// `version_desc`.
+    pub version_desc: Option<String>,
+    /// `feedback_info`.
+    pub feedback_info: Option<String>,
+    /// `ugc_declare` from the config file.
+    pub ugc_declare: Option<Value>,
+}
+
+/// The pipeline's options.
+#[derive(Debug, Clone)]
+pub struct PipelineSettings {
+    /// Template mode.
+    pub template: Option<CommitSpec>,
+    /// The `user_desc` given (default decided once the version is known).
+    pub desc: Option<String>,
+    /// Submit body.
+    pub submit: SubmitBody,
+    /// `privacy_api_not_use`.
+    pub privacy_api_not_use: bool,
+    /// Privacy-scan poll interval.
+    pub privacy_poll_secs: u64,
+    /// A review in flight.
+    pub on_existing: OnExisting,
+    /// Expedite.
+    pub speedup: bool,
+    /// Polling.
+    pub wait: WaitSpec,
+    /// Publishing.
+    pub publish: PublishSpec,
+}
+
+/// `wx` followed by 16 hex digits.
+fn check_appid(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s.len() == 18 && s.starts_with("wx") && s[2..].bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "expected an appid: wx followed by 16 hex digits (like wx1234567890abcdef), got {s:?}"
+        ))
+    }
+}
+
+/// `90`, `90s`, `15m`, `5h`, `7d`, `1h30m` → seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let bad = || format!("expected a duration such as 90s, 15m, 5h, 7d or 1h30m, got {s:?}");
+    if s.is_empty() {
+        return Err(bad());
+    }
+    if let Ok(n) = s.parse::<u64>() {
+        return Ok(Duration::from_secs(n));
+    }
+    if let Some(ms) = s.strip_suffix("ms") {
+        return ms
+            .parse::<u64>()
+            .map(Duration::from_millis)
+            .map_err(|_| bad());
+    }
+    let mut total = 0u64;
+    let mut num = String::new();
+    for c in s.chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            _ => return Err(bad()),
+        };
+        let n: u64 = num.parse().map_err(|_| bad())?;
+        total = n
+            .checked_mul(unit)
+            .and_then(|v| total.checked_add(v))
+            .ok_or_else(bad)?;
+        num.clear();
+    }
+    if !num.is_empty() {
+        return Err(bad());
+    }
+    Ok(Duration::from_secs(total))
+}
+
+fn url(s: &str) -> Result<Url, String> {
+    let u = Url::parse(s.trim())
+        .map_err(|e| format!("expected a URL such as https://api.weixin.qq.com ({e})"))?;
+    match u.scheme() {
+        "http" | "https" => Ok(u),
+        other => Err(format!(
+            "expected an http or https URL, got scheme {other:?}"
+        )),
+    }
+}
+
+fn secret(layers: &Layers<'_>, name: &str, flag: Option<&str>) -> Option<(SecretString, Origin)> {
+    layers
+        .pick(name, flag)
+        .map(|(v, o)| (SecretString::from(v), o))
+}
+
+/// Validates credentials and connection.
+pub fn wechat(
+    a: &WeChatArgs,
+    layers: &Layers<'_>,
+    cwd: &Path,
+) -> Result<WeChatSettings, UsageError> {
+    let appid = layers
+        .parse("appid", a.appid.as_deref(), check_appid)?
+        .map(|(v, _)| v);
+    let base = layers
+        .parse("wechat-base-url", a.wechat_base_url.as_deref(), url)?
+        .map_or_else(
+            || Url::parse(crate::adapters::wechat::DEFAULT_BASE).expect("a valid constant"),
+            |(u, _)| u,
+        );
+    let proxy = layers
+        .parse("https-proxy", a.https_proxy.as_deref(), url)?
+        .map(|(u, _)| u);
+    let timeout = layers
+        .parse("request-timeout", a.request_timeout.as_deref(), |s| {
+            parse_duration(s).and_then(|d| {
+                if d.is_zero() {
+                    Err("a request timeout must be above 0".into())
+                } else {
+                    Ok(d)
+                }
+            })
+        })?
+        .map_or(Duration::from_secs(30), |(d, _)| d);
+    let state_file = layers
+        .pick("state-file", a.state_file.as_deref())
+        .map(|(p, _)| cwd.join(p));
+    let virtual_clock = layers
+        .parse("virtual-clock", a.virtual_clock.as_deref(), parse_bool)?
+        .is_some_and(|(b, _)| b);
+    let crash_after = layers
+        .pick("crash-after", a.crash_after.as_deref())
+        .map(|(v, _)| v);
+
+    let direct = secret(layers, "access-token", a.access_token.as_deref());
+    let component = layers.parse("component-appid", a.component_appid.as_deref(), check_appid)?;
+    let component_token = secret(
+        layers,
+        "component-access-token",
+        a.component_access_token.as_deref(),
+    );
+    let component_secret = secret(layers, "component-secret", a.component_secret.as_deref());
+    let ticket = secret(
+        layers,
+        "component-verify-ticket",
+        a.component_verify_ticket.as_deref(),
+    );
+    let refresh = secret(
+        layers,
+        "authorizer-refresh-token",
+        a.authorizer_refresh_token.as_deref(),
+    );
+
+    let credentials = match (direct, component) {
+        (Some((_, o)), Some((_, c))) => {
+            return Err(UsageError::new(format!(
+                "{o} and {c} are both set: give either an access token, or the component credentials, not both"
+            )))
+        }
+        (Some((token, _)), None) => Credentials::Direct(token),
+        (None, Some((component_appid, origin))) => {
+            let auth = match (component_token, component_secret, ticket) {
+                (Some((t, _)), _, _) => ComponentAuth::Token(t),
+                (None, Some((secret, _)), Some((ticket, _))) => ComponentAuth::Ticket { secret, ticket },
+                (None, Some(_), None) => return Err(UsageError::new(format!(
+                    "{origin} is set with component-secret but without component-verify-ticket: give the latest ticket WeChat pushed (valid 12 h), or a component-access-token"
+                ))),
+                (None, None, _) => return Err(UsageError::new(format!(
+                    "{origin} is set but neither component-access-token nor component-secret + component-verify-ticket is"
+                ))),
+            };
+            let Some((refresh_token, _)) = refresh else {
+                return Err(UsageError::new(format!(
+                    "{origin} is set but authorizer-refresh-token is not: give the mini program's authorizer_refresh_token"
+                )));
+            };
+            let Some(authorizer_appid) = appid.clone() else {
+                return Err(UsageError::new("appid is not set: give the mini program's appid (--appid or INPUT_APPID)"));
+            };
+            Credentials::Component { component_appid, auth, authorizer_appid, refresh_token }
+        }
+        (None, None) => {
+            return Err(UsageError::new(
+                "no WeChat credentials: give access-token (an authorizer_access_token), or component-appid with \
+                 component-access-token (or component-secret + component-verify-ticket) and authorizer-refresh-token. \
+                 WeChat accepts review and release calls only from a third-party platform acting for the mini program",
+            ))
+        }
+    };
+    let appid = appid.ok_or_else(|| {
+        UsageError::new("appid is not set: give the mini program's appid (--appid or INPUT_APPID)")
+    })?;
+    Ok(WeChatSettings {
+        base,
+        proxy,
+        timeout,
+        appid,
+        credentials,
+        state_file,
+        virtual_clock,
+        crash_after,
+    })
+}
+
+/// Validates the pipeline's options.
+pub fn pipeline(
+    a: &PipelineArgs,
+    layers: &Layers<'_>,
+    cwd: &Path,
+    appid: &str,
+) -> Result<PipelineSettings, UsageError> {
+    let template_id = layers.parse("template-id", a.template_id.as_deref(), |s| {
+        s.trim().parse::<u64>().map_err(|_| {
+            format!("expected a template id (a number from gettemplatelist), got {s:?}")
+        })
+    })?;
+    let ext_json = layers.parse("ext-json", a.ext_json.as_deref(), |s| {
+        let text = match s.trim().strip_prefix('@') {
+            Some(file) => std::fs::read_to_string(cwd.join(file))
+                .map_err(|e| format!("cannot read {file}: {e}"))?,
+            None => s.to_owned(),
+        };
+        match serde_json::from_str::<Value>(&text) {
+            Ok(v @ Value::Object(_)) => Ok(v.to_string()),
+            Ok(_) => Err("expected a JSON object (the content of ext.json)".to_owned()),
+            Err(e) => Err(format!("not valid JSON: {e}")),
+        }
+    })?;
+    let desc = layers.pick("desc", a.desc.as_deref()).map(|(v, _)| v);
+    let template = match (template_id, ext_json) {
+        (Some((id, _)), ext) => Some(CommitSpec {
+            template_id: id,
+            ext_json: ext.map_or_else(
+                || serde_json::json!({ "extAppid": appid }).to_string(),
+                |(e, _)| e,
+            ),
+            desc: String::new(),
+        }),
+        (None, Some((_, origin))) => {
+            return Err(UsageError::input(
+                &origin,
+                "ext-json only applies with template-id (template mode); set template-id too",
+            ))
+        }
+        (None, None) => None,
+    };
+    let bool_of = |name: &str, flag: Option<&str>| -> Result<bool, UsageError> {
+        Ok(layers
+            .parse(name, flag, parse_bool)?
+            .is_some_and(|(b, _)| b))
+    };
+    let secs = |name: &str, flag: Option<&str>, default: u64| -> Result<u64, UsageError> {
+        Ok(layers
+            .parse(name, flag, parse_duration)?
+            .map_or(default, |(d, _)| d.as_secs()))
+    };
+    let feedback = layers.parse("feedback-info", a.feedback_info.as_deref(), |s| {
+        if s.chars().count() > 200 {
+            Err(format!("at most 200 characters, got {}", s.chars().count()))
+        } else {
+            Ok(s.to_owned())
+        }
+    })?;
+    let item_list = match layers.file_value("review-items") {
+        None => None,
+        Some((v @ Value::Array(_), origin)) => {
+            let n = v.as_array().map_or(0, Vec::len);
+            if !(1..=5).contains(&n) {
+                return Err(UsageError::input(&origin, format_args!("WeChat accepts 1 to 5 review items, got {n}")));
+            }
+            Some(v)
+        }
+        Some((_, origin)) => return Err(UsageError::input(&origin, "expected a list of review items (first_class, second_class, first_id, second_id, address, tag, title)")),
+    };
+    let ugc_declare = match layers.file_value("ugc-declare") {
+        None => None,
+        Some((v @ Value::Object(_), _)) => Some(v),
+        Some((_, origin)) => {
+            return Err(UsageError::input(
+                &origin,
+                "expected a map (scene, method, has_audit_team, audit_desc, other_scene_desc)",
+            ))
+        }
+    };
+    let on_existing = layers
+        .parse(
+            "on-existing-review",
+            a.on_existing_review.as_deref(),
+            |s| match s.trim() {
+                "attach" => Ok(OnExisting::Attach),
+                "withdraw" => Ok(OnExisting::Withdraw),
+                "fail" => Ok(OnExisting::Fail),
+                _ => Err("expected attach, withdraw or fail".to_owned()),
+            },
+        )?
+        .map_or(OnExisting::Fail, |(v, _)| v);
+    let never = layers
+        .parse("publish", a.publish.as_deref(), |s| match s.trim() {
+            "on-approval" => Ok(false),
+            "never" => Ok(true),
+            _ => Err("expected on-approval or never".to_owned()),
+        })?
+        .is_some_and(|(v, _)| v);
+    let gray_percentage = layers
+        .parse("gray-percentage", a.gray_percentage.as_deref(), |s| match s
+            .trim()
+            .trim_end_matches('%')
+            .parse::<u32>()
+        {
+            Ok(p) if (1..=100).contains(&p) => Ok(p),
+            _ => Err(format!("expected a percentage from 1 to 100, got {s:?}")),
+        })?
+        .map(|(p, _)| p);
+    let wait = WaitSpec {
+        first_secs: secs("poll-interval", a.poll_interval.as_deref(), 60)?.max(1),
+        max_secs: secs("poll-max", a.poll_max.as_deref(), 600)?.max(1),
+        timeout_secs: secs("wait-timeout", a.wait_timeout.as_deref(), 5 * 3600)?,
+    };
+    Ok(PipelineSettings {
+        template,
+        desc,
+        submit: SubmitBody {
+            item_list,
+            build_item_list: bool_of("build-item-list", a.build_item_list.as_deref())?,
+            version_desc: layers
+                .pick("version-desc", a.version_desc.as_deref())
+                .map(|(v, _)| v),
+            feedback_info: feedback.map(|(v, _)| v),
+            ugc_declare,
+        },
+        privacy_api_not_use: bool_of("privacy-api-not-use", a.privacy_api_not_use.as_deref())?,
+        privacy_poll_secs: secs(
+            "privacy-poll-interval",
+            a.privacy_poll_interval.as_deref(),
+            60,
+        )?
+        .max(1),
+        on_existing,
+        speedup: bool_of("speedup", a.speedup.as_deref())?,
+        wait,
+        publish: PublishSpec {
+            never,
+            gray_percentage,
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        let ok = [
+            ("90", 90),
+            ("90s", 90),
+            ("15m", 900),
+            ("5h", 18_000),
+            ("7d", 604_800),
+            ("1h30m", 5_400),
+            ("0", 0),
+        ];
+        for (s, want) in ok {
+            assert_eq!(parse_duration(s).unwrap().as_secs(), want, "{s}");
+        }
+        assert_eq!(parse_duration("250ms").unwrap().as_millis(), 250);
+        for bad in ["", "5x", "h", "1.5h", "m5", "99999999999999999999d"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn appids() {
+        assert!(check_appid("wx1234567890abcdef").is_ok());
+        for bad in ["wx123", "ab1234567890abcdef", "wx1234567890abcdeg", ""] {
+            assert!(check_appid(bad).is_err(), "{bad}");
+        }
+    }
+}
