@@ -201,24 +201,26 @@ impl Runner {
         let mut refreshed = false;
         loop {
             attempt += 1;
-            let token = match self.tokens.get(&self.wx, self.clock.now()).await {
-                Ok(t) => t,
+            // Fetching a token is a call like any other: the same retry rules apply (it is not a
+            // mutation of anything the release depends on).
+            let (err, mutation) = match self.tokens.get(&self.wx, self.clock.now()).await {
+                Ok(token) => match self.request(effect, state, &token).await {
+                    Ok(event) => return Ok(event),
+                    Err(e) => match handled(effect, &e) {
+                        Some(event) => return Ok(event),
+                        None => (e, effect.is_mutation()),
+                    },
+                },
+                Err(TokenError::Call(e)) => (e, false),
                 Err(e) => return Ok(self.token_failure(&e)),
             };
-            let err = match self.request(effect, state, &token).await {
-                Ok(event) => return Ok(event),
-                Err(e) => e,
-            };
-            if let Some(event) = handled(effect, &err) {
-                return Ok(event);
-            }
             let failure = err.failure();
             let to_minute = 60 - self.clock.now() % 60;
             let jitter = self.jitter();
             let decision = decide(
                 &self.policy,
                 &failure,
-                effect.is_mutation(),
+                mutation,
                 attempt,
                 refreshed,
                 &mut self.retries,
@@ -232,17 +234,23 @@ impl Runner {
                 }
                 Decision::RefreshToken => {
                     tracing::info!(
-                        "{}: the token was refused; fetching a new one",
-                        effect.name()
+                        "{}: the token was refused ({}); fetching a new one",
+                        effect.name(),
+                        err.code().unwrap_or_default()
                     );
                     refreshed = true;
-                    let code = err.code().unwrap_or_default();
                     if let Err(e) = self
                         .tokens
-                        .refresh_after(&self.wx, self.clock.now(), code)
+                        .refresh_after(&self.wx, self.clock.now(), err.code().unwrap_or_default())
                         .await
                     {
-                        return Ok(self.token_failure(&e));
+                        match e {
+                            // The refresh itself failed transiently: the next try fetches again.
+                            TokenError::Call(c) if c.failure().class() != RetryClass::Fatal => {
+                                tracing::warn!("{}; retrying", c.explain());
+                            }
+                            e => return Ok(self.token_failure(&e)),
+                        }
                     }
                 }
                 Decision::ReadBack => {

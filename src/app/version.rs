@@ -68,12 +68,7 @@ pub fn compute(s: &VersionSettings, g: &Globals) -> anyhow::Result<Computed> {
         VersionSource::Explicit(v) => Some(v),
         VersionSource::GitTag { .. } => last_tag.as_ref().map(|(_, v)| v.clone()),
         VersionSource::PackageJson => from_package,
-        VersionSource::Wechat => {
-            return Err(UsageError::new(
-                "invalid --version-from: `wechat` needs WeChat credentials; the run command reads it (mp-release run --version-from wechat)",
-            )
-            .into())
-        }
+        VersionSource::Wechat => unreachable!("refused by run() and not passed by the pipeline"),
     };
     let commits = match (wants_auto, &previous) {
         (true, Some(_)) => Some(
@@ -99,6 +94,12 @@ pub fn compute(s: &VersionSettings, g: &Globals) -> anyhow::Result<Computed> {
 }
 
 pub fn run(s: &VersionSettings, g: &Globals) -> anyhow::Result<Report> {
+    if s.source == VersionSource::Wechat {
+        return Err(UsageError::new(
+            "invalid --version-from: `wechat` needs WeChat credentials; the pipeline reads it (mp-release run --version-from wechat)",
+        )
+        .into());
+    }
     let Computed {
         plan,
         last_tag,

@@ -191,11 +191,11 @@ const CASES: &[Case] = &[
         says: &["--package-json", "not valid JSON"],
     },
     Case {
-        name: "wechat source not yet",
+        name: "wechat source in version",
         args: &["version", "--version-from", "wechat"],
         env: &[],
         files: &[],
-        says: &["--version-from", "review pipeline"],
+        says: &["--version-from", "mp-release run --version-from wechat"],
     },
     Case {
         name: "summary dir missing",

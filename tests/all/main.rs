@@ -4,5 +4,6 @@ mod helpers;
 
 mod bad_input;
 mod emulator_cmd;
+mod pipeline;
 mod version_cmd;
 mod workflow_output;

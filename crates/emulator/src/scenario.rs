@@ -220,6 +220,8 @@ pub enum Outcome {
         /// The delay reason.
         reason: String,
     },
+    /// Status 3: someone withdrew the review in the console (no event is pushed for it).
+    Withdraw,
 }
 
 /// A rate limit on one endpoint path, counted per calling account.

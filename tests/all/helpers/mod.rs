@@ -127,3 +127,165 @@ pub fn kv(stdout: &str) -> std::collections::BTreeMap<String, String> {
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect()
 }
+
+/// The ids of the demo world the pipeline tests release into.
+pub const COMPONENT: &str = "wxc0c0c0c0c0c0c0c0";
+pub const APP: &str = "wxa1a1a1a1a1a1a1a1";
+pub const COMPONENT_SECRET: &str = "component-secret-0123456789";
+
+/// An emulator with a platform, an authorized app (live version 1.4.2) and a template, plus a
+/// working directory for the binary, run as a GitHub Actions step.
+pub struct Wx {
+    pub emu: mp_release_emulator::Emulator,
+    pub ticket: String,
+    pub refresh: String,
+    pub template: u64,
+    pub dir: TempDir,
+}
+
+/// What one run of the binary produced, with the Actions files read back.
+pub struct PipelineRun {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub outputs: std::collections::BTreeMap<String, String>,
+    pub summary: String,
+}
+
+impl Wx {
+    pub fn new(
+        scenario: mp_release_emulator::Scenario,
+        spec: impl FnOnce(mp_release_emulator::AppSpec) -> mp_release_emulator::AppSpec,
+    ) -> Self {
+        use mp_release_emulator::{AppSpec, Emulator, World};
+        let mut w = World::new(scenario);
+        let ticket = w.add_platform(COMPONENT, COMPONENT_SECRET);
+        let reg = w.add_app(spec(AppSpec {
+            live_version: Some("1.4.2".into()),
+            ..AppSpec::authorized(APP, COMPONENT)
+        }));
+        let template = w
+            .add_template(
+                COMPONENT,
+                "wxd0d0d0d0d0d0d0d0",
+                "1.5.0",
+                &["pages/index/index", "pages/me/me"],
+                4096,
+            )
+            .unwrap();
+        Self {
+            emu: Emulator::start_with(w),
+            ticket,
+            refresh: reg.refresh_token,
+            template,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// The binary, configured through Action inputs (both spellings) and MP_RELEASE_* variables.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let trap = NetTrap::new();
+        let mut c = bin(self.dir.path(), &trap);
+        c.args(args)
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_OUTPUT", self.dir.path().join("gh_output"))
+            .env("GITHUB_STEP_SUMMARY", self.dir.path().join("gh_summary"))
+            .env("INPUT_APPID", APP)
+            .env("INPUT_COMPONENT-APPID", COMPONENT)
+            .env("INPUT_COMPONENT_SECRET", COMPONENT_SECRET)
+            .env("INPUT_COMPONENT_VERIFY_TICKET", &self.ticket)
+            .env("INPUT_AUTHORIZER-REFRESH-TOKEN", &self.refresh)
+            .env("INPUT_TEMPLATE_ID", self.template.to_string())
+            .env("INPUT_VERSION_FROM", "wechat")
+            .env("INPUT_BUMP", "minor")
+            .env("MP_RELEASE_WECHAT_BASE_URL", self.emu.uri())
+            .env("MP_RELEASE_VIRTUAL_CLOCK", "true")
+            .env("MP_RELEASE_REQUEST_TIMEOUT", "2s")
+            .env("MP_RELEASE_LOG", "debug");
+        c
+    }
+
+    pub fn run(&self, args: &[&str], env: &[(&str, &str)]) -> PipelineRun {
+        let _ = std::fs::remove_file(self.dir.path().join("gh_output"));
+        let _ = std::fs::remove_file(self.dir.path().join("gh_summary"));
+        let mut c = self.cmd(args);
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let r = run(c);
+        let outputs_text =
+            std::fs::read_to_string(self.dir.path().join("gh_output")).unwrap_or_default();
+        let summary =
+            std::fs::read_to_string(self.dir.path().join("gh_summary")).unwrap_or_default();
+        let out = PipelineRun {
+            code: r.code,
+            stdout: r.stdout,
+            stderr: r.stderr,
+            outputs: parse_outputs(&outputs_text),
+            summary,
+        };
+        self.assert_no_leaks(&out, &outputs_text);
+        out
+    }
+
+    /// Every secret and every token the emulator issued: none may appear in anything the binary
+    /// wrote, except in its own `::add-mask::` lines.
+    pub fn assert_no_leaks(&self, r: &PipelineRun, outputs_text: &str) {
+        let mut secrets = self.emu.world().issued_tokens();
+        secrets.extend([
+            COMPONENT_SECRET.to_owned(),
+            self.ticket.clone(),
+            self.refresh.clone(),
+        ]);
+        let stdout: String = r
+            .stdout
+            .lines()
+            .filter(|l| !l.starts_with("::add-mask::"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let state = std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())
+            .collect::<Vec<_>>()
+            .join("\n");
+        for s in &secrets {
+            for (name, text) in [
+                ("stdout", &stdout),
+                ("stderr", &r.stderr),
+                ("outputs", &outputs_text.to_owned()),
+                ("summary", &r.summary),
+                ("files", &state),
+            ] {
+                assert!(
+                    !text.contains(s.as_str()),
+                    "secret {s:?} leaked into {name}:\n{text}"
+                );
+            }
+        }
+    }
+
+    pub fn successes(&self, path: &str) -> usize {
+        self.emu.world().successes(path)
+    }
+}
+
+/// `$GITHUB_OUTPUT` with the runner's rules (single-line and heredoc entries).
+pub fn parse_outputs(text: &str) -> std::collections::BTreeMap<String, String> {
+    let mut out = std::collections::BTreeMap::new();
+    let mut lines = text.split('\n');
+    while let Some(line) = lines.next() {
+        if let Some((k, delim)) = line.split_once("<<").filter(|(k, _)| !k.contains('=')) {
+            let mut value = Vec::new();
+            for l in lines.by_ref() {
+                if l == delim {
+                    break;
+                }
+                value.push(l);
+            }
+            out.insert(k.to_owned(), value.join("\n"));
+        } else if let Some((k, v)) = line.split_once('=') {
+            out.insert(k.to_owned(), v.to_owned());
+        }
+    }
+    out
+}

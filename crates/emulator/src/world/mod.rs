@@ -140,6 +140,9 @@ pub struct JournalEntry {
     pub status: u16,
     /// `errcode` answered, when the answer was JSON.
     pub errcode: Option<i64>,
+    /// `errcode` of the processed answer before a fault that struck after processing mangled it
+    /// (`None` when the request was not processed): what really happened at WeChat.
+    pub processed: Option<i64>,
     /// The fault applied, if any.
     pub fault: Option<String>,
 }
@@ -358,12 +361,17 @@ impl World {
         &self.journal
     }
 
-    /// Exchanges on one path that answered errcode 0.
+    /// Requests on one path that took effect (processed with errcode 0), whatever the client saw.
     pub fn successes(&self, path: &str) -> usize {
         self.journal
             .iter()
-            .filter(|e| e.path == path && e.errcode == Some(0))
+            .filter(|e| e.path == path && e.processed == Some(0))
             .count()
+    }
+
+    /// Every token value issued so far (for tests that scan output for leaked secrets).
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.tokens.keys().cloned().collect()
     }
 
     /// Review events a platform would have been pushed.
@@ -427,22 +435,26 @@ impl World {
             *c
         };
         let fault = self.pick_fault(&req.path, count);
-        let (resp, fault_name) = match &fault {
-            Some((kind, false)) if !matches!(kind, FaultKind::DelayMs(_)) => {
-                (self.fault_response(kind, None), Some(format!("{kind:?}")))
-            }
+        let (resp, fault_name, processed) = match &fault {
+            Some((kind, false)) if !matches!(kind, FaultKind::DelayMs(_)) => (
+                self.fault_response(kind, None),
+                Some(format!("{kind:?}")),
+                None,
+            ),
             _ => {
                 let resp = self.serve(req);
+                let processed = resp.errcode();
                 match &fault {
                     Some((kind, _)) => (
                         self.fault_response(kind, Some(resp)),
                         Some(format!("{kind:?}")),
+                        processed,
                     ),
-                    None => (resp, None),
+                    None => (resp, None, processed),
                 }
             }
         };
-        self.record(req, &resp, fault_name);
+        self.record(req, &resp, fault_name, processed);
         resp
     }
 
@@ -507,7 +519,13 @@ impl World {
         }
     }
 
-    fn record(&mut self, req: &Request, resp: &Response, fault: Option<String>) {
+    fn record(
+        &mut self,
+        req: &Request,
+        resp: &Response,
+        fault: Option<String>,
+        processed: Option<i64>,
+    ) {
         let query = req
             .query
             .iter()
@@ -526,6 +544,7 @@ impl World {
             body: redact_body(&req.body),
             status: if resp.cut { 0 } else { resp.status },
             errcode,
+            processed,
             fault,
         };
         self.journal.push(entry);
@@ -749,10 +768,14 @@ impl World {
                         Outcome::Delay { reason } => {
                             (4, "weapp_audit_delay", reason, String::new())
                         }
+                        Outcome::Withdraw => (3, "", String::new(), String::new()),
                     };
                     r.status = status;
                     r.reason.clone_from(&reason);
                     r.screenshot.clone_from(&screenshot);
+                    if status == 3 {
+                        break;
+                    }
                     fired.push(PushedEvent {
                         appid: appid.clone(),
                         auditid: r.auditid,
