@@ -145,6 +145,9 @@ pub struct WeChatArgs {
     /// The mini program's authorizer_refresh_token (secret).
     #[arg(long, value_name = "TOKEN")]
     pub authorizer_refresh_token: Option<String>,
+    /// The mini program's own AppSecret: only for `status --qrcode` (review needs a platform) (secret).
+    #[arg(long, value_name = "SECRET")]
+    pub app_secret: Option<String>,
     /// WeChat API base URL (default https://api.weixin.qq.com; the emulator's URL in tests).
     #[arg(long, value_name = "URL")]
     pub wechat_base_url: Option<String>,

@@ -16,6 +16,18 @@ use mp_release_core::report;
 use mp_release_core::version::VersionSource;
 use serde_json::{json, Value};
 
+/// Review and release need a third-party platform's token: say so before any call.
+fn require_platform(ws: &WeChatSettings) -> Result<(), settings::UsageError> {
+    if ws.credentials.can_manage_code() {
+        return Ok(());
+    }
+    Err(settings::UsageError::new(
+        "app-secret gives the mini program's own token, and WeChat accepts review and release calls only from a \
+         third-party platform acting for the mini program (permission set 18): give access-token, or the component \
+         credentials. Without a platform, reviews are submitted and released by hand in the mp.weixin.qq.com console",
+    ))
+}
+
 /// Runs one WeChat command.
 pub fn command(
     cmd: &Command,
@@ -31,18 +43,21 @@ pub fn command(
         Command::Run(a) if a.sandbox => rt.block_on(sandbox(wf)),
         Command::Run(a) => {
             let ws = settings::wechat(&a.wechat, layers, cwd)?;
+            require_platform(&ws)?;
             let ps = settings::pipeline(&a.pipeline, layers, cwd, &ws.appid)?;
             let vs = settings::version(&a.version, layers, cwd)?;
             rt.block_on(pipeline(ws, ps, &vs, g, wf, Kind::Run))
         }
         Command::Submit(a) => {
             let ws = settings::wechat(&a.wechat, layers, cwd)?;
+            require_platform(&ws)?;
             let ps = settings::pipeline(&a.pipeline, layers, cwd, &ws.appid)?;
             let vs = settings::version(&a.version, layers, cwd)?;
             rt.block_on(pipeline(ws, ps, &vs, g, wf, Kind::Submit))
         }
         Command::Wait(a) => {
             let ws = settings::wechat(&a.wechat, layers, cwd)?;
+            require_platform(&ws)?;
             let ps = settings::pipeline(&a.pipeline, layers, cwd, &ws.appid)?;
             let audit_id = layers
                 .parse("audit-id", a.audit_id.as_deref(), |s| {
@@ -55,11 +70,15 @@ pub fn command(
         }
         Command::Publish(a) => {
             let ws = settings::wechat(&a.wechat, layers, cwd)?;
+            require_platform(&ws)?;
             let ps = settings::pipeline(&a.pipeline, layers, cwd, &ws.appid)?;
             rt.block_on(publish(ws, ps, wf))
         }
         Command::Status(a) => {
             let ws = settings::wechat(&a.wechat, layers, cwd)?;
+            if !ws.credentials.can_manage_code() && a.qrcode.is_none() {
+                require_platform(&ws)?;
+            }
             let audit_id = layers
                 .parse("audit-id", a.audit_id.as_deref(), |s| {
                     s.trim()
@@ -358,6 +377,15 @@ async fn status(
             image.bytes.len(),
             path.display()
         );
+    }
+    if !ws.credentials.can_manage_code() {
+        // The own token reads no review state (86000): the QR code is all there is.
+        let file = qrcode.map(|p| p.display().to_string()).unwrap_or_default();
+        let summary = format!(
+            "### mp-release status · `{}`\n\ntrial QR code saved to {file}\n",
+            ws.appid
+        );
+        return Ok(simple(vec![("qrcode", file)], summary));
     }
     let info = once(&wx, &mut tokens, &clock, async |wx, t| {
         wx.post("/wxa/getversioninfo", Some(t), &json!({})).await

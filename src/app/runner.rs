@@ -194,7 +194,20 @@ impl Runner {
                     state.polls
                 );
             }
-            self.clock.sleep(Duration::from_secs(*secs)).await?;
+            // Review polls get ±10 % jitter so that many runs do not poll in lockstep.
+            let ms = if state.stage == Stage::Wait {
+                let factor = 0.9 + 0.2 * self.jitter();
+                #[allow(
+                    clippy::cast_possible_truncation,
+                    clippy::cast_sign_loss,
+                    clippy::cast_precision_loss
+                )]
+                let ms = (*secs as f64 * 1000.0 * factor) as u64;
+                ms
+            } else {
+                secs * 1000
+            };
+            self.clock.sleep(Duration::from_millis(ms)).await?;
             return Ok(Event::Slept);
         }
         let mut attempt = 0;

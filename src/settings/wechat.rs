@@ -200,6 +200,7 @@ pub fn wechat(
         "authorizer-refresh-token",
         a.authorizer_refresh_token.as_deref(),
     );
+    let app_secret = secret(layers, "app-secret", a.app_secret.as_deref());
 
     let credentials = match (direct, component) {
         (Some((_, o)), Some((_, c))) => {
@@ -229,11 +230,16 @@ pub fn wechat(
             };
             Credentials::Component { component_appid, auth, authorizer_appid, refresh_token }
         }
+        (None, None) if app_secret.is_some() && appid.is_some() => Credentials::Own {
+            appid: appid.clone().unwrap_or_default(),
+            secret: app_secret.map(|(s, _)| s).expect("checked above"),
+        },
         (None, None) => {
             return Err(UsageError::new(
                 "no WeChat credentials: give access-token (an authorizer_access_token), or component-appid with \
-                 component-access-token (or component-secret + component-verify-ticket) and authorizer-refresh-token. \
-                 WeChat accepts review and release calls only from a third-party platform acting for the mini program",
+                 component-access-token (or component-secret + component-verify-ticket) and authorizer-refresh-token \
+                 (or, for the trial QR code only, app-secret). WeChat accepts review and release calls only from a \
+                 third-party platform acting for the mini program",
             ))
         }
     };

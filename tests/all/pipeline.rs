@@ -624,3 +624,38 @@ fn crash_after_withdraw_or_speedup_and_resume() {
         (1, 1, 1)
     );
 }
+
+#[test]
+fn app_secret_alone_gets_the_qr_code_and_a_plain_refusal_for_review() {
+    let wx = Wx::new(approve_after(1), |a| a);
+    // put a trial version there first
+    assert_eq!(wx.run(&["submit"], &[]).code, 0);
+    let own = [
+        ("INPUT_COMPONENT-APPID", ""),
+        ("INPUT_APP_SECRET", "secret-wxa1a1a1a1a1a1a1a1"),
+    ];
+    let r = wx.run(&["run"], &own);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("third-party platform") && r.stderr.contains("by hand"),
+        "{}",
+        r.stderr
+    );
+    let before = wx.emu.world().journal().len();
+    let r = wx.run(&["status", "--qrcode", "qr.jpg"], &own);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(std::fs::read(wx.dir.path().join("qr.jpg"))
+        .unwrap()
+        .starts_with(&[0xFF, 0xD8]));
+    let paths: Vec<String> = wx.emu.world().journal()[before..]
+        .iter()
+        .map(|e| e.path.clone())
+        .collect();
+    assert_eq!(
+        paths,
+        ["/cgi-bin/stable_token", "/wxa/get_qrcode"],
+        "stable_token, never cgi-bin/token"
+    );
+    // the app secret and the own token never leak (Wx::run scans for every issued token)
+    assert!(!r.stderr.contains("secret-wxa1a1a1a1a1a1a1a1"));
+}

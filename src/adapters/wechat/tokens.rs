@@ -45,6 +45,22 @@ pub enum Credentials {
         /// `authorizer_refresh_token`.
         refresh_token: SecretString,
     },
+    /// The mini program's own token, from `stable_token` in normal mode (never `cgi-bin/token`,
+    /// which would invalidate the user's production token). Good for the few own-token calls
+    /// (the trial QR code); WeChat refuses code management with it (86000).
+    Own {
+        /// The mini program.
+        appid: String,
+        /// Its AppSecret.
+        secret: SecretString,
+    },
+}
+
+impl Credentials {
+    /// Whether these credentials can drive review and release (a third-party platform's).
+    pub fn can_manage_code(&self) -> bool {
+        !matches!(self, Self::Own { .. })
+    }
 }
 
 /// Why no token could be had.
@@ -147,6 +163,19 @@ impl Tokens {
     }
 
     async fn refresh(&mut self, wx: &WeChat, now: u64) -> Result<String, TokenError> {
+        if let Credentials::Own { appid, secret } = &self.creds {
+            let body = json!({
+                "grant_type": "client_credential",
+                "appid": appid,
+                "secret": secret.expose_secret(),
+                "force_refresh": false,
+            });
+            let v = wx.post("/cgi-bin/stable_token", None, &body).await?;
+            let (token, expires) = token_of(&v, "access_token")?;
+            self.keep(&token);
+            self.authorizer = Some((token.clone(), now + expires));
+            return Ok(token);
+        }
         let component = self.component_token(wx, now).await?;
         let Credentials::Component {
             component_appid,
