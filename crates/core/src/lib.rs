@@ -9,5 +9,6 @@ pub mod json_edit;
 pub mod pipeline;
 pub mod report;
 pub mod retry;
+pub mod upload;
 pub mod version;
 pub mod wechat;
