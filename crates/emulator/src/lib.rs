@@ -19,7 +19,9 @@ pub use clock::{Clock, EPOCH};
 pub use http::Emulator;
 pub use scenario::{
     FaultKind, FaultRule, Outcome, RandomFaults, RateLimit, ReviewStep, ScanRule, Scenario,
+    UploadLimits,
 };
 pub use world::{
-    AppSpec, Category, JournalEntry, PushedEvent, Request, Response, World, ADMIN_PREFIX,
+    AppSpec, Category, JournalEntry, PushedEvent, Request, Response, UploadRecord, World,
+    ADMIN_PREFIX,
 };

@@ -33,6 +33,34 @@ pub struct Scenario {
     pub random_faults: Option<RandomFaults>,
     /// Follow the wall clock instead of the virtual clock (served mode only).
     pub real_time: bool,
+    /// Package limits of code uploads, in MB, as getattr reports them.
+    pub upload_limits: UploadLimits,
+    /// The extension whitelist `getwhiteextlist` returns (`None`: an empty answer, so the client
+    /// uses its built-in list, as captured from WeChat).
+    pub white_ext_list: Option<Vec<String>>,
+}
+
+/// Code-package limits (getattr `setting`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct UploadLimits {
+    /// `MaxCodeSize`: the main package.
+    pub main_mb: u64,
+    /// `MaxSubpackageSubCodeSize`: each subpackage.
+    pub sub_mb: u64,
+    /// `MaxSubpackageFullCodeSize`: everything together.
+    pub full_mb: u64,
+}
+
+impl Default for UploadLimits {
+    fn default() -> Self {
+        // As captured from getattr: 2 MB, 2 MB, 12 MB.
+        Self {
+            main_mb: 2,
+            sub_mb: 2,
+            full_mb: 12,
+        }
+    }
 }
 
 impl Default for Scenario {
@@ -50,6 +78,8 @@ impl Default for Scenario {
             faults: Vec::new(),
             random_faults: None,
             real_time: false,
+            upload_limits: UploadLimits::default(),
+            white_ext_list: None,
         }
     }
 }

@@ -65,6 +65,12 @@ pub struct AppSpec {
     /// forbidden), 50007 (account frozen), 89503 (IP needs admin confirmation), 89506 / 89507 (IP
     /// rejected by the admin).
     pub secret_block: Option<i64>,
+    /// getattr `platform`: the app belongs to a third-party platform (its ext.json takes effect).
+    pub platform_app: bool,
+    /// This app is the development mini program of that platform: its uploads go to the draft box.
+    pub dev_of: Option<String>,
+    /// The code-upload IP whitelist (-10008 for other callers); off when absent.
+    pub upload_ip_whitelist: Option<Vec<String>>,
 }
 
 impl Default for AppSpec {
@@ -96,6 +102,9 @@ impl Default for AppSpec {
             live_version: None,
             api_ip_whitelist: None,
             secret_block: None,
+            platform_app: false,
+            dev_of: None,
+            upload_ip_whitelist: None,
         }
     }
 }
@@ -244,6 +253,9 @@ impl World {
             force_refresh_log: Vec::new(),
             api_ip_whitelist: spec.api_ip_whitelist,
             secret_block: spec.secret_block,
+            platform_app: spec.platform_app,
+            dev_of: spec.dev_of,
+            upload_ip_whitelist: spec.upload_ip_whitelist,
         };
         self.apps.insert(spec.appid.clone(), app);
         self.auth_codes

@@ -5,6 +5,7 @@
 //! that strikes after processing (the effect stays, the answer is lost or mangled).
 
 mod admin;
+mod ci;
 mod code;
 mod model;
 mod quota;
@@ -16,6 +17,7 @@ pub use model::Category;
 
 use crate::clock::{day_of, Clock};
 use crate::scenario::{FaultKind, Outcome, Scenario};
+pub use model::UploadRecord;
 use model::{App, Counters, Platform, Plugin, Token, TokenKind};
 use mp_release_core::wechat::errcode;
 use serde::Serialize;
@@ -287,6 +289,9 @@ pub struct World {
     reviews_submitted: usize,
     seq: u64,
     rng: u64,
+    /// Issued upload random strings: string → (appid, used).
+    rand_strs: BTreeMap<String, (String, bool)>,
+    uploads: Vec<UploadRecord>,
 }
 
 impl Default for World {
@@ -327,6 +332,8 @@ impl World {
             reviews_submitted: 0,
             seq: 0,
             rng,
+            rand_strs: BTreeMap::new(),
+            uploads: Vec::new(),
         }
     }
 
@@ -435,9 +442,10 @@ impl World {
             *c
         };
         let fault = self.pick_fault(&req.path, count);
+        let ci = req.path.starts_with("/wxa/ci/");
         let (resp, fault_name, processed) = match &fault {
             Some((kind, false)) if !matches!(kind, FaultKind::DelayMs(_)) => (
-                self.fault_response(kind, None),
+                self.fault_response(kind, None, ci),
                 Some(format!("{kind:?}")),
                 None,
             ),
@@ -446,7 +454,7 @@ impl World {
                 let processed = resp.errcode();
                 match &fault {
                     Some((kind, _)) => (
-                        self.fault_response(kind, Some(resp)),
+                        self.fault_response(kind, Some(resp), ci),
                         Some(format!("{kind:?}")),
                         processed,
                     ),
@@ -477,10 +485,15 @@ impl World {
     }
 
     /// The fault's answer. `real` is the processed answer for faults that strike after processing.
-    fn fault_response(&self, kind: &FaultKind, real: Option<Response>) -> Response {
-        let base = real.unwrap_or_else(|| Response::json(&self.error_body(-1)));
+    fn fault_response(&self, kind: &FaultKind, real: Option<Response>, ci: bool) -> Response {
+        // The upload host answers `{errCode, errMsg}`, the API host `{errcode, errmsg}`.
+        let error = |code: i64| match ci {
+            true => Response::json(&json!({ "errCode": code, "errMsg": errcode::errmsg(code) })),
+            false => Response::json(&self.error_body(code)),
+        };
+        let base = real.unwrap_or_else(|| error(-1));
         match kind {
-            FaultKind::Errcode(code) => Response::json(&self.error_body(*code)),
+            FaultKind::Errcode(code) => error(*code),
             FaultKind::Http(status) => Response {
                 status: *status,
                 content_type: "text/html".into(),
@@ -552,6 +565,9 @@ impl World {
 
     /// Method, body, token, rate limit, then the endpoint.
     fn serve(&mut self, req: &Request) -> Response {
+        if req.path.starts_with("/wxa/ci/") || req.path.starts_with("/wxa-dev-logic/") {
+            return self.ci(req);
+        }
         let Some(&(path, method, auth)) = ENDPOINTS.iter().find(|(p, _, _)| *p == req.path) else {
             return Response {
                 status: 404,
@@ -850,7 +866,10 @@ fn redact_body(body: &[u8]) -> String {
             }
             Value::Object(m).to_string()
         }
-        _ => String::from_utf8_lossy(body).into_owned(),
+        _ => match std::str::from_utf8(body) {
+            Ok(text) => text.to_owned(),
+            Err(_) => format!("<{} bytes of binary data>", body.len()),
+        },
     }
 }
 

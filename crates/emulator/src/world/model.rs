@@ -216,6 +216,32 @@ pub struct App {
     pub api_ip_whitelist: Option<Vec<String>>,
     /// Account states the AppSecret calls report: 40243, 50004, 50007, 89503, 89506, 89507.
     pub secret_block: Option<i64>,
+    /// getattr `platform`: a third-party platform's app (ext.json takes effect).
+    pub platform_app: bool,
+    /// The platform whose draft box receives this app's uploads (a development mini program).
+    pub dev_of: Option<String>,
+    /// The code-upload IP whitelist (-10008 for other callers); `None` when switched off.
+    pub upload_ip_whitelist: Option<Vec<String>>,
+}
+
+/// One upload or preview the emulator accepted, as it unpacked it.
+#[derive(Debug, Clone, Serialize)]
+pub struct UploadRecord {
+    /// The uploading appid.
+    pub appid: String,
+    /// `version` (0.0.1 for previews).
+    pub version: String,
+    /// `desc`.
+    pub desc: String,
+    /// `robot`.
+    pub robot: String,
+    /// A preview (`testSourceURL`).
+    pub preview: bool,
+    /// The query parameters in the order received.
+    pub query: Vec<(String, String)>,
+    /// The pack entries, in order (the last is `/ci.signature`).
+    #[serde(skip)]
+    pub files: Vec<(String, Vec<u8>)>,
 }
 
 /// Per-account counters (rate limits and quota resets).
