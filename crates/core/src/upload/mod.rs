@@ -1,7 +1,9 @@
 //! The code-upload protocol of the official `miniprogram-ci` (2.1.42): the pack format, the
 //! `ci.signature`, and the limits the server checks. Pure: bytes and strings in, bytes and strings out.
 
+pub mod js_json;
 pub mod pack;
+pub mod project;
 pub mod signature;
 
 /// The `miniprogram-ci` version our uploads claim to be (it goes into `ci.signature`).
