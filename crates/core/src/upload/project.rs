@@ -383,14 +383,11 @@ pub fn compile(input: &Input) -> Result<Output, CompileError> {
     let app_bytes = files
         .get("app.json")
         .ok_or_else(|| CompileError::NoAppJson(root.to_owned()))?;
-    let mut app = match parse_file("app.json", app_bytes)? {
-        Value::Object(m) => m,
-        _ => {
-            return Err(bad_json(
-                "app.json",
-                &serde_json::from_str::<Map<String, Value>>("0").unwrap_err(),
-            ))
-        }
+    let Value::Object(mut app) = parse_file("app.json", app_bytes)? else {
+        return Err(CompileError::BadJson {
+            file: "app.json".into(),
+            detail: "expected an object".into(),
+        });
     };
     if let Some(sp) = app.shift_remove("subpackages") {
         // Renamed, and (being re-inserted) moved to the end, as miniprogram-ci does.
@@ -535,9 +532,8 @@ pub fn compile(input: &Input) -> Result<Output, CompileError> {
         }
         let rel = format!("{c}.json");
         let Some(b) = files.get(&rel) else { continue };
-        let mut obj = match parse_file(&rel, b)? {
-            Value::Object(m) => m,
-            _ => continue,
+        let Value::Object(mut obj) = parse_file(&rel, b)? else {
+            continue;
         };
         queue.extend(components(&mut obj, &rel, &tree, true));
         regenerated.push((rel, Value::Object(obj)));
