@@ -75,6 +75,12 @@ pub enum Command {
     /// Show the platform's review and speed-up quota.
     #[command(after_help = ENV_HELP)]
     Quota(WeChatOnly),
+    /// Upload the project as a new version (the native engine: no Node.js needed).
+    #[command(after_help = ENV_HELP)]
+    Upload(UploadArgs),
+    /// Upload the project as a preview and save its QR code.
+    #[command(after_help = ENV_HELP)]
+    Preview(PreviewArgs),
     /// Serve the built-in WeChat emulator on 127.0.0.1 for other tools (admin API under /__emulator/).
     #[command(after_help = ENV_HELP)]
     Emulator(EmulatorArgs),
@@ -218,6 +224,76 @@ pub struct PipelineArgs {
     pub gray_percentage: Option<String>,
 }
 
+/// Options of the code upload.
+#[derive(Debug, Args)]
+pub struct UploadOptions {
+    /// The mini program project (the directory with project.config.json). In `run`, setting it
+    /// uploads the code instead of committing a template.
+    #[arg(long, value_name = "DIR")]
+    pub project_path: Option<String>,
+    /// The code-upload private key, PEM text (secret).
+    #[arg(long, value_name = "PEM")]
+    pub private_key: Option<String>,
+    /// The code-upload private key, as a file.
+    #[arg(long, value_name = "FILE")]
+    pub private_key_path: Option<String>,
+    /// The uploading appid (default: appid; a platform's development mini program in template flows).
+    #[arg(long, value_name = "APPID")]
+    pub upload_appid: Option<String>,
+    /// Robot 1-30 (each robot has its own development version slot).
+    #[arg(long, value_name = "N")]
+    pub robot: Option<String>,
+    /// auto (default), native, or miniprogram-ci.
+    #[arg(long, value_name = "ENGINE")]
+    pub engine: Option<String>,
+    /// The upload host (default https://servicewechat.com; the emulator's URL in tests).
+    #[arg(long, value_name = "URL")]
+    pub upload_base_url: Option<String>,
+    /// Timeout of the upload request (default 120s).
+    #[arg(long, value_name = "DURATION")]
+    pub upload_timeout: Option<String>,
+}
+
+/// `mp-release upload`.
+#[derive(Debug, Args)]
+pub struct UploadArgs {
+    /// Upload options.
+    #[command(flatten)]
+    pub upload: UploadOptions,
+    /// Credentials and connection (only appid, https-proxy are used).
+    #[command(flatten)]
+    pub wechat: WeChatArgs,
+    /// Version options.
+    #[command(flatten)]
+    pub version: VersionArgs,
+    /// Description of the version (default: the last commit's subject).
+    #[arg(long, value_name = "TEXT")]
+    pub desc: Option<String>,
+}
+
+/// `mp-release preview`.
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    /// Upload options.
+    #[command(flatten)]
+    pub upload: UploadOptions,
+    /// Credentials and connection (only appid, https-proxy are used).
+    #[command(flatten)]
+    pub wechat: WeChatArgs,
+    /// The page the preview opens.
+    #[arg(long, value_name = "PAGE")]
+    pub page_path: Option<String>,
+    /// The page's query string.
+    #[arg(long, value_name = "QUERY")]
+    pub search_query: Option<String>,
+    /// Where to save the preview QR code (default preview-qrcode.jpg).
+    #[arg(long, value_name = "FILE")]
+    pub qrcode_output: Option<String>,
+    /// Description of the preview.
+    #[arg(long, value_name = "TEXT")]
+    pub desc: Option<String>,
+}
+
 /// `mp-release run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
@@ -233,6 +309,9 @@ pub struct RunArgs {
     /// Version options.
     #[command(flatten)]
     pub version: VersionArgs,
+    /// Upload options (upload mode).
+    #[command(flatten)]
+    pub upload: UploadOptions,
 }
 
 /// `mp-release submit`.
@@ -247,6 +326,9 @@ pub struct SubmitArgs {
     /// Version options.
     #[command(flatten)]
     pub version: VersionArgs,
+    /// Upload options (upload mode).
+    #[command(flatten)]
+    pub upload: UploadOptions,
 }
 
 /// `mp-release wait`.

@@ -96,6 +96,12 @@ impl Git {
             .collect())
     }
 
+    /// The subject of the last commit, if there is one.
+    pub fn head_subject(&self) -> Option<String> {
+        let s = self.run(&["log", "-1", "--format=%s"]).ok()?;
+        Some(s.trim().to_owned()).filter(|s| !s.is_empty())
+    }
+
     /// Full messages of the non-merge commits after `since` (all of history when `None`), newest first.
     pub fn messages_since(&self, since: Option<&str>) -> Result<Vec<String>, GitError> {
         if self

@@ -3,4 +3,5 @@
 pub mod fs;
 pub mod git;
 pub mod github;
+pub mod upload;
 pub mod wechat;

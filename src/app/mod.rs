@@ -3,6 +3,8 @@
 
 mod review;
 mod runner;
+mod sandbox;
+mod upload;
 mod version;
 
 use crate::adapters::github::actions::{AnnotationProps, Level, Workflow};

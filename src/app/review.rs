@@ -5,7 +5,7 @@
 use super::runner::{Clock, Runner};
 use super::Report;
 use crate::adapters::github::actions::{Level, Workflow};
-use crate::adapters::wechat::tokens::{ComponentAuth, Credentials, Tokens};
+use crate::adapters::wechat::tokens::Tokens;
 use crate::adapters::wechat::WeChat;
 use crate::cli::Command;
 use crate::exit::Exit;
@@ -40,18 +40,20 @@ pub fn command(
         .build()?;
     let cwd = &g.cwd;
     match cmd {
-        Command::Run(a) if a.sandbox => rt.block_on(sandbox(wf)),
+        Command::Run(a) if a.sandbox => rt.block_on(super::sandbox::sandbox(wf)),
         Command::Run(a) => {
             let ws = settings::wechat(&a.wechat, layers, cwd)?;
             require_platform(&ws)?;
-            let ps = settings::pipeline(&a.pipeline, layers, cwd, &ws.appid)?;
+            let mut ps = settings::pipeline(&a.pipeline, layers, cwd, &ws.appid)?;
+            ps.upload = upload_mode(&a.upload, layers, cwd, &ps)?;
             let vs = settings::version(&a.version, layers, cwd)?;
             rt.block_on(pipeline(ws, ps, &vs, g, wf, Kind::Run))
         }
         Command::Submit(a) => {
             let ws = settings::wechat(&a.wechat, layers, cwd)?;
             require_platform(&ws)?;
-            let ps = settings::pipeline(&a.pipeline, layers, cwd, &ws.appid)?;
+            let mut ps = settings::pipeline(&a.pipeline, layers, cwd, &ws.appid)?;
+            ps.upload = upload_mode(&a.upload, layers, cwd, &ps)?;
             let vs = settings::version(&a.version, layers, cwd)?;
             rt.block_on(pipeline(ws, ps, &vs, g, wf, Kind::Submit))
         }
@@ -103,6 +105,30 @@ pub fn command(
             };
             rt.block_on(rollback(ws, a.list, to, wf))
         }
+        Command::Upload(a) => {
+            let up = settings::upload(&a.upload, layers, cwd, true)?.expect("required");
+            let vs = settings::version(&a.version, layers, cwd)?;
+            let desc = layers.pick("desc", a.desc.as_deref()).map(|(d, _)| d);
+            rt.block_on(super::upload::upload(up, &vs, desc, g, wf))
+        }
+        Command::Preview(a) => {
+            let up = settings::upload(&a.upload, layers, cwd, true)?.expect("required");
+            let page = layers
+                .pick("page-path", a.page_path.as_deref())
+                .map(|(p, _)| {
+                    (
+                        p,
+                        layers
+                            .pick("search-query", a.search_query.as_deref())
+                            .map(|(q, _)| q),
+                    )
+                });
+            let out = layers
+                .pick("qrcode-output", a.qrcode_output.as_deref())
+                .map_or_else(|| cwd.join("preview-qrcode.jpg"), |(p, _)| cwd.join(p));
+            let desc = layers.pick("desc", a.desc.as_deref()).map(|(d, _)| d);
+            rt.block_on(super::upload::preview(up, page, out, desc, wf))
+        }
         Command::Version(_) | Command::Emulator(_) => unreachable!("handled by the caller"),
     }
 }
@@ -124,8 +150,25 @@ async fn connect(ws: &WeChatSettings, wf: &Workflow) -> anyhow::Result<(WeChat, 
     Ok((wx, tokens, clock))
 }
 
+/// Upload mode when project-path is set; it excludes template mode.
+fn upload_mode(
+    a: &crate::cli::UploadOptions,
+    layers: &Layers<'_>,
+    cwd: &std::path::Path,
+    ps: &PipelineSettings,
+) -> Result<Option<settings::UploadSettings>, settings::UsageError> {
+    let up = settings::upload(a, layers, cwd, false)?;
+    if up.is_some() && ps.template.is_some() {
+        return Err(settings::UsageError::new(
+            "project-path and template-id are both set: upload the code (upload mode) or commit a template (template mode), not both",
+        ));
+    }
+    Ok(up)
+}
+
 fn config(ws: &WeChatSettings, ps: &PipelineSettings, bump: BumpSpec) -> Config {
     Config {
+        upload: ps.upload.is_some(),
         appid: ws.appid.clone(),
         template: ps.template.clone(),
         bump,
@@ -157,7 +200,12 @@ fn resume_or(ws: &WeChatSettings, fresh: State) -> anyhow::Result<State> {
     }
 }
 
-async fn drive(
+/// The pipeline configuration of the sandbox (same rules as a real run).
+pub fn sandbox_config(ws: &WeChatSettings, ps: &PipelineSettings, bump: BumpSpec) -> Config {
+    config(ws, ps, bump)
+}
+
+pub async fn drive(
     ws: &WeChatSettings,
     ps: &PipelineSettings,
     state: State,
@@ -169,7 +217,28 @@ async fn drive(
         Some(v) => format!("mp-release {v}"),
         None => "released by mp-release".into(),
     });
-    let mut runner = Runner::new(wx, tokens, clock, ps.submit.clone(), desc);
+    let mut runner = Runner::new(wx, tokens, clock, ps.submit.clone(), desc.clone());
+    if let Some(up) = &ps.upload {
+        wf.masker()
+            .mask(secrecy::ExposeSecret::expose_secret(&up.key_pem))?;
+        let native =
+            crate::adapters::upload::native::Native::new(&up.base, up.timeout, up.proxy.as_ref())?;
+        let desc = ps
+            .desc
+            .clone()
+            .or_else(|| crate::adapters::git::Git::new(&up.project).head_subject())
+            .unwrap_or(desc);
+        let req = crate::adapters::upload::native::Request {
+            project: up.project.clone(),
+            appid: up.appid.clone(),
+            version: String::new(),
+            desc,
+            robot: up.robot,
+            preview: false,
+            page: None,
+        };
+        runner.uploader = Some((native, up.key.clone(), req));
+    }
     runner.state_file.clone_from(&ws.state_file);
     runner.crash_after.clone_from(&ws.crash_after);
     let end = runner.drive(state).await?;
@@ -569,86 +638,4 @@ async fn rollback(
             ws.appid
         ),
     ))
-}
-
-/// `run --sandbox`: the whole pipeline against the built-in emulator with a demo app.
-async fn sandbox(wf: &mut Workflow) -> anyhow::Result<Report> {
-    use mp_release_emulator::{AppSpec, Emulator, ReviewStep, Scenario, World};
-    const COMPONENT: &str = "wx5a4db0c0ffee0001";
-    const APP: &str = "wxa11ce5a4db0c0001";
-    let scenario = Scenario::default().review(vec![ReviewStep::approve_after_polls(3)]);
-    let mut world = World::new(scenario);
-    let ticket = world.add_platform(COMPONENT, "sandbox-component-secret");
-    let reg = world.add_app(AppSpec {
-        live_version: Some("1.4.2".into()),
-        ..AppSpec::authorized(APP, COMPONENT)
-    });
-    let template = world
-        .add_template(
-            COMPONENT,
-            "wxde5a4db0c0ffee01",
-            "1.5.0",
-            &["pages/index/index", "pages/cart/cart"],
-            812_400,
-        )
-        .context("setting up the sandbox template")?;
-    let emu = Emulator::start_with(world);
-    let banner = format!(
-        "SANDBOX · WeChat emulator at {} · demo app {APP} via platform {COMPONENT} · no real credentials are read and nothing leaves this machine",
-        emu.uri()
-    );
-    tracing::info!("{}", "─".repeat(banner.chars().count().min(100)));
-    tracing::info!("{banner}");
-    tracing::info!("{}", "─".repeat(banner.chars().count().min(100)));
-    for secret in ["sandbox-component-secret", &ticket, &reg.refresh_token] {
-        wf.mask(secret)?;
-    }
-    let ws = WeChatSettings {
-        base: url::Url::parse(&emu.uri())?,
-        proxy: None,
-        timeout: std::time::Duration::from_secs(10),
-        appid: APP.into(),
-        credentials: Credentials::Component {
-            component_appid: COMPONENT.into(),
-            auth: ComponentAuth::Ticket {
-                secret: "sandbox-component-secret".into(),
-                ticket: ticket.into(),
-            },
-            authorizer_appid: APP.into(),
-            refresh_token: reg.refresh_token.into(),
-        },
-        state_file: None,
-        virtual_clock: true,
-        crash_after: None,
-    };
-    let ps = PipelineSettings {
-        template: Some(mp_release_core::pipeline::CommitSpec {
-            template_id: template,
-            ext_json: json!({ "extAppid": APP, "ext": { "shop": "demo" } }).to_string(),
-            desc: String::new(),
-        }),
-        desc: None,
-        submit: settings::SubmitBody {
-            version_desc: Some("Sandbox release: new cart page".into()),
-            build_item_list: true,
-            ..settings::SubmitBody::default()
-        },
-        privacy_api_not_use: false,
-        privacy_poll_secs: 60,
-        on_existing: mp_release_core::pipeline::OnExisting::Fail,
-        speedup: false,
-        wait: mp_release_core::pipeline::WaitSpec::default(),
-        publish: mp_release_core::pipeline::PublishSpec::default(),
-    };
-    let bump = BumpSpec {
-        bump: mp_release_core::version::BumpRequest::Level(
-            mp_release_core::version::BumpLevel::Minor,
-        ),
-        ..BumpSpec::default()
-    };
-    let state = State::new(config(&ws, &ps, bump), None);
-    let mut report = drive(&ws, &ps, state, wf, "mp-release SANDBOX").await?;
-    report.print_summary = true;
-    drop(emu);
-    Ok(report)
 }

@@ -5,6 +5,7 @@
 //! Protocol per step: `step(state, event)` → save the new state → perform its effect → event.
 //! A mutation whose answer is lost is reported as `Uncertain`, and the machine reads the state back.
 
+use crate::adapters::upload::native::{self, Native, UploadError};
 use crate::adapters::wechat::tokens::{TokenError, Tokens};
 use crate::adapters::wechat::{CallError, WeChat};
 use crate::settings::SubmitBody;
@@ -99,6 +100,12 @@ pub struct Runner {
     pub desc: String,
     /// Set when the run gave up on infrastructure (transport, rate windows): exit code 3.
     pub infra_failure: bool,
+    /// Upload mode: the uploader, the key and the request (its version is set per upload).
+    pub uploader: Option<(
+        Native,
+        mp_release_core::upload::signature::SigningKey,
+        native::Request,
+    )>,
     retries: u32,
     rng: u64,
     logged_notes: usize,
@@ -120,6 +127,7 @@ impl Runner {
             submit,
             desc,
             infra_failure: false,
+            uploader: None,
             retries: 0,
             rng: seed | 1,
             logged_notes: 0,
@@ -210,6 +218,9 @@ impl Runner {
             self.clock.sleep(Duration::from_millis(ms)).await?;
             return Ok(Event::Slept);
         }
+        if *effect == Effect::Upload {
+            return Ok(self.upload(state).await);
+        }
         let mut attempt = 0;
         let mut refreshed = false;
         loop {
@@ -286,6 +297,59 @@ impl Runner {
                     });
                 }
             }
+        }
+    }
+
+    /// The upload effect. A transport failure may or may not have reached WeChat: the machine reads
+    /// the trial version back before uploading again.
+    async fn upload(&mut self, s: &State) -> Event {
+        let Some((uploader, key, req)) = &self.uploader else {
+            return Event::Failed {
+                code: None,
+                message: "internal: upload mode without an uploader".into(),
+            };
+        };
+        let mut req = req.clone();
+        req.version = s.version.clone().unwrap_or_default();
+        tracing::info!(
+            "uploading {} as {} (robot {}, native engine)",
+            req.project.display(),
+            req.version,
+            req.robot
+        );
+        match uploader.upload(key, &req).await {
+            Ok(u) => {
+                tracing::info!(
+                    "uploaded {} files ({} bytes gzipped)",
+                    u.files,
+                    u.gzip_bytes
+                );
+                Event::Uploaded {
+                    packages: u.packages(),
+                }
+            }
+            Err(UploadError::Transport { endpoint, detail }) => {
+                tracing::warn!(
+                    "{endpoint}: {detail}; reading the trial version back before trying again"
+                );
+                Event::Uncertain
+            }
+            Err(e @ UploadError::IpWhitelist { .. }) => Event::Failed {
+                code: Some(-10008),
+                message: e.to_string(),
+            },
+            Err(UploadError::Refused {
+                endpoint,
+                code,
+                errmsg,
+            }) => Event::Failed {
+                code: Some(code),
+                message: format!("{endpoint}: errCode {code}: {errmsg}"),
+            },
+            Err(e) => Event::Failed {
+                code: None,
+                message: e.to_string(),
+            },
         }
     }
 
@@ -432,7 +496,7 @@ impl Runner {
                     running: n("status") == 1,
                 }
             }
-            Effect::Sleep(_) => Event::Slept,
+            Effect::Sleep(_) | Effect::Upload => return Err(internal("not a WeChat API call")),
         })
     }
 

@@ -6,8 +6,10 @@
 //! expected, and happens before anything is sent anywhere.
 #![allow(clippy::disallowed_methods)] // reading the environment is this module's job
 
+mod upload;
 mod wechat;
 
+pub use upload::{upload, UploadSettings};
 pub use wechat::{pipeline, wechat, PipelineSettings, SubmitBody, WeChatSettings};
 
 use crate::cli::{Cli, EmulatorArgs, GlobalArgs, VersionArgs};
@@ -189,6 +191,17 @@ const CONFIG_KEYS: &[&str] = &[
     "ugc-declare",
     "audit-id",
     "qrcode",
+    "project-path",
+    "private-key",
+    "private-key-path",
+    "upload-appid",
+    "robot",
+    "engine",
+    "upload-base-url",
+    "upload-timeout",
+    "page-path",
+    "search-query",
+    "qrcode-output",
 ];
 
 /// The config file (YAML): a map from input names to values.

@@ -69,6 +69,8 @@ pub struct PipelineSettings {
     pub wait: WaitSpec,
     /// Publishing.
     pub publish: PublishSpec,
+    /// Upload mode: the code is uploaded instead of a template committed.
+    pub upload: Option<super::UploadSettings>,
 }
 
 /// `wx` followed by 16 hex digits.
@@ -84,7 +86,7 @@ fn check_appid(s: &str) -> Result<String, String> {
 }
 
 /// `90`, `90s`, `15m`, `5h`, `7d`, `1h30m` → seconds.
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let bad = || format!("expected a duration such as 90s, 15m, 5h, 7d or 1h30m, got {s:?}");
     if s.is_empty() {
@@ -398,6 +400,7 @@ pub fn pipeline(
             never,
             gray_percentage,
         },
+        upload: None,
     })
 }
 

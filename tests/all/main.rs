@@ -5,5 +5,6 @@ mod helpers;
 mod bad_input;
 mod emulator_cmd;
 mod pipeline;
+mod upload;
 mod version_cmd;
 mod workflow_output;

@@ -27,8 +27,57 @@ pub fn outputs(s: &State) -> Vec<(String, String)> {
             "quota-rest",
             s.quota.map(|q| q.rest.to_string()).unwrap_or_default(),
         ),
+        ("package-sizes", package_sizes_json(&s.packages)),
     ];
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+/// `[{"name","size","limit"}]` for the `package-sizes` output (empty when nothing was uploaded).
+pub fn package_sizes_json(packages: &[(String, u64, u64)]) -> String {
+    if packages.is_empty() {
+        return String::new();
+    }
+    let list: Vec<serde_json::Value> = packages
+        .iter()
+        .map(|(n, size, limit)| serde_json::json!({ "name": n, "size": size, "limit": limit }))
+        .collect();
+    serde_json::Value::Array(list).to_string()
+}
+
+/// A size in KB or MB, the way WeChat's console shows them.
+pub fn human_size(bytes: u64) -> String {
+    #[allow(clippy::cast_precision_loss)]
+    let b = bytes as f64;
+    if bytes >= 1024 * 1024 {
+        format!("{:.2} MB", b / 1024.0 / 1024.0)
+    } else {
+        format!("{:.1} KB", b / 1024.0)
+    }
+}
+
+/// The package table of a summary: each package against its limit.
+pub fn package_table(packages: &[(String, u64, u64)]) -> String {
+    let mut out = String::from("| package | size | limit | used |\n|---|---|---|---|\n");
+    for (name, size, limit) in packages {
+        let label = match name.as_str() {
+            "__FULL__" => "all packages".to_owned(),
+            "__APP__" => "main package".to_owned(),
+            root => format!("subpackage `{root}`"),
+        };
+        #[allow(clippy::cast_precision_loss)]
+        let pct = if *limit == 0 {
+            0.0
+        } else {
+            *size as f64 * 100.0 / *limit as f64
+        };
+        let _ = writeln!(
+            out,
+            "| {label} | {} | {} | {pct:.0} % |",
+            human_size(*size),
+            human_size(*limit)
+        );
+    }
+    out
 }
 
 /// One line that says how the run ended.
@@ -111,6 +160,9 @@ pub fn summary(s: &State, title: &str) -> String {
         }
         let _ = writeln!(out);
     }
+    if !s.packages.is_empty() {
+        let _ = writeln!(out, "{}", package_table(&s.packages));
+    }
     if let Some(q) = s.quota {
         let _ = writeln!(
             out,
@@ -141,6 +193,7 @@ mod tests {
                 speedup: false,
                 wait: crate::pipeline::WaitSpec::default(),
                 publish: crate::pipeline::PublishSpec::default(),
+                upload: false,
             },
             Some(("1.3.0".into(), Some("1.2.0".into()), "minor".into())),
         );

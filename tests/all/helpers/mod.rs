@@ -99,6 +99,9 @@ pub fn bin(cwd: &Path, trap: &NetTrap) -> Command {
         .env("HTTPS_PROXY", &trap.url)
         .env("HTTP_PROXY", &trap.url)
         .env("ALL_PROXY", &trap.url)
+        // Our clients ignore ambient proxies on purpose, so point the WeChat hosts at the trap too.
+        .env("MP_RELEASE_WECHAT_BASE_URL", &trap.url)
+        .env("MP_RELEASE_UPLOAD_BASE_URL", &trap.url)
         .env("NO_COLOR", "1");
     c
 }
@@ -199,6 +202,7 @@ impl Wx {
             .env("INPUT_VERSION_FROM", "wechat")
             .env("INPUT_BUMP", "minor")
             .env("MP_RELEASE_WECHAT_BASE_URL", self.emu.uri())
+            .env("MP_RELEASE_UPLOAD_BASE_URL", self.emu.uri())
             .env("MP_RELEASE_VIRTUAL_CLOCK", "true")
             .env("MP_RELEASE_REQUEST_TIMEOUT", "2s")
             .env("MP_RELEASE_LOG", "debug");

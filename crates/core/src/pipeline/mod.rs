@@ -65,7 +65,14 @@ fn fail(s: &mut State, code: Option<i64>, message: impl Into<String>) -> Option<
 fn enter(s: &mut State, stage: Stage, now: u64) -> Option<Effect> {
     s.stage = stage;
     match stage {
-        Stage::Version if s.version.is_some() => enter(s, Stage::Commit, now),
+        Stage::Version if s.version.is_some() => enter(s, Stage::Upload, now),
+        Stage::Upload if !s.config.upload => enter(s, Stage::Commit, now),
+        // An upload may have reached WeChat before a crash: read the trial version back first.
+        Stage::Upload if s.upload_sent => Some(Effect::GetVersionInfo),
+        Stage::Upload => {
+            s.upload_sent = true;
+            Some(Effect::Upload)
+        }
         Stage::Version => Some(Effect::GetVersionInfo),
         Stage::Commit if s.config.template.is_none() => enter(s, Stage::Precheck, now),
         // A commit may have reached WeChat before a crash: read the trial version back first.
@@ -169,11 +176,29 @@ fn advance(s: &mut State, event: Event, now: u64) -> Option<Effect> {
                     s.previous_version = p.previous.map(|v| v.to_string());
                     s.version = Some(p.next.to_string());
                     s.bump = Some(p.bump);
-                    enter(s, Stage::Commit, now)
+                    enter(s, Stage::Upload, now)
                 }
                 Err(e) => fail(s, None, format!("computing the next version from WeChat's: {e}")),
             }
         }
+        // Read-back of an upload that may have happened.
+        (Event::VersionInfo { trial, .. }, Some(Effect::GetVersionInfo)) if s.stage == Stage::Upload => {
+            if trial.is_some() && trial == s.version {
+                enter(s, Stage::Precheck, now)
+            } else {
+                s.commit_tries += 1;
+                if s.commit_tries > MAX_MUTATION_TRIES {
+                    return fail(s, None, "the upload kept failing after reading the trial version back; see the log");
+                }
+                s.upload_sent = true;
+                Some(Effect::Upload)
+            }
+        }
+        (Event::Uploaded { packages }, Some(Effect::Upload)) => {
+            s.packages = packages;
+            enter(s, Stage::Precheck, now)
+        }
+        (Event::Uncertain, Some(Effect::Upload)) => Some(Effect::GetVersionInfo),
         // Read-back of a commit that may have happened.
         (Event::VersionInfo { trial, .. }, Some(Effect::GetVersionInfo)) if s.stage == Stage::Commit => {
             if trial.is_some() && trial == s.version {

@@ -26,6 +26,7 @@ fn config() -> Config {
             timeout_secs: 3600,
         },
         publish: PublishSpec::default(),
+        upload: false,
     }
 }
 
@@ -776,6 +777,43 @@ fn rows() -> Vec<Row> {
             None,
         ),
     ]
+}
+
+#[test]
+fn mutations_are_the_calls_that_create_state() {
+    let all = [
+        Effect::GetVersionInfo,
+        Effect::Upload,
+        Effect::Commit,
+        Effect::GetPrivacyInfo,
+        Effect::QueryQuota,
+        Effect::GetLatestAudit,
+        Effect::Withdraw,
+        Effect::Submit,
+        Effect::Speedup,
+        Effect::GetAuditStatus,
+        Effect::Sleep(1),
+        Effect::Release,
+        Effect::GrayRelease(5),
+        Effect::GetGrayPlan,
+    ];
+    let names: Vec<&str> = all
+        .iter()
+        .filter(|e| e.is_mutation())
+        .map(Effect::name)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "upload",
+            "commit",
+            "undocodeaudit",
+            "submit_audit",
+            "speedupaudit",
+            "release",
+            "grayrelease"
+        ]
+    );
 }
 
 #[test]

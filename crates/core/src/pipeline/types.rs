@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 pub enum Stage {
     /// Decide the version (from WeChat's live version when asked).
     Version,
+    /// Upload the code (upload mode): it becomes the trial version.
+    Upload,
     /// Commit the template (template mode).
     Commit,
     /// Wait for the privacy scan; fail early on what would be refused.
@@ -29,6 +31,7 @@ impl Stage {
     pub fn name(self) -> &'static str {
         match self {
             Self::Version => "version",
+            Self::Upload => "upload",
             Self::Commit => "commit",
             Self::Precheck => "precheck",
             Self::Submit => "submit",
@@ -164,6 +167,9 @@ pub struct Config {
     pub appid: String,
     /// Template mode, when set.
     pub template: Option<CommitSpec>,
+    /// Upload mode: the runner uploads the project (directCommit makes it the app's trial version).
+    #[serde(default)]
+    pub upload: bool,
     /// How to bump WeChat's version (used when the version is not known at start).
     pub bump: BumpSpec,
     /// `privacy_api_not_use`.
@@ -253,6 +259,8 @@ pub enum Outcome {
 pub enum Effect {
     /// `getversioninfo` (read).
     GetVersionInfo,
+    /// The code upload (mutation).
+    Upload,
     /// `commit` (mutation).
     Commit,
     /// `get_code_privacy_info` (read; 61039 is `PrivacyPending`).
@@ -284,7 +292,8 @@ impl Effect {
     pub fn is_mutation(&self) -> bool {
         matches!(
             self,
-            Self::Commit
+            Self::Upload
+                | Self::Commit
                 | Self::Withdraw
                 | Self::Submit
                 | Self::Speedup
@@ -297,6 +306,7 @@ impl Effect {
     pub fn name(&self) -> &'static str {
         match self {
             Self::GetVersionInfo => "getversioninfo",
+            Self::Upload => "upload",
             Self::Commit => "commit",
             Self::GetPrivacyInfo => "get_code_privacy_info",
             Self::QueryQuota => "queryquota",
@@ -324,6 +334,11 @@ pub enum Event {
         live: Option<String>,
         /// `exp_info.exp_version`.
         trial: Option<String>,
+    },
+    /// The upload succeeded.
+    Uploaded {
+        /// Package sizes: (`__FULL__`, `__APP__` or a subpackage root, bytes, limit in bytes).
+        packages: Vec<(String, u64, u64)>,
     },
     /// `commit` succeeded.
     Committed,
@@ -412,6 +427,12 @@ pub struct State {
     pub bump: Option<String>,
     /// Set when attached to another version's review.
     pub attached_version: Option<String>,
+    /// An upload may have been sent.
+    #[serde(default)]
+    pub upload_sent: bool,
+    /// Package sizes reported by the upload: (name, bytes, limit in bytes).
+    #[serde(default)]
+    pub packages: Vec<(String, u64, u64)>,
     /// A commit may have been sent.
     pub commit_sent: bool,
     /// Commit attempts after read-backs.
@@ -468,6 +489,8 @@ impl State {
             previous_version,
             bump,
             attached_version: None,
+            upload_sent: false,
+            packages: Vec::new(),
             commit_sent: false,
             commit_tries: 0,
             submit_sent: false,

@@ -1,0 +1,1 @@
+App({ onLaunch() { console.log("sandbox shop") } })

@@ -1,0 +1,124 @@
+//! `mp-release upload` and `preview`: the native engine on its own, outside the pipeline.
+
+use super::Report;
+use crate::adapters::git::Git;
+use crate::adapters::github::actions::Workflow;
+use crate::adapters::upload::native::{Native, Request, Uploaded};
+use crate::settings::{Globals, UploadSettings, VersionSettings};
+use anyhow::Context;
+use mp_release_core::report::{package_sizes_json, package_table};
+use secrecy::ExposeSecret;
+use serde_json::json;
+
+fn report(
+    up: &UploadSettings,
+    u: &Uploaded,
+    mut outputs: Vec<(String, String)>,
+    title: &str,
+) -> Report {
+    let packages = u.packages();
+    outputs.push(("package-sizes".into(), package_sizes_json(&packages)));
+    let json =
+        serde_json::Value::Object(outputs.iter().map(|(k, v)| (k.clone(), json!(v))).collect());
+    let summary = format!(
+        "### ✅ {title} · `{}`\n\n{} files, {} bytes gzipped, robot {}\n\n{}",
+        up.appid,
+        u.files,
+        u.gzip_bytes,
+        up.robot,
+        package_table(&packages)
+    );
+    Report {
+        outputs,
+        json,
+        summary,
+        ..Report::default()
+    }
+}
+
+async fn send(up: &UploadSettings, req: &Request, wf: &Workflow) -> anyhow::Result<Uploaded> {
+    wf.masker().mask(up.key_pem.expose_secret())?;
+    let native = Native::new(&up.base, up.timeout, up.proxy.as_ref())?;
+    let what = if req.preview {
+        "previewing"
+    } else {
+        "uploading"
+    };
+    tracing::info!(
+        "{what} {} as {} with the native engine (robot {})",
+        req.project.display(),
+        req.appid,
+        req.robot
+    );
+    let u = native
+        .upload(&up.key, req)
+        .await
+        .map_err(|e| crate::exit::ReleaseFailed(e.to_string()))
+        .with_context(|| format!("{what} {}", req.project.display()))?;
+    tracing::info!("done: {} files, {} bytes gzipped", u.files, u.gzip_bytes);
+    Ok(u)
+}
+
+/// Uploads a new version.
+pub async fn upload(
+    up: UploadSettings,
+    vs: &VersionSettings,
+    desc: Option<String>,
+    g: &Globals,
+    wf: &mut Workflow,
+) -> anyhow::Result<Report> {
+    let version = super::version::compute(vs, g)?.plan.next.to_string();
+    let desc = desc
+        .or_else(|| Git::new(&up.project).head_subject())
+        .unwrap_or_else(|| format!("mp-release {version}"));
+    let req = Request {
+        project: up.project.clone(),
+        appid: up.appid.clone(),
+        version: version.clone(),
+        desc,
+        robot: up.robot,
+        preview: false,
+        page: None,
+    };
+    let u = send(&up, &req, wf).await?;
+    Ok(report(
+        &up,
+        &u,
+        vec![("version".into(), version)],
+        "mp-release upload",
+    ))
+}
+
+/// Uploads a preview and saves its QR code.
+pub async fn preview(
+    up: UploadSettings,
+    page: Option<(String, Option<String>)>,
+    out: std::path::PathBuf,
+    desc: Option<String>,
+    wf: &mut Workflow,
+) -> anyhow::Result<Report> {
+    let desc = desc.unwrap_or_else(|| "mp-release preview".into());
+    let req = Request {
+        project: up.project.clone(),
+        appid: up.appid.clone(),
+        version: "0.0.1".into(),
+        desc,
+        robot: up.robot,
+        preview: true,
+        page,
+    };
+    let u = send(&up, &req, wf).await?;
+    let qr = u
+        .qrcode
+        .as_ref()
+        .ok_or_else(|| anyhow::anyhow!("the preview answer carried no QR code"))?;
+    std::fs::write(&out, qr)
+        .with_context(|| format!("writing the QR code to {}", out.display()))?;
+    tracing::info!("preview QR code saved to {}", out.display());
+    Ok(report(
+        &up,
+        &u,
+        vec![("qrcode".into(), out.display().to_string())],
+        "mp-release preview",
+    ))
+}

@@ -1,0 +1,158 @@
+//! Validated settings of the code upload: the project is read and checked against the native
+//! engine's rules, and the key parsed, before anything is sent.
+
+use super::wechat::parse_duration;
+use super::{Layers, UsageError};
+use crate::adapters::upload::native;
+use crate::cli::UploadOptions;
+use mp_release_core::upload::project::{compile, CompileError, Input};
+use mp_release_core::upload::signature::SigningKey;
+use secrecy::SecretString;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use url::Url;
+
+/// Everything an upload needs.
+#[derive(Debug, Clone)]
+pub struct UploadSettings {
+    /// The project directory.
+    pub project: PathBuf,
+    /// The parsed key.
+    pub key: SigningKey,
+    /// The key's PEM text, to mask (it may come from a file the user never passed as a secret).
+    pub key_pem: SecretString,
+    /// The uploading appid.
+    pub appid: String,
+    /// Robot 1–30.
+    pub robot: u8,
+    /// The upload host.
+    pub base: Url,
+    /// Timeout of the upload request.
+    pub timeout: Duration,
+    /// HTTPS proxy.
+    pub proxy: Option<Url>,
+}
+
+/// Validates the upload options. `None` when no project-path is set (no upload asked for);
+/// `required` makes that an error (the upload and preview commands).
+pub fn upload(
+    a: &UploadOptions,
+    layers: &Layers<'_>,
+    cwd: &Path,
+    required: bool,
+) -> Result<Option<UploadSettings>, UsageError> {
+    let Some((project, origin)) = layers.pick("project-path", a.project_path.as_deref()) else {
+        return if required {
+            Err(UsageError::new("project-path is not set: give the mini program project directory (the one with project.config.json)"))
+        } else {
+            Ok(None)
+        };
+    };
+    let project = cwd.join(project);
+    if !project.join("project.config.json").is_file() {
+        return Err(UsageError::input(
+            &origin,
+            format_args!(
+                "{} has no project.config.json; point it at the mini program project",
+                project.display()
+            ),
+        ));
+    }
+    let appid = layers
+        .pick("upload-appid", a.upload_appid.as_deref())
+        .or_else(|| layers.pick("appid", None))
+        .ok_or_else(|| UsageError::new("appid is not set: give the uploading mini program's appid (--appid, or upload-appid)"))?;
+    let is_appid = |s: &str| {
+        s.len() == 18 && s.starts_with("wx") && s[2..].bytes().all(|b| b.is_ascii_hexdigit())
+    };
+    if !is_appid(&appid.0) {
+        return Err(UsageError::input(
+            &appid.1,
+            format_args!(
+                "expected an appid: wx followed by 16 hex digits, got {:?}",
+                appid.0
+            ),
+        ));
+    }
+    let engine = layers
+        .pick("engine", a.engine.as_deref())
+        .unwrap_or(("auto".into(), super::Origin::Flag("engine".into())));
+    match engine.0.trim() {
+        "auto" | "native" => {}
+        "miniprogram-ci" => {
+            return Err(UsageError::input(&engine.1, "the miniprogram-ci engine is not available in this build yet; use native (or auto) for projects whose build output is final"))
+        }
+        _ => return Err(UsageError::input(&engine.1, "expected auto, native or miniprogram-ci")),
+    }
+    // Check the project against the native rules now, so a broken or out-of-subset project fails
+    // before anything is sent (getattr's `platform` only changes how ext.json is packed).
+    let files = native::list_project(&project).map_err(|e| UsageError::input(&origin, e))?;
+    if let Err(e) = compile(&Input {
+        files,
+        appid: appid.0.clone(),
+        platform: false,
+        whitelist: None,
+    }) {
+        let hint = match (&e, engine.0.trim()) {
+            (CompileError::OutOfSubset(_), "auto") => " (auto would hand it to the official miniprogram-ci engine, which this build does not include yet)",
+            _ => "",
+        };
+        return Err(UsageError::input(&origin, format_args!("{e}{hint}")));
+    }
+    let pem = match (layers.pick("private-key", a.private_key.as_deref()), layers.pick("private-key-path", a.private_key_path.as_deref())) {
+        (Some((pem, _)), _) => pem,
+        (None, Some((path, o))) => std::fs::read_to_string(cwd.join(&path)).map_err(|e| UsageError::input(&o, format_args!("cannot read {path}: {e}")))?,
+        (None, None) => {
+            return Err(UsageError::new(
+                "no code-upload key: give private-key (the PEM text, from a secret) or private-key-path (mp console → 开发管理 → 开发设置 → 小程序代码上传)",
+            ))
+        }
+    };
+    let key = SigningKey::from_pem(&pem)
+        .map_err(|e| UsageError::new(format!("invalid private-key: {e}")))?;
+    let robot = match layers.pick("robot", a.robot.as_deref()) {
+        None => 1,
+        Some((r, o)) => match r.trim().parse::<u8>() {
+            Ok(n @ 1..=30) => n,
+            _ => {
+                return Err(UsageError::input(
+                    &o,
+                    format_args!("expected a robot number from 1 to 30, got {r:?}"),
+                ))
+            }
+        },
+    };
+    let url = |name: &str, flag: Option<&str>, default: &str| -> Result<Url, UsageError> {
+        match layers.pick(name, flag) {
+            None => Ok(Url::parse(default).expect("a valid constant")),
+            Some((u, o)) => Url::parse(u.trim())
+                .map_err(|e| UsageError::input(&o, format_args!("expected a URL ({e})"))),
+        }
+    };
+    let base = url(
+        "upload-base-url",
+        a.upload_base_url.as_deref(),
+        native::DEFAULT_BASE,
+    )?;
+    let proxy = match layers.pick("https-proxy", None) {
+        Some((p, o)) => Some(
+            Url::parse(p.trim())
+                .map_err(|e| UsageError::input(&o, format_args!("expected a URL ({e})")))?,
+        ),
+        None => None,
+    };
+    let timeout = match layers.pick("upload-timeout", a.upload_timeout.as_deref()) {
+        None => Duration::from_secs(120),
+        Some((t, o)) => parse_duration(&t).map_err(|e| UsageError::input(&o, e))?,
+    };
+    Ok(Some(UploadSettings {
+        project,
+        key,
+        key_pem: pem.into(),
+        appid: appid.0,
+        robot,
+        base,
+        timeout,
+        proxy,
+    }))
+}

@@ -1,0 +1,432 @@
+//! The native uploader through the binary, against the emulator's upload side.
+
+use crate::helpers::*;
+use mp_release_core::upload::project::{compile, Input};
+use mp_release_emulator::{AppSpec, Emulator, ReviewStep, Scenario, World};
+use std::path::{Path, PathBuf};
+
+const UPLOADER: &str = "wx0123456789abcdef";
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/miniprogram-ci")
+}
+
+fn key_path() -> PathBuf {
+    fixtures().join("keys/private.wx0123456789abcdef.key")
+}
+
+fn public_key() -> String {
+    std::fs::read_to_string(fixtures().join("keys/public.wx0123456789abcdef.pem")).unwrap()
+}
+
+fn emulator(spec: impl FnOnce(AppSpec) -> AppSpec) -> Emulator {
+    let mut w = World::new(Scenario::default());
+    w.add_app(spec(AppSpec {
+        appid: UPLOADER.into(),
+        ..AppSpec::default()
+    }));
+    w.add_upload_key(UPLOADER, &public_key());
+    Emulator::start_with(w)
+}
+
+fn cmd(emu: &Emulator, dir: &Path, args: &[&str]) -> Run {
+    let trap = NetTrap::new();
+    let mut c = bin(dir, &trap);
+    c.args(args)
+        .arg("--private-key-path")
+        .arg(key_path())
+        .env("INPUT_APPID", UPLOADER)
+        .env("MP_RELEASE_UPLOAD_BASE_URL", emu.uri());
+    let r = run(c);
+    assert_eq!(trap.connections(), 0);
+    let key = std::fs::read_to_string(key_path()).unwrap();
+    for line in key.lines().filter(|l| !l.starts_with("-----")) {
+        assert!(
+            !r.stdout.contains(line) && !r.stderr.contains(line),
+            "the private key leaked"
+        );
+    }
+    r
+}
+
+fn sample(name: &str) -> String {
+    fixtures()
+        .join("sample-projects")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn listing(dir: &str) -> Vec<(String, Vec<u8>)> {
+    fn walk(d: &Path, base: &Path, out: &mut Vec<(String, Vec<u8>)>) {
+        for e in std::fs::read_dir(d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(&p, base, out);
+            } else {
+                out.push((
+                    p.strip_prefix(base).unwrap().to_string_lossy().into_owned(),
+                    std::fs::read(&p).unwrap(),
+                ));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(Path::new(dir), Path::new(dir), &mut out);
+    out.sort();
+    out
+}
+
+#[test]
+fn upload_sends_the_engine_map_signed_and_reports_sizes() {
+    let emu = emulator(|a| a);
+    let dir = tempfile::tempdir().unwrap();
+    let r = cmd(
+        &emu,
+        dir.path(),
+        &[
+            "upload",
+            "--project-path",
+            &sample("sample2"),
+            "--version-from",
+            "explicit:1.2.3",
+            "--robot",
+            "7",
+            "--desc",
+            "nightly build",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = kv(&r.stdout);
+    assert_eq!(out["version"], "1.2.3");
+    let sizes: serde_json::Value = serde_json::from_str(&out["package-sizes"]).unwrap();
+    assert_eq!(sizes[0]["name"], "__FULL__");
+    let world = emu.world();
+    let up = &world.uploads()[0];
+    assert_eq!(
+        (
+            up.version.as_str(),
+            up.robot.as_str(),
+            up.desc.as_str(),
+            up.preview
+        ),
+        ("1.2.3", "7", "nightly build", false)
+    );
+    let keys: Vec<&str> = up.query.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "_r",
+            "codeprotect",
+            "type",
+            "appid",
+            "version",
+            "desc",
+            "robot",
+            "debugLaunchInfo"
+        ],
+        "the official order"
+    );
+    let expected = compile(&Input {
+        files: listing(&sample("sample2")),
+        appid: UPLOADER.into(),
+        platform: false,
+        whitelist: None,
+    })
+    .unwrap()
+    .entries;
+    assert_eq!(
+        &up.files[..expected.len()],
+        expected.as_slice(),
+        "the emulator unpacked exactly the engine's map"
+    );
+    assert_eq!(up.files.last().unwrap().0, "/ci.signature");
+    assert_eq!(
+        world.app_state(UPLOADER).unwrap()["trial"]["user_version"],
+        "1.2.3"
+    );
+}
+
+#[test]
+fn preview_saves_the_qr_code_and_names_the_page() {
+    let emu = emulator(|a| a);
+    let dir = tempfile::tempdir().unwrap();
+    let r = cmd(
+        &emu,
+        dir.path(),
+        &[
+            "preview",
+            "--project-path",
+            &sample("sample"),
+            "--page-path",
+            "pages/index/index",
+            "--search-query",
+            "a=1&b=2",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let jpeg = std::fs::read(dir.path().join("preview-qrcode.jpg")).unwrap();
+    assert_eq!(&jpeg[..2], &[0xFF, 0xD8]);
+    let world = emu.world();
+    let up = &world.uploads()[0];
+    assert!(up.preview);
+    assert_eq!(up.version, "0.0.1");
+    let q: std::collections::BTreeMap<_, _> = up.query.iter().cloned().collect();
+    assert_eq!(q["path"], "pages/index/index?a=1&b=2");
+    assert_eq!(
+        q["debugLaunchInfo"],
+        r#"{"scene":1011,"path":"pages/index/index"}"#
+    );
+    assert!(
+        world.app_state(UPLOADER).unwrap()["trial"].is_null(),
+        "a preview is not a version"
+    );
+}
+
+#[test]
+fn ext_app_id_goes_into_the_query_for_a_platform_app() {
+    let emu = emulator(|a| AppSpec {
+        platform_app: true,
+        ..a
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let r = cmd(
+        &emu,
+        dir.path(),
+        &[
+            "upload",
+            "--project-path",
+            &sample("sample4"),
+            "--version-from",
+            "explicit:2.0.0",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let world = emu.world();
+    let q: std::collections::BTreeMap<_, _> = world.uploads()[0].query.iter().cloned().collect();
+    assert_eq!(q["extAppId"], "wxaaaaaaaaaaaaaaaa");
+    let ext = &world.uploads()[0]
+        .files
+        .iter()
+        .find(|(n, _)| n == "/ext.json")
+        .unwrap()
+        .1;
+    assert!(
+        String::from_utf8_lossy(ext).contains("\"extEnable\":true"),
+        "platform: ext.json takes effect"
+    );
+}
+
+#[test]
+fn refusals_are_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    // the IP whitelist: the message names the IP to allow and where
+    let emu = emulator(|a| AppSpec {
+        upload_ip_whitelist: Some(vec!["203.0.113.9".into()]),
+        ..a
+    });
+    let r = cmd(
+        &emu,
+        dir.path(),
+        &[
+            "upload",
+            "--project-path",
+            &sample("sample"),
+            "--version-from",
+            "explicit:1.0.0",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("add 127.0.0.1")
+            && r.stderr.contains("IP白名单")
+            && r.stderr.contains("https-proxy"),
+        "{}",
+        r.stderr
+    );
+    // a key that is not the registered one
+    let mut w = World::default();
+    w.add_app(AppSpec {
+        appid: UPLOADER.into(),
+        ..AppSpec::default()
+    });
+    let other = "-----BEGIN PUBLIC KEY-----\nMFwwDQYJKoZIhvcNAQEBBQADSwAwSAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf\n9Cnzj4p4WGeKLs1Pt8QuKUpRKfFLfRYC9AIKjbJTWit+CqvjWYzvQwECAwEAAQ==\n-----END PUBLIC KEY-----\n";
+    w.add_upload_key(UPLOADER, other);
+    let emu = Emulator::start_with(w);
+    let r = cmd(
+        &emu,
+        dir.path(),
+        &[
+            "upload",
+            "--project-path",
+            &sample("sample"),
+            "--version-from",
+            "explicit:1.0.0",
+        ],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr
+            .contains("does not match the registered code upload key"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn bad_upload_inputs_exit_2_before_any_call() {
+    let emu = emulator(|a| a);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.key"), "not a key").unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "upload",
+                "--project-path",
+                &sample("sample5"),
+                "--version-from",
+                "explicit:1.0.0",
+            ],
+            "useCompilerPlugins",
+        ),
+        (
+            &[
+                "upload",
+                "--project-path",
+                &sample("sample3"),
+                "--version-from",
+                "explicit:1.0.0",
+            ],
+            "official miniprogram-ci engine",
+        ),
+        (
+            &[
+                "upload",
+                "--project-path",
+                &sample("sample"),
+                "--engine",
+                "miniprogram-ci",
+                "--version-from",
+                "explicit:1.0.0",
+            ],
+            "--engine",
+        ),
+        (
+            &[
+                "upload",
+                "--project-path",
+                dir.path().to_str().unwrap(),
+                "--version-from",
+                "explicit:1.0.0",
+            ],
+            "no project.config.json",
+        ),
+        (
+            &[
+                "upload",
+                "--project-path",
+                &sample("sample"),
+                "--robot",
+                "31",
+                "--version-from",
+                "explicit:1.0.0",
+            ],
+            "--robot",
+        ),
+        (
+            &[
+                "preview",
+                "--project-path",
+                &sample("sample"),
+                "--upload-appid",
+                "wx1",
+            ],
+            "--upload-appid",
+        ),
+    ];
+    for (args, says) in cases {
+        let r = cmd(&emu, dir.path(), args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{says:?} not in {}", r.stderr);
+    }
+    // a key that is not PEM (given as a file, after the default one: the later flag is the one read)
+    let trap = NetTrap::new();
+    let mut c = bin(dir.path(), &trap);
+    c.args([
+        "upload",
+        "--project-path",
+        &sample("sample"),
+        "--version-from",
+        "explicit:1.0.0",
+        "--private-key-path",
+        "bad.key",
+    ])
+    .env("INPUT_APPID", UPLOADER)
+    .env("MP_RELEASE_UPLOAD_BASE_URL", emu.uri());
+    let r = run(c);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("BEGIN RSA PRIVATE KEY"), "{}", r.stderr);
+    assert!(emu.world().journal().is_empty(), "nothing was sent");
+}
+
+#[test]
+fn run_in_upload_mode_uploads_once_even_across_a_crash() {
+    let wx = Wx::new(
+        Scenario::default().review(vec![ReviewStep::approve_after_polls(2)]),
+        |a| a,
+    );
+    let project = sample("sample");
+    let up_env = [
+        ("INPUT_TEMPLATE_ID", ""),
+        ("INPUT_PROJECT_PATH", project.as_str()),
+    ];
+    // the authorized app uploads its own code with the fixture key
+    wx.emu.world().add_upload_key(APP, &public_key());
+    let key = std::fs::read_to_string(key_path()).unwrap();
+    let mut env: Vec<(&str, &str)> = up_env.to_vec();
+    env.push(("INPUT_PRIVATE_KEY", key.as_str()));
+    let mut crashing = env.clone();
+    crashing.push(("MP_RELEASE_CRASH_AFTER", "upload"));
+    let stopped = wx.run(&["run", "--state-file", "s.json"], &crashing);
+    assert_eq!(stopped.code, 3, "{}", stopped.stderr);
+    let r = wx.run(&["run", "--state-file", "s.json"], &env);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs["published"], "true");
+    assert_eq!(
+        wx.emu.world().uploads().len(),
+        1,
+        "the upload was read back, not repeated"
+    );
+    // (the sizes came with the answer the crash lost: a resumed run reports none)
+    assert_eq!(r.outputs["package-sizes"], "");
+    assert_eq!(
+        (
+            wx.successes("/wxa/submit_audit"),
+            wx.successes("/wxa/release")
+        ),
+        (1, 1)
+    );
+    for line in key.lines().filter(|l| !l.starts_with("-----")) {
+        assert!(
+            !r.stdout
+                .lines()
+                .filter(|l| !l.starts_with("::add-mask::"))
+                .any(|l| l.contains(line))
+                && !r.stderr.contains(line)
+        );
+    }
+    // an uninterrupted run reports the package sizes against the limits
+    let clean = Wx::new(
+        Scenario::default().review(vec![ReviewStep::approve_after_polls(1)]),
+        |a| a,
+    );
+    clean.emu.world().add_upload_key(APP, &public_key());
+    let r = clean.run(&["run"], &env);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let sizes: serde_json::Value = serde_json::from_str(&r.outputs["package-sizes"]).unwrap();
+    assert_eq!(
+        (sizes[1]["name"].as_str(), sizes[1]["limit"].as_u64()),
+        (Some("__APP__"), Some(2 * 1024 * 1024))
+    );
+    assert!(r.summary.contains("| main package |"), "{}", r.summary);
+}
