@@ -143,14 +143,23 @@ fn run(
 fn serve_emulator(s: settings::EmulatorSettings, wf: &mut Workflow) -> anyhow::Result<()> {
     use anyhow::Context;
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], s.port));
-    let emu =
-        mp_release_emulator::Emulator::bind(addr, mp_release_emulator::World::new(s.scenario))
-            .with_context(|| format!("starting the emulator on {addr}"))?;
+    let world = mp_release_emulator::World::new(s.scenario);
+    let emu = mp_release_emulator::Emulator::bind_with_tls(addr, world)
+        .with_context(|| format!("starting the emulator on {addr}"))?;
     let url = emu.uri();
+    // The test CA, for tools that reach the emulator as an HTTPS proxy (the real miniprogram-ci).
+    let ca = std::env::temp_dir().join(format!("mp-release-emulator-ca-{}.pem", emu.addr().port()));
+    std::fs::write(&ca, emu.ca_pem().unwrap_or_default())
+        .with_context(|| format!("writing {}", ca.display()))?;
     tracing::info!("WeChat emulator listening on {url}; admin API under {url}/__emulator/");
+    tracing::info!(
+        "as an HTTPS proxy: HTTPS_PROXY={url} NODE_EXTRA_CA_CERTS={}",
+        ca.display()
+    );
+    let ca = ca.display().to_string();
     wf.outputs(
-        &[("url".into(), url.clone())],
-        &serde_json::json!({ "url": url }),
+        &[("url".into(), url.clone()), ("ca".into(), ca.clone())],
+        &serde_json::json!({ "url": url, "ca": ca }),
     )?;
     emu.wait();
     Ok(())

@@ -4,6 +4,7 @@ mod helpers;
 
 mod bad_input;
 mod emulator_cmd;
+mod interop;
 mod pipeline;
 mod upload;
 mod version_cmd;

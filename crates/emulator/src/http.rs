@@ -4,13 +4,14 @@
 //!
 //! [`Emulator::start`] binds 127.0.0.1:0 on its own thread and runtime and stops on drop.
 
+use crate::tls::TestCa;
 use crate::world::{Request, Response, World};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::TcpListener;
 
 /// Largest request head and body accepted (uploads of the upload issue are bigger than any API call).
 const MAX_HEAD: usize = 64 * 1024;
@@ -20,6 +21,7 @@ const MAX_BODY: usize = 256 * 1024 * 1024;
 #[derive(Debug)]
 pub struct Emulator {
     addr: SocketAddr,
+    ca: Option<TestCa>,
     world: Arc<Mutex<World>>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -41,12 +43,32 @@ impl Emulator {
 
     /// Starts `world` on `addr` (the served mode's `--port`).
     pub fn bind(addr: SocketAddr, world: World) -> io::Result<Self> {
+        Self::bind_with(addr, world, None)
+    }
+
+    /// Starts `world` on `addr`, also acting as an HTTPS proxy that ends TLS itself with a test CA's
+    /// certificate for the WeChat hosts (for the real `miniprogram-ci`: `HTTPS_PROXY` + the CA in
+    /// `NODE_EXTRA_CA_CERTS`).
+    pub fn bind_with_tls(addr: SocketAddr, world: World) -> io::Result<Self> {
+        let ca = TestCa::generate().map_err(io::Error::other)?;
+        Self::bind_with(addr, world, Some(ca))
+    }
+
+    /// The test CA certificate (PEM), when started with TLS.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca.as_ref().map(|c| c.ca_pem.as_str())
+    }
+
+    fn bind_with(addr: SocketAddr, world: World, ca: Option<TestCa>) -> io::Result<Self> {
         let std_listener = std::net::TcpListener::bind(addr)?;
         std_listener.set_nonblocking(true)?;
         let addr = std_listener.local_addr()?;
         let world = Arc::new(Mutex::new(world));
         let (tx, rx) = tokio::sync::oneshot::channel();
         let shared = Arc::clone(&world);
+        let tls = ca
+            .as_ref()
+            .map(|c| tokio_rustls::TlsAcceptor::from(Arc::clone(&c.config)));
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
@@ -57,11 +79,12 @@ impl Emulator {
                     let Ok(listener) = TcpListener::from_std(std_listener) else {
                         return;
                     };
-                    serve(listener, shared, rx).await;
+                    serve(listener, shared, rx, tls).await;
                 });
             })?;
         Ok(Self {
             addr,
+            ca,
             world,
             shutdown: Some(tx),
             thread: Some(thread),
@@ -106,6 +129,7 @@ async fn serve(
     listener: TcpListener,
     world: Arc<Mutex<World>>,
     mut stop: tokio::sync::oneshot::Receiver<()>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 ) {
     loop {
         tokio::select! {
@@ -113,27 +137,74 @@ async fn serve(
             accepted = listener.accept() => {
                 let Ok((stream, _)) = accepted else { continue };
                 let _ = stream.set_nodelay(true);
-                tokio::spawn(connection(stream, Arc::clone(&world)));
+                let _ = stream.set_nodelay(true);
+                let peer = stream.peer_addr().ok().map(|a| a.ip().to_string());
+                tokio::spawn(connection(stream, peer, Arc::clone(&world), tls.clone()));
             }
         }
     }
 }
 
-/// One keep-alive connection: requests in sequence until the client closes or asks to.
-async fn connection(stream: TcpStream, world: Arc<Mutex<World>>) {
-    let peer = stream.peer_addr().ok().map(|a| a.ip().to_string());
-    let mut reader = BufReader::new(stream);
+/// One connection: plain HTTP, or (when TLS is on) a `CONNECT` tunnel whose TLS the emulator ends
+/// itself, then the same requests inside it.
+async fn connection(
+    stream: tokio::net::TcpStream,
+    peer: Option<String>,
+    world: Arc<Mutex<World>>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) {
+    let Some(reader) = requests(
+        BufReader::new(stream),
+        peer.as_deref(),
+        &world,
+        tls.is_some(),
+    )
+    .await
+    else {
+        return;
+    };
+    let Some(acceptor) = tls else { return };
+    // The client waits for the 200 before its ClientHello, so nothing is buffered yet.
+    let Ok(session) = acceptor.accept(reader.into_inner()).await else {
+        return;
+    };
+    let _ = requests(BufReader::new(session), peer.as_deref(), &world, false).await;
+}
+
+/// Serves keep-alive requests in sequence until the client closes or asks to. Returns the stream
+/// when a `CONNECT` was accepted (the caller starts TLS on it).
+async fn requests<S>(
+    mut reader: BufReader<S>,
+    peer: Option<&str>,
+    world: &Arc<Mutex<World>>,
+    allow_connect: bool,
+) -> Option<BufReader<S>>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
     loop {
         let parsed = match read_request(&mut reader).await {
             Ok(Some(p)) => p,
-            Ok(None) => return,
+            Ok(None) => return None,
             Err(_) => {
                 let _ = reader.get_mut().write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
-                return;
+                return None;
             }
         };
         let (mut req, close) = parsed;
-        req.peer.clone_from(&peer);
+        req.peer = peer.map(str::to_owned);
+        if req.method == "CONNECT" {
+            if !allow_connect {
+                let _ = reader.get_mut().write_all(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
+                return None;
+            }
+            reader
+                .get_mut()
+                .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+                .await
+                .ok()?;
+            return Some(reader);
+        }
         // The lock is held only while the world computes the answer, never across an await.
         let resp = world
             .lock()
@@ -143,7 +214,7 @@ async fn connection(stream: TcpStream, world: Arc<Mutex<World>>) {
             tokio::time::sleep(d).await;
         }
         if resp.cut {
-            return;
+            return None;
         }
         if reader
             .get_mut()
@@ -152,13 +223,15 @@ async fn connection(stream: TcpStream, world: Arc<Mutex<World>>) {
             .is_err()
             || close
         {
-            return;
+            return None;
         }
     }
 }
 
 /// Reads one request; `Ok(None)` when the client closed between requests.
-async fn read_request(r: &mut BufReader<TcpStream>) -> io::Result<Option<(Request, bool)>> {
+async fn read_request<S: AsyncRead + AsyncWrite + Unpin>(
+    r: &mut BufReader<S>,
+) -> io::Result<Option<(Request, bool)>> {
     let mut head = Vec::new();
     loop {
         let n = r.read_until(b'\n', &mut head).await?;
@@ -251,7 +324,9 @@ async fn read_request(r: &mut BufReader<TcpStream>) -> io::Result<Option<(Reques
     )))
 }
 
-async fn read_chunked(r: &mut BufReader<TcpStream>) -> io::Result<Vec<u8>> {
+async fn read_chunked<S: AsyncRead + AsyncWrite + Unpin>(
+    r: &mut BufReader<S>,
+) -> io::Result<Vec<u8>> {
     let mut body = Vec::new();
     loop {
         let mut line = String::new();

@@ -13,6 +13,7 @@ mod clock;
 mod http;
 mod qr;
 pub mod scenario;
+mod tls;
 mod world;
 
 pub use clock::{Clock, EPOCH};
