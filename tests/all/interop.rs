@@ -82,8 +82,7 @@ fn run_official(module: &Path, emu: &Emulator, dir: &Path, sample: &str, preview
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let last = stdout
         .lines()
-        .filter(|l| l.starts_with('{'))
-        .last()
+        .rfind(|l| l.starts_with('{'))
         .unwrap_or("{}")
         .to_owned();
     let v: Value = serde_json::from_str(&last).unwrap_or(Value::Null);
