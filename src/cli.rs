@@ -249,9 +249,15 @@ pub struct UploadOptions {
     /// The upload host (default https://servicewechat.com; the emulator's URL in tests).
     #[arg(long, value_name = "URL")]
     pub upload_base_url: Option<String>,
-    /// Timeout of the upload request (default 120s).
+    /// Timeout of the upload request (default 120s; the official engine gets three times as long).
     #[arg(long, value_name = "DURATION")]
     pub upload_timeout: Option<String>,
+    /// Where the official engine is installed on first use (default ~/.cache/mp-release).
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<String>,
+    /// Extra CA certificates (PEM) for the official engine, e.g. the emulator's test CA.
+    #[arg(long, value_name = "FILE")]
+    pub upload_ca_file: Option<String>,
 }
 
 /// `mp-release upload`.

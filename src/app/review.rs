@@ -221,8 +221,6 @@ pub async fn drive(
     if let Some(up) = &ps.upload {
         wf.masker()
             .mask(secrecy::ExposeSecret::expose_secret(&up.key_pem))?;
-        let native =
-            crate::adapters::upload::native::Native::new(&up.base, up.timeout, up.proxy.as_ref())?;
         let desc = ps
             .desc
             .clone()
@@ -237,7 +235,7 @@ pub async fn drive(
             preview: false,
             page: None,
         };
-        runner.uploader = Some((native, up.key.clone(), req));
+        runner.uploader = Some(super::upload::uploader(up, req)?);
     }
     runner.state_file.clone_from(&ws.state_file);
     runner.crash_after.clone_from(&ws.crash_after);

@@ -5,7 +5,8 @@
 //! Protocol per step: `step(state, event)` → save the new state → perform its effect → event.
 //! A mutation whose answer is lost is reported as `Uncertain`, and the machine reads the state back.
 
-use crate::adapters::upload::native::{self, Native, UploadError};
+use crate::adapters::upload::native::UploadError;
+use crate::adapters::upload::Uploader;
 use crate::adapters::wechat::tokens::{TokenError, Tokens};
 use crate::adapters::wechat::{CallError, WeChat};
 use crate::settings::SubmitBody;
@@ -100,12 +101,8 @@ pub struct Runner {
     pub desc: String,
     /// Set when the run gave up on infrastructure (transport, rate windows): exit code 3.
     pub infra_failure: bool,
-    /// Upload mode: the uploader, the key and the request (its version is set per upload).
-    pub uploader: Option<(
-        Native,
-        mp_release_core::upload::signature::SigningKey,
-        native::Request,
-    )>,
+    /// Upload mode: the engine and what it uploads (its version is set per upload).
+    pub uploader: Option<Uploader>,
     retries: u32,
     rng: u64,
     logged_notes: usize,
@@ -303,21 +300,21 @@ impl Runner {
     /// The upload effect. A transport failure may or may not have reached WeChat: the machine reads
     /// the trial version back before uploading again.
     async fn upload(&mut self, s: &State) -> Event {
-        let Some((uploader, key, req)) = &self.uploader else {
+        let Some(uploader) = &self.uploader else {
             return Event::Failed {
                 code: None,
                 message: "internal: upload mode without an uploader".into(),
             };
         };
-        let mut req = req.clone();
-        req.version = s.version.clone().unwrap_or_default();
+        let version = s.version.clone().unwrap_or_default();
+        let req = &uploader.req;
         tracing::info!(
-            "uploading {} as {} (robot {}, native engine)",
+            "uploading {} as {version} (robot {}, {} engine)",
             req.project.display(),
-            req.version,
-            req.robot
+            req.robot,
+            uploader.engine.name()
         );
-        match uploader.upload(key, &req).await {
+        match uploader.upload(&version).await {
             Ok(u) => {
                 tracing::info!(
                     "uploaded {} files ({} bytes gzipped)",

@@ -128,6 +128,9 @@ pub async fn sandbox(wf: &mut Workflow) -> anyhow::Result<Report> {
             base,
             timeout: Duration::from_secs(10),
             proxy: None,
+            engine: crate::settings::EngineChoice::Native,
+            cache: std::env::temp_dir(),
+            ca_file: None,
         }),
     };
     let bump = BumpSpec {

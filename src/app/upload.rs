@@ -4,7 +4,9 @@ use super::Report;
 use crate::adapters::git::Git;
 use crate::adapters::github::actions::Workflow;
 use crate::adapters::upload::native::{Native, Request, Uploaded};
-use crate::settings::{Globals, UploadSettings, VersionSettings};
+use crate::adapters::upload::official::Official;
+use crate::adapters::upload::{Engine, Uploader};
+use crate::settings::{EngineChoice, Globals, UploadSettings, VersionSettings};
 use anyhow::Context;
 use mp_release_core::report::{package_sizes_json, package_table};
 use secrecy::ExposeSecret;
@@ -36,22 +38,55 @@ fn report(
     }
 }
 
+/// The engine the settings chose, ready for `req`.
+pub fn uploader(up: &UploadSettings, req: Request) -> anyhow::Result<Uploader> {
+    let engine = match up.engine {
+        EngineChoice::Native => {
+            Engine::Native(Native::new(&up.base, up.timeout, up.proxy.as_ref())?)
+        }
+        EngineChoice::Official => {
+            // miniprogram-ci's host is fixed: a custom upload host (the emulator) is reached as its
+            // HTTPS proxy, as is the https-proxy input.
+            let custom = up.base.as_str().trim_end_matches('/')
+                != crate::adapters::upload::native::DEFAULT_BASE;
+            let proxy = up
+                .proxy
+                .as_ref()
+                .map(ToString::to_string)
+                .or_else(|| custom.then(|| up.base.to_string()));
+            Engine::Official(Official::new(
+                &up.cache,
+                proxy,
+                up.ca_file.clone(),
+                up.timeout * 3,
+            ))
+        }
+    };
+    Ok(Uploader {
+        engine,
+        key: up.key.clone(),
+        pem: up.key_pem.clone(),
+        req,
+    })
+}
+
 async fn send(up: &UploadSettings, req: &Request, wf: &Workflow) -> anyhow::Result<Uploaded> {
     wf.masker().mask(up.key_pem.expose_secret())?;
-    let native = Native::new(&up.base, up.timeout, up.proxy.as_ref())?;
+    let uploader = uploader(up, req.clone())?;
     let what = if req.preview {
         "previewing"
     } else {
         "uploading"
     };
     tracing::info!(
-        "{what} {} as {} with the native engine (robot {})",
+        "{what} {} as {} with the {} engine (robot {})",
         req.project.display(),
         req.appid,
+        uploader.engine.name(),
         req.robot
     );
-    let u = native
-        .upload(&up.key, req)
+    let u = uploader
+        .upload(&req.version)
         .await
         .map_err(|e| crate::exit::ReleaseFailed(e.to_string()))
         .with_context(|| format!("{what} {}", req.project.display()))?;

@@ -9,7 +9,7 @@
 mod upload;
 mod wechat;
 
-pub use upload::{upload, UploadSettings};
+pub use upload::{upload, EngineChoice, UploadSettings};
 pub use wechat::{pipeline, wechat, PipelineSettings, SubmitBody, WeChatSettings};
 
 use crate::cli::{Cli, EmulatorArgs, GlobalArgs, VersionArgs};
@@ -306,6 +306,16 @@ impl<'a> Layers<'a> {
                 },
             )
         })
+    }
+
+    /// Where mp-release caches things (the official engine): `$XDG_CACHE_HOME/mp-release`,
+    /// `$HOME/.cache/mp-release`, or the temporary directory.
+    pub fn default_cache_dir(&self) -> PathBuf {
+        match (self.env.get("XDG_CACHE_HOME"), self.env.get("HOME")) {
+            (Some(x), _) => PathBuf::from(x).join("mp-release"),
+            (None, Some(h)) => PathBuf::from(h).join(".cache/mp-release"),
+            (None, None) => std::env::temp_dir().join("mp-release-cache"),
+        }
     }
 
     /// A structured value from the config file, with its origin.

@@ -31,6 +31,21 @@ pub struct UploadSettings {
     pub timeout: Duration,
     /// HTTPS proxy.
     pub proxy: Option<Url>,
+    /// Which engine uploads.
+    pub engine: EngineChoice,
+    /// Where the official engine is installed (`<cache>/miniprogram-ci/<version>`).
+    pub cache: PathBuf,
+    /// Extra CA certificates for the official engine (the emulator's test CA).
+    pub ca_file: Option<PathBuf>,
+}
+
+/// The engine decided during validation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineChoice {
+    /// This binary.
+    Native,
+    /// The official miniprogram-ci.
+    Official,
 }
 
 /// Validates the upload options. `None` when no project-path is set (no upload asked for);
@@ -77,28 +92,37 @@ pub fn upload(
     let engine = layers
         .pick("engine", a.engine.as_deref())
         .unwrap_or(("auto".into(), super::Origin::Flag("engine".into())));
-    match engine.0.trim() {
-        "auto" | "native" => {}
-        "miniprogram-ci" => {
-            return Err(UsageError::input(&engine.1, "the miniprogram-ci engine is not available in this build yet; use native (or auto) for projects whose build output is final"))
+    let asked = match engine.0.trim() {
+        "auto" => None,
+        "native" => Some(EngineChoice::Native),
+        "miniprogram-ci" => Some(EngineChoice::Official),
+        _ => {
+            return Err(UsageError::input(
+                &engine.1,
+                "expected auto, native or miniprogram-ci",
+            ))
         }
-        _ => return Err(UsageError::input(&engine.1, "expected auto, native or miniprogram-ci")),
-    }
+    };
     // Check the project against the native rules now, so a broken or out-of-subset project fails
     // before anything is sent (getattr's `platform` only changes how ext.json is packed).
-    let files = native::list_project(&project).map_err(|e| UsageError::input(&origin, e))?;
-    if let Err(e) = compile(&Input {
-        files,
-        appid: appid.0.clone(),
-        platform: false,
-        whitelist: None,
-    }) {
-        let hint = match (&e, engine.0.trim()) {
-            (CompileError::OutOfSubset(_), "auto") => " (auto would hand it to the official miniprogram-ci engine, which this build does not include yet)",
-            _ => "",
-        };
-        return Err(UsageError::input(&origin, format_args!("{e}{hint}")));
-    }
+    let engine = if asked == Some(EngineChoice::Official) {
+        EngineChoice::Official
+    } else {
+        let files = native::list_project(&project).map_err(|e| UsageError::input(&origin, e))?;
+        match compile(&Input {
+            files,
+            appid: appid.0.clone(),
+            platform: false,
+            whitelist: None,
+        }) {
+            Ok(_) => EngineChoice::Native,
+            Err(CompileError::OutOfSubset(why)) if asked.is_none() => {
+                tracing::info!("engine auto: {why}; using the official miniprogram-ci engine");
+                EngineChoice::Official
+            }
+            Err(e) => return Err(UsageError::input(&origin, e)),
+        }
+    };
     let pem = match (layers.pick("private-key", a.private_key.as_deref()), layers.pick("private-key-path", a.private_key_path.as_deref())) {
         (Some((pem, _)), _) => pem,
         (None, Some((path, o))) => std::fs::read_to_string(cwd.join(&path)).map_err(|e| UsageError::input(&o, format_args!("cannot read {path}: {e}")))?,
@@ -145,6 +169,13 @@ pub fn upload(
         None => Duration::from_secs(120),
         Some((t, o)) => parse_duration(&t).map_err(|e| UsageError::input(&o, e))?,
     };
+    let cache = match layers.pick("cache-dir", a.cache_dir.as_deref()) {
+        Some((c, _)) => cwd.join(c),
+        None => layers.default_cache_dir(),
+    };
+    let ca_file = layers
+        .pick("upload-ca-file", a.upload_ca_file.as_deref())
+        .map(|(c, _)| cwd.join(c));
     Ok(Some(UploadSettings {
         project,
         key,
@@ -154,5 +185,8 @@ pub fn upload(
         base,
         timeout,
         proxy,
+        engine,
+        cache,
+        ca_file,
     }))
 }

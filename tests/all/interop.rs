@@ -195,3 +195,64 @@ fn official_tool_uploads_and_previews_every_sample_and_matches_the_native_engine
         assert_eq!(q(&w.uploads()[1]), q(&w.uploads()[0]), "{sample}: query");
     }
 }
+
+/// The official engine inside the binary: `engine auto` hands an out-of-subset project to it, and
+/// `engine miniprogram-ci` uses it on request; both reach the emulator as their HTTPS proxy.
+#[test]
+fn the_binary_drives_the_official_engine() {
+    let module = official();
+    let cache = module.ancestors().nth(4).unwrap().to_path_buf(); // <cache>/miniprogram-ci/<v>/node_modules/miniprogram-ci
+    let (emu, dir) = emulator(false);
+    for (sample, engine) in [("sample3", "auto"), ("sample5", "miniprogram-ci")] {
+        let trap = NetTrap::new();
+        let mut c = bin(dir.path(), &trap);
+        c.args(["upload", "--engine", engine, "--project-path"])
+            .arg(fixtures().join("sample-projects").join(sample))
+            .arg("--private-key-path")
+            .arg(fixtures().join("keys/private.wx0123456789abcdef.key"))
+            .arg("--cache-dir")
+            .arg(&cache)
+            .arg("--upload-ca-file")
+            .arg(dir.path().join("ca.pem"))
+            .args([
+                "--version-from",
+                "explicit:3.0.0",
+                "--desc",
+                "official engine",
+            ])
+            .env("INPUT_APPID", APPID)
+            .env("MP_RELEASE_UPLOAD_BASE_URL", emu.uri());
+        let r = run(c);
+        assert_eq!(r.code, 0, "{sample}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("with the miniprogram-ci engine"),
+            "{sample}: {}",
+            r.stderr
+        );
+        if engine == "auto" {
+            assert!(
+                r.stderr
+                    .contains("engine auto: setting.ignoreUploadUnusedFiles"),
+                "{}",
+                r.stderr
+            );
+        }
+        assert!(
+            kv(&r.stdout)["package-sizes"].contains("__FULL__"),
+            "{}",
+            r.stdout
+        );
+        let w = emu.world();
+        let up = w.uploads().last().unwrap();
+        assert_eq!(
+            (up.version.as_str(), up.desc.as_str()),
+            ("3.0.0", "official engine")
+        );
+        // the key file the tool read was temporary and is gone
+        assert!(!std::fs::read_dir(std::env::temp_dir()).unwrap().any(|e| e
+            .unwrap()
+            .path()
+            .join("private.key")
+            .exists()));
+    }
+}

@@ -45,8 +45,11 @@ pub enum PackError {
         /// Its size.
         size: u32,
     },
-    /// A name is not UTF-8.
-    #[error("pack entry name at byte {0} is not UTF-8")]
+    /// A name is not UTF-8, or not an absolute path inside the package (`/a/b.js`: no `..`, no
+    /// empty or `.` segments, no backslash or NUL).
+    #[error(
+        "pack entry name at byte {0} is not a valid path (UTF-8, starting with /, no .. segments)"
+    )]
     BadName(usize),
     /// More than 4 GiB.
     #[error("pack too large for the format (over 4 GiB)")]
@@ -94,6 +97,16 @@ pub fn pack<N: AsRef<str>, B: AsRef<[u8]>>(entries: &[(N, B)]) -> Result<Vec<u8>
     Ok(out)
 }
 
+/// `/a/b.js`: absolute, with real segments only.
+fn valid_name(name: &str) -> bool {
+    name.len() > 1
+        && name.starts_with('/')
+        && !name.contains(['\\', '\0'])
+        && name[1..]
+            .split('/')
+            .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
+}
+
 fn be32(b: &[u8], at: usize) -> Option<u32> {
     let s = b.get(at..at.checked_add(4)?)?;
     Some(u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
@@ -136,6 +149,9 @@ pub fn unpack(buf: &[u8]) -> Result<Vec<(String, Vec<u8>)>, PackError> {
         let name = std::str::from_utf8(&buf[name_start..name_end])
             .map_err(|_| PackError::BadName(name_start))?
             .to_owned();
+        if !valid_name(&name) {
+            return Err(PackError::BadName(name_start));
+        }
         let offset = be32(buf, name_end).ok_or(PackError::BadIndex(name_end))?;
         let size = be32(buf, name_end + 4).ok_or(PackError::BadIndex(name_end))?;
         let (start, end) = (offset as usize, offset as usize + size as usize);
@@ -208,9 +224,21 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn regression_fuzz_empty_name() {
+        // cargo fuzz (fuzz/fuzz_targets/unpack.rs) found that an entry with an empty name was
+        // accepted and then could not round-trip; such names are refused now.
+        let input = [
+            0xbe, 0x00, 0x01, 0x00, 0x80, 0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00, 0xed,
+            0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1e, 0x00, 0x00,
+            0x00, 0x00,
+        ];
+        assert_eq!(unpack(&input), Err(PackError::BadName(22)));
+    }
+
     proptest! {
         #[test]
-        fn round_trip(entries in proptest::collection::vec(("[a-z0-9/._-]{1,20}", proptest::collection::vec(any::<u8>(), 0..64)), 0..12)) {
+        fn round_trip(entries in proptest::collection::vec(("(/[a-z0-9_-][a-z0-9._-]{0,8}){1,3}", proptest::collection::vec(any::<u8>(), 0..64)), 0..12)) {
             let packed = pack(&entries).unwrap();
             let back = unpack(&packed).unwrap();
             prop_assert_eq!(back.len(), entries.len());
