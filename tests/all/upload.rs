@@ -282,6 +282,8 @@ fn bad_upload_inputs_exit_2_before_any_call() {
         (
             &[
                 "upload",
+                "--engine",
+                "native",
                 "--project-path",
                 &sample("sample5"),
                 "--version-from",
@@ -292,12 +294,14 @@ fn bad_upload_inputs_exit_2_before_any_call() {
         (
             &[
                 "upload",
+                "--engine",
+                "native",
                 "--project-path",
                 &sample("sample3"),
                 "--version-from",
                 "explicit:1.0.0",
             ],
-            "official miniprogram-ci engine",
+            "use engine miniprogram-ci (or auto)",
         ),
         (
             &[
@@ -305,7 +309,7 @@ fn bad_upload_inputs_exit_2_before_any_call() {
                 "--project-path",
                 &sample("sample"),
                 "--engine",
-                "miniprogram-ci",
+                "fastest",
                 "--version-from",
                 "explicit:1.0.0",
             ],

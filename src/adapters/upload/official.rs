@@ -93,8 +93,17 @@ impl Official {
                 &format!("miniprogram-ci@{VERSION}"),
             ])
             .current_dir(&self.dir)
-            .output()
+            .kill_on_drop(true)
+            .output();
+        // A registry that does not answer must not hang the release: ten minutes is many times the
+        // measured install time (see docs/benchmarks.md).
+        let out = tokio::time::timeout(Duration::from_secs(600), out)
             .await
+            .map_err(|_| {
+                UploadError::Io(format!(
+                    "npm install miniprogram-ci@{VERSION} did not finish within 10 minutes; check the npm registry and proxy settings"
+                ))
+            })?
             .map_err(|e| io("running npm", &e))?;
         if !out.status.success() {
             return Err(UploadError::Io(format!(
