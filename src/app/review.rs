@@ -42,19 +42,13 @@ pub fn command(
     match cmd {
         Command::Run(a) if a.sandbox => rt.block_on(super::sandbox::sandbox(wf)),
         Command::Run(a) => {
-            let ws = settings::wechat(&a.wechat, layers, cwd)?;
-            require_platform(&ws)?;
-            let mut ps = settings::pipeline(&a.pipeline, layers, cwd, &ws.appid)?;
-            ps.upload = upload_mode(&a.upload, layers, cwd, &ps)?;
-            let vs = settings::version(&a.version, layers, cwd)?;
+            let (ws, ps, vs) =
+                pipeline_settings(&a.wechat, &a.pipeline, &a.version, &a.upload, layers, cwd)?;
             rt.block_on(pipeline(ws, ps, &vs, g, wf, Kind::Run))
         }
         Command::Submit(a) => {
-            let ws = settings::wechat(&a.wechat, layers, cwd)?;
-            require_platform(&ws)?;
-            let mut ps = settings::pipeline(&a.pipeline, layers, cwd, &ws.appid)?;
-            ps.upload = upload_mode(&a.upload, layers, cwd, &ps)?;
-            let vs = settings::version(&a.version, layers, cwd)?;
+            let (ws, ps, vs) =
+                pipeline_settings(&a.wechat, &a.pipeline, &a.version, &a.upload, layers, cwd)?;
             rt.block_on(pipeline(ws, ps, &vs, g, wf, Kind::Submit))
         }
         Command::Wait(a) => {
@@ -148,6 +142,23 @@ async fn connect(ws: &WeChatSettings, wf: &Workflow) -> anyhow::Result<(WeChat, 
         Clock::Real
     };
     Ok((wx, tokens, clock))
+}
+
+/// The settings of `run` and `submit`, validated in full before anything is sent.
+fn pipeline_settings(
+    wechat: &crate::cli::WeChatArgs,
+    pipeline: &crate::cli::PipelineArgs,
+    version: &crate::cli::VersionArgs,
+    upload: &crate::cli::UploadOptions,
+    layers: &Layers<'_>,
+    cwd: &std::path::Path,
+) -> anyhow::Result<(WeChatSettings, PipelineSettings, settings::VersionSettings)> {
+    let ws = settings::wechat(wechat, layers, cwd)?;
+    require_platform(&ws)?;
+    let mut ps = settings::pipeline(pipeline, layers, cwd, &ws.appid)?;
+    ps.upload = upload_mode(upload, layers, cwd, &ps)?;
+    let vs = settings::version(version, layers, cwd)?;
+    Ok((ws, ps, vs))
 }
 
 /// Upload mode when project-path is set; it excludes template mode.

@@ -51,6 +51,17 @@ pub enum UploadError {
     },
 }
 
+impl UploadError {
+    /// The `-10008` refusal, with the IP WeChat names in its message (both engines see it there).
+    pub fn ip_whitelist(errmsg: String) -> Self {
+        let ip = errmsg
+            .split(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .find(|t| t.split('.').count() == 4 && t.split('.').all(|o| o.parse::<u8>().is_ok()))
+            .map_or_else(|| "this runner's public IP".to_owned(), str::to_owned);
+        Self::IpWhitelist { ip, errmsg }
+    }
+}
+
 /// What to upload.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -218,13 +229,7 @@ impl Native {
             .unwrap_or_default()
             .to_owned();
         if code == -10008 {
-            let ip = errmsg
-                .split(|c: char| !(c.is_ascii_digit() || c == '.'))
-                .find(|t| {
-                    t.split('.').count() == 4 && t.split('.').all(|o| o.parse::<u8>().is_ok())
-                })
-                .map_or_else(|| "this runner's public IP".to_owned(), str::to_owned);
-            return Err(UploadError::IpWhitelist { ip, errmsg });
+            return Err(UploadError::ip_whitelist(errmsg));
         }
         Err(UploadError::Refused {
             endpoint: endpoint.to_owned(),

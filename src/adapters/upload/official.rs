@@ -195,14 +195,7 @@ impl Official {
                 .unwrap_or_default()
                 .to_owned();
             if message.contains("-10008") {
-                let ip = message
-                    .split(|c: char| !(c.is_ascii_digit() || c == '.'))
-                    .find(|t| t.split('.').count() == 4)
-                    .map_or_else(|| "this runner's public IP".to_owned(), str::to_owned);
-                return Err(UploadError::IpWhitelist {
-                    ip,
-                    errmsg: message,
-                });
+                return Err(UploadError::ip_whitelist(message));
             }
             return Err(UploadError::Refused {
                 endpoint: "miniprogram-ci".into(),
