@@ -256,3 +256,52 @@ fn the_binary_drives_the_official_engine() {
             .exists()));
     }
 }
+
+/// After a compile error the official library keeps its worker alive for ~10 minutes; the engine
+/// must report the error and end at once.
+#[test]
+fn the_official_engine_ends_after_a_compile_error() {
+    let module = official();
+    let cache = module.ancestors().nth(4).unwrap().to_path_buf();
+    let (emu, dir) = emulator(false);
+    let project = dir.path().join("broken");
+    std::fs::create_dir_all(project.join("pages/index")).unwrap();
+    std::fs::write(
+        project.join("project.config.json"),
+        r#"{"appid":"wx0123456789abcdef","compileType":"miniprogram"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        project.join("app.json"),
+        r#"{"pages":["pages/index/index","pages/missing/missing"]}"#,
+    )
+    .unwrap();
+    std::fs::write(project.join("app.js"), "App({})").unwrap();
+    std::fs::write(project.join("pages/index/index.js"), "Page({})").unwrap();
+    std::fs::write(project.join("pages/index/index.wxml"), "<view/>").unwrap();
+    let trap = NetTrap::new();
+    let mut c = bin(dir.path(), &trap);
+    c.args(["upload", "--engine", "miniprogram-ci", "--project-path"])
+        .arg(&project)
+        .arg("--private-key-path")
+        .arg(fixtures().join("keys/private.wx0123456789abcdef.key"))
+        .arg("--cache-dir")
+        .arg(&cache)
+        .arg("--upload-ca-file")
+        .arg(dir.path().join("ca.pem"))
+        .args(["--version-from", "explicit:1.0.0"])
+        .env("INPUT_APPID", APPID)
+        .env("MP_RELEASE_UPLOAD_BASE_URL", emu.uri())
+        .timeout(std::time::Duration::from_secs(120));
+    let started = std::time::Instant::now();
+    let r = run(c);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("miniprogram-ci"), "{}", r.stderr);
+    // Not a performance assertion: a generous bound far below the library's ten-minute hang.
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(100),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(emu.world().uploads().is_empty(), "nothing was uploaded");
+}
