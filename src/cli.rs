@@ -292,7 +292,7 @@ pub struct PreviewArgs {
     /// The page's query string.
     #[arg(long, value_name = "QUERY")]
     pub search_query: Option<String>,
-    /// Where to save the preview QR code (default preview-qrcode.jpg).
+    /// Where to save the preview QR code (a PNG; default preview-qrcode.png).
     #[arg(long, value_name = "FILE")]
     pub qrcode_output: Option<String>,
     /// Description of the preview.

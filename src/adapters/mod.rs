@@ -3,5 +3,6 @@
 pub mod fs;
 pub mod git;
 pub mod github;
+pub mod qr;
 pub mod upload;
 pub mod wechat;

@@ -119,7 +119,7 @@ pub fn command(
                 });
             let out = layers
                 .pick("qrcode-output", a.qrcode_output.as_deref())
-                .map_or_else(|| cwd.join("preview-qrcode.jpg"), |(p, _)| cwd.join(p));
+                .map_or_else(|| cwd.join("preview-qrcode.png"), |(p, _)| cwd.join(p));
             let desc = layers.pick("desc", a.desc.as_deref()).map(|(d, _)| d);
             rt.block_on(super::upload::preview(up, page, out, desc, wf))
         }

@@ -147,13 +147,35 @@ pub async fn preview(
         .qrcode
         .as_ref()
         .ok_or_else(|| anyhow::anyhow!("the preview answer carried no QR code"))?;
-    std::fs::write(&out, qr)
+    // Read the code back from WeChat's image, then render it as a PNG and for the terminal.
+    let content = crate::adapters::qr::decode(qr);
+    let (bytes, content) = match content
+        .as_deref()
+        .and_then(|c| crate::adapters::qr::png(c).map(|png| (png, c)))
+    {
+        Some((png, c)) => {
+            if let Some(blocks) = crate::adapters::qr::terminal(c) {
+                tracing::info!("preview QR code (scan it with WeChat):\n{blocks}");
+            }
+            (png, c.to_owned())
+        }
+        None => {
+            tracing::warn!(
+                "could not read the QR code back from WeChat's image; saving the image as it came"
+            );
+            (qr.clone(), String::new())
+        }
+    };
+    std::fs::write(&out, bytes)
         .with_context(|| format!("writing the QR code to {}", out.display()))?;
     tracing::info!("preview QR code saved to {}", out.display());
     Ok(report(
         &up,
         &u,
-        vec![("qrcode".into(), out.display().to_string())],
+        vec![
+            ("qrcode".into(), out.display().to_string()),
+            ("qrcode-content".into(), content),
+        ],
         "mp-release preview",
     ))
 }

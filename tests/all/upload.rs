@@ -165,8 +165,20 @@ fn preview_saves_the_qr_code_and_names_the_page() {
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let jpeg = std::fs::read(dir.path().join("preview-qrcode.jpg")).unwrap();
-    assert_eq!(&jpeg[..2], &[0xFF, 0xD8]);
+    // saved as a PNG re-rendered from the code WeChat's JPEG carries, and drawn in the log
+    let png = std::fs::read(dir.path().join("preview-qrcode.png")).unwrap();
+    assert!(png.starts_with(b"\x89PNG"));
+    let content = kv(&r.stdout)["qrcode-content"].clone();
+    assert!(
+        content
+            .starts_with("https://open.weixin.qq.com/sns/getexpappinfo?appid=wx0123456789abcdef"),
+        "{content}"
+    );
+    assert!(
+        r.stderr.contains("scan it with WeChat") && r.stderr.contains('█'),
+        "{}",
+        r.stderr
+    );
     let world = emu.world();
     let up = &world.uploads()[0];
     assert!(up.preview);
