@@ -138,6 +138,7 @@ fn official_tool_uploads_and_previews_every_sample_and_matches_the_native_engine
         "sample4",
         "sample5",
         "sample-swc",
+        "sample-maps",
     ];
     let (emu, dir) = emulator(false);
     for sample in samples {
@@ -166,6 +167,7 @@ fn official_tool_uploads_and_previews_every_sample_and_matches_the_native_engine
     // The differential, for the samples inside the native subset.
     for (sample, platform) in [
         ("sample", false),
+        ("sample-maps", false),
         ("sample2", false),
         ("sample4", false),
         ("sample4", true),

@@ -2,7 +2,7 @@
 //! uploads with every compile setting off (reference §4). Pure: the caller lists and reads the files.
 //!
 //! Inside the subset (no compiler plugins, no swc, no `ignoreUploadUnusedFiles`, no plugin projects,
-//! no source maps, no `regexp` pack rules) the map is the official one, except for the `__warning__`
+//! no `regexp` pack rules) the map is the official one, except for the `__warning__`
 //! strings the official tool injects from its schema checks (locale-dependent; not produced here).
 //! Outside it, [`compile`] answers [`CompileError::OutOfSubset`] so `auto` can hand the project to
 //! the official engine.
@@ -291,6 +291,57 @@ fn components(
     found
 }
 
+/// The source map of a JS file, as miniprogram-ci packs it (observed with 2.1.42 through the
+/// interop harness, fixture `sample-maps`): from a `//# sourceMappingURL=` comment (a file relative
+/// to the JS, or an inline base64 `data:` URL), else from a sibling `<file>.js.map`; parsed,
+/// `sourcesContent` filled from the sources (relative to the map) when absent and appended last,
+/// and written compactly. REFERENCE-UNSURE: a source that cannot be read becomes `null` (not observed).
+fn source_map(rel_js: &str, js: &[u8], files: &BTreeMap<String, Vec<u8>>) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let text = String::from_utf8_lossy(js);
+    let url = text.lines().rev().find_map(|l| {
+        l.trim()
+            .strip_prefix("//# sourceMappingURL=")
+            .map(|u| u.trim().to_owned())
+    });
+    let dir = parent(rel_js);
+    let (raw, map_dir) = match url {
+        Some(u) if u.starts_with("data:") => {
+            let b64 = u.split_once("base64,")?.1;
+            (
+                base64::engine::general_purpose::STANDARD
+                    .decode(b64.trim())
+                    .ok()?,
+                dir.to_owned(),
+            )
+        }
+        Some(u) => {
+            let map_rel = join(dir, &u);
+            (files.get(&map_rel)?.clone(), parent(&map_rel).to_owned())
+        }
+        None => (files.get(&format!("{rel_js}.map"))?.clone(), dir.to_owned()),
+    };
+    let Value::Object(mut map) = parse(&String::from_utf8_lossy(&raw)).ok()? else {
+        return None;
+    };
+    if !map.contains_key("sourcesContent") {
+        let sources: Vec<Value> = map
+            .get("sources")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|s| {
+                let path = join(&map_dir, s.as_str().unwrap_or_default());
+                files.get(&path).map_or(Value::Null, |b| {
+                    Value::String(String::from_utf8_lossy(b).into_owned())
+                })
+            })
+            .collect();
+        map.insert("sourcesContent".into(), Value::Array(sources));
+    }
+    Some(stringify(&Value::Object(map)).into_bytes())
+}
+
 /// Builds the package contents.
 #[allow(clippy::too_many_lines)]
 pub fn compile(input: &Input) -> Result<Output, CompileError> {
@@ -361,19 +412,6 @@ pub fn compile(input: &Input) -> Result<Output, CompileError> {
         })
         .filter(|(rel, _)| !skipped(rel))
         .collect();
-    if let Some((map, _)) = files.iter().find(|(n, _)| n.ends_with(".js.map")) {
-        return Err(CompileError::OutOfSubset(format!(
-            "source map {map} (the official engine re-serialises source maps)"
-        )));
-    }
-    if let Some((js, _)) = files
-        .iter()
-        .find(|(n, b)| n.ends_with(".js") && b.windows(21).any(|w| w == b"//# sourceMappingURL="))
-    {
-        return Err(CompileError::OutOfSubset(format!(
-            "{js} references a source map"
-        )));
-    }
     let tree = Tree { files: &files };
     let packed = |rel: &str| {
         include.iter().any(|r| r.matches(rel)) || !ignore.iter().any(|r| r.matches(rel))
@@ -558,6 +596,11 @@ pub fn compile(input: &Input) -> Result<Output, CompileError> {
             other.push((format!("/{rel}"), PROJECT_CONFIG_STUB.as_bytes().to_vec()));
         } else if CODE.contains(&ext) {
             code.push((format!("/{rel}"), bytes.clone()));
+            if ext == ".js" {
+                if let Some(map) = source_map(rel, bytes, &files) {
+                    code.push((format!("/{rel}.map"), map));
+                }
+            }
         } else if whitelist.iter().any(|w| w == ext) {
             other.push((format!("/{rel}"), bytes.clone()));
         }
@@ -668,15 +711,30 @@ mod tests {
                 "{err}"
             );
         }
-        let err = compile(&project(&[
+        // A sibling source map is packed after its JS, with sourcesContent filled from its sources.
+        let out = compile(&project(&[
             CONFIG,
             APP,
             ("pages/a/a.js", "x"),
             ("pages/a/a.wxml", ""),
-            ("pages/a/a.js.map", "{}"),
+            (
+                "pages/a/a.js.map",
+                r#"{"version":3,"sources":["a.ts","gone.ts"],"mappings":""}"#,
+            ),
+            ("pages/a/a.ts", "let x = 1"),
         ]))
-        .unwrap_err();
-        assert!(matches!(err, CompileError::OutOfSubset(_)));
+        .unwrap();
+        assert_eq!(
+            names(&out),
+            [
+                "/project.config.json",
+                "/pages/a/a.js",
+                "/pages/a/a.js.map",
+                "/pages/a/a.wxml",
+                "/app.json"
+            ]
+        );
+        assert_eq!(out.entries[2].1, br#"{"version":3,"sources":["a.ts","gone.ts"],"mappings":"","sourcesContent":["let x = 1",null]}"#);
         assert_eq!(
             compile(&project(&[CONFIG, APP, ("pages/a/a.js", "x")])).unwrap_err(),
             CompileError::MissingPage("pages/a/a".into())

@@ -15,6 +15,7 @@
 //! | GET | `clock` | | `{now}` |
 //! | GET / DELETE | `journal` | | every exchange / cleared |
 //! | GET | `events` | | review events a platform would be pushed |
+//! | GET | `uploads` | | every accepted upload and preview, with its unpacked files (base64) |
 //! | GET | `apps/{appid}` | | the app's trial, reviews, live version, history, phased plan |
 
 use super::model::{App, Authorization, Category, Draft, Platform, Plugin, Template};
@@ -465,6 +466,20 @@ impl World {
                 Ok(json!({}))
             }
             ("GET", "events") => Ok(json!(self.events)),
+            ("GET", "uploads") => Ok(json!(self
+                .uploads()
+                .iter()
+                .map(|u| {
+                    let files: Vec<Value> = u
+                        .files
+                        .iter()
+                        .map(|(n, b)| json!({ "name": n, "size": b.len(), "base64": base64::Engine::encode(&base64::engine::general_purpose::STANDARD, b) }))
+                        .collect();
+                    let mut v = json!(u);
+                    v["files"] = json!(files);
+                    v
+                })
+                .collect::<Vec<_>>())),
             ("GET", path) if path.starts_with("apps/") => {
                 self.app_state(&path["apps/".len()..]).ok_or_else(|| format!("no app {}", &path["apps/".len()..]))
             }
