@@ -114,6 +114,21 @@ impl Uploaded {
     }
 }
 
+/// `[{name, size}]` as both the upload answer (`subpackage_info`) and the official library's result
+/// (`subPackageInfo`) carry it.
+pub fn subpackage_sizes(list: Option<&Value>) -> Vec<(String, u64)> {
+    list.and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|i| {
+            (
+                i["name"].as_str().unwrap_or_default().to_owned(),
+                i["size"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect()
+}
+
 /// Node's `querystring.escape`: everything but `A–Z a–z 0–9 - _ . ! ~ * ' ( )` is %-encoded.
 fn qs_escape(s: &str) -> String {
     let mut out = String::new();
@@ -383,18 +398,7 @@ impl Native {
             endpoint: endpoint.into(),
             detail: "the answer has no body".into(),
         })?;
-        let subpackages = b
-            .get("subpackage_info")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .map(|i| {
-                (
-                    i["name"].as_str().unwrap_or_default().to_owned(),
-                    i["size"].as_u64().unwrap_or(0),
-                )
-            })
-            .collect();
+        let subpackages = subpackage_sizes(b.get("subpackage_info"));
         let qrcode = b.get("qrcode_img").and_then(Value::as_str).and_then(|s| {
             base64::Engine::decode(
                 &base64::engine::general_purpose::STANDARD,

@@ -204,18 +204,7 @@ impl Official {
             });
         }
         let r = &v["result"];
-        let subpackages = r
-            .get("subPackageInfo")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .map(|i| {
-                (
-                    i["name"].as_str().unwrap_or_default().to_owned(),
-                    i["size"].as_u64().unwrap_or(0),
-                )
-            })
-            .collect();
+        let subpackages = super::native::subpackage_sizes(r.get("subPackageInfo"));
         let qrcode = if req.preview {
             std::fs::read(&qr).ok()
         } else {
