@@ -276,7 +276,7 @@ fn dry_run_writes_nothing() {
     let repo = Repo::new();
     repo.commit("feat: x");
     let pkg = repo.write("package.json", PACKAGE);
-    let summary = repo.path().join("summary.md");
+    let before = repo.git(&["status", "--porcelain", "--untracked-files=all"]);
     let r = version(
         &repo,
         &[
@@ -292,7 +292,16 @@ fn dry_run_writes_nothing() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(kv(&r.stdout)["version"], "3.0.0");
     assert_eq!(std::fs::read_to_string(&pkg).unwrap(), PACKAGE);
-    assert!(!summary.exists());
+    // no file written anywhere in the checkout (no temporary file left behind either)
+    assert_eq!(
+        repo.git(&["status", "--porcelain", "--untracked-files=all"]),
+        before
+    );
+    assert!(
+        r.stderr.contains("dry run: would write version 3.0.0"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
