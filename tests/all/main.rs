@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod action;
 mod bad_input;
 mod emulator_cmd;
 mod interop;

@@ -1,0 +1,183 @@
+//! The composite action's install script, with a fake release directory: the runner's OS/arch picks
+//! the asset, its sha256 must match the committed table, and anything else stops it.
+
+use std::path::Path;
+use std::process::Command;
+
+const TARGETS: &[(&str, &str, &str)] = &[
+    ("Linux", "X64", "x86_64-unknown-linux-gnu"),
+    ("Linux", "ARM64", "aarch64-unknown-linux-gnu"),
+    ("macOS", "X64", "x86_64-apple-darwin"),
+    ("macOS", "ARM64", "aarch64-apple-darwin"),
+    ("Windows", "X64", "x86_64-pc-windows-msvc"),
+];
+
+fn sha256(path: &Path) -> String {
+    let out = Command::new("sha256sum").arg(path).output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// A fake action checkout (the script + a checksum table) and a fake release with one tarball per
+/// target, each holding a stand-in binary that prints its target.
+fn fixture(corrupt: Option<&str>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let (action, release) = (dir.path().join("action"), dir.path().join("release"));
+    std::fs::create_dir_all(action.join("scripts")).unwrap();
+    std::fs::create_dir_all(action.join("dist")).unwrap();
+    std::fs::create_dir_all(&release).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/action-install.sh"),
+        action.join("scripts/action-install.sh"),
+    )
+    .unwrap();
+    let mut table = String::from("# test table\n");
+    for (os, _, target) in TARGETS {
+        let stage = dir.path().join(format!("stage-{target}"));
+        std::fs::create_dir_all(&stage).unwrap();
+        let exe = if *os == "Windows" {
+            "mp-release.exe"
+        } else {
+            "mp-release"
+        };
+        std::fs::write(stage.join(exe), format!("#!/bin/sh\necho {target}\n")).unwrap();
+        let asset = format!("mp-release-{target}.tar.gz");
+        let st = Command::new("tar")
+            .args(["-czf"])
+            .arg(release.join(&asset))
+            .arg("-C")
+            .arg(&stage)
+            .arg(exe)
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let sum = if corrupt == Some(*target) {
+            "0".repeat(64)
+        } else {
+            sha256(&release.join(&asset))
+        };
+        table.push_str(&format!("{sum}  {asset}\n"));
+    }
+    std::fs::write(action.join("dist/checksums.txt"), table).unwrap();
+    dir
+}
+
+fn install(dir: &Path, os: &str, arch: &str, extra: &[(&str, &str)]) -> (i32, String, String) {
+    let out_file = dir.join(format!("out-{os}-{arch}"));
+    let mut c = Command::new("env");
+    c.args(["-u", "BASH_ENV", "-u", "ENV", "bash"])
+        .arg(dir.join("action/scripts/action-install.sh"))
+        .env("GITHUB_ACTION_PATH", dir.join("action"))
+        .env("GITHUB_OUTPUT", &out_file)
+        .env("RUNNER_OS", os)
+        .env("RUNNER_ARCH", arch)
+        .env("RUNNER_TEMP", dir.join(format!("tmp-{os}-{arch}")))
+        .env("MP_RELEASE_ACTION_REF", "v1.0.0")
+        .env("GITHUB_ACTION_REPOSITORY", "mp-release/mp-release")
+        .env(
+            "MP_RELEASE_DOWNLOAD_BASE",
+            format!("file://{}", dir.join("release").display()),
+        );
+    for (k, v) in extra {
+        c.env(k, v);
+    }
+    let out = c.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        std::fs::read_to_string(out_file).unwrap_or_default(),
+    )
+}
+
+#[test]
+fn picks_the_asset_of_the_runner_and_verifies_it() {
+    let dir = fixture(None);
+    for (os, arch, target) in TARGETS {
+        let (code, stdout, outputs) = install(dir.path(), os, arch, &[]);
+        assert_eq!(code, 0, "{os}/{arch}: {stdout}");
+        assert!(
+            outputs.contains(&format!("asset=mp-release-{target}.tar.gz")),
+            "{outputs}"
+        );
+        let bin = outputs
+            .lines()
+            .find_map(|l| l.strip_prefix("bin="))
+            .unwrap();
+        let ran = Command::new("sh").arg(bin).output().unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&ran.stdout).trim(),
+            *target,
+            "the extracted binary is the runner's"
+        );
+    }
+}
+
+#[test]
+fn a_wrong_checksum_or_an_unknown_runner_stops_it() {
+    let dir = fixture(Some("aarch64-apple-darwin"));
+    let (code, stdout, outputs) = install(dir.path(), "macOS", "ARM64", &[]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("::error title=mp-release::checksum mismatch for mp-release-aarch64-apple-darwin.tar.gz"), "{stdout}");
+    assert!(!outputs.contains("bin="), "nothing to run");
+    assert!(
+        !dir.path()
+            .join("tmp-macOS-ARM64/mp-release-aarch64-apple-darwin.tar.gz")
+            .exists(),
+        "the bad download is removed"
+    );
+    let (code, stdout, _) = install(dir.path(), "Linux", "ARM", &[]);
+    assert_eq!(code, 1);
+    assert!(
+        stdout.contains("no prebuilt mp-release for runner Linux/ARM"),
+        "{stdout}"
+    );
+    // a table without the asset (a branch without a release)
+    std::fs::write(dir.path().join("action/dist/checksums.txt"), "# empty\n").unwrap();
+    let (code, stdout, _) = install(dir.path(), "Linux", "X64", &[]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains("set build-from-source: true"), "{stdout}");
+    // exported bash functions are refused
+    let (code, stdout, _) = install(
+        dir.path(),
+        "Linux",
+        "X64",
+        &[("BASH_FUNC_curl%%", "() { echo pwned; }")],
+    );
+    assert_eq!(code, 1);
+    assert!(stdout.contains("exported bash functions"), "{stdout}");
+}
+
+#[test]
+fn every_input_reaches_the_binary_through_env() {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("action.yml")).unwrap();
+    // no `${{ inputs.* }}` inside a run: line (script injection)
+    for line in text.lines().filter(|l| l.trim_start().starts_with("run:")) {
+        assert!(!line.contains("${{"), "{line}");
+    }
+    let inputs: Vec<&str> = text
+        .split("\ninputs:\n")
+        .nth(1)
+        .unwrap()
+        .split("\noutputs:\n")
+        .next()
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("  ") && !l.starts_with("   ") && l.ends_with(':'))
+        .map(|l| l.trim().trim_end_matches(':'))
+        .collect();
+    assert!(inputs.len() > 20, "{inputs:?}");
+    for input in inputs.iter().filter(|i| **i != "build-from-source") {
+        let env = format!(
+            "INPUT_{}: ${{{{ inputs.{input} }}}}",
+            input.to_uppercase().replace('-', "_")
+        );
+        assert!(
+            text.contains(&env),
+            "{input} is not mapped through env ({env})"
+        );
+    }
+}
