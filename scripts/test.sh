@@ -16,5 +16,8 @@ if cargo tree -p mp-release-core -e normal --locked --prefix none | grep -E '^(t
   exit 1
 fi
 
+echo "== action.yml and workflows: zizmor, check-jsonschema, action-validator"
+scripts/lint-actions.sh
+
 echo "== cargo test"
 cargo test --workspace --locked
