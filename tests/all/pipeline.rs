@@ -38,7 +38,7 @@ fn happy_path_publishes_once_and_reports() {
     let state = wx.emu.world().app_state(APP).unwrap();
     assert_eq!(state["live"]["user_version"], "1.5.0");
     assert!(
-        r.summary.contains("1.4.2 → **1.5.0**") && r.summary.contains("| wait |"),
+        r.summary.contains("1.4.2 → **1.5.0**") && r.summary.contains(" → wait "),
         "{}",
         r.summary
     );

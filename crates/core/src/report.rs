@@ -102,6 +102,7 @@ pub fn headline(s: &State) -> String {
 fn duration(secs: u64) -> String {
     match secs {
         0..=59 => format!("{secs} s"),
+        60..=3599 if secs % 60 == 0 => format!("{} min", secs / 60),
         60..=3599 => format!("{} min {} s", secs / 60, secs % 60),
         _ => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
     }
@@ -133,15 +134,19 @@ pub fn summary(s: &State, title: &str) -> String {
         s.version.as_deref().unwrap_or("?")
     );
     let _ = writeln!(out, "{}\n", cell(&headline(s)));
-    let _ = writeln!(out, "| stage | time |\n|---|---|");
-    for span in s.timeline.iter().filter(|sp| sp.stage != Stage::Done) {
-        let t = span.end.map_or_else(
-            || "…".to_owned(),
-            |e| duration(e.saturating_sub(span.start)),
-        );
-        let _ = writeln!(out, "| {} | {t} |", span.stage.name());
-    }
-    let _ = writeln!(out);
+    // The timeline on one line keeps the happy path's summary within 20 lines.
+    let stages: Vec<String> = s
+        .timeline
+        .iter()
+        .filter(|sp| sp.stage != Stage::Done)
+        .map(|sp| {
+            let t = sp
+                .end
+                .map_or_else(|| "…".to_owned(), |e| duration(e.saturating_sub(sp.start)));
+            format!("{} {t}", sp.stage.name())
+        })
+        .collect();
+    let _ = writeln!(out, "**Stages** {}\n", stages.join(" → "));
     if let Some(id) = s.audit_id {
         let _ = write!(out, "**Review** {id}: {}", s.review_status());
         if s.polls > 0 {
@@ -236,6 +241,79 @@ mod tests {
         assert!(md.contains("> icon blurry \\| tiny"), "{md}");
         assert!(md.contains("screenshots (media ids): m1, m2"), "{md}");
         assert!(md.contains("1.2.0 → **1.3.0**"), "{md}");
+    }
+
+    /// A finished run with a realistic timeline, for the snapshots below.
+    fn finished(outcome: Outcome, review: Option<Review>) -> State {
+        let mut s = state();
+        s.packages = vec![
+            ("__FULL__".into(), 812_400, 12 * 1024 * 1024),
+            ("__APP__".into(), 612_000, 2 * 1024 * 1024),
+            ("sub/".into(), 200_400, 2 * 1024 * 1024),
+        ];
+        let t0 = 1_767_225_600;
+        let stages = [
+            (Stage::Version, 0, 1),
+            (Stage::Upload, 1, 4),
+            (Stage::Precheck, 4, 64),
+            (Stage::Submit, 64, 65),
+            (Stage::Wait, 65, 9_065),
+            (Stage::Publish, 9_065, 9_066),
+        ];
+        s.timeline = stages
+            .iter()
+            .map(|(st, a, b)| crate::pipeline::Span {
+                stage: *st,
+                start: t0 + a,
+                end: Some(t0 + b),
+            })
+            .collect();
+        s.polls = 6;
+        s.published = matches!(outcome, Outcome::Published { .. });
+        s.review = review;
+        s.outcome = Some(outcome);
+        s
+    }
+
+    fn review(status: u8, reason: &str, screenshot: &str) -> Option<Review> {
+        Some(Review {
+            status,
+            reason: reason.into(),
+            screenshot: screenshot.into(),
+        })
+    }
+
+    #[test]
+    fn summary_snapshots() {
+        let cases = [
+            (
+                "approved_and_published",
+                finished(Outcome::Published { phased: None }, review(0, "", "")),
+            ),
+            (
+                "rejected",
+                finished(
+                    Outcome::Rejected,
+                    review(1, "1. 页面内容不完整<br>2. 图标模糊", "media-1|media-2"),
+                ),
+            ),
+            ("detached", finished(Outcome::Detached, review(2, "", ""))),
+            ("withdrawn", finished(Outcome::Withdrawn, review(3, "", ""))),
+            (
+                "phased_release",
+                finished(Outcome::Published { phased: Some(20) }, review(0, "", "")),
+            ),
+        ];
+        for (name, s) in cases {
+            let md = summary(&s, "mp-release");
+            insta::assert_snapshot!(name, md);
+            if name.contains("published") || name.contains("phased") {
+                assert!(
+                    md.lines().count() <= 20,
+                    "{name}: the happy path reads in 20 lines\n{md}"
+                );
+            }
+        }
     }
 
     #[test]
