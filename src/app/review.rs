@@ -177,7 +177,7 @@ fn upload_mode(
     Ok(up)
 }
 
-fn config(ws: &WeChatSettings, ps: &PipelineSettings, bump: BumpSpec) -> Config {
+pub(super) fn config(ws: &WeChatSettings, ps: &PipelineSettings, bump: BumpSpec) -> Config {
     Config {
         upload: ps.upload.is_some(),
         appid: ws.appid.clone(),
@@ -209,11 +209,6 @@ fn resume_or(ws: &WeChatSettings, fresh: State) -> anyhow::Result<State> {
         }
         _ => Ok(fresh),
     }
-}
-
-/// The pipeline configuration of the sandbox (same rules as a real run).
-pub fn sandbox_config(ws: &WeChatSettings, ps: &PipelineSettings, bump: BumpSpec) -> Config {
-    config(ws, ps, bump)
 }
 
 pub async fn drive(

@@ -3,7 +3,7 @@
 //! signed with a throwaway key registered in the emulator). No real credential is read; nothing
 //! leaves the machine; the clock is virtual, so it finishes at once.
 
-use super::review::{drive, sandbox_config};
+use super::review::{config, drive};
 use super::Report;
 use crate::adapters::github::actions::Workflow;
 use crate::adapters::wechat::tokens::{ComponentAuth, Credentials};
@@ -137,7 +137,7 @@ pub async fn sandbox(wf: &mut Workflow) -> anyhow::Result<Report> {
         bump: BumpRequest::Level(BumpLevel::Minor),
         ..BumpSpec::default()
     };
-    let state = State::new(sandbox_config(&ws, &ps, bump), None);
+    let state = State::new(config(&ws, &ps, bump), None);
     let result = drive(&ws, &ps, state, wf, "mp-release SANDBOX").await;
     let _ = std::fs::remove_dir_all(&project);
     let mut report = result?;

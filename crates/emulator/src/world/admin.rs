@@ -18,7 +18,7 @@
 //! | GET | `uploads` | | every accepted upload and preview, with its unpacked files (base64) |
 //! | GET | `apps/{appid}` | | the app's trial, reviews, live version, history, phased plan |
 
-use super::model::{App, Authorization, Category, Draft, Platform, Plugin, Template};
+use super::model::{App, Authorization, Category, Draft, Platform, Plugin};
 use super::{Response, World};
 use crate::scenario::Scenario;
 use serde::Deserialize;
@@ -304,22 +304,6 @@ impl World {
         }
     }
 
-    /// Copies a draft into the template library (what `addtotemplate` does); returns the template id.
-    fn promote_draft(&mut self, component: &str, draft_id: u64) -> Option<u64> {
-        let template_id = self.next_id();
-        let now = self.now();
-        let p = self.platforms.get_mut(component)?;
-        let draft = p.drafts.iter().find(|d| d.draft_id == draft_id)?.clone();
-        p.templates.push(Template {
-            template_id,
-            draft,
-            template_type: 0,
-            create_time: now,
-            broken: false,
-        });
-        Some(template_id)
-    }
-
     /// A draft promoted to the library at once; returns the template id.
     pub fn add_template(
         &mut self,
@@ -330,7 +314,7 @@ impl World {
         size: u64,
     ) -> Option<u64> {
         let draft_id = self.add_draft(component, source_appid, user_version, pages, size)?;
-        self.promote_draft(component, draft_id)
+        self.promote_draft(component, draft_id, 0).ok()
     }
 
     /// The merchant revokes the app's authorization (61003 for its tokens from then on).
@@ -437,7 +421,10 @@ impl World {
                             }
                             match rest {
                                 "drafts" => Ok(json!({ "draft_id": d })),
-                                _ => Ok(json!({ "template_id": self.promote_draft(&b.component_appid, d) })),
+                                _ => self
+                                    .promote_draft(&b.component_appid, d, 0)
+                                    .map(|t| json!({ "template_id": t }))
+                                    .map_err(|code| format!("cannot add the template: errcode {code}")),
                             }
                         }
                     }
@@ -483,7 +470,7 @@ impl World {
             ("GET", path) if path.starts_with("apps/") => {
                 self.app_state(&path["apps/".len()..]).ok_or_else(|| format!("no app {}", &path["apps/".len()..]))
             }
-            _ => Err(format!("no admin route {} {ADMIN_PREFIX_DISPLAY}{rest}", req.method)),
+            _ => Err(format!("no admin route {} {}{rest}", req.method, super::ADMIN_PREFIX)),
         };
         match result {
             Ok(v) => Response::json(&v),
@@ -494,5 +481,3 @@ impl World {
         }
     }
 }
-
-const ADMIN_PREFIX_DISPLAY: &str = super::ADMIN_PREFIX;

@@ -37,9 +37,26 @@ impl World {
         if template_type > 1 {
             return Err(40097);
         }
+        let component = c.caller.component().to_owned();
+        self.promote_draft(
+            &component,
+            draft_id,
+            u8::try_from(template_type).unwrap_or(0),
+        )?;
+        Ok(json!({}))
+    }
+
+    /// Copies a draft into the template library (`addtotemplate`, and the admin API's `templates`);
+    /// returns the new template id. 85064 for an unknown draft, 85065 when the library is full.
+    pub(super) fn promote_draft(
+        &mut self,
+        component: &str,
+        draft_id: u64,
+        template_type: u8,
+    ) -> Result<u64, i64> {
         let now = self.now();
         let id = self.next_id();
-        let p = self.platform_mut(c)?;
+        let p = self.platforms.get_mut(component).ok_or(61011)?;
         let draft = p
             .drafts
             .iter()
@@ -52,11 +69,11 @@ impl World {
         p.templates.push(Template {
             template_id: id,
             draft,
-            template_type: u8::try_from(template_type).unwrap_or(0),
+            template_type,
             create_time: now,
             broken: false,
         });
-        Ok(json!({}))
+        Ok(id)
     }
 
     /// `GET /wxa/gettemplatelist[?template_type=N]` (GET only: POST is 43001).
