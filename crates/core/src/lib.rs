@@ -5,6 +5,7 @@
 //! A CI check keeps tokio, reqwest, hyper and octocrab out of this crate's dependency tree.
 #![warn(missing_docs)]
 
+pub mod github;
 pub mod json_edit;
 pub mod pipeline;
 pub mod report;

@@ -182,7 +182,7 @@ pub fn summary(s: &State, title: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::pipeline::{Config, Quota, Review};
 
@@ -243,8 +243,8 @@ mod tests {
         assert!(md.contains("1.2.0 → **1.3.0**"), "{md}");
     }
 
-    /// A finished run with a realistic timeline, for the snapshots below.
-    fn finished(outcome: Outcome, review: Option<Review>) -> State {
+    /// A finished run with a realistic timeline, for the snapshots below (and github's).
+    pub(crate) fn finished(outcome: Outcome, review: Option<Review>) -> State {
         let mut s = state();
         s.packages = vec![
             ("__FULL__".into(), 812_400, 12 * 1024 * 1024),
@@ -275,7 +275,7 @@ mod tests {
         s
     }
 
-    fn review(status: u8, reason: &str, screenshot: &str) -> Option<Review> {
+    pub(crate) fn review(status: u8, reason: &str, screenshot: &str) -> Option<Review> {
         Some(Review {
             status,
             reason: reason.into(),
@@ -283,9 +283,9 @@ mod tests {
         })
     }
 
-    #[test]
-    fn summary_snapshots() {
-        let cases = [
+    /// The five runs every report is snapshotted for.
+    pub(crate) fn cases() -> [(&'static str, State); 5] {
+        [
             (
                 "approved_and_published",
                 finished(Outcome::Published { phased: None }, review(0, "", "")),
@@ -303,8 +303,12 @@ mod tests {
                 "phased_release",
                 finished(Outcome::Published { phased: Some(20) }, review(0, "", "")),
             ),
-        ];
-        for (name, s) in cases {
+        ]
+    }
+
+    #[test]
+    fn summary_snapshots() {
+        for (name, s) in cases() {
             let md = summary(&s, "mp-release");
             insta::assert_snapshot!(name, md);
             if name.contains("published") || name.contains("phased") {

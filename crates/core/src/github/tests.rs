@@ -1,0 +1,144 @@
+use super::*;
+use crate::report::tests::cases;
+
+#[test]
+fn handover_round_trips_and_refuses_foreign_ids() {
+    let rules = [
+        PublishSpec::default(),
+        PublishSpec {
+            never: true,
+            gray_percentage: None,
+        },
+        PublishSpec {
+            never: false,
+            gray_percentage: Some(20),
+        },
+    ];
+    for publish in rules {
+        let h = Handover {
+            appid: "wxa11ce5a4db0c0001".into(),
+            audit_id: 4_200_017,
+            version: "1.3.0-rc.1+build.7".into(),
+            publish,
+        };
+        let id = h.encode();
+        assert!(id.starts_with("mp-release/1:wxa11ce5a4db0c0001:4200017:1.3.0-rc.1+build.7:"));
+        assert_eq!(Handover::decode(&id), Some(h), "{id}");
+        // Any altered byte breaks the digest.
+        let altered = id.replace("4200017", "4200018");
+        assert_eq!(Handover::decode(&altered), None);
+    }
+    for foreign in [
+        "",
+        "abc",
+        "wx1:2:3",
+        "mp-release/1:wx:1:1.0.0:full",
+        "ci:123",
+    ] {
+        assert_eq!(Handover::decode(foreign), None, "{foreign}");
+    }
+}
+
+#[test]
+fn check_states_follow_the_outcome() {
+    let got: Vec<(&str, &str, Option<&str>, &str)> = cases()
+        .iter()
+        .map(|(name, s)| {
+            let c = CheckState::of(s);
+            (*name, c.status(), c.conclusion(), c.commit_status())
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "approved_and_published",
+                "completed",
+                Some("success"),
+                "success"
+            ),
+            ("rejected", "completed", Some("failure"), "failure"),
+            ("detached", "in_progress", None, "pending"),
+            ("withdrawn", "completed", Some("neutral"), "success"),
+            ("phased_release", "completed", Some("success"), "success"),
+        ]
+    );
+}
+
+#[test]
+fn check_run_output_snapshots() {
+    let links = Links {
+        check_run: None,
+        release: Some("https://github.com/acme/shop/releases/tag/v1.3.0".into()),
+        run: Some("https://github.com/acme/shop/actions/runs/42".into()),
+    };
+    for (name, s) in cases() {
+        let out = check_output(&s, &links);
+        insta::assert_snapshot!(
+            format!("check_run_{name}"),
+            format!("title: {}\n---\n{}", out.title, out.summary)
+        );
+    }
+}
+
+#[test]
+fn pr_comment_snapshots() {
+    let preview = Preview {
+        image_url: None,
+        blocks: Some("█▀▀▀█ ▄ █▀▀▀█\n█ █ █ ▀ █ █ █\n▀▀▀▀▀ ▀ ▀▀▀▀▀".into()),
+        packages: Vec::new(),
+    };
+    for (name, s) in cases() {
+        let md = pr_comment("wxa1", Some(&s), Some(&preview));
+        assert!(md.starts_with("<!-- mp-release:wxa1 -->\n"), "{md}");
+        insta::assert_snapshot!(format!("pr_comment_{name}"), md);
+    }
+    // A preview on its own, with an artifact link and package sizes.
+    let preview = Preview {
+        image_url: Some("https://github.com/acme/shop/actions/runs/42/artifacts/7".into()),
+        blocks: Some("ignored when there is a link".into()),
+        packages: vec![("__FULL__".into(), 812_400, 12 * 1024 * 1024)],
+    };
+    insta::assert_snapshot!(
+        "pr_comment_preview_only",
+        pr_comment("wxa1", None, Some(&preview))
+    );
+}
+
+#[test]
+fn texts_fit_github_limits_in_bytes() {
+    let (_, mut s) = cases().into_iter().next().unwrap();
+    // A long reason of 3-byte characters: 40k chars = 120k bytes, over the byte limit only.
+    s.review.as_mut().unwrap().reason = "审".repeat(40_000);
+    let out = check_output(&s, &Links::default());
+    assert!(
+        out.summary.len() <= CHECK_TEXT_LIMIT,
+        "{}",
+        out.summary.len()
+    );
+    assert!(out.summary.ends_with("the job summary has it all)\n"));
+    assert!(status_description(&s).chars().count() <= STATUS_DESCRIPTION_LIMIT);
+    let md = pr_comment("wxa1", Some(&s), None);
+    assert!(md.len() <= COMMENT_LIMIT);
+    // Short texts are untouched.
+    assert_eq!(fit("abc", 10), "abc");
+}
+
+#[test]
+fn release_notes_group_conventional_commits() {
+    let notes = release_notes(
+        "1.3.0",
+        &[
+            "feat(cart): coupons".into(),
+            "fix: rounding\n\nbody".into(),
+            "chore: bump deps".into(),
+            "feat!: new login\n\nBREAKING CHANGE: old tokens expire".into(),
+            "Merge branch 'x'".into(),
+        ],
+    );
+    assert_eq!(
+        notes,
+        "## 1.3.0\n\n### Breaking changes\n\n- feat!: new login\n\n### Features\n\n- feat(cart): coupons\n\n### Fixes\n\n- fix: rounding\n\n### Other changes\n\n- chore: bump deps\n- Merge branch 'x'\n"
+    );
+    assert!(release_notes("1.0.0", &[]).contains("No commits"));
+}
