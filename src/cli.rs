@@ -81,9 +81,69 @@ pub enum Command {
     /// Upload the project as a preview and save its QR code.
     #[command(after_help = ENV_HELP)]
     Preview(PreviewArgs),
+    /// Finish reviews that outlasted their job: find this tool's open check runs on recent commits,
+    /// follow each review, publish per its rule, and complete the check runs.
+    #[command(after_help = ENV_HELP)]
+    Resume(ResumeArgs),
     /// Serve the built-in WeChat emulator on 127.0.0.1 for other tools (admin API under /__emulator/).
     #[command(after_help = ENV_HELP)]
     Emulator(EmulatorArgs),
+}
+
+/// Reporting to GitHub: check run or commit status, pull-request comment, tag and release.
+#[derive(Debug, Args)]
+pub struct GitHubArgs {
+    /// A token for the GitHub API (secret; the Action passes github.token). Without one, only the
+    /// job summary and outputs are written.
+    #[arg(long, value_name = "TOKEN")]
+    pub github_token: Option<String>,
+    /// The GitHub API (default $GITHUB_API_URL, else https://api.github.com).
+    #[arg(long, value_name = "URL")]
+    pub github_api_url: Option<String>,
+    /// owner/name (default $GITHUB_REPOSITORY).
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub repository: Option<String>,
+    /// The commit being released (default: the pull request's head, else $GITHUB_SHA).
+    #[arg(long, value_name = "SHA")]
+    pub sha: Option<String>,
+    /// check (default: a check run), status (a commit status, for tokens that cannot write checks) or none.
+    #[arg(long, value_name = "MODE")]
+    pub gating: Option<String>,
+    /// The check run's (or status context's) name; branch protection requires it by name.
+    #[arg(long, value_name = "NAME")]
+    pub check_name: Option<String>,
+    /// One sticky comment on the pull request (default true on pull requests).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub pr_comment: Option<String>,
+    /// A link to the preview QR code image (e.g. the artifact the Action uploads) for the comment.
+    #[arg(long, value_name = "URL")]
+    pub qrcode_url: Option<String>,
+    /// On publish, create the git tag <tag-prefix><version> on the released commit.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub git_tag: Option<String>,
+    /// On publish, create a GitHub release (and its tag) with notes from the commits since the last tag.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub github_release: Option<String>,
+}
+
+/// `mp-release resume`.
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// Branches whose recent commits are searched (comma-separated; default the branch of $GITHUB_REF).
+    #[arg(long, value_name = "LIST")]
+    pub branches: Option<String>,
+    /// How far back to look for commits (default 7d).
+    #[arg(long, value_name = "DURATION")]
+    pub lookback: Option<String>,
+    /// Credentials and connection.
+    #[command(flatten)]
+    pub wechat: WeChatArgs,
+    /// Pipeline options (wait-timeout defaults to 0 here: one look per review, for scheduled runs).
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+    /// GitHub options.
+    #[command(flatten)]
+    pub github: GitHubArgs,
 }
 
 /// `mp-release emulator`.
@@ -98,7 +158,7 @@ pub struct EmulatorArgs {
 }
 
 /// `mp-release version`.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 pub struct VersionArgs {
     /// Where the current version comes from: explicit:<v>, git-tag, git-tag:<prefix>, package.json.
     #[arg(long, value_name = "SOURCE")]
@@ -298,6 +358,9 @@ pub struct PreviewArgs {
     /// Description of the preview.
     #[arg(long, value_name = "TEXT")]
     pub desc: Option<String>,
+    /// GitHub options (the pull-request comment).
+    #[command(flatten)]
+    pub github: GitHubArgs,
 }
 
 /// `mp-release run`.
@@ -318,6 +381,9 @@ pub struct RunArgs {
     /// Upload options (upload mode).
     #[command(flatten)]
     pub upload: UploadOptions,
+    /// GitHub options.
+    #[command(flatten)]
+    pub github: GitHubArgs,
 }
 
 /// `mp-release submit`.
@@ -335,6 +401,9 @@ pub struct SubmitArgs {
     /// Upload options (upload mode).
     #[command(flatten)]
     pub upload: UploadOptions,
+    /// GitHub options.
+    #[command(flatten)]
+    pub github: GitHubArgs,
 }
 
 /// `mp-release wait`.

@@ -104,13 +104,27 @@ impl Git {
 
     /// Full messages of the non-merge commits after `since` (all of history when `None`), newest first.
     pub fn messages_since(&self, since: Option<&str>) -> Result<Vec<String>, GitError> {
+        self.messages_between(since, "HEAD")
+    }
+
+    /// Full messages of the non-merge commits after tag `since` up to `until`, newest first.
+    pub fn messages_between(
+        &self,
+        since: Option<&str>,
+        until: &str,
+    ) -> Result<Vec<String>, GitError> {
         if self
-            .run(&["rev-parse", "--verify", "--quiet", "HEAD"])
+            .run(&[
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                &format!("{until}^{{commit}}"),
+            ])
             .is_err()
         {
             return Ok(Vec::new());
         }
-        let range = since.map_or_else(|| "HEAD".to_owned(), |t| format!("refs/tags/{t}..HEAD"));
+        let range = since.map_or_else(|| until.to_owned(), |t| format!("refs/tags/{t}..{until}"));
         // Each record starts with the hash line, so commits with empty messages still count.
         let out = self.run(&["log", "--no-merges", "-z", "--format=%H%n%B", &range, "--"])?;
         Ok(out

@@ -2,6 +2,7 @@
 //! runner) and `status`, `withdraw`, `rollback`, `quota` (single reads or calls), plus the sandbox.
 //! Everything is validated before the first call; the report is written even when the release fails.
 
+use super::github::Reporter;
 use super::runner::{Clock, Runner};
 use super::Report;
 use crate::adapters::github::actions::{Level, Workflow};
@@ -44,12 +45,29 @@ pub fn command(
         Command::Run(a) => {
             let (ws, ps, vs) =
                 pipeline_settings(&a.wechat, &a.pipeline, &a.version, &a.upload, layers, cwd)?;
-            rt.block_on(pipeline(ws, ps, &vs, g, wf, Kind::Run))
+            let mut gh = reporter(&a.github, layers, g, &vs.tag_prefix)?;
+            rt.block_on(pipeline(ws, ps, &vs, g, wf, Kind::Run, &mut gh))
         }
         Command::Submit(a) => {
             let (ws, ps, vs) =
                 pipeline_settings(&a.wechat, &a.pipeline, &a.version, &a.upload, layers, cwd)?;
-            rt.block_on(pipeline(ws, ps, &vs, g, wf, Kind::Submit))
+            let mut gh = reporter(&a.github, layers, g, &vs.tag_prefix)?;
+            rt.block_on(pipeline(ws, ps, &vs, g, wf, Kind::Submit, &mut gh))
+        }
+        Command::Resume(a) => {
+            let ws = settings::wechat(&a.wechat, layers, cwd)?;
+            require_platform(&ws)?;
+            let mut ps = settings::pipeline(&a.pipeline, layers, cwd, &ws.appid)?;
+            if layers
+                .pick("wait-timeout", a.pipeline.wait_timeout.as_deref())
+                .is_none()
+            {
+                ps.wait.timeout_secs = 0;
+            }
+            let vs = settings::version(&crate::cli::VersionArgs::default(), layers, cwd)?;
+            let gs = settings::github(&a.github, layers)?;
+            let rs = settings::resume(a, layers, &gs)?;
+            rt.block_on(super::resume::resume(ws, ps, rs, gs, g, &vs.tag_prefix, wf))
         }
         Command::Wait(a) => {
             let ws = settings::wechat(&a.wechat, layers, cwd)?;
@@ -107,6 +125,8 @@ pub fn command(
         }
         Command::Preview(a) => {
             let up = settings::upload(&a.upload, layers, cwd, true)?.expect("required");
+            let vs = settings::version(&crate::cli::VersionArgs::default(), layers, cwd)?;
+            let gh = reporter(&a.github, layers, g, &vs.tag_prefix)?;
             let page = layers
                 .pick("page-path", a.page_path.as_deref())
                 .map(|(p, _)| {
@@ -121,10 +141,32 @@ pub fn command(
                 .pick("qrcode-output", a.qrcode_output.as_deref())
                 .map_or_else(|| cwd.join("preview-qrcode.png"), |(p, _)| cwd.join(p));
             let desc = layers.pick("desc", a.desc.as_deref()).map(|(d, _)| d);
-            rt.block_on(super::upload::preview(up, page, out, desc, wf))
+            rt.block_on(super::upload::preview(up, page, out, desc, wf, gh))
         }
         Command::Version(_) | Command::Emulator(_) => unreachable!("handled by the caller"),
     }
+}
+
+/// The GitHub reporter of a command, validated with the other inputs (before any call).
+fn reporter(
+    a: &crate::cli::GitHubArgs,
+    layers: &Layers<'_>,
+    g: &Globals,
+    tag_prefix: &str,
+) -> anyhow::Result<Reporter> {
+    reporter_for(settings::github(a, layers)?, g, tag_prefix)
+}
+
+/// A reporter for validated GitHub settings.
+pub(super) fn reporter_for(
+    s: settings::GitHubSettings,
+    g: &Globals,
+    tag_prefix: &str,
+) -> anyhow::Result<Reporter> {
+    let mut r = Reporter::new(s, g.dry_run)?;
+    r.repo_dir.clone_from(&g.cwd);
+    tag_prefix.clone_into(&mut r.tag_prefix);
+    Ok(r)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,6 +259,7 @@ pub async fn drive(
     state: State,
     wf: &Workflow,
     title: &str,
+    gh: &mut Reporter,
 ) -> anyhow::Result<Report> {
     let (wx, tokens, clock) = connect(ws, wf).await?;
     let desc = ps.desc.clone().unwrap_or_else(|| match &state.version {
@@ -245,12 +288,17 @@ pub async fn drive(
     }
     runner.state_file.clone_from(&ws.state_file);
     runner.crash_after.clone_from(&ws.crash_after);
-    let end = runner.drive(state).await?;
-    Ok(pipeline_report(&end, runner.infra_failure, title))
+    gh.start(&state).await;
+    let end = runner
+        .drive(state, async |s: &State| gh.progress(s).await)
+        .await?;
+    gh.finish(&end, None, runner.infra_failure).await;
+    Ok(pipeline_report(&end, runner.infra_failure, title, gh))
 }
 
-fn pipeline_report(s: &State, infra: bool, title: &str) -> Report {
-    let outputs = report::outputs(s);
+pub(super) fn pipeline_report(s: &State, infra: bool, title: &str, gh: &Reporter) -> Report {
+    let mut outputs = report::outputs(s);
+    outputs.extend(gh.outputs());
     let mut json = serde_json::Map::new();
     for (k, v) in &outputs {
         json.insert(k.clone(), json!(v));
@@ -268,11 +316,18 @@ fn pipeline_report(s: &State, infra: bool, title: &str) -> Report {
     if matches!(s.outcome, Some(Outcome::Detached)) {
         annotations.push((Level::Notice, report::headline(s)));
     }
+    annotations.extend(gh.notices.iter().map(|n| (Level::Notice, n.clone())));
+    annotations.extend(gh.warnings.iter().map(|w| (Level::Warning, w.clone())));
     tracing::info!("{}", report::headline(s));
+    let mut summary = report::summary(s, title);
+    let links = gh.links.line();
+    if !links.is_empty() {
+        summary = format!("{}\n\n{links}", summary.trim_end());
+    }
     Report {
         outputs,
         json: Value::Object(json),
-        summary: report::summary(s, title),
+        summary,
         annotations,
         exit,
         failure,
@@ -287,6 +342,7 @@ async fn pipeline(
     g: &Globals,
     wf: &mut Workflow,
     kind: Kind,
+    gh: &mut Reporter,
 ) -> anyhow::Result<Report> {
     if kind == Kind::Submit {
         ps.wait.timeout_secs = 0;
@@ -311,7 +367,7 @@ async fn pipeline(
     };
     let fresh = State::new(config(&ws, &ps, bump), known);
     let state = resume_or(&ws, fresh)?;
-    drive(&ws, &ps, state, wf, "mp-release").await
+    drive(&ws, &ps, state, wf, "mp-release", gh).await
 }
 
 async fn wait(
@@ -323,7 +379,8 @@ async fn wait(
     ps.publish.never = true;
     let mut state = State::new(config(&ws, &ps, BumpSpec::default()), None).at(Stage::Wait);
     state.audit_id = audit_id;
-    drive(&ws, &ps, state, wf, "mp-release wait").await
+    let mut gh = Reporter::off(settings::GitHubSettings::default());
+    drive(&ws, &ps, state, wf, "mp-release wait", &mut gh).await
 }
 
 /// One read with the token (refreshed once if refused), for the single-call commands.
@@ -411,7 +468,16 @@ async fn publish(
         reason: String::new(),
         screenshot: String::new(),
     });
-    drive(&ws, &ps, resume_or(&ws, state)?, wf, "mp-release publish").await
+    let mut gh = Reporter::off(settings::GitHubSettings::default());
+    drive(
+        &ws,
+        &ps,
+        resume_or(&ws, state)?,
+        wf,
+        "mp-release publish",
+        &mut gh,
+    )
+    .await
 }
 
 fn simple(outputs: Vec<(&str, String)>, summary: String) -> Report {

@@ -162,8 +162,13 @@ impl Runner {
         }
     }
 
-    /// Drives `state` to its end (or to a detach).
-    pub async fn drive(&mut self, state: State) -> anyhow::Result<State> {
+    /// Drives `state` to its end (or to a detach), showing `observe` the state after every step
+    /// (the check run learns the review id this way, as soon as there is one).
+    pub async fn drive(
+        &mut self,
+        state: State,
+        mut observe: impl AsyncFnMut(&State),
+    ) -> anyhow::Result<State> {
         let mut state = state;
         let mut event = Event::Start;
         let mut stage = None;
@@ -179,6 +184,7 @@ impl Runner {
                 tracing::info!("{note}");
             }
             self.logged_notes = state.notes.len();
+            observe(&state).await;
             let Some(effect) = t.effect else {
                 return Ok(state);
             };

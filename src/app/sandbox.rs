@@ -138,7 +138,8 @@ pub async fn sandbox(wf: &mut Workflow) -> anyhow::Result<Report> {
         ..BumpSpec::default()
     };
     let state = State::new(config(&ws, &ps, bump), None);
-    let result = drive(&ws, &ps, state, wf, "mp-release SANDBOX").await;
+    let mut gh = super::github::Reporter::off(crate::settings::GitHubSettings::default());
+    let result = drive(&ws, &ps, state, wf, "mp-release SANDBOX", &mut gh).await;
     let _ = std::fs::remove_dir_all(&project);
     let mut report = result?;
     report.print_summary = true;

@@ -2,7 +2,7 @@
 
 use super::Report;
 use crate::adapters::git::Git;
-use crate::adapters::github::actions::Workflow;
+use crate::adapters::github::actions::{Level, Workflow};
 use crate::adapters::upload::native::{Native, Request, Uploaded};
 use crate::adapters::upload::official::Official;
 use crate::adapters::upload::{Engine, Uploader};
@@ -131,6 +131,7 @@ pub async fn preview(
     out: std::path::PathBuf,
     desc: Option<String>,
     wf: &mut Workflow,
+    mut gh: super::github::Reporter,
 ) -> anyhow::Result<Report> {
     let desc = desc.unwrap_or_else(|| "mp-release preview".into());
     let req = Request {
@@ -149,13 +150,15 @@ pub async fn preview(
         .ok_or_else(|| anyhow::anyhow!("the preview answer carried no QR code"))?;
     // Read the code back from WeChat's image, then render it as a PNG and for the terminal.
     let content = crate::adapters::qr::decode(qr);
+    let mut blocks = None;
     let (bytes, content) = match content
         .as_deref()
         .and_then(|c| crate::adapters::qr::png(c).map(|png| (png, c)))
     {
         Some((png, c)) => {
-            if let Some(blocks) = crate::adapters::qr::terminal(c) {
-                tracing::info!("preview QR code (scan it with WeChat):\n{blocks}");
+            blocks = crate::adapters::qr::terminal(c);
+            if let Some(b) = &blocks {
+                tracing::info!("preview QR code (scan it with WeChat):\n{b}");
             }
             (png, c.to_owned())
         }
@@ -169,7 +172,13 @@ pub async fn preview(
     std::fs::write(&out, bytes)
         .with_context(|| format!("writing the QR code to {}", out.display()))?;
     tracing::info!("preview QR code saved to {}", out.display());
-    Ok(report(
+    let preview = mp_release_core::github::Preview {
+        image_url: gh.qrcode_url(),
+        blocks,
+        packages: u.packages(),
+    };
+    gh.comment(&up.appid, None, Some(&preview)).await;
+    let mut r = report(
         &up,
         &u,
         vec![
@@ -177,5 +186,10 @@ pub async fn preview(
             ("qrcode-content".into(), content),
         ],
         "mp-release preview",
-    ))
+    );
+    r.annotations
+        .extend(gh.notices.iter().map(|n| (Level::Notice, n.clone())));
+    r.annotations
+        .extend(gh.warnings.iter().map(|w| (Level::Warning, w.clone())));
+    Ok(r)
 }

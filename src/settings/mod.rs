@@ -6,9 +6,11 @@
 //! expected, and happens before anything is sent anywhere.
 #![allow(clippy::disallowed_methods)] // reading the environment is this module's job
 
+mod github;
 mod upload;
 mod wechat;
 
+pub use github::{github, resume, Gating, GitHubSettings, ResumeSettings};
 pub use upload::{upload, EngineChoice, UploadSettings};
 pub use wechat::{pipeline, wechat, PipelineSettings, SubmitBody, WeChatSettings};
 
@@ -187,6 +189,15 @@ const CONFIG_KEYS: &[&str] = &[
     "privacy-poll-interval",
     "publish",
     "gray-percentage",
+    "github-api-url",
+    "repository",
+    "gating",
+    "check-name",
+    "pr-comment",
+    "git-tag",
+    "github-release",
+    "branches",
+    "lookback",
     "review-items",
     "ugc-declare",
     "audit-id",

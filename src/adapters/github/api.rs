@@ -1,0 +1,531 @@
+//! The GitHub REST API through octocrab: check runs, commit statuses, the sticky pull-request
+//! comment, tags and releases, and the commit listing `resume` walks.
+//!
+//! octocrab brings the authentication, the base URI (GHES or a test server), `Link` pagination and
+//! errors that keep the response headers (rate limits). The request and answer shapes are ours:
+//! octocrab's check-run model has no `external_id` or `status`, and those are what `resume` reads.
+//!
+//! Retries are by class, as for WeChat: a rate-limited request was not processed, so it is sent
+//! again after the wait GitHub names (when that wait is short); a 5xx or a transport error is
+//! retried only for reads and for PATCHes to a known id; a create whose answer was lost is left to
+//! the caller, which reads back before creating again.
+
+use octocrab::Octocrab;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+/// The longest wait for a rate limit to reset before giving up on a GitHub call.
+const MAX_RATE_LIMIT_WAIT: Duration = Duration::from_secs(120);
+/// Tries of a read (or idempotent write) that meets a 5xx or a transport error.
+const MAX_TRIES: u32 = 3;
+
+/// A GitHub call that did not succeed, with what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum GhError {
+    /// 403 without a rate limit: the token lacks a permission.
+    #[error("GitHub refused to {what} (403: {message}): the token lacks the `{permission}` permission; add `permissions: {{ {permission} }}` to the job, or give a token that has it")]
+    Forbidden {
+        /// What was attempted.
+        what: String,
+        /// The workflow permission that allows it.
+        permission: &'static str,
+        /// GitHub's message.
+        message: String,
+    },
+    /// 404.
+    #[error("GitHub answered 404 when asked to {what} ({message}): check the repository and commit, and that the token can see the repository")]
+    NotFound {
+        /// What was attempted.
+        what: String,
+        /// GitHub's message.
+        message: String,
+    },
+    /// 422.
+    #[error("GitHub refused to {what} as invalid (422: {message}{details})")]
+    Invalid {
+        /// What was attempted.
+        what: String,
+        /// GitHub's message.
+        message: String,
+        /// The `errors` list, flattened.
+        details: String,
+        /// The `code`s of the `errors` list (`already_exists`, …).
+        codes: Vec<String>,
+    },
+    /// The rate limit is used up for longer than we wait.
+    #[error("GitHub's rate limit for this token is used up for another {wait_secs} s, so this run did not {what}; it is retried by the next run (or give a token with a larger limit)")]
+    RateLimited {
+        /// What was not done.
+        what: String,
+        /// Seconds until the limit resets.
+        wait_secs: u64,
+    },
+    /// Anything else: 5xx after retries, transport, an answer that does not parse.
+    #[error("GitHub call to {what} failed: {message}")]
+    Other {
+        /// What was attempted.
+        what: String,
+        /// The status, when there was one.
+        status: Option<u16>,
+        /// What happened.
+        message: String,
+    },
+}
+
+impl GhError {
+    /// `true` for a 422 whose errors say the thing exists already.
+    pub fn already_exists(&self) -> bool {
+        match self {
+            Self::Invalid { codes, message, .. } => {
+                codes.iter().any(|c| c == "already_exists") || message.contains("already exists")
+            }
+            _ => false,
+        }
+    }
+
+    /// `true` when the result of a write is unknown (it may have been applied).
+    pub fn uncertain(&self) -> bool {
+        matches!(self, Self::Other { status, .. } if status.is_none_or(|s| s >= 500))
+    }
+}
+
+/// A check run, as far as this tool reads it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CheckRun {
+    /// Its id.
+    pub id: u64,
+    /// Its name.
+    pub name: String,
+    /// The commit.
+    pub head_sha: String,
+    /// queued, in_progress, completed.
+    pub status: String,
+    /// What the creator stored.
+    pub external_id: Option<String>,
+    /// Its page.
+    pub html_url: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct CheckRuns {
+    check_runs: Vec<CheckRun>,
+}
+
+/// An issue or pull-request comment.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Comment {
+    /// Its id.
+    pub id: u64,
+    /// Its text.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Its page.
+    pub html_url: String,
+}
+
+/// A release.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Release {
+    /// Its tag.
+    pub tag_name: String,
+    /// Its page.
+    pub html_url: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct GitRef {
+    object: GitObject,
+}
+
+#[derive(Debug, Deserialize)]
+struct GitObject {
+    sha: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct CommitItem {
+    sha: String,
+}
+
+/// What a check run is set to.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct CheckRunBody {
+    /// The name (create only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The commit (create only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub head_sha: Option<String>,
+    /// in_progress or completed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<&'static str>,
+    /// success, failure, neutral.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conclusion: Option<&'static str>,
+    /// The hand-over.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// The workflow run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details_url: Option<String>,
+    /// `{title, summary}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<Value>,
+    /// RFC 3339, when completed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<String>,
+}
+
+/// A client for one repository.
+#[derive(Debug)]
+pub struct GitHub {
+    oc: Octocrab,
+    repo: String,
+}
+
+fn header_u64(h: Option<&http::HeaderMap>, name: &str) -> Option<u64> {
+    h?.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl GitHub {
+    /// A client for `owner/name` at `api_url` (https://api.github.com, a GHES API, a test server).
+    pub fn new(api_url: &str, token: &str, repo: &str) -> anyhow::Result<Self> {
+        // octocrab sends `X-GitHub-Api-Version: 2022-11-28` itself.
+        let oc = Octocrab::builder()
+            .base_uri(api_url)
+            .map_err(|e| anyhow::anyhow!("the GitHub API URL {api_url:?} is not usable: {e}"))?
+            .personal_token(token.to_owned())
+            .set_connect_timeout(Some(Duration::from_secs(10)))
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .set_write_timeout(Some(Duration::from_secs(30)))
+            .build()
+            .map_err(|e| anyhow::anyhow!("building the GitHub client: {e}"))?;
+        Ok(Self {
+            oc,
+            repo: repo.to_owned(),
+        })
+    }
+
+    /// One call with the retry rules. `idempotent` allows retrying a 5xx or transport error.
+    async fn call<R, F>(
+        &self,
+        what: &str,
+        permission: &'static str,
+        idempotent: bool,
+        f: F,
+    ) -> Result<R, GhError>
+    where
+        F: AsyncFn(&Octocrab) -> octocrab::Result<R>,
+    {
+        let mut tries = 0;
+        let mut rate_waits = 0;
+        loop {
+            tries += 1;
+            let err = match f(&self.oc).await {
+                Ok(r) => return Ok(r),
+                Err(e) => e,
+            };
+            let (status, message, headers, codes, details) = match &err {
+                octocrab::Error::GitHub { source, .. } => {
+                    let codes: Vec<String> = source
+                        .errors
+                        .iter()
+                        .flatten()
+                        .filter_map(|e| e["code"].as_str().map(str::to_owned))
+                        .collect();
+                    let details: Vec<String> = source
+                        .errors
+                        .iter()
+                        .flatten()
+                        .map(|e| match e["message"].as_str() {
+                            Some(m) => m.to_owned(),
+                            None => format!(
+                                "{} {}",
+                                e["field"].as_str().unwrap_or_default(),
+                                e["code"].as_str().unwrap_or_default()
+                            )
+                            .trim()
+                            .to_owned(),
+                        })
+                        .collect();
+                    (
+                        Some(source.status_code.as_u16()),
+                        source.message.clone(),
+                        source.headers.clone(),
+                        codes,
+                        details,
+                    )
+                }
+                other => (None, other.to_string(), None, Vec::new(), Vec::new()),
+            };
+            let h = headers.as_ref();
+            let limited = matches!(status, Some(403 | 429))
+                && (header_u64(h, "x-ratelimit-remaining") == Some(0)
+                    || header_u64(h, "retry-after").is_some()
+                    || message.to_ascii_lowercase().contains("rate limit"));
+            if limited {
+                // GitHub did not process a rate-limited request: sending it again is safe.
+                let wait_secs = header_u64(h, "retry-after")
+                    .or_else(|| {
+                        header_u64(h, "x-ratelimit-reset")
+                            .map(|reset| reset.saturating_sub(now_secs()) + 1)
+                    })
+                    // A secondary limit without headers: GitHub asks for at least a minute.
+                    .unwrap_or(60);
+                if rate_waits >= MAX_TRIES || Duration::from_secs(wait_secs) > MAX_RATE_LIMIT_WAIT {
+                    return Err(GhError::RateLimited {
+                        what: what.to_owned(),
+                        wait_secs,
+                    });
+                }
+                rate_waits += 1;
+                tracing::warn!(
+                    "GitHub rate limit hit while trying to {what}; waiting {wait_secs} s"
+                );
+                tokio::time::sleep(Duration::from_secs(wait_secs)).await;
+                continue;
+            }
+            let what = what.to_owned();
+            match status {
+                Some(403) => {
+                    return Err(GhError::Forbidden {
+                        what,
+                        permission,
+                        message,
+                    })
+                }
+                Some(404) => return Err(GhError::NotFound { what, message }),
+                Some(422) => {
+                    let details = if details.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", details.join("; "))
+                    };
+                    return Err(GhError::Invalid {
+                        what,
+                        message,
+                        details,
+                        codes,
+                    });
+                }
+                Some(s) if s >= 500 => {}
+                None => {}
+                Some(s) => {
+                    return Err(GhError::Other {
+                        what,
+                        status: Some(s),
+                        message,
+                    })
+                }
+            }
+            if !idempotent || tries >= MAX_TRIES {
+                return Err(GhError::Other {
+                    what,
+                    status,
+                    message,
+                });
+            }
+            let ms = 500 * 2u64.pow(tries - 1);
+            tracing::warn!("GitHub call to {what} failed ({message}); retrying in {ms} ms");
+            tokio::time::sleep(Duration::from_millis(ms)).await;
+        }
+    }
+
+    fn route(&self, tail: &str) -> String {
+        format!("/repos/{}/{tail}", self.repo)
+    }
+
+    /// `POST /repos/{repo}/check-runs`.
+    pub async fn create_check_run(&self, body: &CheckRunBody) -> Result<CheckRun, GhError> {
+        let route = self.route("check-runs");
+        self.call("create a check run", "checks: write", false, async |oc| {
+            oc.post(&route, Some(body)).await
+        })
+        .await
+    }
+
+    /// `PATCH /repos/{repo}/check-runs/{id}`.
+    pub async fn update_check_run(
+        &self,
+        id: u64,
+        body: &CheckRunBody,
+    ) -> Result<CheckRun, GhError> {
+        let route = self.route(&format!("check-runs/{id}"));
+        self.call("update a check run", "checks: write", true, async |oc| {
+            oc.patch(&route, Some(body)).await
+        })
+        .await
+    }
+
+    /// `GET /repos/{repo}/commits/{sha}/check-runs?check_name=…` (the latest run per name, one page).
+    pub async fn check_runs(
+        &self,
+        sha: &str,
+        name: &str,
+        status: Option<&str>,
+    ) -> Result<Vec<CheckRun>, GhError> {
+        let route = self.route(&format!("commits/{sha}/check-runs"));
+        let mut q = json!({ "check_name": name, "per_page": 100 });
+        if let Some(s) = status {
+            q["status"] = json!(s);
+        }
+        let list: CheckRuns = self
+            .call("list check runs", "checks: read", true, async |oc| {
+                oc.get(&route, Some(&q)).await
+            })
+            .await?;
+        Ok(list.check_runs)
+    }
+
+    /// `POST /repos/{repo}/statuses/{sha}`.
+    pub async fn create_status(
+        &self,
+        sha: &str,
+        state: &str,
+        context: &str,
+        description: &str,
+        target_url: Option<&str>,
+    ) -> Result<(), GhError> {
+        let route = self.route(&format!("statuses/{sha}"));
+        let body = json!({
+            "state": state,
+            "context": context,
+            "description": description,
+            "target_url": target_url,
+        });
+        // A status is a new entry each time and the latest one counts: resending is harmless.
+        let _: Value = self
+            .call(
+                "create a commit status",
+                "statuses: write",
+                true,
+                async |oc| oc.post(&route, Some(&body)).await,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Every comment of an issue or pull request (all pages).
+    pub async fn comments(&self, number: u64) -> Result<Vec<Comment>, GhError> {
+        let route = self.route(&format!("issues/{number}/comments"));
+        let mut page: octocrab::Page<Comment> = self
+            .call(
+                "list pull-request comments",
+                "pull-requests: read",
+                true,
+                async |oc| oc.get(&route, Some(&json!({ "per_page": 100 }))).await,
+            )
+            .await?;
+        let mut all = std::mem::take(&mut page.items);
+        while let Some(next) = page.next.take() {
+            let uri = Some(next);
+            let got: Option<octocrab::Page<Comment>> = self
+                .call(
+                    "list pull-request comments",
+                    "pull-requests: read",
+                    true,
+                    async |oc| oc.get_page(&uri).await,
+                )
+                .await?;
+            let Some(mut p) = got else { break };
+            all.append(&mut p.items);
+            page = p;
+        }
+        Ok(all)
+    }
+
+    /// `POST /repos/{repo}/issues/{n}/comments`.
+    pub async fn create_comment(&self, number: u64, body: &str) -> Result<Comment, GhError> {
+        let route = self.route(&format!("issues/{number}/comments"));
+        let b = json!({ "body": body });
+        self.call(
+            "comment on the pull request",
+            "pull-requests: write",
+            false,
+            async |oc| oc.post(&route, Some(&b)).await,
+        )
+        .await
+    }
+
+    /// `PATCH /repos/{repo}/issues/comments/{id}`.
+    pub async fn update_comment(&self, id: u64, body: &str) -> Result<Comment, GhError> {
+        let route = self.route(&format!("issues/comments/{id}"));
+        let b = json!({ "body": body });
+        self.call(
+            "update the pull-request comment",
+            "pull-requests: write",
+            true,
+            async |oc| oc.patch(&route, Some(&b)).await,
+        )
+        .await
+    }
+
+    /// `POST /repos/{repo}/releases` (creates the tag at `sha` when it does not exist).
+    pub async fn create_release(
+        &self,
+        tag: &str,
+        sha: &str,
+        body: &str,
+    ) -> Result<Release, GhError> {
+        let route = self.route("releases");
+        let b = json!({ "tag_name": tag, "target_commitish": sha, "name": tag, "body": body });
+        self.call("create a release", "contents: write", false, async |oc| {
+            oc.post(&route, Some(&b)).await
+        })
+        .await
+    }
+
+    /// `GET /repos/{repo}/releases/tags/{tag}`.
+    pub async fn release_by_tag(&self, tag: &str) -> Result<Release, GhError> {
+        let route = self.route(&format!("releases/tags/{tag}"));
+        self.call("read a release", "contents: read", true, async |oc| {
+            oc.get(&route, None::<&()>).await
+        })
+        .await
+    }
+
+    /// `POST /repos/{repo}/git/refs` for `refs/tags/{tag}`.
+    pub async fn create_tag(&self, tag: &str, sha: &str) -> Result<(), GhError> {
+        let route = self.route("git/refs");
+        let b = json!({ "ref": format!("refs/tags/{tag}"), "sha": sha });
+        let _: Value = self
+            .call("create a tag", "contents: write", false, async |oc| {
+                oc.post(&route, Some(&b)).await
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// The commit a tag points at (`GET /repos/{repo}/git/ref/tags/{tag}`).
+    pub async fn tag_sha(&self, tag: &str) -> Result<String, GhError> {
+        let route = self.route(&format!("git/ref/tags/{tag}"));
+        let r: GitRef = self
+            .call("read a tag", "contents: read", true, async |oc| {
+                oc.get(&route, None::<&()>).await
+            })
+            .await?;
+        Ok(r.object.sha)
+    }
+
+    /// The commits of `branch` since `since` (RFC 3339), newest first (one page of 100).
+    pub async fn commits(&self, branch: &str, since: &str) -> Result<Vec<String>, GhError> {
+        let route = self.route("commits");
+        let q = json!({ "sha": branch, "since": since, "per_page": 100 });
+        let list: Vec<CommitItem> = self
+            .call("list commits", "contents: read", true, async |oc| {
+                oc.get(&route, Some(&q)).await
+            })
+            .await?;
+        Ok(list.into_iter().map(|c| c.sha).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,345 @@
+//! Reporting a run to GitHub: the check run (or commit status) that gates merges, the sticky
+//! pull-request comment, and the tag and release on publish.
+//!
+//! Nothing here stops a release: a GitHub call that fails becomes a warning annotation (naming the
+//! permission to add when that is the cause) and the job summary still tells the whole story.
+
+use crate::adapters::git::Git;
+use crate::adapters::github::api::{CheckRunBody, GhError, GitHub};
+use crate::settings::{Gating, GitHubSettings};
+use mp_release_core::github::{
+    check_output, pr_comment, release_notes, status_description, CheckState, Handover, Links,
+    Preview,
+};
+use mp_release_core::pipeline::{Outcome, State};
+use secrecy::ExposeSecret;
+use serde_json::json;
+
+/// Talks to GitHub for one run (or, in `resume`, for one check run).
+#[derive(Debug)]
+pub struct Reporter {
+    gh: Option<GitHub>,
+    s: GitHubSettings,
+    dry_run: bool,
+    /// The check run this run reports to.
+    pub check_id: Option<u64>,
+    check_url: Option<String>,
+    external_id: Option<String>,
+    /// Links for the summary and outputs.
+    pub links: Links,
+    /// What went wrong on the way (warnings for the workflow run).
+    pub warnings: Vec<String>,
+    /// Notices (a fork pull request, a dry run).
+    pub notices: Vec<String>,
+    /// Where release notes are read from.
+    pub repo_dir: std::path::PathBuf,
+    /// Tag prefix.
+    pub tag_prefix: String,
+    /// In `resume`: a run that could not reach WeChat leaves the check run open for the next one.
+    pub resuming: bool,
+}
+
+impl Reporter {
+    /// A reporter that does nothing (the sandbox, or no GitHub).
+    pub fn off(s: GitHubSettings) -> Self {
+        Self {
+            gh: None,
+            links: Links {
+                run: s.run_url.clone(),
+                ..Links::default()
+            },
+            s,
+            dry_run: false,
+            check_id: None,
+            check_url: None,
+            external_id: None,
+            warnings: Vec::new(),
+            notices: Vec::new(),
+            repo_dir: std::path::PathBuf::from("."),
+            tag_prefix: "v".into(),
+            resuming: false,
+        }
+    }
+
+    /// A reporter for these settings; on a fork's pull request the token is read-only, so it
+    /// reports to the summary only and says so.
+    pub fn new(s: GitHubSettings, dry_run: bool) -> anyhow::Result<Self> {
+        let mut r = Self::off(s);
+        r.dry_run = dry_run;
+        let Some((token, url, repo)) = &r.s.api else {
+            return Ok(r);
+        };
+        if r.s.pr.as_ref().is_some_and(|p| p.fork) {
+            r.notices.push(
+                "a pull request from a fork gets a read-only token: no check run, status or comment; the job summary has the result"
+                    .into(),
+            );
+            return Ok(r);
+        }
+        r.gh = Some(GitHub::new(url, token.expose_secret(), repo)?);
+        Ok(r)
+    }
+
+    /// A reporter bound to an existing check run (resume).
+    pub fn for_check_run(mut self, id: u64, sha: &str, url: Option<String>) -> Self {
+        self.check_id = Some(id);
+        self.s.sha = Some(sha.to_owned());
+        self.s.gating = Gating::Check;
+        self.check_url.clone_from(&url);
+        self.links.check_run = url;
+        self
+    }
+
+    /// The link to the preview QR code image, when one was given.
+    pub fn qrcode_url(&self) -> Option<String> {
+        self.s.qrcode_url.clone()
+    }
+
+    /// The client, when calls are to be made.
+    pub fn api(&self) -> Option<&GitHub> {
+        self.gh.as_ref()
+    }
+
+    fn warn(&mut self, e: &GhError) {
+        tracing::warn!("{e}");
+        self.warnings.push(e.to_string());
+    }
+
+    fn active(&self) -> Option<(&GitHub, String)> {
+        if self.dry_run {
+            return None;
+        }
+        Some((self.gh.as_ref()?, self.s.sha.clone()?))
+    }
+
+    /// The run begins: an in-progress check run (or a pending status) on the commit.
+    pub async fn start(&mut self, state: &State) {
+        if self.dry_run && self.gh.is_some() {
+            self.notices
+                .push("dry run: no check run, status, comment, tag or release was written".into());
+        }
+        let Some((gh, sha)) = self.active() else {
+            return;
+        };
+        match self.s.gating {
+            Gating::None => {}
+            Gating::Status => {
+                let r = gh
+                    .create_status(
+                        &sha,
+                        "pending",
+                        &self.s.check_name,
+                        &status_description(state),
+                        self.s.run_url.as_deref(),
+                    )
+                    .await;
+                if let Err(e) = r {
+                    self.warn(&e);
+                }
+            }
+            // Resume reports to the check run it found.
+            Gating::Check if self.check_id.is_some() => {}
+            Gating::Check => {
+                let out = check_output(state, &self.links);
+                let external_id = Handover::of(state).map(|h| h.encode());
+                let body = CheckRunBody {
+                    name: Some(self.s.check_name.clone()),
+                    head_sha: Some(sha),
+                    status: Some("in_progress"),
+                    external_id: external_id.clone(),
+                    details_url: self.s.run_url.clone(),
+                    output: Some(json!({ "title": out.title, "summary": out.summary })),
+                    ..CheckRunBody::default()
+                };
+                match gh.create_check_run(&body).await {
+                    Ok(run) => {
+                        tracing::info!("check run “{}” created ({})", run.name, run.id);
+                        self.check_id = Some(run.id);
+                        self.check_url.clone_from(&run.html_url);
+                        self.links.check_run = run.html_url;
+                        self.external_id = external_id;
+                    }
+                    Err(e) => self.warn(&e),
+                }
+            }
+        }
+    }
+
+    /// Called after every pipeline step: once the review exists, the check run carries the
+    /// hand-over, so a `resume` in a later job can find it even if this job is cancelled.
+    pub async fn progress(&mut self, state: &State) {
+        let Some(id) = self.check_id else { return };
+        let Some(handover) = Handover::of(state).map(|h| h.encode()) else {
+            return;
+        };
+        if self.external_id.as_deref() == Some(handover.as_str()) || state.outcome.is_some() {
+            return;
+        }
+        let Some((gh, _)) = self.active() else { return };
+        let out = check_output(state, &self.links);
+        let body = CheckRunBody {
+            external_id: Some(handover.clone()),
+            output: Some(json!({ "title": out.title, "summary": out.summary })),
+            ..CheckRunBody::default()
+        };
+        match gh.update_check_run(id, &body).await {
+            Ok(_) => self.external_id = Some(handover),
+            Err(e) => self.warn(&e),
+        }
+    }
+
+    /// The run ended (or detached): tag and release on publish, then the check run or status,
+    /// then the pull-request comment.
+    pub async fn finish(&mut self, state: &State, preview: Option<&Preview>, infra_failure: bool) {
+        if matches!(state.outcome, Some(Outcome::Published { .. })) {
+            self.tag_and_release(state).await;
+        }
+        if infra_failure && self.resuming {
+            tracing::warn!(
+                "WeChat could not be reached: the check run stays in progress for the next resume"
+            );
+        } else {
+            self.conclude(state).await;
+        }
+        let appid = state.config.appid.clone();
+        self.comment(&appid, Some(state), preview).await;
+    }
+
+    /// Completes (or refreshes) the check run or status from the state.
+    pub async fn conclude(&mut self, state: &State) {
+        let Some((gh, sha)) = self.active() else {
+            return;
+        };
+        let c = CheckState::of(state);
+        match self.s.gating {
+            Gating::None => {}
+            Gating::Status => {
+                let r = gh
+                    .create_status(
+                        &sha,
+                        c.commit_status(),
+                        &self.s.check_name,
+                        &status_description(state),
+                        self.s.run_url.as_deref(),
+                    )
+                    .await;
+                if let Err(e) = r {
+                    self.warn(&e);
+                }
+            }
+            Gating::Check => {
+                let Some(id) = self.check_id else { return };
+                let out = check_output(state, &self.links);
+                let completed = c.conclusion().is_some();
+                let body = CheckRunBody {
+                    status: Some(c.status()),
+                    conclusion: c.conclusion(),
+                    external_id: Handover::of(state).map(|h| h.encode()),
+                    output: Some(json!({ "title": out.title, "summary": out.summary })),
+                    completed_at: completed.then(|| chrono::Utc::now().to_rfc3339()),
+                    ..CheckRunBody::default()
+                };
+                if let Err(e) = gh.update_check_run(id, &body).await {
+                    self.warn(&e);
+                }
+            }
+        }
+    }
+
+    /// The sticky comment on the pull request: updated in place, never duplicated.
+    pub async fn comment(&mut self, appid: &str, state: Option<&State>, preview: Option<&Preview>) {
+        let (Some(pr), true) = (self.s.pr.clone(), self.s.comment) else {
+            return;
+        };
+        let Some((gh, _)) = self.active() else { return };
+        let body = pr_comment(appid, state, preview);
+        let marker = mp_release_core::github::comment_marker(appid);
+        let found = match gh.comments(pr.number).await {
+            Ok(list) => list
+                .into_iter()
+                .find(|c| c.body.as_deref().is_some_and(|b| b.starts_with(&marker))),
+            Err(e) => return self.warn(&e),
+        };
+        let r = match found {
+            Some(c) => gh.update_comment(c.id, &body).await,
+            None => gh.create_comment(pr.number, &body).await,
+        };
+        match r {
+            Ok(c) => tracing::info!("pull-request comment: {}", c.html_url),
+            Err(e) => self.warn(&e),
+        }
+    }
+
+    async fn tag_and_release(&mut self, state: &State) {
+        if !(self.s.tag || self.s.release) {
+            return;
+        }
+        let Some((gh, sha)) = self.active() else {
+            return;
+        };
+        let Some(version) = state.version.clone() else {
+            return;
+        };
+        let tag = format!("{}{version}", self.tag_prefix);
+        if self.s.release {
+            let notes = self.notes(&version, &sha);
+            let r = match gh.create_release(&tag, &sha, &notes).await {
+                // A concurrent run (two resumes) made it first: the same release.
+                Err(e) if e.already_exists() || e.uncertain() => gh.release_by_tag(&tag).await,
+                r => r,
+            };
+            match r {
+                Ok(rel) => {
+                    tracing::info!("GitHub release {}: {}", rel.tag_name, rel.html_url);
+                    self.links.release = Some(rel.html_url);
+                }
+                Err(e) => self.warn(&e),
+            }
+            return;
+        }
+        match gh.create_tag(&tag, &sha).await {
+            Ok(()) => tracing::info!("tagged {sha} as {tag}"),
+            Err(e) if e.already_exists() || e.uncertain() => match gh.tag_sha(&tag).await {
+                Ok(s) if s == sha => tracing::info!("tag {tag} already points at {sha}"),
+                Ok(other) => {
+                    let msg = format!("tag {tag} already exists and points at {other}, not at the released commit {sha}; left as it is");
+                    tracing::warn!("{msg}");
+                    self.warnings.push(msg);
+                }
+                Err(e) => self.warn(&e),
+            },
+            Err(e) => self.warn(&e),
+        }
+    }
+
+    /// Release notes from the local history (the workflow's checkout; a shallow clone gives few).
+    fn notes(&self, version: &str, sha: &str) -> String {
+        let git = Git::new(&self.repo_dir);
+        let own = format!("{}{version}", self.tag_prefix);
+        let tags = git.merged_tags(&self.tag_prefix).unwrap_or_default();
+        let last = mp_release_core::version::highest_tag(
+            tags.iter().map(String::as_str).filter(|t| *t != own),
+            &self.tag_prefix,
+        )
+        .map(|(t, _)| t.to_owned());
+        let messages = git
+            .messages_between(last.as_deref(), sha)
+            .or_else(|_| git.messages_since(last.as_deref()))
+            .unwrap_or_default();
+        release_notes(version, &messages)
+    }
+
+    /// Outputs for the report: the check run's and the release's pages.
+    pub fn outputs(&self) -> Vec<(String, String)> {
+        vec![
+            (
+                "check-run-url".into(),
+                self.check_url.clone().unwrap_or_default(),
+            ),
+            (
+                "release-url".into(),
+                self.links.release.clone().unwrap_or_default(),
+            ),
+        ]
+    }
+}

@@ -1,0 +1,174 @@
+//! `mp-release resume`: finish reviews that outlasted the job that submitted them.
+//!
+//! GitHub keeps the hand-over: every run leaves an in-progress check run whose `external_id` names
+//! the app, the review, the version and the publish rule. Resume lists the recent commits of the
+//! configured branches, finds those check runs, follows each review (one look by default, for
+//! scheduled runs), publishes when the rule says so, and completes the check run.
+//!
+//! Two resumes racing is safe: the pipeline reads what is live before releasing and takes WeChat's
+//! "already released" (85052) as done; the release on GitHub is found by its tag when another run
+//! created it first; completing a check run twice writes the same thing.
+
+use super::review::{config, drive, reporter_for};
+use super::Report;
+use crate::adapters::github::actions::{Level, Workflow};
+use crate::adapters::github::api::CheckRun;
+use crate::exit::Exit;
+use crate::settings::{GitHubSettings, Globals, PipelineSettings, ResumeSettings, WeChatSettings};
+use mp_release_core::github::Handover;
+use mp_release_core::pipeline::{BumpSpec, Stage, State};
+use serde_json::{json, Value};
+use std::fmt::Write as _;
+
+/// Runs `resume`.
+pub async fn resume(
+    mut ws: WeChatSettings,
+    ps: PipelineSettings,
+    rs: ResumeSettings,
+    gs: GitHubSettings,
+    g: &Globals,
+    tag_prefix: &str,
+    wf: &mut Workflow,
+) -> anyhow::Result<Report> {
+    // The hand-over lives on GitHub; a state file would belong to another run.
+    ws.state_file = None;
+    let lister = reporter_for(gs.clone(), g, tag_prefix)?;
+    let gh = lister
+        .api()
+        .ok_or_else(|| anyhow::anyhow!("resume needs the GitHub API"))?;
+    let since = chrono::Utc::now()
+        - chrono::Duration::seconds(i64::try_from(rs.lookback_secs).unwrap_or(i64::MAX / 2));
+    let since = since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut shas: Vec<String> = Vec::new();
+    for branch in &rs.branches {
+        for sha in gh.commits(branch, &since).await? {
+            if !shas.contains(&sha) {
+                shas.push(sha);
+            }
+        }
+    }
+    let mut open: Vec<(CheckRun, Handover)> = Vec::new();
+    let mut skipped = 0usize;
+    for sha in &shas {
+        for run in gh
+            .check_runs(sha, &gs.check_name, Some("in_progress"))
+            .await?
+        {
+            if run.status == "completed" {
+                continue;
+            }
+            let handover = run.external_id.as_deref().and_then(Handover::decode);
+            match handover {
+                Some(h) if h.appid == ws.appid => {
+                    if !open.iter().any(|(r, _)| r.id == run.id) {
+                        open.push((run, h));
+                    }
+                }
+                Some(_) => skipped += 1,
+                None => {
+                    tracing::info!(
+                        "check run {} on {} has no review to follow (its job ended before submitting); skipped",
+                        run.id,
+                        run.head_sha
+                    );
+                    skipped += 1;
+                }
+            }
+        }
+    }
+    tracing::info!(
+        "{} open review(s) of {} on {} commit(s) of {} since {since}",
+        open.len(),
+        ws.appid,
+        shas.len(),
+        rs.branches.join(", ")
+    );
+    let mut results = Vec::new();
+    let mut summary = format!(
+        "### mp-release resume · `{}`\n\n{} open review(s) on {} commit(s) of {}\n",
+        ws.appid,
+        open.len(),
+        shas.len(),
+        rs.branches.join(", ")
+    );
+    let mut annotations = Vec::new();
+    let mut exit = Exit::Success;
+    for (run, h) in open {
+        let mut cfg = config(&ws, &ps, BumpSpec::default());
+        cfg.publish = h.publish;
+        let mut state =
+            State::new(cfg, Some((h.version.clone(), None, "none".into()))).at(Stage::Wait);
+        state.audit_id = Some(h.audit_id);
+        let mut rep = reporter_for(gs.clone(), g, tag_prefix)?.for_check_run(
+            run.id,
+            &run.head_sha,
+            run.html_url.clone(),
+        );
+        rep.resuming = true;
+        tracing::info!(
+            "following review {} of {} (check run {} on {})",
+            h.audit_id,
+            h.version,
+            run.id,
+            run.head_sha
+        );
+        let report = drive(&ws, &ps, state, wf, "mp-release resume", &mut rep).await?;
+        let get = |k: &str| {
+            report
+                .outputs
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
+        let result = report.json["outcome"]["result"]
+            .as_str()
+            .unwrap_or("unknown")
+            .to_owned();
+        let _ = write!(summary, "\n---\n\n{}", report.summary);
+        annotations.extend(report.annotations);
+        if report.exit == Exit::Infrastructure {
+            exit = Exit::Infrastructure;
+        }
+        results.push(json!({
+            "sha": run.head_sha,
+            "check-run-id": run.id,
+            "audit-id": h.audit_id,
+            "version": h.version,
+            "result": result,
+            "published": get("published") == "true",
+            "release-url": get("release-url"),
+        }));
+    }
+    if skipped > 0 {
+        let _ = writeln!(
+            summary,
+            "\n{skipped} other check run(s) named “{}” were not this app's or carried no review",
+            gs.check_name
+        );
+    }
+    let list = Value::Array(results);
+    let outputs = vec![
+        ("resumed".to_owned(), list.to_string()),
+        (
+            "resumed-count".to_owned(),
+            list.as_array().map_or(0, Vec::len).to_string(),
+        ),
+    ];
+    if exit == Exit::Infrastructure {
+        annotations.push((
+            Level::Warning,
+            "WeChat could not be reached for some reviews; their check runs stay open for the next resume".into(),
+        ));
+    }
+    Ok(Report {
+        outputs,
+        json: json!({ "resumed": list }),
+        summary,
+        annotations,
+        failure: (exit != Exit::Success)
+            .then(|| "some reviews could not be followed; the next resume retries them".into()),
+        exit,
+        print_summary: false,
+    })
+}

@@ -1,0 +1,274 @@
+//! GitHub settings: where to report (repository, commit, pull request), how (check run, commit
+//! status, nothing), and what else to do on publish (tag, release). Read from the inputs and the
+//! runner's `GITHUB_*` variables and event payload; validated before anything is sent.
+
+use super::{parse_bool, Layers, UsageError};
+use crate::cli::GitHubArgs;
+use secrecy::SecretString;
+
+/// How merges are gated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gating {
+    /// A check run (needs `checks: write`).
+    Check,
+    /// A commit status (needs `statuses: write`).
+    Status,
+    /// Neither.
+    None,
+}
+
+/// The pull request a run belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRequest {
+    /// Its number.
+    pub number: u64,
+    /// Opened from a fork: the workflow token is read-only there.
+    pub fork: bool,
+}
+
+/// Validated GitHub settings. `api` is `None` when there is no token or no repository: the run
+/// then writes only its outputs and job summary.
+#[derive(Debug, Clone)]
+pub struct GitHubSettings {
+    /// Token, API URL and `owner/name`, when the API can be used.
+    pub api: Option<(SecretString, String, String)>,
+    /// The commit being released.
+    pub sha: Option<String>,
+    /// Check run, status or nothing.
+    pub gating: Gating,
+    /// The check run's name (status context).
+    pub check_name: String,
+    /// The pull request, on `pull_request` events.
+    pub pr: Option<PullRequest>,
+    /// Write the sticky comment on pull requests.
+    pub comment: bool,
+    /// Link to the preview QR code image.
+    pub qrcode_url: Option<String>,
+    /// Tag the released commit.
+    pub tag: bool,
+    /// Create a GitHub release.
+    pub release: bool,
+    /// The workflow run's page.
+    pub run_url: Option<String>,
+    /// The branch of `GITHUB_REF`, when it is one.
+    pub ref_branch: Option<String>,
+}
+
+impl Default for GitHubSettings {
+    /// No GitHub at all (the sandbox, commands that do not report there).
+    fn default() -> Self {
+        Self {
+            api: None,
+            sha: None,
+            gating: Gating::None,
+            check_name: "WeChat review".into(),
+            pr: None,
+            comment: false,
+            qrcode_url: None,
+            tag: false,
+            release: false,
+            run_url: None,
+            ref_branch: None,
+        }
+    }
+}
+
+fn check_sha(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(s.to_ascii_lowercase())
+    } else {
+        Err(format!(
+            "expected a full commit SHA (40 hex digits), got {s:?}"
+        ))
+    }
+}
+
+/// Reads the GitHub settings.
+pub fn github(a: &GitHubArgs, layers: &Layers<'_>) -> Result<GitHubSettings, UsageError> {
+    let env = layers.env;
+    let token = layers.pick("github-token", a.github_token.as_deref());
+    let api_url = layers
+        .parse("github-api-url", a.github_api_url.as_deref(), |s| {
+            let u = url::Url::parse(s.trim()).map_err(|e| format!("expected a URL: {e}"))?;
+            match u.scheme() {
+                "http" | "https" => Ok(s.trim().trim_end_matches('/').to_owned()),
+                _ => Err("expected an http(s) URL".to_owned()),
+            }
+        })?
+        .map(|(u, _)| u)
+        .or_else(|| env.get("GITHUB_API_URL").map(str::to_owned))
+        .unwrap_or_else(|| "https://api.github.com".into());
+    let repository = layers
+        .parse("repository", a.repository.as_deref(), |s| {
+            let s = s.trim();
+            match s.split_once('/') {
+                Some((o, n)) if !o.is_empty() && !n.is_empty() && !n.contains('/') => {
+                    Ok(s.to_owned())
+                }
+                _ => Err(format!("expected owner/name, got {s:?}")),
+            }
+        })?
+        .map(|(r, _)| r)
+        .or_else(|| env.get("GITHUB_REPOSITORY").map(str::to_owned));
+    let gating = layers.parse("gating", a.gating.as_deref(), |s| match s.trim() {
+        "check" => Ok(Gating::Check),
+        "status" => Ok(Gating::Status),
+        "none" => Ok(Gating::None),
+        _ => Err("expected check, status or none".to_owned()),
+    })?;
+    let explicit_gating = gating.as_ref().is_some_and(|(g, _)| *g != Gating::None);
+    let gating = gating.map_or(Gating::Check, |(g, _)| g);
+    let check_name = layers
+        .parse("check-name", a.check_name.as_deref(), |s| {
+            let s = s.trim();
+            if s.is_empty() || s.len() > 100 {
+                Err("expected a name of 1 to 100 characters".to_owned())
+            } else {
+                Ok(s.to_owned())
+            }
+        })?
+        .map_or_else(|| "WeChat review".to_owned(), |(n, _)| n);
+    let flag = |name: &str, v: Option<&str>, default: bool| {
+        layers
+            .parse(name, v, parse_bool)
+            .map(|o| o.map_or(default, |(b, _)| b))
+    };
+    let comment = flag("pr-comment", a.pr_comment.as_deref(), true)?;
+    let tag = flag("git-tag", a.git_tag.as_deref(), false)?;
+    let release = flag("github-release", a.github_release.as_deref(), false)?;
+    let qrcode_url = layers
+        .parse("qrcode-url", a.qrcode_url.as_deref(), |s| {
+            url::Url::parse(s.trim())
+                .map(|_| s.trim().to_owned())
+                .map_err(|e| format!("expected a URL: {e}"))
+        })?
+        .map(|(u, _)| u);
+    let pr = pull_request(env.get("GITHUB_EVENT_PATH"));
+    let sha = match layers.parse("sha", a.sha.as_deref(), check_sha)? {
+        Some((s, _)) => Some(s),
+        None => pr
+            .as_ref()
+            .and_then(|(_, head)| head.clone())
+            .or_else(|| env.get("GITHUB_SHA").and_then(|s| check_sha(s).ok())),
+    };
+    let needs_api = explicit_gating || tag || release;
+    let api = match (token, repository) {
+        (Some((t, _)), Some(r)) => Some((SecretString::from(t), api_url, r)),
+        (None, _) if needs_api => {
+            return Err(UsageError::new(
+                "gating, git-tag and github-release need github-token (in a workflow: `github-token: ${{ github.token }}`, the Action's default)",
+            ))
+        }
+        (Some(_), None) if needs_api => {
+            return Err(UsageError::new(
+                "the GitHub repository is unknown: set repository (owner/name); in a workflow GITHUB_REPOSITORY gives it",
+            ))
+        }
+        _ => None,
+    };
+    if api.is_some() && sha.is_none() && (explicit_gating || tag || release) {
+        return Err(UsageError::new(
+            "the commit being released is unknown: set sha (40 hex digits); in a workflow GITHUB_SHA gives it",
+        ));
+    }
+    let run_url = match (
+        env.get("GITHUB_SERVER_URL"),
+        env.get("GITHUB_REPOSITORY"),
+        env.get("GITHUB_RUN_ID"),
+    ) {
+        (Some(server), Some(repo), Some(id)) => Some(format!(
+            "{}/{repo}/actions/runs/{id}",
+            server.trim_end_matches('/')
+        )),
+        _ => None,
+    };
+    let ref_branch = env
+        .get("GITHUB_REF")
+        .and_then(|r| r.strip_prefix("refs/heads/"))
+        .map(str::to_owned);
+    Ok(GitHubSettings {
+        api,
+        sha,
+        gating,
+        check_name,
+        pr: pr.map(|(p, _)| p),
+        comment,
+        qrcode_url,
+        tag,
+        release,
+        run_url,
+        ref_branch,
+    })
+}
+
+/// The pull request of a `pull_request`/`pull_request_target` event payload, and its head commit.
+fn pull_request(event_path: Option<&str>) -> Option<(PullRequest, Option<String>)> {
+    let text = std::fs::read_to_string(event_path?).ok()?;
+    let event: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let pr = event.get("pull_request")?;
+    let number = pr["number"].as_u64()?;
+    let head = pr["head"]["repo"]["full_name"].as_str();
+    let base = pr["base"]["repo"]["full_name"].as_str();
+    let fork = pr["head"]["repo"]["fork"].as_bool() == Some(true) || head != base;
+    let sha = pr["head"]["sha"].as_str().and_then(|s| check_sha(s).ok());
+    Some((PullRequest { number, fork }, sha))
+}
+
+/// Validated settings of `mp-release resume`.
+#[derive(Debug, Clone)]
+pub struct ResumeSettings {
+    /// Branches whose recent commits are searched.
+    pub branches: Vec<String>,
+    /// How far back, in seconds.
+    pub lookback_secs: u64,
+}
+
+/// Validates `resume`'s own inputs; it needs the GitHub API and check runs.
+pub fn resume(
+    a: &crate::cli::ResumeArgs,
+    layers: &Layers<'_>,
+    gs: &GitHubSettings,
+) -> Result<ResumeSettings, UsageError> {
+    if gs.api.is_none() {
+        return Err(UsageError::new(
+            "resume finds reviews through the check runs on GitHub: give github-token (the Action passes github.token) and repository (GITHUB_REPOSITORY in a workflow)",
+        ));
+    }
+    if gs.gating != Gating::Check {
+        return Err(UsageError::new(
+            "resume follows check runs (gating: check); with commit statuses, follow a review with `mp-release wait --audit-id` instead",
+        ));
+    }
+    let branches: Vec<String> = match layers.pick("branches", a.branches.as_deref()) {
+        Some((list, origin)) => {
+            let v: Vec<String> = list
+                .split([',', '\n'])
+                .map(str::trim)
+                .filter(|b| !b.is_empty())
+                .map(str::to_owned)
+                .collect();
+            if v.is_empty() {
+                return Err(UsageError::input(&origin, "expected branch names, comma-separated"));
+            }
+            v
+        }
+        None => match &gs.ref_branch {
+            Some(b) => vec![b.clone()],
+            None => {
+                return Err(UsageError::new(
+                    "resume does not know which branches to search: set branches (e.g. main,release); in a workflow the branch of GITHUB_REF is the default",
+                ))
+            }
+        },
+    };
+    let lookback_secs = layers
+        .parse("lookback", a.lookback.as_deref(), |s| {
+            super::wechat::parse_duration(s).map(|d| d.as_secs())
+        })?
+        .map_or(7 * 24 * 3600, |(v, _)| v);
+    Ok(ResumeSettings {
+        branches,
+        lookback_secs,
+    })
+}
