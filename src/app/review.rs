@@ -39,6 +39,8 @@ pub fn command(
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    // The GitHub client (octocrab) spawns its worker when built, so build it inside the runtime.
+    let _rt = rt.enter();
     let cwd = &g.cwd;
     match cmd {
         Command::Run(a) if a.sandbox => rt.block_on(super::sandbox::sandbox(wf)),

@@ -5,6 +5,7 @@ mod helpers;
 mod action;
 mod bad_input;
 mod emulator_cmd;
+mod github;
 mod interop;
 mod pipeline;
 mod upload;

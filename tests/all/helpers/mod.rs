@@ -102,6 +102,8 @@ pub fn bin(cwd: &Path, trap: &NetTrap) -> Command {
         // Our clients ignore ambient proxies on purpose, so point the WeChat hosts at the trap too.
         .env("MP_RELEASE_WECHAT_BASE_URL", &trap.url)
         .env("MP_RELEASE_UPLOAD_BASE_URL", &trap.url)
+        // and the GitHub API (octocrab does not read proxy variables either).
+        .env("GITHUB_API_URL", &trap.url)
         .env("NO_COLOR", "1");
     c
 }

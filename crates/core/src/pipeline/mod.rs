@@ -84,11 +84,10 @@ fn enter(s: &mut State, stage: Stage, now: u64) -> Option<Effect> {
         Stage::Precheck => Some(Effect::GetPrivacyInfo),
         Stage::Submit => Some(Effect::QueryQuota),
         Stage::Wait if s.audit_id.is_none() => Some(Effect::GetLatestAudit),
+        // Entering the wait (the `wait` command, `resume`, a resumed state) looks at the review at
+        // once, even with wait-timeout 0: "look once and hand over" is what a scheduled resume wants.
         Stage::Wait => {
             s.wait_started_at.get_or_insert(now);
-            if s.config.wait.timeout_secs == 0 {
-                return done(s, Outcome::Detached);
-            }
             Some(Effect::GetAuditStatus)
         }
         Stage::Publish if s.config.publish.never => done(s, Outcome::Approved),

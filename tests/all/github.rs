@@ -1,0 +1,546 @@
+//! Reporting to GitHub end to end: the binary against the emulator (WeChat) and wiremock serving
+//! recorded GitHub answers (tests/fixtures/github): check runs, statuses, the sticky comment, the
+//! release on publish, fork pull requests, and `resume` finishing a review another process
+//! submitted, including two resumes racing.
+
+use crate::helpers::*;
+use mp_release_emulator::{ReviewStep, Scenario};
+use serde_json::{json, Value};
+use wiremock::matchers::{body_partial_json, method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const SHA: &str = "ce587453ced02b1526dfb4cb910479d431683101";
+const TOKEN: &str = "ghs_e2eTestToken11111111111111111111";
+const RELEASE: &str = "/wxa/release";
+
+fn fixture(name: &str) -> Value {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/github")
+        .join(name);
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
+fn answer(status: u16, name: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_json(fixture(name))
+}
+
+/// wiremock on its own thread, driven from these synchronous tests.
+struct FakeGitHub {
+    rt: tokio::runtime::Runtime,
+    server: MockServer,
+}
+
+/// One request GitHub received.
+#[derive(Debug)]
+struct Seen {
+    method: String,
+    path: String,
+    body: Value,
+    auth: String,
+}
+
+impl FakeGitHub {
+    fn new() -> Self {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let server = rt.block_on(MockServer::start());
+        Self { rt, server }
+    }
+
+    fn mount(&self, mock: Mock) {
+        self.rt.block_on(mock.mount(&self.server));
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        self.rt
+            .block_on(self.server.received_requests())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| Seen {
+                method: r.method.to_string(),
+                path: r.url.path().to_owned(),
+                body: serde_json::from_slice(&r.body).unwrap_or(Value::Null),
+                auth: r
+                    .headers
+                    .get("authorization")
+                    .map(|v| v.to_str().unwrap_or_default().to_owned())
+                    .unwrap_or_default(),
+            })
+            .collect()
+    }
+
+    fn count(&self, m: &str, p: &str) -> usize {
+        self.seen()
+            .iter()
+            .filter(|s| s.method == m && s.path == p)
+            .count()
+    }
+
+    /// The environment of a workflow step on `acme/shop` at SHA, with a token.
+    fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("INPUT_GITHUB_TOKEN", TOKEN.to_owned()),
+            ("GITHUB_API_URL", self.server.uri()),
+            ("GITHUB_REPOSITORY", "acme/shop".into()),
+            ("GITHUB_SHA", SHA.into()),
+            ("GITHUB_SERVER_URL", "https://github.com".into()),
+            ("GITHUB_RUN_ID", "42".into()),
+            ("GITHUB_REF", "refs/heads/main".into()),
+        ]
+    }
+
+    /// Check runs: created as id 4, updated in place.
+    fn mount_check_runs(&self) {
+        self.mount(
+            Mock::given(method("POST"))
+                .and(path("/repos/acme/shop/check-runs"))
+                .respond_with(answer(201, "check_run.json")),
+        );
+        self.mount(
+            Mock::given(method("PATCH"))
+                .and(path("/repos/acme/shop/check-runs/4"))
+                .respond_with(answer(200, "check_run.json")),
+        );
+    }
+}
+
+fn run_with(wx: &Wx, gh: &FakeGitHub, args: &[&str], extra: &[(&str, &str)]) -> PipelineRun {
+    let env = gh.env();
+    let mut all: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    all.extend_from_slice(extra);
+    let r = wx.run(args, &all);
+    assert_token_masked(&r);
+    r
+}
+
+/// The GitHub token is masked first and appears nowhere else.
+fn assert_token_masked(r: &PipelineRun) {
+    assert!(
+        r.stdout.contains(&format!("::add-mask::{TOKEN}")),
+        "{}",
+        r.stdout
+    );
+    let rest: String = r
+        .stdout
+        .lines()
+        .filter(|l| !l.starts_with("::add-mask::"))
+        .collect();
+    for (name, text) in [
+        ("stdout", &rest),
+        ("stderr", &r.stderr),
+        ("summary", &r.summary),
+        ("outputs", &format!("{:?}", r.outputs)),
+    ] {
+        assert!(!text.contains(TOKEN), "the token leaked into {name}");
+    }
+}
+
+#[test]
+fn run_reports_a_check_run_from_in_progress_to_success() {
+    let wx = Wx::new(
+        Scenario::default().review(vec![ReviewStep::approve_after_polls(2)]),
+        |a| a,
+    );
+    let gh = FakeGitHub::new();
+    gh.mount_check_runs();
+    let r = run_with(&wx, &gh, &["run"], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let seen = gh.seen();
+    let create = seen.iter().find(|s| s.method == "POST").unwrap();
+    assert_eq!(create.auth, format!("Bearer {TOKEN}"));
+    assert_eq!(
+        (
+            &create.body["name"],
+            &create.body["head_sha"],
+            &create.body["status"],
+            &create.body["details_url"]
+        ),
+        (
+            &json!("WeChat review"),
+            &json!(SHA),
+            &json!("in_progress"),
+            &json!("https://github.com/acme/shop/actions/runs/42")
+        )
+    );
+    let patches: Vec<&Seen> = seen.iter().filter(|s| s.method == "PATCH").collect();
+    // The hand-over as soon as the review exists, then the end.
+    assert!(patches.len() >= 2, "{patches:?}");
+    let handover = patches[0].body["external_id"].as_str().unwrap();
+    assert!(
+        handover.starts_with(&format!(
+            "mp-release/1:{APP}:{}:1.5.0:full:",
+            r.outputs["audit-id"]
+        )),
+        "{handover}"
+    );
+    let last = patches.last().unwrap();
+    assert_eq!(
+        (&last.body["status"], &last.body["conclusion"]),
+        (&json!("completed"), &json!("success"))
+    );
+    assert!(last.body["completed_at"].is_string());
+    assert_eq!(last.body["output"]["title"], "1.5.0 is live");
+    assert_eq!(
+        r.outputs["check-run-url"],
+        "https://github.com/acme/shop/runs/4"
+    );
+    assert!(
+        r.summary
+            .contains("[check run](https://github.com/acme/shop/runs/4)"),
+        "{}",
+        r.summary
+    );
+}
+
+#[test]
+fn status_gating_and_a_missing_permission() {
+    let wx = Wx::new(
+        Scenario::default().review(vec![ReviewStep::reject_after_polls(
+            1,
+            "页面内容不完整",
+            &["m1"],
+        )]),
+        |a| a,
+    );
+    let gh = FakeGitHub::new();
+    gh.mount(
+        Mock::given(method("POST"))
+            .and(path(format!("/repos/acme/shop/statuses/{SHA}")))
+            .respond_with(answer(201, "status.json")),
+    );
+    let r = run_with(&wx, &gh, &["run"], &[("INPUT_GATING", "status")]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let states: Vec<Value> = gh
+        .seen()
+        .into_iter()
+        .map(|s| s.body["state"].clone())
+        .collect();
+    assert_eq!(states, [json!("pending"), json!("failure")]);
+
+    // A token without `checks: write`: the release goes on, a warning names the permission.
+    let wx = Wx::new(
+        Scenario::default().review(vec![ReviewStep::approve_after_polls(1)]),
+        |a| a,
+    );
+    let gh = FakeGitHub::new();
+    gh.mount(
+        Mock::given(method("POST"))
+            .and(path("/repos/acme/shop/check-runs"))
+            .respond_with(answer(403, "error_403_integration.json")),
+    );
+    let r = run_with(&wx, &gh, &["run"], &[]);
+    assert_eq!(
+        (r.code, r.outputs["published"].as_str()),
+        (0, "true"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stdout
+            .contains("::warning title=mp-release::GitHub refused to create a check run")
+            && r.stdout.contains("permissions: { checks: write }"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(wx.successes(RELEASE), 1);
+}
+
+fn pr_event(dir: &std::path::Path, fork: bool) -> String {
+    let head = if fork { "mallory/shop" } else { "acme/shop" };
+    let event = json!({
+        "action": "synchronize",
+        "number": 7,
+        "pull_request": {
+            "number": 7,
+            "head": { "sha": SHA, "ref": "feature", "repo": { "full_name": head, "fork": fork } },
+            "base": { "sha": "553c2077f0edc3d5dc5d17262f6aa498e69d6f8e", "ref": "main", "repo": { "full_name": "acme/shop", "fork": false } }
+        }
+    });
+    let p = dir.join(if fork { "fork.json" } else { "pr.json" });
+    std::fs::write(&p, event.to_string()).unwrap();
+    p.display().to_string()
+}
+
+#[test]
+fn pull_requests_get_one_sticky_comment_and_forks_get_the_summary_only() {
+    let wx = Wx::new(
+        Scenario::default().review(vec![ReviewStep::approve_after_polls(1)]),
+        |a| a,
+    );
+    let gh = FakeGitHub::new();
+    gh.mount_check_runs();
+    // The pull request already has our comment (and someone else's): it is updated, not duplicated.
+    let mut comments = fixture("comments.json");
+    comments[1]["body"] = json!(format!("<!-- mp-release:{APP} -->\nold"));
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/acme/shop/issues/7/comments"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(comments)),
+    );
+    gh.mount(
+        Mock::given(method("PATCH"))
+            .and(path("/repos/acme/shop/issues/comments/12"))
+            .respond_with(answer(200, "comment.json")),
+    );
+    let event = pr_event(wx.dir.path(), false);
+    let r = run_with(
+        &wx,
+        &gh,
+        &["run", "--publish", "never"],
+        &[
+            ("GITHUB_EVENT_NAME", "pull_request"),
+            ("GITHUB_EVENT_PATH", &event),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(gh.count("POST", "/repos/acme/shop/issues/7/comments"), 0);
+    let seen = gh.seen();
+    let patch = seen
+        .iter()
+        .find(|s| s.path == "/repos/acme/shop/issues/comments/12")
+        .unwrap();
+    let body = patch.body["body"].as_str().unwrap();
+    assert!(
+        body.starts_with(&format!("<!-- mp-release:{APP} -->\n"))
+            && body.contains("1.5.0 was approved"),
+        "{body}"
+    );
+    // The check run is on the pull request's head commit.
+    let create = seen
+        .iter()
+        .find(|s| s.path.ends_with("/check-runs"))
+        .unwrap();
+    assert_eq!(create.body["head_sha"], SHA);
+
+    // A fork: no call to GitHub at all, a notice, and the run still succeeds.
+    let wx = Wx::new(
+        Scenario::default().review(vec![ReviewStep::approve_after_polls(1)]),
+        |a| a,
+    );
+    let gh = FakeGitHub::new();
+    let event = pr_event(wx.dir.path(), true);
+    let r = run_with(
+        &wx,
+        &gh,
+        &["run", "--publish", "never"],
+        &[
+            ("GITHUB_EVENT_NAME", "pull_request"),
+            ("GITHUB_EVENT_PATH", &event),
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(gh.seen().is_empty(), "{:?}", gh.seen());
+    assert!(
+        r.stdout
+            .contains("::notice title=mp-release::a pull request from a fork"),
+        "{}",
+        r.stdout
+    );
+}
+
+/// Serves the commit list and the open check run carrying `handover` on SHA.
+fn mount_resume(gh: &FakeGitHub, handover: &str) {
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/acme/shop/commits"))
+            .and(query_param("sha", "main"))
+            .respond_with(answer(200, "commits.json")),
+    );
+    let mut runs = fixture("check_runs.json");
+    runs["check_runs"][0]["external_id"] = json!(handover);
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path(format!("/repos/acme/shop/commits/{SHA}/check-runs")))
+            .and(query_param("check_name", "WeChat review"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(runs)),
+    );
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path(
+                "/repos/acme/shop/commits/553c2077f0edc3d5dc5d17262f6aa498e69d6f8e/check-runs",
+            ))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({ "total_count": 0, "check_runs": [] })),
+            ),
+    );
+}
+
+/// `submit` in one process (wait-timeout 0): the check run is left in progress with the hand-over.
+fn submit_and_hand_over(wx: &Wx, gh: &FakeGitHub) -> String {
+    gh.mount_check_runs();
+    let r = run_with(wx, gh, &["submit"], &[]);
+    assert_eq!(
+        (r.code, r.outputs["review-status"].as_str()),
+        (0, "pending"),
+        "{}",
+        r.stderr
+    );
+    let seen = gh.seen();
+    let last = seen.iter().rfind(|s| s.method == "PATCH").unwrap();
+    assert_eq!(last.body["status"], "in_progress");
+    assert!(last.body.get("conclusion").is_none(), "{:?}", last.body);
+    last.body["external_id"].as_str().unwrap().to_owned()
+}
+
+#[test]
+fn resume_finishes_a_review_submitted_by_another_process() {
+    let wx = Wx::new(
+        Scenario::default().review(vec![ReviewStep::reject_after_polls(
+            3,
+            "图标模糊",
+            &["media-9"],
+        )]),
+        |a| a,
+    );
+    let gh = FakeGitHub::new();
+    let handover = submit_and_hand_over(&wx, &gh);
+    mount_resume(&gh, &handover);
+    // First look: still in review, the check run stays open.
+    let r = run_with(&wx, &gh, &["resume"], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let list: Value = serde_json::from_str(&r.outputs["resumed"]).unwrap();
+    assert_eq!(list[0]["result"], "detached", "{list}");
+    assert_eq!(list[0]["check-run-id"], 4);
+    let last = gh
+        .seen()
+        .into_iter()
+        .rfind(|s| s.method == "PATCH")
+        .unwrap();
+    assert_eq!(last.body["status"], "in_progress");
+    // Later: rejected; the check run fails with the reason.
+    let _ = run_with(&wx, &gh, &["resume"], &[]);
+    let r = run_with(&wx, &gh, &["resume"], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let list: Value = serde_json::from_str(&r.outputs["resumed"]).unwrap();
+    assert_eq!(list[0]["result"], "rejected", "{list}");
+    let last = gh
+        .seen()
+        .into_iter()
+        .rfind(|s| s.method == "PATCH")
+        .unwrap();
+    assert_eq!(
+        (&last.body["status"], &last.body["conclusion"]),
+        (&json!("completed"), &json!("failure"))
+    );
+    let summary = last.body["output"]["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("图标模糊") && summary.contains("media-9"),
+        "{summary}"
+    );
+    // The check run without a hand-over (fixture's second run) is skipped, not touched.
+    assert_eq!(gh.count("PATCH", "/repos/acme/shop/check-runs/9"), 0);
+}
+
+#[test]
+fn two_concurrent_resumes_publish_once_and_release_once() {
+    let wx = Wx::new(
+        Scenario::default().review(vec![ReviewStep::approve_after_polls(1)]),
+        |a| a,
+    );
+    let gh = FakeGitHub::new();
+    let handover = submit_and_hand_over(&wx, &gh);
+    mount_resume(&gh, &handover);
+    // GitHub creates the release once; the second create meets "already_exists".
+    let mut rel = fixture("release.json");
+    rel["tag_name"] = json!("v1.5.0");
+    rel["html_url"] = json!("https://github.com/acme/shop/releases/tag/v1.5.0");
+    gh.mount(
+        Mock::given(method("POST"))
+            .and(path("/repos/acme/shop/releases"))
+            .and(body_partial_json(
+                json!({ "tag_name": "v1.5.0", "target_commitish": SHA }),
+            ))
+            .respond_with(ResponseTemplate::new(201).set_body_json(rel.clone()))
+            .up_to_n_times(1)
+            .with_priority(1),
+    );
+    gh.mount(
+        Mock::given(method("POST"))
+            .and(path("/repos/acme/shop/releases"))
+            .respond_with(answer(422, "error_422_release_exists.json"))
+            .with_priority(2),
+    );
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/acme/shop/releases/tags/v1.5.0"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(rel)),
+    );
+    let env: Vec<(&str, String)> = gh
+        .env()
+        .into_iter()
+        .chain([("INPUT_GITHUB_RELEASE", "true".to_owned())])
+        .collect();
+    let cmd = |i: usize| {
+        let mut c = wx.cmd(&["resume"]);
+        for (k, v) in &env {
+            c.env(k, v);
+        }
+        c.env("GITHUB_OUTPUT", wx.dir.path().join(format!("out{i}")));
+        c.env("GITHUB_STEP_SUMMARY", wx.dir.path().join(format!("sum{i}")));
+        c
+    };
+    let (mut a, mut b) = (cmd(1), cmd(2));
+    // Two processes at once.
+    let outs = std::thread::scope(|s| {
+        let ta = s.spawn(move || a.output().unwrap());
+        let tb = s.spawn(move || b.output().unwrap());
+        [ta.join().unwrap(), tb.join().unwrap()]
+    });
+    for (i, out) in [1, 2].into_iter().zip(outs) {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "resume {i}: {stderr}");
+        assert!(!stderr.contains(TOKEN));
+        let outputs =
+            parse_outputs(&std::fs::read_to_string(wx.dir.path().join(format!("out{i}"))).unwrap());
+        let list: Value = serde_json::from_str(&outputs["resumed"]).unwrap();
+        assert_eq!(
+            (
+                &list[0]["result"],
+                &list[0]["published"],
+                &list[0]["release-url"]
+            ),
+            (
+                &json!("published"),
+                &json!(true),
+                &json!("https://github.com/acme/shop/releases/tag/v1.5.0")
+            ),
+            "resume {i}: {list}\n{stderr}"
+        );
+    }
+    assert_eq!(wx.successes(RELEASE), 1, "WeChat released once");
+    let state = wx.emu.world().app_state(APP).unwrap();
+    assert_eq!(state["live"]["user_version"], "1.5.0");
+    // Both completed the same check run with success; the release exists once on GitHub.
+    let completed: Vec<Seen> = gh
+        .seen()
+        .into_iter()
+        .filter(|s| s.method == "PATCH" && s.body["status"] == "completed")
+        .collect();
+    assert_eq!(completed.len(), 2, "{completed:?}");
+    assert!(completed.iter().all(|s| s.body["conclusion"] == "success"));
+    let notes = gh
+        .seen()
+        .into_iter()
+        .find(|s| s.path == "/repos/acme/shop/releases")
+        .unwrap()
+        .body["body"]
+        .clone();
+    assert!(notes.as_str().unwrap().starts_with("## 1.5.0"), "{notes}");
+}
+
+#[test]
+fn resume_refuses_to_start_without_github() {
+    let wx = Wx::new(Scenario::default(), |a| a);
+    let r = wx.run(&["resume"], &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("github-token"), "{}", r.stderr);
+    let gh = FakeGitHub::new();
+    let r = run_with(&wx, &gh, &["resume"], &[("GITHUB_REF", "refs/tags/v1")]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("branches"), "{}", r.stderr);
+    assert!(gh.seen().is_empty());
+    assert_eq!(wx.emu.world().journal().len(), 0);
+}
