@@ -170,6 +170,13 @@ fn every_input_reaches_the_binary_through_env() {
         .map(|l| l.trim().trim_end_matches(':'))
         .collect();
     assert!(inputs.len() > 20, "{inputs:?}");
+    // The outputs of the GitHub side are mirrored too.
+    for out in ["check-run-url", "release-url", "resumed", "resumed-count"] {
+        assert!(
+            text.contains(&format!("value: ${{{{ steps.run.outputs.{out} }}}}")),
+            "output {out} is not mirrored"
+        );
+    }
     for input in inputs.iter().filter(|i| **i != "build-from-source") {
         let env = format!(
             "INPUT_{}: ${{{{ inputs.{input} }}}}",
