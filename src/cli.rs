@@ -85,6 +85,10 @@ pub enum Command {
     /// follow each review, publish per its rule, and complete the check runs.
     #[command(after_help = ENV_HELP)]
     Resume(ResumeArgs),
+    /// Write the sticky pull-request comment of a preview (the Action runs it with the link of the
+    /// QR code artifact it uploaded).
+    #[command(after_help = ENV_HELP)]
+    Comment(CommentArgs),
     /// Serve the built-in WeChat emulator on 127.0.0.1 for other tools (admin API under /__emulator/).
     #[command(after_help = ENV_HELP)]
     Emulator(EmulatorArgs),
@@ -124,6 +128,24 @@ pub struct GitHubArgs {
     /// On publish, create a GitHub release (and its tag) with notes from the commits since the last tag.
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub github_release: Option<String>,
+}
+
+/// `mp-release comment`.
+#[derive(Debug, Args)]
+pub struct CommentArgs {
+    /// The mini program.
+    #[arg(long, value_name = "APPID")]
+    pub appid: Option<String>,
+    /// What the QR code says (the `qrcode-content` output of `preview`): drawn as Unicode blocks
+    /// when there is no qrcode-url.
+    #[arg(long, value_name = "TEXT")]
+    pub qrcode_content: Option<String>,
+    /// The `package-sizes` output of `preview` (JSON).
+    #[arg(long, value_name = "JSON")]
+    pub package_sizes: Option<String>,
+    /// GitHub options.
+    #[command(flatten)]
+    pub github: GitHubArgs,
 }
 
 /// `mp-release resume`.

@@ -27,6 +27,8 @@ pub struct Reporter {
     external_id: Option<String>,
     /// Links for the summary and outputs.
     pub links: Links,
+    /// The sticky comment, once written.
+    pub comment_url: Option<String>,
     /// What went wrong on the way (warnings for the workflow run).
     pub warnings: Vec<String>,
     /// Notices (a fork pull request, a dry run).
@@ -52,6 +54,7 @@ impl Reporter {
             dry_run: false,
             check_id: None,
             check_url: None,
+            comment_url: None,
             external_id: None,
             warnings: Vec::new(),
             notices: Vec::new(),
@@ -265,7 +268,10 @@ impl Reporter {
             None => gh.create_comment(pr.number, &body).await,
         };
         match r {
-            Ok(c) => tracing::info!("pull-request comment: {}", c.html_url),
+            Ok(c) => {
+                tracing::info!("pull-request comment: {}", c.html_url);
+                self.comment_url = Some(c.html_url);
+            }
             Err(e) => self.warn(&e),
         }
     }

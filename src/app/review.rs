@@ -145,6 +145,15 @@ pub fn command(
             let desc = layers.pick("desc", a.desc.as_deref()).map(|(d, _)| d);
             rt.block_on(super::upload::preview(up, page, out, desc, wf, gh))
         }
+        Command::Comment(a) => {
+            let appid = settings::appid(a.appid.as_deref(), layers)?;
+            let content = layers
+                .pick("qrcode-content", a.qrcode_content.as_deref())
+                .map(|(c, _)| c);
+            let packages = settings::package_sizes(a.package_sizes.as_deref(), layers)?;
+            let gh = reporter(&a.github, layers, g, "v")?;
+            rt.block_on(comment(&appid, content, packages, gh))
+        }
         Command::Version(_) | Command::Emulator(_) => unreachable!("handled by the caller"),
     }
 }
@@ -480,6 +489,30 @@ async fn publish(
         &mut gh,
     )
     .await
+}
+
+/// `mp-release comment`: the preview's sticky comment, with the QR code's link when there is one.
+async fn comment(
+    appid: &str,
+    content: Option<String>,
+    packages: Vec<(String, u64, u64)>,
+    mut gh: Reporter,
+) -> anyhow::Result<Report> {
+    let preview = mp_release_core::github::Preview {
+        image_url: gh.qrcode_url(),
+        blocks: content.as_deref().and_then(crate::adapters::qr::terminal),
+        packages,
+    };
+    gh.comment(appid, None, Some(&preview)).await;
+    let mut r = simple(
+        vec![("comment-url", gh.comment_url.clone().unwrap_or_default())],
+        String::new(),
+    );
+    r.annotations
+        .extend(gh.notices.iter().map(|n| (Level::Notice, n.clone())));
+    r.annotations
+        .extend(gh.warnings.iter().map(|w| (Level::Warning, w.clone())));
+    Ok(r)
 }
 
 fn simple(outputs: Vec<(&str, String)>, summary: String) -> Report {

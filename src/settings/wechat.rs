@@ -74,7 +74,7 @@ pub struct PipelineSettings {
 }
 
 /// `wx` followed by 16 hex digits.
-fn check_appid(s: &str) -> Result<String, String> {
+pub(super) fn check_appid(s: &str) -> Result<String, String> {
     let s = s.trim();
     if s.len() == 18 && s.starts_with("wx") && s[2..].bytes().all(|b| b.is_ascii_hexdigit()) {
         Ok(s.to_owned())

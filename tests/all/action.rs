@@ -177,7 +177,11 @@ fn every_input_reaches_the_binary_through_env() {
             "output {out} is not mirrored"
         );
     }
-    for input in inputs.iter().filter(|i| **i != "build-from-source") {
+    // Two inputs are the composite's own: how to get the binary, and whether to upload the QR code.
+    for input in inputs
+        .iter()
+        .filter(|i| !["build-from-source", "qrcode-artifact"].contains(*i))
+    {
         let env = format!(
             "INPUT_{}: ${{{{ inputs.{input} }}}}",
             input.to_uppercase().replace('-', "_")

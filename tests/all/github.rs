@@ -544,3 +544,92 @@ fn resume_refuses_to_start_without_github() {
     assert!(gh.seen().is_empty());
     assert_eq!(wx.emu.world().journal().len(), 0);
 }
+
+#[test]
+fn comment_links_the_qr_artifact_or_draws_the_code() {
+    let wx = Wx::new(Scenario::default(), |a| a);
+    let gh = FakeGitHub::new();
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/acme/shop/issues/7/comments"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([]))),
+    );
+    gh.mount(
+        Mock::given(method("POST"))
+            .and(path("/repos/acme/shop/issues/7/comments"))
+            .respond_with(answer(201, "comment.json")),
+    );
+    let event = pr_event(wx.dir.path(), false);
+    let artifact = "https://github.com/acme/shop/actions/runs/42/artifacts/7";
+    let sizes = r#"[{"name":"__FULL__","size":812400,"limit":12582912}]"#;
+    let content = "https://open.weixin.qq.com/sns/getexpappinfo?appid=wxa1&path=pages%2Findex";
+    let common = [
+        ("GITHUB_EVENT_NAME", "pull_request"),
+        ("GITHUB_EVENT_PATH", event.as_str()),
+        ("INPUT_QRCODE_CONTENT", content),
+        ("INPUT_PACKAGE_SIZES", sizes),
+    ];
+    let mut with_link = common.to_vec();
+    with_link.push(("INPUT_QRCODE_URL", artifact));
+    let r = run_with(&wx, &gh, &["comment"], &with_link);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        r.outputs["comment-url"],
+        "https://github.com/acme/shop/pull/7#issuecomment-1"
+    );
+    let r2 = run_with(&wx, &gh, &["comment"], &common);
+    assert_eq!(r2.code, 0, "{}", r2.stderr);
+    let bodies: Vec<String> = gh
+        .seen()
+        .into_iter()
+        .filter(|s| s.method == "POST")
+        .map(|s| s.body["body"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(bodies.len(), 2);
+    assert!(
+        bodies[0].contains(&format!("[QR code]({artifact})"))
+            && bodies[0].contains("| all packages | 793.4 KB | 12.00 MB | 6 % |"),
+        "{}",
+        bodies[0]
+    );
+    assert!(
+        bodies[1].contains("```text\n") && bodies[1].contains('█'),
+        "{}",
+        bodies[1]
+    );
+    // A bad package-sizes value is refused before any call.
+    let before = gh.seen().len();
+    let mut bad = common.to_vec();
+    bad[3] = ("INPUT_PACKAGE_SIZES", "[{\"name\": 1}]");
+    let r = run_with(&wx, &gh, &["comment"], &bad);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("INPUT_PACKAGE_SIZES"), "{}", r.stderr);
+    assert_eq!(gh.seen().len(), before);
+}
+
+#[test]
+fn bad_github_inputs_are_refused_before_any_call() {
+    let wx = Wx::new(Scenario::default(), |a| a);
+    let gh = FakeGitHub::new();
+    for (name, value, says) in [
+        ("INPUT_GATING", "checks", "expected check, status or none"),
+        ("INPUT_SHA", "abc123", "40 hex digits"),
+        ("INPUT_REPOSITORY", "acme", "owner/name"),
+        ("INPUT_GIT_TAG", "maybe", "expected true or false"),
+        ("INPUT_CHECK_NAME", " ", "1 to 100 characters"),
+    ] {
+        let r = run_with(&wx, &gh, &["run"], &[(name, value)]);
+        assert_eq!(r.code, 2, "{name}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(name) && r.stderr.contains(says),
+            "{name}: {}",
+            r.stderr
+        );
+    }
+    // github-release without a token: the input that needs it is named.
+    let r = wx.run(&["run"], &[("INPUT_GITHUB_RELEASE", "true")]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("github-token"), "{}", r.stderr);
+    assert!(gh.seen().is_empty());
+    assert_eq!(wx.emu.world().journal().len(), 0);
+}
