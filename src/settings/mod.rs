@@ -645,6 +645,40 @@ pub fn emulator(
     Ok(EmulatorSettings { port, scenario })
 }
 
+/// The appid input on its own (for commands that need nothing else of WeChat).
+pub fn appid(flag: Option<&str>, layers: &Layers<'_>) -> Result<String, UsageError> {
+    match layers.parse("appid", flag, wechat::check_appid)? {
+        Some((a, _)) => Ok(a),
+        None => Err(UsageError::new(
+            "appid is required: give the mini program's appid (wx followed by 16 hex digits)",
+        )),
+    }
+}
+
+/// The `package-sizes` JSON (`[{"name","size","limit"}]`) that `upload` and `preview` output.
+pub fn package_sizes(
+    flag: Option<&str>,
+    layers: &Layers<'_>,
+) -> Result<Vec<(String, u64, u64)>, UsageError> {
+    let parsed = layers.parse("package-sizes", flag, |s| {
+        let v: serde_json::Value = serde_json::from_str(s)
+            .map_err(|e| format!("expected the package-sizes output of preview (JSON): {e}"))?;
+        v.as_array()
+            .ok_or_else(|| "expected a JSON list".to_owned())?
+            .iter()
+            .map(
+                |p| match (p["name"].as_str(), p["size"].as_u64(), p["limit"].as_u64()) {
+                    (Some(n), Some(s), Some(l)) => Ok((n.to_owned(), s, l)),
+                    _ => Err(format!(
+                        "expected {{\"name\", \"size\", \"limit\"}} entries, got {p}"
+                    )),
+                },
+            )
+            .collect::<Result<Vec<_>, String>>()
+    })?;
+    Ok(parsed.map(|(v, _)| v).unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -707,38 +741,4 @@ preid: rc
         s.sort();
         assert_eq!(s, ["g1", "k1", "s1", "t1"]);
     }
-}
-
-/// The appid input on its own (for commands that need nothing else of WeChat).
-pub fn appid(flag: Option<&str>, layers: &Layers<'_>) -> Result<String, UsageError> {
-    match layers.parse("appid", flag, wechat::check_appid)? {
-        Some((a, _)) => Ok(a),
-        None => Err(UsageError::new(
-            "appid is required: give the mini program's appid (wx followed by 16 hex digits)",
-        )),
-    }
-}
-
-/// The `package-sizes` JSON (`[{"name","size","limit"}]`) that `upload` and `preview` output.
-pub fn package_sizes(
-    flag: Option<&str>,
-    layers: &Layers<'_>,
-) -> Result<Vec<(String, u64, u64)>, UsageError> {
-    let parsed = layers.parse("package-sizes", flag, |s| {
-        let v: serde_json::Value = serde_json::from_str(s)
-            .map_err(|e| format!("expected the package-sizes output of preview (JSON): {e}"))?;
-        v.as_array()
-            .ok_or_else(|| "expected a JSON list".to_owned())?
-            .iter()
-            .map(
-                |p| match (p["name"].as_str(), p["size"].as_u64(), p["limit"].as_u64()) {
-                    (Some(n), Some(s), Some(l)) => Ok((n.to_owned(), s, l)),
-                    _ => Err(format!(
-                        "expected {{\"name\", \"size\", \"limit\"}} entries, got {p}"
-                    )),
-                },
-            )
-            .collect::<Result<Vec<_>, String>>()
-    })?;
-    Ok(parsed.map(|(v, _)| v).unwrap_or_default())
 }
