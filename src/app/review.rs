@@ -330,11 +330,7 @@ pub(super) fn pipeline_report(s: &State, infra: bool, title: &str, gh: &Reporter
     annotations.extend(gh.notices.iter().map(|n| (Level::Notice, n.clone())));
     annotations.extend(gh.warnings.iter().map(|w| (Level::Warning, w.clone())));
     tracing::info!("{}", report::headline(s));
-    let mut summary = report::summary(s, title);
-    let links = gh.links.line();
-    if !links.is_empty() {
-        summary = format!("{}\n\n{links}", summary.trim_end());
-    }
+    let summary = mp_release_core::github::job_summary(s, title, &gh.links);
     Report {
         outputs,
         json: Value::Object(json),

@@ -212,15 +212,27 @@ pub struct CheckOutput {
     pub summary: String,
 }
 
-/// The check run output of a run.
-pub fn check_output(s: &State, links: &Links) -> CheckOutput {
-    let mut body = report::summary(s, "WeChat review").trim_end().to_owned();
+/// The job summary of a run in its final form: the report, then the links (check run, release,
+/// workflow run) when there are any.
+pub fn job_summary(s: &State, title: &str, links: &Links) -> String {
+    let mut body = report::summary(s, title).trim_end().to_owned();
     body.push('\n');
     let line = links.line();
     if !line.is_empty() {
         body.push('\n');
         body.push_str(&line);
     }
+    body
+}
+
+/// The check run output of a run.
+pub fn check_output(s: &State, links: &Links) -> CheckOutput {
+    // The check run does not link to itself.
+    let links = Links {
+        check_run: None,
+        ..links.clone()
+    };
+    let body = job_summary(s, "WeChat review", &links);
     CheckOutput {
         title: report::headline(s),
         summary: fit(&body, CHECK_TEXT_LIMIT),

@@ -412,33 +412,42 @@ impl GitHub {
         Ok(())
     }
 
-    /// Every comment of an issue or pull request (all pages).
-    pub async fn comments(&self, number: u64) -> Result<Vec<Comment>, GhError> {
-        let route = self.route(&format!("issues/{number}/comments"));
-        let mut page: octocrab::Page<Comment> = self
-            .call(
-                "list pull-request comments",
-                "pull-requests: read",
-                true,
-                async |oc| oc.get(&route, Some(&json!({ "per_page": 100 }))).await,
-            )
+    /// Every item of a listing, following the `Link: rel="next"` pages.
+    async fn all_pages<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &str,
+        permission: &'static str,
+        route: &str,
+        query: &Value,
+    ) -> Result<Vec<T>, GhError> {
+        let mut page: octocrab::Page<T> = self
+            .call(what, permission, true, async |oc| {
+                oc.get(route, Some(query)).await
+            })
             .await?;
         let mut all = std::mem::take(&mut page.items);
         while let Some(next) = page.next.take() {
             let uri = Some(next);
-            let got: Option<octocrab::Page<Comment>> = self
-                .call(
-                    "list pull-request comments",
-                    "pull-requests: read",
-                    true,
-                    async |oc| oc.get_page(&uri).await,
-                )
+            let got: Option<octocrab::Page<T>> = self
+                .call(what, permission, true, async |oc| oc.get_page(&uri).await)
                 .await?;
             let Some(mut p) = got else { break };
             all.append(&mut p.items);
             page = p;
         }
         Ok(all)
+    }
+
+    /// Every comment of an issue or pull request (all pages).
+    pub async fn comments(&self, number: u64) -> Result<Vec<Comment>, GhError> {
+        let route = self.route(&format!("issues/{number}/comments"));
+        self.all_pages(
+            "list pull-request comments",
+            "pull-requests: read",
+            &route,
+            &json!({ "per_page": 100 }),
+        )
+        .await
     }
 
     /// `POST /repos/{repo}/issues/{n}/comments`.
@@ -514,14 +523,12 @@ impl GitHub {
         Ok(r.object.sha)
     }
 
-    /// The commits of `branch` since `since` (RFC 3339), newest first (one page of 100).
+    /// The commits of `branch` since `since` (RFC 3339), newest first (every page).
     pub async fn commits(&self, branch: &str, since: &str) -> Result<Vec<String>, GhError> {
         let route = self.route("commits");
         let q = json!({ "sha": branch, "since": since, "per_page": 100 });
         let list: Vec<CommitItem> = self
-            .call("list commits", "contents: read", true, async |oc| {
-                oc.get(&route, Some(&q)).await
-            })
+            .all_pages("list commits", "contents: read", &route, &q)
             .await?;
         Ok(list.into_iter().map(|c| c.sha).collect())
     }

@@ -82,6 +82,24 @@ fn check_run_output_snapshots() {
 }
 
 #[test]
+fn job_summary_with_links_snapshot() {
+    let links = Links {
+        check_run: Some("https://github.com/acme/shop/runs/4".into()),
+        release: Some("https://github.com/acme/shop/releases/tag/v1.3.0".into()),
+        run: Some("https://github.com/acme/shop/actions/runs/42".into()),
+    };
+    let (_, s) = cases().into_iter().next().unwrap();
+    let md = job_summary(&s, "mp-release", &links);
+    assert!(md.lines().count() <= 20, "{md}");
+    insta::assert_snapshot!("job_summary_published_with_links", md);
+    // Without links, the report as it is.
+    assert_eq!(
+        job_summary(&s, "mp-release", &Links::default()).trim_end(),
+        report::summary(&s, "mp-release").trim_end()
+    );
+}
+
+#[test]
 fn pr_comment_snapshots() {
     let preview = Preview {
         image_url: None,
