@@ -112,7 +112,29 @@ fn run_with(wx: &Wx, gh: &FakeGitHub, args: &[&str], extra: &[(&str, &str)]) -> 
     all.extend_from_slice(extra);
     let r = wx.run(args, &all);
     assert_token_masked(&r);
+    assert_github_saw_no_secret(wx, gh);
     r
+}
+
+/// Everything sent to GitHub (check runs, statuses, comments, releases) is free of WeChat secrets
+/// and tokens, and of the GitHub token outside the Authorization header.
+fn assert_github_saw_no_secret(wx: &Wx, gh: &FakeGitHub) {
+    let mut secrets = wx.emu.world().issued_tokens();
+    secrets.extend([
+        COMPONENT_SECRET.to_owned(),
+        wx.ticket.clone(),
+        wx.refresh.clone(),
+        TOKEN.to_owned(),
+    ]);
+    for seen in gh.seen() {
+        let text = format!("{} {}", seen.path, seen.body);
+        for s in &secrets {
+            assert!(
+                !text.contains(s.as_str()),
+                "secret {s:?} sent to GitHub: {text}"
+            );
+        }
+    }
 }
 
 /// The GitHub token is masked first and appears nowhere else.

@@ -393,3 +393,35 @@ async fn server_errors_retry_reads_but_never_blind_creates() {
     let e = gh.create_comment(7, "x").await.unwrap_err();
     assert!(e.uncertain(), "{e}");
 }
+
+#[tokio::test]
+async fn an_enterprise_server_api_path_is_kept_across_pages() {
+    let s = MockServer::start().await;
+    let gh = GitHub::new(&format!("{}/api/v3", s.uri()), TOKEN, "acme/shop").unwrap();
+    let next = format!("{}/api/v3/repositories/1/commits?page=2", s.uri());
+    Mock::given(method("GET"))
+        .and(path("/api/v3/repos/acme/shop/commits"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!([fixture("commits.json")[0].clone()]))
+                .insert_header("link", format!("<{next}>; rel=\"next\"").as_str()),
+        )
+        .expect(1)
+        .mount(&s)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v3/repositories/1/commits"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!([fixture("commits.json")[1].clone()])),
+        )
+        .expect(1)
+        .mount(&s)
+        .await;
+    assert_eq!(
+        gh.commits("main", "2026-11-18T00:00:00Z")
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+}
