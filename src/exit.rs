@@ -34,9 +34,12 @@ impl Exit {
     ) -> Self {
         use mp_release_core::pipeline::Outcome;
         match outcome {
-            Some(Outcome::Published { .. } | Outcome::Approved | Outcome::Detached) => {
-                Self::Success
-            }
+            Some(
+                Outcome::Published { .. }
+                | Outcome::Approved
+                | Outcome::Detached
+                | Outcome::DryRun { .. },
+            ) => Self::Success,
             Some(Outcome::Failed { .. }) if infra_failure => Self::Infrastructure,
             Some(Outcome::Rejected | Outcome::Withdrawn | Outcome::Failed { .. }) => {
                 Self::ReleaseFailed

@@ -112,7 +112,16 @@ pub async fn resume(
             run.id,
             run.head_sha
         );
-        let report = drive(&ws, &ps, state, wf, "mp-release resume", &mut rep).await?;
+        let report = drive(
+            &ws,
+            &ps,
+            state,
+            wf,
+            "mp-release resume",
+            &mut rep,
+            g.dry_run,
+        )
+        .await?;
         let get = |k: &str| {
             report
                 .outputs

@@ -82,13 +82,13 @@ pub fn command(
                         .map_err(|_| format!("expected a review id (a number), got {s:?}"))
                 })?
                 .map(|(v, _)| v);
-            rt.block_on(wait(ws, ps, audit_id, wf))
+            rt.block_on(wait(ws, ps, audit_id, wf, g.dry_run))
         }
         Command::Publish(a) => {
             let ws = settings::wechat(&a.wechat, layers, cwd)?;
             require_platform(&ws)?;
             let ps = settings::pipeline(&a.pipeline, layers, cwd, &ws.appid)?;
-            rt.block_on(publish(ws, ps, wf))
+            rt.block_on(publish(ws, ps, wf, g.dry_run))
         }
         Command::Status(a) => {
             let ws = settings::wechat(&a.wechat, layers, cwd)?;
@@ -108,7 +108,11 @@ pub fn command(
             rt.block_on(status(ws, audit_id, qrcode, wf))
         }
         Command::Withdraw(a) => {
-            rt.block_on(withdraw(settings::wechat(&a.wechat, layers, cwd)?, wf))
+            let ws = settings::wechat(&a.wechat, layers, cwd)?;
+            if g.dry_run {
+                return Ok(dry("withdraw the review in flight (undocodeaudit)"));
+            }
+            rt.block_on(withdraw(ws, wf))
         }
         Command::Quota(a) => rt.block_on(quota(settings::wechat(&a.wechat, layers, cwd)?, wf)),
         Command::Rollback(a) => {
@@ -117,12 +121,18 @@ pub fn command(
                 Some(t) => Some(t.trim().parse::<u64>().map_err(|_| settings::UsageError::new(format!("invalid --to: expected an app_version number from `rollback --list`, got {t:?}")))?),
                 None => None,
             };
+            if g.dry_run && !a.list {
+                return Ok(dry("roll the live version back (revertcoderelease)"));
+            }
             rt.block_on(rollback(ws, a.list, to, wf))
         }
         Command::Upload(a) => {
             let up = settings::upload(&a.upload, layers, cwd, true)?.expect("required");
             let vs = settings::version(&a.version, layers, cwd)?;
             let desc = layers.pick("desc", a.desc.as_deref()).map(|(d, _)| d);
+            if g.dry_run {
+                return Ok(dry("upload the project as a new version"));
+            }
             rt.block_on(super::upload::upload(up, &vs, desc, g, wf))
         }
         Command::Preview(a) => {
@@ -143,6 +153,9 @@ pub fn command(
                 .pick("qrcode-output", a.qrcode_output.as_deref())
                 .map_or_else(|| cwd.join("preview-qrcode.png"), |(p, _)| cwd.join(p));
             let desc = layers.pick("desc", a.desc.as_deref()).map(|(d, _)| d);
+            if g.dry_run {
+                return Ok(dry("upload a preview and comment on the pull request"));
+            }
             rt.block_on(super::upload::preview(up, page, out, desc, wf, gh))
         }
         Command::Comment(a) => {
@@ -152,6 +165,9 @@ pub fn command(
                 .map(|(c, _)| c);
             let packages = settings::package_sizes(a.package_sizes.as_deref(), layers)?;
             let gh = reporter(&a.github, layers, g, "v")?;
+            if g.dry_run {
+                return Ok(dry("write the pull-request comment"));
+            }
             rt.block_on(comment(&appid, content, packages, gh))
         }
         Command::Version(_) | Command::Emulator(_) => unreachable!("handled by the caller"),
@@ -271,6 +287,7 @@ pub async fn drive(
     wf: &Workflow,
     title: &str,
     gh: &mut Reporter,
+    dry_run: bool,
 ) -> anyhow::Result<Report> {
     let (wx, tokens, clock) = connect(ws, wf).await?;
     let desc = ps.desc.clone().unwrap_or_else(|| match &state.version {
@@ -297,7 +314,11 @@ pub async fn drive(
         };
         runner.uploader = Some(super::upload::uploader(up, req)?);
     }
-    runner.state_file.clone_from(&ws.state_file);
+    runner.dry_run = dry_run;
+    // A dry run writes nothing, not even the state file.
+    if !dry_run {
+        runner.state_file.clone_from(&ws.state_file);
+    }
     runner.crash_after.clone_from(&ws.crash_after);
     gh.start(&state).await;
     let end = runner
@@ -374,7 +395,7 @@ async fn pipeline(
     };
     let fresh = State::new(config(&ws, &ps, bump), known);
     let state = resume_or(&ws, fresh)?;
-    drive(&ws, &ps, state, wf, "mp-release", gh).await
+    drive(&ws, &ps, state, wf, "mp-release", gh, g.dry_run).await
 }
 
 async fn wait(
@@ -382,12 +403,13 @@ async fn wait(
     mut ps: PipelineSettings,
     audit_id: Option<u64>,
     wf: &mut Workflow,
+    dry_run: bool,
 ) -> anyhow::Result<Report> {
     ps.publish.never = true;
     let mut state = State::new(config(&ws, &ps, BumpSpec::default()), None).at(Stage::Wait);
     state.audit_id = audit_id;
     let mut gh = Reporter::off(settings::GitHubSettings::default());
-    drive(&ws, &ps, state, wf, "mp-release wait", &mut gh).await
+    drive(&ws, &ps, state, wf, "mp-release wait", &mut gh, dry_run).await
 }
 
 /// One read with the token (refreshed once if refused), for the single-call commands.
@@ -445,6 +467,7 @@ async fn publish(
     ws: WeChatSettings,
     ps: PipelineSettings,
     wf: &mut Workflow,
+    dry_run: bool,
 ) -> anyhow::Result<Report> {
     let (wx, mut tokens, clock) = connect(&ws, wf).await?;
     let Some(a) = latest(&wx, &mut tokens, &clock).await? else {
@@ -483,6 +506,7 @@ async fn publish(
         wf,
         "mp-release publish",
         &mut gh,
+        dry_run,
     )
     .await
 }
@@ -509,6 +533,15 @@ async fn comment(
     r.annotations
         .extend(gh.warnings.iter().map(|w| (Level::Warning, w.clone())));
     Ok(r)
+}
+
+/// `--dry-run` of a command that is one change: the inputs were valid; nothing is sent.
+fn dry(what: &str) -> Report {
+    tracing::info!("dry run: would {what}; nothing was sent");
+    simple(
+        vec![("dry-run", "true".into())],
+        format!("### 🧪 mp-release dry run\n\nthe inputs are valid; it would {what}. Nothing was sent.\n"),
+    )
 }
 
 fn simple(outputs: Vec<(&str, String)>, summary: String) -> Report {

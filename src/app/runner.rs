@@ -11,7 +11,7 @@ use crate::adapters::wechat::tokens::{TokenError, Tokens};
 use crate::adapters::wechat::{CallError, WeChat};
 use crate::settings::SubmitBody;
 use anyhow::Context;
-use mp_release_core::pipeline::{step, AuditInfo, Effect, Event, Quota, Stage, State};
+use mp_release_core::pipeline::{step, AuditInfo, Effect, Event, Outcome, Quota, Stage, State};
 use mp_release_core::retry::{decide, Decision, Failure, Policy};
 use mp_release_core::wechat::errcode::RetryClass;
 use serde_json::{json, Value};
@@ -103,6 +103,8 @@ pub struct Runner {
     pub infra_failure: bool,
     /// Upload mode: the engine and what it uploads (its version is set per upload).
     pub uploader: Option<Uploader>,
+    /// `--dry-run`: stop before the first call that changes anything (reads still happen).
+    pub dry_run: bool,
     retries: u32,
     rng: u64,
     logged_notes: usize,
@@ -125,6 +127,7 @@ impl Runner {
             desc,
             infra_failure: false,
             uploader: None,
+            dry_run: false,
             retries: 0,
             rng: seed | 1,
             logged_notes: 0,
@@ -188,6 +191,19 @@ impl Runner {
             let Some(effect) = t.effect else {
                 return Ok(state);
             };
+            if self.dry_run && effect.is_mutation() {
+                tracing::info!("dry run: stopping before {}", effect.name());
+                state.outcome = Some(Outcome::DryRun {
+                    next: effect.name().to_owned(),
+                });
+                state.pending = None;
+                state.stage = Stage::Done;
+                let now = self.clock.now();
+                for span in state.timeline.iter_mut().filter(|s| s.end.is_none()) {
+                    span.end = Some(now);
+                }
+                return Ok(state);
+            }
             event = self.perform(&effect, &state).await?;
             if effect.is_mutation() && self.crash_after.as_deref() == Some(effect.name()) {
                 return Err(InjectedStop(effect.name().to_owned()).into());

@@ -659,3 +659,38 @@ fn app_secret_alone_gets_the_qr_code_and_a_plain_refusal_for_review() {
     // the app secret and the own token never leak (Wx::run scans for every issued token)
     assert!(!r.stderr.contains("secret-wxa1a1a1a1a1a1a1a1"));
 }
+
+#[test]
+fn dry_run_reads_but_changes_nothing() {
+    let wx = Wx::new(approve_after(1), |a| a);
+    let r = wx.run(&["run", "--dry-run"], &[("INPUT_STATE_FILE", "state.json")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs["version"], "1.5.0");
+    assert!(
+        r.summary
+            .contains("dry run: 1.5.0 would go on with commit; nothing was changed"),
+        "{}",
+        r.summary
+    );
+    assert!(!wx.dir.path().join("state.json").exists());
+    for path in ["/wxa/commit", SUBMIT, RELEASE, "/wxa/undocodeaudit"] {
+        assert_eq!(wx.successes(path), 0, "{path}");
+    }
+    // Reads happened (the version came from WeChat's live version).
+    assert!(wx.successes("/wxa/getversioninfo") >= 1);
+    // The single-call changes are not sent at all.
+    let before = wx.emu.world().journal().len();
+    for args in [
+        &["withdraw", "--dry-run"][..],
+        &["rollback", "--dry-run"][..],
+    ] {
+        let r = wx.run(args, &[]);
+        assert_eq!(
+            (r.code, r.outputs["dry-run"].as_str()),
+            (0, "true"),
+            "{args:?}: {}",
+            r.stderr
+        );
+    }
+    assert_eq!(wx.emu.world().journal().len(), before);
+}

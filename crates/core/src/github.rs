@@ -123,7 +123,10 @@ impl CheckState {
             Some(Outcome::Published { .. } | Outcome::Approved) => {
                 Self::Completed(Conclusion::Success)
             }
-            Some(Outcome::Withdrawn) => Self::Completed(Conclusion::Neutral),
+            // A dry run writes nothing to GitHub; neutral if it ever were reported.
+            Some(Outcome::Withdrawn | Outcome::DryRun { .. }) => {
+                Self::Completed(Conclusion::Neutral)
+            }
             Some(Outcome::Rejected | Outcome::Failed { .. }) => {
                 Self::Completed(Conclusion::Failure)
             }

@@ -94,6 +94,9 @@ pub fn headline(s: &State) -> String {
         Some(Outcome::Detached) => {
             format!("{v} is still in review; `mp-release resume` or `wait` will follow it")
         }
+        Some(Outcome::DryRun { next }) => {
+            format!("dry run: {v} would go on with {next}; nothing was changed")
+        }
         Some(Outcome::Failed { message, .. }) => format!("the release of {v} stopped: {message}"),
         None => format!("{v}: in progress ({})", s.stage.name()),
     }
@@ -120,6 +123,7 @@ pub fn summary(s: &State, title: &str) -> String {
         Some(Outcome::Published { .. } | Outcome::Approved) => "✅",
         Some(Outcome::Detached) | None => "⏳",
         Some(Outcome::Withdrawn) => "↩️",
+        Some(Outcome::DryRun { .. }) => "🧪",
         Some(Outcome::Rejected | Outcome::Failed { .. }) => "❌",
     };
     let from = s

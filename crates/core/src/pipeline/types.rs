@@ -244,6 +244,11 @@ pub enum Outcome {
     Withdrawn,
     /// Still in review at the deadline: handed over to `resume`.
     Detached,
+    /// `--dry-run`: stopped before the first call that would change anything.
+    DryRun {
+        /// The call it stopped before (`upload`, `commit`, `submit_audit`, `release`, …).
+        next: String,
+    },
     /// Stopped by an error.
     Failed {
         /// WeChat's errcode, if one caused it.
