@@ -126,20 +126,7 @@ impl Reporter {
         };
         match self.s.gating {
             Gating::None => {}
-            Gating::Status => {
-                let r = gh
-                    .create_status(
-                        &sha,
-                        "pending",
-                        &self.s.check_name,
-                        &status_description(state),
-                        self.s.run_url.as_deref(),
-                    )
-                    .await;
-                if let Err(e) = r {
-                    self.warn(&e);
-                }
-            }
+            Gating::Status => self.status(state).await,
             // Resume reports to the check run it found.
             Gating::Check if self.check_id.is_some() => {}
             Gating::Check => {
@@ -210,26 +197,13 @@ impl Reporter {
 
     /// Completes (or refreshes) the check run or status from the state.
     pub async fn conclude(&mut self, state: &State) {
-        let Some((gh, sha)) = self.active() else {
+        let Some((gh, _)) = self.active() else {
             return;
         };
         let c = CheckState::of(state);
         match self.s.gating {
             Gating::None => {}
-            Gating::Status => {
-                let r = gh
-                    .create_status(
-                        &sha,
-                        c.commit_status(),
-                        &self.s.check_name,
-                        &status_description(state),
-                        self.s.run_url.as_deref(),
-                    )
-                    .await;
-                if let Err(e) = r {
-                    self.warn(&e);
-                }
-            }
+            Gating::Status => self.status(state).await,
             Gating::Check => {
                 let Some(id) = self.check_id else { return };
                 let out = check_output(state, &self.links);
@@ -246,6 +220,25 @@ impl Reporter {
                     self.warn(&e);
                 }
             }
+        }
+    }
+
+    /// The commit status that stands for the state (pending, success, failure).
+    async fn status(&mut self, state: &State) {
+        let Some((gh, sha)) = self.active() else {
+            return;
+        };
+        let r = gh
+            .create_status(
+                &sha,
+                CheckState::of(state).commit_status(),
+                &self.s.check_name,
+                &status_description(state),
+                self.s.run_url.as_deref(),
+            )
+            .await;
+        if let Err(e) = r {
+            self.warn(&e);
         }
     }
 

@@ -106,6 +106,10 @@ impl FakeGitHub {
     }
 }
 
+fn wx_with(review: ReviewStep) -> Wx {
+    Wx::new(Scenario::default().review(vec![review]), |a| a)
+}
+
 fn run_with(wx: &Wx, gh: &FakeGitHub, args: &[&str], extra: &[(&str, &str)]) -> PipelineRun {
     let env = gh.env();
     let mut all: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -161,10 +165,7 @@ fn assert_token_masked(r: &PipelineRun) {
 
 #[test]
 fn run_reports_a_check_run_from_in_progress_to_success() {
-    let wx = Wx::new(
-        Scenario::default().review(vec![ReviewStep::approve_after_polls(2)]),
-        |a| a,
-    );
+    let wx = wx_with(ReviewStep::approve_after_polls(2));
     let gh = FakeGitHub::new();
     gh.mount_check_runs();
     let r = run_with(&wx, &gh, &["run"], &[]);
@@ -242,10 +243,7 @@ fn status_gating_and_a_missing_permission() {
     assert_eq!(states, [json!("pending"), json!("failure")]);
 
     // A token without `checks: write`: the release goes on, a warning names the permission.
-    let wx = Wx::new(
-        Scenario::default().review(vec![ReviewStep::approve_after_polls(1)]),
-        |a| a,
-    );
+    let wx = wx_with(ReviewStep::approve_after_polls(1));
     let gh = FakeGitHub::new();
     gh.mount(
         Mock::given(method("POST"))
@@ -287,10 +285,7 @@ fn pr_event(dir: &std::path::Path, fork: bool) -> String {
 
 #[test]
 fn pull_requests_get_one_sticky_comment_and_forks_get_the_summary_only() {
-    let wx = Wx::new(
-        Scenario::default().review(vec![ReviewStep::approve_after_polls(1)]),
-        |a| a,
-    );
+    let wx = wx_with(ReviewStep::approve_after_polls(1));
     let gh = FakeGitHub::new();
     gh.mount_check_runs();
     // The pull request already has our comment (and someone else's): it is updated, not duplicated.
@@ -337,10 +332,7 @@ fn pull_requests_get_one_sticky_comment_and_forks_get_the_summary_only() {
     assert_eq!(create.body["head_sha"], SHA);
 
     // A fork: no call to GitHub at all, a notice, and the run still succeeds.
-    let wx = Wx::new(
-        Scenario::default().review(vec![ReviewStep::approve_after_polls(1)]),
-        |a| a,
-    );
+    let wx = wx_with(ReviewStep::approve_after_polls(1));
     let gh = FakeGitHub::new();
     let event = pr_event(wx.dir.path(), true);
     let r = run_with(
@@ -458,10 +450,7 @@ fn resume_finishes_a_review_submitted_by_another_process() {
 
 #[test]
 fn two_concurrent_resumes_publish_once_and_release_once() {
-    let wx = Wx::new(
-        Scenario::default().review(vec![ReviewStep::approve_after_polls(1)]),
-        |a| a,
-    );
+    let wx = wx_with(ReviewStep::approve_after_polls(1));
     let gh = FakeGitHub::new();
     let handover = submit_and_hand_over(&wx, &gh);
     mount_resume(&gh, &handover);
