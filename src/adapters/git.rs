@@ -107,22 +107,20 @@ impl Git {
         self.messages_between(since, "HEAD")
     }
 
-    /// Full messages of the non-merge commits after tag `since` up to `until`, newest first.
+    /// Full messages of the non-merge commits after tag `since` up to `until`, newest first. An
+    /// unborn HEAD has no messages; any other unknown `until` is an error (the caller picks another).
     pub fn messages_between(
         &self,
         since: Option<&str>,
         until: &str,
     ) -> Result<Vec<String>, GitError> {
-        if self
-            .run(&[
-                "rev-parse",
-                "--verify",
-                "--quiet",
-                &format!("{until}^{{commit}}"),
-            ])
-            .is_err()
-        {
-            return Ok(Vec::new());
+        let verify = format!("{until}^{{commit}}");
+        if let Err(e) = self.run(&["rev-parse", "--verify", "--quiet", &verify]) {
+            return if until == "HEAD" {
+                Ok(Vec::new())
+            } else {
+                Err(e)
+            };
         }
         let range = since.map_or_else(|| until.to_owned(), |t| format!("refs/tags/{t}..{until}"));
         // Each record starts with the hash line, so commits with empty messages still count.

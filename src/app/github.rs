@@ -311,7 +311,8 @@ impl Reporter {
         }
     }
 
-    /// Release notes from the local history (the workflow's checkout; a shallow clone gives few).
+    /// Release notes from the local history: up to the released commit when the checkout has it,
+    /// else up to HEAD (a scheduled resume checks out the branch, usually at or after that commit).
     fn notes(&self, version: &str, sha: &str) -> String {
         let git = Git::new(&self.repo_dir);
         let own = format!("{}{version}", self.tag_prefix);

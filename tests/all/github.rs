@@ -106,6 +106,33 @@ impl FakeGitHub {
     }
 }
 
+/// A git history in `dir`: the first commit tagged `tag`, the others after it.
+fn git_history(dir: &std::path::Path, messages: &[&str], tag: &str) {
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(args)
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "git {args:?}");
+    };
+    git(&["init", "-q", "-b", "main"]);
+    for (i, m) in messages.iter().enumerate() {
+        git(&["commit", "-q", "--allow-empty", "-m", m]);
+        if i == 0 {
+            git(&["tag", tag]);
+        }
+    }
+}
+
 fn wx_with(review: ReviewStep) -> Wx {
     Wx::new(Scenario::default().review(vec![review]), |a| a)
 }
@@ -168,9 +195,17 @@ fn run_reports_a_check_run_from_in_progress_to_success() {
     let wx = wx_with(ReviewStep::approve_after_polls(2));
     let gh = FakeGitHub::new();
     gh.mount_check_runs();
-    let r = run_with(&wx, &gh, &["run"], &[]);
+    gh.mount(
+        Mock::given(method("POST"))
+            .and(path("/repos/acme/shop/git/refs"))
+            .respond_with(answer(201, "ref.json")),
+    );
+    let r = run_with(&wx, &gh, &["run"], &[("INPUT_GIT_TAG", "true")]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let seen = gh.seen();
+    // Tagged on publish, on the released commit.
+    let tag = seen.iter().find(|s| s.path.ends_with("/git/refs")).unwrap();
+    assert_eq!(tag.body, json!({ "ref": "refs/tags/v1.5.0", "sha": SHA }));
     let create = seen.iter().find(|s| s.method == "POST").unwrap();
     assert_eq!(create.auth, format!("Bearer {TOKEN}"));
     assert_eq!(
@@ -454,6 +489,12 @@ fn two_concurrent_resumes_publish_once_and_release_once() {
     let gh = FakeGitHub::new();
     let handover = submit_and_hand_over(&wx, &gh);
     mount_resume(&gh, &handover);
+    // The checkout the resume job runs in: history since the last release tag makes the notes.
+    git_history(
+        wx.dir.path(),
+        &["chore: init", "feat(cart): coupons", "fix: rounding"],
+        "v1.4.2",
+    );
     // GitHub creates the release once; the second create meets "already_exists".
     let mut rel = fixture("release.json");
     rel["tag_name"] = json!("v1.5.0");
@@ -539,7 +580,10 @@ fn two_concurrent_resumes_publish_once_and_release_once() {
         .unwrap()
         .body["body"]
         .clone();
-    assert!(notes.as_str().unwrap().starts_with("## 1.5.0"), "{notes}");
+    assert_eq!(
+        notes.as_str().unwrap(),
+        "## 1.5.0\n\n### Features\n\n- feat(cart): coupons\n\n### Fixes\n\n- fix: rounding\n"
+    );
 }
 
 #[test]
