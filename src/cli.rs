@@ -286,7 +286,8 @@ pub struct PipelineArgs {
     /// Ask for an expedited review (uses the platform's monthly speed-up quota).
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub speedup: Option<String>,
-    /// How long to follow the review before detaching (default 5h; 0 = submit and detach).
+    /// How long to follow the review before detaching (default 5h; 0 = submit and detach; for
+    /// `wait` and `resume`, 0 = look once).
     #[arg(long, value_name = "DURATION")]
     pub wait_timeout: Option<String>,
     /// First interval between review polls (default 60s; it grows by half each poll).

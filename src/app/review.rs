@@ -328,7 +328,7 @@ pub async fn drive(
     Ok(pipeline_report(&end, runner.infra_failure, title, gh))
 }
 
-pub(super) fn pipeline_report(s: &State, infra: bool, title: &str, gh: &Reporter) -> Report {
+fn pipeline_report(s: &State, infra: bool, title: &str, gh: &Reporter) -> Report {
     let mut outputs = report::outputs(s);
     outputs.extend(gh.outputs());
     let mut json = serde_json::Map::new();
