@@ -12,13 +12,29 @@
 use super::review::{config, drive, reporter_for};
 use super::Report;
 use crate::adapters::github::actions::{Level, Workflow};
-use crate::adapters::github::api::CheckRun;
+use crate::adapters::github::api::{CheckRun, CheckRunBody};
 use crate::exit::Exit;
 use crate::settings::{GitHubSettings, Globals, PipelineSettings, ResumeSettings, WeChatSettings};
 use mp_release_core::github::Handover;
 use mp_release_core::pipeline::{BumpSpec, Stage, State};
 use serde_json::{json, Value};
 use std::fmt::Write as _;
+
+/// A run writes its hand-over minutes after it starts (upload, commit and the privacy scan come
+/// before the submit), and GitHub stops a hosted job at 6 hours: a check run without a hand-over
+/// that started longer ago than that (plus a margin) belongs to a job that is gone, also on
+/// self-hosted runners.
+const ABANDONED_AFTER_SECS: i64 = 6 * 3600 + 15 * 60;
+
+fn is_abandoned(run: &CheckRun) -> bool {
+    run.started_at
+        .as_deref()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .is_some_and(|t| {
+            (chrono::Utc::now() - t.with_timezone(&chrono::Utc)).num_seconds()
+                > ABANDONED_AFTER_SECS
+        })
+}
 
 /// Runs `resume`.
 pub async fn resume(
@@ -48,6 +64,7 @@ pub async fn resume(
         }
     }
     let mut open: Vec<(CheckRun, Handover)> = Vec::new();
+    let mut abandoned: Vec<CheckRun> = Vec::new();
     let mut skipped = 0usize;
     for sha in &shas {
         for run in gh
@@ -65,9 +82,14 @@ pub async fn resume(
                     }
                 }
                 Some(_) => skipped += 1,
+                None if is_abandoned(&run) => {
+                    if !abandoned.iter().any(|r| r.id == run.id) {
+                        abandoned.push(run);
+                    }
+                }
                 None => {
                     tracing::info!(
-                        "check run {} on {} has no review to follow (its job ended before submitting); skipped",
+                        "check run {} on {} has no review yet (its job may still be running); skipped",
                         run.id,
                         run.head_sha
                     );
@@ -154,6 +176,36 @@ pub async fn resume(
             summary,
             "\n{skipped} other check run(s) named “{}” were not this app's or carried no review",
             gs.check_name
+        );
+    }
+    for run in &abandoned {
+        let body = CheckRunBody {
+            status: Some("completed"),
+            conclusion: Some("cancelled"),
+            output: Some(json!({
+                "title": "No review was submitted",
+                "summary": "The job that created this check run ended before it submitted a review (cancelled, timed out or failed), so there is nothing to follow. Run the release again for this commit.",
+            })),
+            completed_at: Some(chrono::Utc::now().to_rfc3339()),
+            ..CheckRunBody::default()
+        };
+        if g.dry_run {
+            continue;
+        }
+        match gh.update_check_run(run.id, &body).await {
+            Ok(_) => tracing::info!(
+                "check run {} on {} was left open by a job that never submitted; marked cancelled",
+                run.id,
+                run.head_sha
+            ),
+            Err(e) => annotations.push((Level::Warning, e.to_string())),
+        }
+    }
+    if !abandoned.is_empty() {
+        let _ = writeln!(
+            summary,
+            "\n{} check run(s) left open by jobs that ended before submitting were marked cancelled",
+            abandoned.len()
         );
     }
     let list = Value::Array(results);

@@ -133,6 +133,14 @@ fn git_history(dir: &std::path::Path, messages: &[&str], tag: &str) {
     }
 }
 
+/// The latest update of the check run `submit` created.
+fn last_patch_of_run_4(gh: &FakeGitHub) -> Seen {
+    gh.seen()
+        .into_iter()
+        .rfind(|s| s.method == "PATCH" && s.path == "/repos/acme/shop/check-runs/4")
+        .unwrap()
+}
+
 fn wx_with(review: ReviewStep) -> Wx {
     Wx::new(Scenario::default().review(vec![review]), |a| a)
 }
@@ -399,6 +407,13 @@ fn mount_resume(gh: &FakeGitHub, handover: &str) {
     );
     let mut runs = fixture("check_runs.json");
     runs["check_runs"][0]["external_id"] = json!(handover);
+    // Run 9 has no hand-over: one from a job that died 7 hours ago, one that started an hour ago.
+    let ago = |h: i64| (chrono::Utc::now() - chrono::Duration::hours(h)).to_rfc3339();
+    runs["check_runs"][1]["started_at"] = json!(ago(7));
+    let mut young = runs["check_runs"][1].clone();
+    young["id"] = json!(10);
+    young["started_at"] = json!(ago(1));
+    runs["check_runs"].as_array_mut().unwrap().push(young);
     gh.mount(
         Mock::given(method("GET"))
             .and(path(format!("/repos/acme/shop/commits/{SHA}/check-runs")))
@@ -453,11 +468,7 @@ fn resume_finishes_a_review_submitted_by_another_process() {
     let list: Value = serde_json::from_str(&r.outputs["resumed"]).unwrap();
     assert_eq!(list[0]["result"], "detached", "{list}");
     assert_eq!(list[0]["check-run-id"], 4);
-    let last = gh
-        .seen()
-        .into_iter()
-        .rfind(|s| s.method == "PATCH")
-        .unwrap();
+    let last = last_patch_of_run_4(&gh);
     assert_eq!(last.body["status"], "in_progress");
     // Later: rejected; the check run fails with the reason.
     let _ = run_with(&wx, &gh, &["resume"], &[]);
@@ -465,11 +476,7 @@ fn resume_finishes_a_review_submitted_by_another_process() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let list: Value = serde_json::from_str(&r.outputs["resumed"]).unwrap();
     assert_eq!(list[0]["result"], "rejected", "{list}");
-    let last = gh
-        .seen()
-        .into_iter()
-        .rfind(|s| s.method == "PATCH")
-        .unwrap();
+    let last = last_patch_of_run_4(&gh);
     assert_eq!(
         (&last.body["status"], &last.body["conclusion"]),
         (&json!("completed"), &json!("failure"))
@@ -479,8 +486,19 @@ fn resume_finishes_a_review_submitted_by_another_process() {
         summary.contains("图标模糊") && summary.contains("media-9"),
         "{summary}"
     );
-    // The check run without a hand-over (fixture's second run) is skipped, not touched.
-    assert_eq!(gh.count("PATCH", "/repos/acme/shop/check-runs/9"), 0);
+    // Without a hand-over: the run of a job that died hours ago is marked cancelled (once per
+    // resume, as it stays in the listing here); the young one may still be running and is left alone.
+    let stale: Vec<Seen> = gh
+        .seen()
+        .into_iter()
+        .filter(|s| s.path == "/repos/acme/shop/check-runs/9")
+        .collect();
+    assert_eq!(stale.len(), 3, "{stale:?}");
+    assert_eq!(
+        (&stale[0].body["status"], &stale[0].body["conclusion"]),
+        (&json!("completed"), &json!("cancelled"))
+    );
+    assert_eq!(gh.count("PATCH", "/repos/acme/shop/check-runs/10"), 0);
 }
 
 #[test]
@@ -569,7 +587,7 @@ fn two_concurrent_resumes_publish_once_and_release_once() {
     let completed: Vec<Seen> = gh
         .seen()
         .into_iter()
-        .filter(|s| s.method == "PATCH" && s.body["status"] == "completed")
+        .filter(|s| s.path == "/repos/acme/shop/check-runs/4" && s.body["status"] == "completed")
         .collect();
     assert_eq!(completed.len(), 2, "{completed:?}");
     assert!(completed.iter().all(|s| s.body["conclusion"] == "success"));

@@ -103,6 +103,9 @@ pub struct CheckRun {
     pub status: String,
     /// What the creator stored.
     pub external_id: Option<String>,
+    /// When it started (RFC 3339).
+    #[serde(default)]
+    pub started_at: Option<String>,
     /// Its page.
     pub html_url: Option<String>,
 }
