@@ -134,14 +134,31 @@ impl Reporter {
                 let external_id = Handover::of(state).map(|h| h.encode());
                 let body = CheckRunBody {
                     name: Some(self.s.check_name.clone()),
-                    head_sha: Some(sha),
+                    head_sha: Some(sha.clone()),
                     status: Some("in_progress"),
                     external_id: external_id.clone(),
                     details_url: self.s.run_url.clone(),
                     output: Some(json!({ "title": out.title, "summary": out.summary })),
                     ..CheckRunBody::default()
                 };
-                match gh.create_check_run(&body).await {
+                let created = match gh.create_check_run(&body).await {
+                    // The answer was lost: GitHub may have made it. Read back before going on
+                    // without one (a second create would leave an orphan "in progress").
+                    Err(e) if e.uncertain() => {
+                        let mine = gh
+                            .check_runs(&sha, &self.s.check_name, Some("in_progress"))
+                            .await
+                            .ok()
+                            .and_then(|runs| {
+                                runs.into_iter().find(|r| {
+                                    self.s.run_url.is_some() && r.details_url == self.s.run_url
+                                })
+                            });
+                        mine.ok_or(e)
+                    }
+                    r => r,
+                };
+                match created {
                     Ok(run) => {
                         tracing::info!("check run “{}” created ({})", run.name, run.id);
                         self.check_id = Some(run.id);

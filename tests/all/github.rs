@@ -706,3 +706,39 @@ fn bad_github_inputs_are_refused_before_any_call() {
     assert!(gh.seen().is_empty());
     assert_eq!(wx.emu.world().journal().len(), 0);
 }
+
+#[test]
+fn a_lost_check_run_answer_is_read_back_not_created_twice() {
+    let wx = wx_with(ReviewStep::approve_after_polls(1));
+    let gh = FakeGitHub::new();
+    // GitHub made the check run but the answer was lost (502), once.
+    gh.mount(
+        Mock::given(method("POST"))
+            .and(path("/repos/acme/shop/check-runs"))
+            .respond_with(ResponseTemplate::new(502).set_body_string("bad gateway")),
+    );
+    let mut runs = fixture("check_runs.json");
+    runs["check_runs"][1]["details_url"] = json!("https://github.com/acme/shop/actions/runs/41");
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path(format!("/repos/acme/shop/commits/{SHA}/check-runs")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(runs)),
+    );
+    gh.mount(
+        Mock::given(method("PATCH"))
+            .and(path("/repos/acme/shop/check-runs/4"))
+            .respond_with(answer(200, "check_run.json")),
+    );
+    let r = run_with(&wx, &gh, &["run"], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // One create, then the run found its own check run (details_url = this workflow run) and
+    // completed it.
+    assert_eq!(gh.count("POST", "/repos/acme/shop/check-runs"), 1);
+    let last = last_patch_of_run_4(&gh);
+    assert_eq!(last.body["conclusion"], "success");
+    assert_eq!(gh.count("PATCH", "/repos/acme/shop/check-runs/9"), 0);
+    assert_eq!(
+        r.outputs["check-run-url"],
+        "https://github.com/acme/shop/runs/4"
+    );
+}

@@ -108,6 +108,9 @@ pub struct CheckRun {
     pub started_at: Option<String>,
     /// Its page.
     pub html_url: Option<String>,
+    /// The page its creator linked (the workflow run).
+    #[serde(default)]
+    pub details_url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
