@@ -33,6 +33,14 @@ pub enum GhError {
         /// GitHub's message.
         message: String,
     },
+    /// 401: the token itself is refused.
+    #[error("GitHub refused the token when asked to {what} (401: {message}): check github-token (expired, revoked, or not a token for this GitHub)")]
+    Unauthorized {
+        /// What was attempted.
+        what: String,
+        /// GitHub's message.
+        message: String,
+    },
     /// 404.
     #[error("GitHub answered 404 when asked to {what} ({message}): check the repository and commit, and that the token can see the repository")]
     NotFound {
@@ -307,6 +315,7 @@ impl GitHub {
                         message,
                     })
                 }
+                Some(401) => return Err(GhError::Unauthorized { what, message }),
                 Some(404) => return Err(GhError::NotFound { what, message }),
                 Some(422) => {
                     let details = if details.is_empty() {

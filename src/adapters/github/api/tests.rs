@@ -240,6 +240,20 @@ async fn refusals_say_what_to_do() {
         .mount(&s)
         .await;
 
+    Mock::given(method("GET"))
+        .and(path("/repos/acme/shop/releases/tags/v9"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({
+            "message": "Bad credentials",
+            "documentation_url": "https://docs.github.com/rest",
+            "status": "401"
+        })))
+        .mount(&s)
+        .await;
+    let e = gh.release_by_tag("v9").await.unwrap_err();
+    assert!(
+        matches!(e, GhError::Unauthorized { .. }) && e.to_string().contains("check github-token"),
+        "{e}"
+    );
     let e = gh
         .create_check_run(&CheckRunBody::default())
         .await
