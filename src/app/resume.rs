@@ -117,7 +117,7 @@ pub async fn resume(
     let mut exit = Exit::Success;
     for (run, h) in open {
         let mut cfg = config(&ws, &ps, BumpSpec::default());
-        cfg.publish = h.publish;
+        cfg.rules.publish = h.publish;
         let mut state =
             State::new(cfg, Some((h.version.clone(), None, "none".into()))).at(Stage::Wait);
         state.audit_id = Some(h.audit_id);

@@ -64,7 +64,7 @@ pub fn command(
                 .pick("wait-timeout", a.pipeline.wait_timeout.as_deref())
                 .is_none()
             {
-                ps.wait.timeout_secs = 0;
+                ps.rules.wait.timeout_secs = 0;
             }
             let vs = settings::version(&crate::cli::VersionArgs::default(), layers, cwd)?;
             let gs = settings::github(&a.github, layers)?;
@@ -252,12 +252,7 @@ pub(super) fn config(ws: &WeChatSettings, ps: &PipelineSettings, bump: BumpSpec)
         appid: ws.appid.clone(),
         template: ps.template.clone(),
         bump,
-        privacy_api_not_use: ps.privacy_api_not_use,
-        privacy_poll_secs: ps.privacy_poll_secs,
-        on_existing: ps.on_existing,
-        speedup: ps.speedup,
-        wait: ps.wait,
-        publish: ps.publish,
+        rules: ps.rules,
     }
 }
 
@@ -373,7 +368,7 @@ async fn pipeline(
     gh: &mut Reporter,
 ) -> anyhow::Result<Report> {
     if kind == Kind::Submit {
-        ps.wait.timeout_secs = 0;
+        ps.rules.wait.timeout_secs = 0;
     }
     let mut bump = BumpSpec {
         bump: vs.bump,
@@ -405,7 +400,7 @@ async fn wait(
     wf: &mut Workflow,
     dry_run: bool,
 ) -> anyhow::Result<Report> {
-    ps.publish.never = true;
+    ps.rules.publish.never = true;
     let mut state = State::new(config(&ws, &ps, BumpSpec::default()), None).at(Stage::Wait);
     state.audit_id = audit_id;
     let mut gh = Reporter::off(settings::GitHubSettings::default());

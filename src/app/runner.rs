@@ -540,7 +540,7 @@ impl Runner {
         if let Some(u) = &b.ugc_declare {
             body["ugc_declare"] = u.clone();
         }
-        if s.config.privacy_api_not_use {
+        if s.config.rules.privacy_api_not_use {
             body["privacy_api_not_use"] = json!(true);
         }
         Ok(body)

@@ -9,7 +9,7 @@ use crate::adapters::github::actions::Workflow;
 use crate::adapters::wechat::tokens::{ComponentAuth, Credentials};
 use crate::settings::{PipelineSettings, SubmitBody, UploadSettings, WeChatSettings};
 use anyhow::Context;
-use mp_release_core::pipeline::{BumpSpec, OnExisting, PublishSpec, State, WaitSpec};
+use mp_release_core::pipeline::{BumpSpec, OnExisting, PublishSpec, Rules, State, WaitSpec};
 use mp_release_core::upload::signature::SigningKey;
 use mp_release_core::version::{BumpLevel, BumpRequest};
 use mp_release_emulator::{AppSpec, Emulator, ReviewStep, Scenario, World};
@@ -113,12 +113,14 @@ pub async fn sandbox(wf: &mut Workflow) -> anyhow::Result<Report> {
             build_item_list: true,
             ..SubmitBody::default()
         },
-        privacy_api_not_use: false,
-        privacy_poll_secs: 60,
-        on_existing: OnExisting::Fail,
-        speedup: false,
-        wait: WaitSpec::default(),
-        publish: PublishSpec::default(),
+        rules: Rules {
+            privacy_api_not_use: false,
+            privacy_poll_secs: 60,
+            on_existing: OnExisting::Fail,
+            speedup: false,
+            wait: WaitSpec::default(),
+            publish: PublishSpec::default(),
+        },
         upload: Some(UploadSettings {
             project: project.clone(),
             key: SigningKey::from_pem(KEY)?,

@@ -5,7 +5,7 @@
 use super::{parse_bool, Layers, Origin, UsageError};
 use crate::adapters::wechat::tokens::{ComponentAuth, Credentials};
 use crate::cli::{PipelineArgs, WeChatArgs};
-use mp_release_core::pipeline::{CommitSpec, OnExisting, PublishSpec, WaitSpec};
+use mp_release_core::pipeline::{CommitSpec, OnExisting, PublishSpec, Rules, WaitSpec};
 use secrecy::SecretString;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -57,18 +57,8 @@ pub struct PipelineSettings {
     pub desc: Option<String>,
     /// Submit body.
     pub submit: SubmitBody,
-    /// `privacy_api_not_use`.
-    pub privacy_api_not_use: bool,
-    /// Privacy-scan poll interval.
-    pub privacy_poll_secs: u64,
-    /// A review in flight.
-    pub on_existing: OnExisting,
-    /// Expedite.
-    pub speedup: bool,
-    /// Polling.
-    pub wait: WaitSpec,
-    /// Publishing.
-    pub publish: PublishSpec,
+    /// The review, wait and publish rules, as the pipeline's config carries them.
+    pub rules: Rules,
     /// Upload mode: the code is uploaded instead of a template committed.
     pub upload: Option<super::UploadSettings>,
 }
@@ -386,19 +376,21 @@ pub fn pipeline(
             feedback_info: feedback.map(|(v, _)| v),
             ugc_declare,
         },
-        privacy_api_not_use: bool_of("privacy-api-not-use", a.privacy_api_not_use.as_deref())?,
-        privacy_poll_secs: secs(
-            "privacy-poll-interval",
-            a.privacy_poll_interval.as_deref(),
-            60,
-        )?
-        .max(1),
-        on_existing,
-        speedup: bool_of("speedup", a.speedup.as_deref())?,
-        wait,
-        publish: PublishSpec {
-            never,
-            gray_percentage,
+        rules: Rules {
+            privacy_api_not_use: bool_of("privacy-api-not-use", a.privacy_api_not_use.as_deref())?,
+            privacy_poll_secs: secs(
+                "privacy-poll-interval",
+                a.privacy_poll_interval.as_deref(),
+                60,
+            )?
+            .max(1),
+            on_existing,
+            speedup: bool_of("speedup", a.speedup.as_deref())?,
+            wait,
+            publish: PublishSpec {
+                never,
+                gray_percentage,
+            },
         },
         upload: None,
     })

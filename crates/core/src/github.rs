@@ -90,7 +90,7 @@ impl Handover {
             appid: s.config.appid.clone(),
             audit_id: s.audit_id?,
             version: s.version.clone()?,
-            publish: s.config.publish,
+            publish: s.config.rules.publish,
         })
     }
 }

@@ -90,7 +90,7 @@ fn enter(s: &mut State, stage: Stage, now: u64) -> Option<Effect> {
             s.wait_started_at.get_or_insert(now);
             Some(Effect::GetAuditStatus)
         }
-        Stage::Publish if s.config.publish.never => done(s, Outcome::Approved),
+        Stage::Publish if s.config.rules.publish.never => done(s, Outcome::Approved),
         Stage::Publish => Some(Effect::GetVersionInfo),
         Stage::Done => None,
     }
@@ -119,7 +119,7 @@ fn publish(s: &mut State) -> Option<Effect> {
         );
     }
     s.release_sent = true;
-    match s.config.publish.gray_percentage {
+    match s.config.rules.publish.gray_percentage {
         Some(p) => Some(Effect::GrayRelease(p)),
         None => Some(Effect::Release),
     }
@@ -130,8 +130,8 @@ fn begin_wait(s: &mut State, auditid: u64, now: u64) -> Option<Effect> {
     s.audit_id = Some(auditid);
     s.stage = Stage::Wait;
     s.wait_started_at = Some(now);
-    s.next_poll_secs = s.config.wait.first_secs;
-    if s.config.speedup && !s.speedup_done {
+    s.next_poll_secs = s.config.rules.wait.first_secs;
+    if s.config.rules.speedup && !s.speedup_done {
         s.speedup_done = true;
         return Some(Effect::Speedup);
     }
@@ -140,13 +140,13 @@ fn begin_wait(s: &mut State, auditid: u64, now: u64) -> Option<Effect> {
 
 fn wait_or_detach(s: &mut State, now: u64) -> Option<Effect> {
     let started = *s.wait_started_at.get_or_insert(now);
-    if now >= started + s.config.wait.timeout_secs {
+    if now >= started + s.config.rules.wait.timeout_secs {
         return done(s, Outcome::Detached);
     }
     let secs = s.next_poll_secs.max(1);
     // Grow the interval by half each time, up to the maximum.
-    s.next_poll_secs = (secs + secs / 2).min(s.config.wait.max_secs.max(1));
-    let left = (started + s.config.wait.timeout_secs).saturating_sub(now);
+    s.next_poll_secs = (secs + secs / 2).min(s.config.rules.wait.max_secs.max(1));
+    let left = (started + s.config.rules.wait.timeout_secs).saturating_sub(now);
     Some(Effect::Sleep(secs.min(left.max(1))))
 }
 
@@ -217,7 +217,7 @@ fn advance(s: &mut State, event: Event, now: u64) -> Option<Effect> {
         // ---- precheck
         (Event::PrivacyPending, Some(Effect::GetPrivacyInfo)) => {
             s.privacy_polls += 1;
-            Some(Effect::Sleep(s.config.privacy_poll_secs.max(1)))
+            Some(Effect::Sleep(s.config.rules.privacy_poll_secs.max(1)))
         }
         (Event::Slept, Some(Effect::Sleep(_))) if s.stage == Stage::Precheck => Some(Effect::GetPrivacyInfo),
         (Event::Privacy { without_auth, without_conf }, Some(Effect::GetPrivacyInfo)) => {
@@ -227,7 +227,7 @@ fn advance(s: &mut State, event: Event, now: u64) -> Option<Effect> {
                     without_auth.join(", ")
                 ));
             }
-            if !without_conf.is_empty() && !s.config.privacy_api_not_use {
+            if !without_conf.is_empty() && !s.config.rules.privacy_api_not_use {
                 return fail(s, Some(61040), format!(
                     "the code uses privacy APIs that are not declared: {}; declare them (requiredPrivateInfos / the privacy guide) or set privacy-api-not-use if they are never called",
                     without_conf.join(", ")
@@ -271,7 +271,7 @@ fn advance(s: &mut State, event: Event, now: u64) -> Option<Effect> {
             s.submit_tries = s.submit_tries.saturating_sub(1);
             s.privacy_polls += 1;
             s.stage = Stage::Precheck;
-            Some(Effect::Sleep(s.config.privacy_poll_secs.max(1)))
+            Some(Effect::Sleep(s.config.rules.privacy_poll_secs.max(1)))
         }
         (Event::SpedUp, Some(Effect::Speedup)) => {
             s.notes.push("expedited review requested (speedupaudit)".into());
@@ -302,7 +302,7 @@ fn advance(s: &mut State, event: Event, now: u64) -> Option<Effect> {
             }
         }
         (Event::Slept, Some(Effect::Sleep(_))) if s.stage == Stage::Wait => {
-            if now >= s.wait_started_at.unwrap_or(now) + s.config.wait.timeout_secs {
+            if now >= s.wait_started_at.unwrap_or(now) + s.config.rules.wait.timeout_secs {
                 return done(s, Outcome::Detached);
             }
             Some(Effect::GetAuditStatus)
@@ -321,7 +321,7 @@ fn advance(s: &mut State, event: Event, now: u64) -> Option<Effect> {
                     s.version.as_deref().unwrap_or("?")
                 ));
             }
-            match s.config.publish.gray_percentage {
+            match s.config.rules.publish.gray_percentage {
                 Some(_) if s.release_sent => Some(Effect::GetGrayPlan),
                 _ => publish(s),
             }
@@ -332,7 +332,7 @@ fn advance(s: &mut State, event: Event, now: u64) -> Option<Effect> {
         }
         (Event::GrayReleased, Some(Effect::GrayRelease(_))) => Some(Effect::GetGrayPlan),
         (Event::GrayPlan { percentage, running }, Some(Effect::GetGrayPlan)) => {
-            let target = s.config.publish.gray_percentage.unwrap_or(100);
+            let target = s.config.rules.publish.gray_percentage.unwrap_or(100);
             if running && percentage >= target {
                 s.published = true;
                 done(s, Outcome::Published { phased: Some(percentage) })
@@ -386,7 +386,7 @@ fn on_latest_before_submit(s: &mut State, latest: Option<AuditInfo>, now: u64) -
             s.audit_id = Some(a.auditid);
             done(s, Outcome::Withdrawn)
         }
-        _ if in_flight => match s.config.on_existing {
+        _ if in_flight => match s.config.rules.on_existing {
             OnExisting::Attach => {
                 s.notes.push(format!(
                     "attached to review {} of version {} (on-existing-review: attach)",

@@ -16,16 +16,18 @@ fn config() -> Config {
             bump: BumpRequest::Level(BumpLevel::Minor),
             ..BumpSpec::default()
         },
-        privacy_api_not_use: false,
-        privacy_poll_secs: 30,
-        on_existing: OnExisting::Fail,
-        speedup: false,
-        wait: WaitSpec {
-            first_secs: 60,
-            max_secs: 600,
-            timeout_secs: 3600,
+        rules: Rules {
+            privacy_api_not_use: false,
+            privacy_poll_secs: 30,
+            on_existing: OnExisting::Fail,
+            speedup: false,
+            wait: WaitSpec {
+                first_secs: 60,
+                max_secs: 600,
+                timeout_secs: 3600,
+            },
+            publish: PublishSpec::default(),
         },
-        publish: PublishSpec::default(),
         upload: false,
     }
 }
@@ -207,7 +209,7 @@ fn start_resumes_every_stage_with_its_safe_first_effect() {
         "upload mode skips commit"
     );
     let mut never = known("1.3.0");
-    never.config.publish.never = true;
+    never.config.rules.publish.never = true;
     assert_eq!(
         step(&never.at(Stage::Publish), Event::Start, 0)
             .next
@@ -221,23 +223,23 @@ type Row = (&'static str, State, Event, Option<Effect>, Option<Outcome>);
 fn rows() -> Vec<Row> {
     let k = || known("1.3.0");
     let mut attach = k();
-    attach.config.on_existing = OnExisting::Attach;
+    attach.config.rules.on_existing = OnExisting::Attach;
     let mut withdraw = k();
-    withdraw.config.on_existing = OnExisting::Withdraw;
+    withdraw.config.rules.on_existing = OnExisting::Withdraw;
     let mut sent = k();
     sent.submit_sent = true;
     let mut not_use = k();
-    not_use.config.privacy_api_not_use = true;
+    not_use.config.rules.privacy_api_not_use = true;
     let mut gray = k();
-    gray.config.publish.gray_percentage = Some(20);
+    gray.config.rules.publish.gray_percentage = Some(20);
     let mut gray_sent = gray.clone();
     gray_sent.release_sent = true;
     let mut released = k();
     released.released = true;
     let mut speedup = k();
-    speedup.config.speedup = true;
+    speedup.config.rules.speedup = true;
     let mut detach = k();
-    detach.config.wait.timeout_secs = 0;
+    detach.config.rules.wait.timeout_secs = 0;
     let mut waiting = k();
     waiting.audit_id = Some(9);
     waiting.wait_started_at = Some(0);
@@ -865,7 +867,7 @@ fn failure_messages_name_the_problem() {
 #[test]
 fn polling_detaches_at_the_deadline() {
     let mut s = known("1.3.0");
-    s.config.wait = WaitSpec {
+    s.config.rules.wait = WaitSpec {
         first_secs: 100,
         max_secs: 250,
         timeout_secs: 1000,
@@ -1021,4 +1023,27 @@ fn lost_answers_and_crashes_never_repeat_a_mutation() {
             );
         }
     }
+}
+
+#[test]
+fn config_keeps_the_state_file_shape() {
+    // The rules are flattened: a state file written before `Rules` existed still loads.
+    let v = serde_json::to_value(config()).unwrap();
+    for key in [
+        "appid",
+        "template",
+        "upload",
+        "bump",
+        "privacy_api_not_use",
+        "privacy_poll_secs",
+        "on_existing",
+        "speedup",
+        "wait",
+        "publish",
+    ] {
+        assert!(v.get(key).is_some(), "{key} missing in {v}");
+    }
+    assert!(v.get("rules").is_none());
+    let back: Config = serde_json::from_value(v).unwrap();
+    assert_eq!(back, config());
 }

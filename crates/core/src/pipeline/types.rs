@@ -172,6 +172,15 @@ pub struct Config {
     pub upload: bool,
     /// How to bump WeChat's version (used when the version is not known at start).
     pub bump: BumpSpec,
+    /// How the review is run and followed, and when to publish (flattened: the state file keeps
+    /// these keys at the top of `config`).
+    #[serde(flatten)]
+    pub rules: Rules,
+}
+
+/// The rules of a run that the settings decide as they are: the review, its wait, the publish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rules {
     /// `privacy_api_not_use`.
     pub privacy_api_not_use: bool,
     /// Seconds between privacy-scan polls.
@@ -485,7 +494,7 @@ impl State {
             Some((v, prev, bump)) => (Some(v), prev, Some(bump)),
             None => (None, None, None),
         };
-        let first = config.wait.first_secs;
+        let first = config.rules.wait.first_secs;
         Self {
             config,
             stage: Stage::Version,
