@@ -109,20 +109,7 @@ impl FakeGitHub {
 /// A git history in `dir`: the first commit tagged `tag`, the others after it.
 fn git_history(dir: &std::path::Path, messages: &[&str], tag: &str) {
     let git = |args: &[&str]| {
-        let ok = std::process::Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(args)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_AUTHOR_NAME", "t")
-            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
-            .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
-            .status()
-            .unwrap()
-            .success();
-        assert!(ok, "git {args:?}");
+        git_at(dir, args);
     };
     git(&["init", "-q", "-b", "main"]);
     for (i, m) in messages.iter().enumerate() {
@@ -262,14 +249,7 @@ fn run_reports_a_check_run_from_in_progress_to_success() {
 
 #[test]
 fn status_gating_and_a_missing_permission() {
-    let wx = Wx::new(
-        Scenario::default().review(vec![ReviewStep::reject_after_polls(
-            1,
-            "页面内容不完整",
-            &["m1"],
-        )]),
-        |a| a,
-    );
+    let wx = wx_with(ReviewStep::reject_after_polls(1, "页面内容不完整", &["m1"]));
     let gh = FakeGitHub::new();
     gh.mount(
         Mock::given(method("POST"))
@@ -451,14 +431,7 @@ fn submit_and_hand_over(wx: &Wx, gh: &FakeGitHub) -> String {
 
 #[test]
 fn resume_finishes_a_review_submitted_by_another_process() {
-    let wx = Wx::new(
-        Scenario::default().review(vec![ReviewStep::reject_after_polls(
-            3,
-            "图标模糊",
-            &["media-9"],
-        )]),
-        |a| a,
-    );
+    let wx = wx_with(ReviewStep::reject_after_polls(3, "图标模糊", &["media-9"]));
     let gh = FakeGitHub::new();
     let handover = submit_and_hand_over(&wx, &gh);
     mount_resume(&gh, &handover);
