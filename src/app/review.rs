@@ -137,8 +137,8 @@ pub fn command(
         }
         Command::Preview(a) => {
             let up = settings::upload(&a.upload, layers, cwd, true)?.expect("required");
-            let vs = settings::version(&crate::cli::VersionArgs::default(), layers, cwd)?;
-            let gh = reporter(&a.github, layers, g, &vs.tag_prefix)?;
+            // A preview is never tagged: the tag prefix does not matter.
+            let gh = reporter(&a.github, layers, g, "v")?;
             let page = layers
                 .pick("page-path", a.page_path.as_deref())
                 .map(|(p, _)| {

@@ -332,6 +332,8 @@ fn pull_requests_get_one_sticky_comment_and_forks_get_the_summary_only() {
         &[
             ("GITHUB_EVENT_NAME", "pull_request"),
             ("GITHUB_EVENT_PATH", &event),
+            // On pull_request events GITHUB_SHA is the merge commit, not what was built.
+            ("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567"),
         ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
