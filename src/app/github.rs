@@ -5,6 +5,7 @@
 //! permission to add when that is the cause) and the job summary still tells the whole story.
 
 use crate::adapters::git::Git;
+use crate::adapters::github::actions::Level;
 use crate::adapters::github::api::{CheckRunBody, GhError, GitHub};
 use crate::settings::{Gating, GitHubSettings};
 use mp_release_core::github::{
@@ -344,6 +345,12 @@ impl Reporter {
             .or_else(|_| git.messages_since(last.as_deref()))
             .unwrap_or_default();
         release_notes(version, &messages)
+    }
+
+    /// What the workflow run should show: notices (fork, dry run) and warnings (failed calls).
+    pub fn annotations(&self) -> impl Iterator<Item = (Level, String)> + '_ {
+        let notices = self.notices.iter().map(|n| (Level::Notice, n.clone()));
+        notices.chain(self.warnings.iter().map(|w| (Level::Warning, w.clone())))
     }
 
     /// Outputs for the report: the check run's and the release's pages.

@@ -343,8 +343,7 @@ fn pipeline_report(s: &State, infra: bool, title: &str, gh: &Reporter) -> Report
     if matches!(s.outcome, Some(Outcome::Detached)) {
         annotations.push((Level::Notice, report::headline(s)));
     }
-    annotations.extend(gh.notices.iter().map(|n| (Level::Notice, n.clone())));
-    annotations.extend(gh.warnings.iter().map(|w| (Level::Warning, w.clone())));
+    annotations.extend(gh.annotations());
     tracing::info!("{}", report::headline(s));
     let summary = mp_release_core::github::job_summary(s, title, &gh.links);
     Report {
@@ -523,10 +522,7 @@ async fn comment(
         vec![("comment-url", gh.comment_url.clone().unwrap_or_default())],
         String::new(),
     );
-    r.annotations
-        .extend(gh.notices.iter().map(|n| (Level::Notice, n.clone())));
-    r.annotations
-        .extend(gh.warnings.iter().map(|w| (Level::Warning, w.clone())));
+    r.annotations.extend(gh.annotations());
     Ok(r)
 }
 

@@ -11,7 +11,7 @@ use crate::adapters::wechat::tokens::{TokenError, Tokens};
 use crate::adapters::wechat::{CallError, WeChat};
 use crate::settings::SubmitBody;
 use anyhow::Context;
-use mp_release_core::pipeline::{step, AuditInfo, Effect, Event, Outcome, Quota, Stage, State};
+use mp_release_core::pipeline::{step, AuditInfo, Effect, Event, Quota, Stage, State};
 use mp_release_core::retry::{decide, Decision, Failure, Policy};
 use mp_release_core::wechat::errcode::RetryClass;
 use serde_json::{json, Value};
@@ -193,15 +193,7 @@ impl Runner {
             };
             if self.dry_run && effect.is_mutation() {
                 tracing::info!("dry run: stopping before {}", effect.name());
-                state.outcome = Some(Outcome::DryRun {
-                    next: effect.name().to_owned(),
-                });
-                state.pending = None;
-                state.stage = Stage::Done;
-                let now = self.clock.now();
-                for span in state.timeline.iter_mut().filter(|s| s.end.is_none()) {
-                    span.end = Some(now);
-                }
+                state.stop_before(&effect, self.clock.now());
                 return Ok(state);
             }
             event = self.perform(&effect, &state).await?;

@@ -2,7 +2,7 @@
 
 use super::Report;
 use crate::adapters::git::Git;
-use crate::adapters::github::actions::{Level, Workflow};
+use crate::adapters::github::actions::Workflow;
 use crate::adapters::upload::native::{Native, Request, Uploaded};
 use crate::adapters::upload::official::Official;
 use crate::adapters::upload::{Engine, Uploader};
@@ -187,9 +187,6 @@ pub async fn preview(
         ],
         "mp-release preview",
     );
-    r.annotations
-        .extend(gh.notices.iter().map(|n| (Level::Notice, n.clone())));
-    r.annotations
-        .extend(gh.warnings.iter().map(|w| (Level::Warning, w.clone())));
+    r.annotations.extend(gh.annotations());
     Ok(r)
 }

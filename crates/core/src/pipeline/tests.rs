@@ -1047,3 +1047,26 @@ fn config_keeps_the_state_file_shape() {
     let back: Config = serde_json::from_value(v).unwrap();
     assert_eq!(back, config());
 }
+
+#[test]
+fn a_dry_run_stops_before_a_change_with_every_span_closed() {
+    let t = step(&State::new(config(), None), Event::Start, 100);
+    let mut s = t.next;
+    s.stop_before(&Effect::Submit, 130);
+    assert_eq!(
+        (s.stage, s.pending.clone(), s.outcome.clone()),
+        (
+            Stage::Done,
+            None,
+            Some(Outcome::DryRun {
+                next: "submit_audit".into()
+            })
+        )
+    );
+    assert!(!s.timeline.is_empty());
+    assert!(
+        s.timeline.iter().all(|sp| sp.end == Some(130)),
+        "{:?}",
+        s.timeline
+    );
+}

@@ -548,6 +548,16 @@ impl State {
         }
     }
 
+    /// `--dry-run`: the run ends here, before `effect` (a change) is performed.
+    pub fn stop_before(&mut self, effect: &Effect, now: u64) {
+        self.outcome = Some(Outcome::DryRun {
+            next: effect.name().to_owned(),
+        });
+        self.pending = None;
+        self.stage = Stage::Done;
+        self.close_span(now);
+    }
+
     pub(crate) fn close_span(&mut self, now: u64) {
         let stage = self.stage;
         for span in self
