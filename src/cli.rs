@@ -245,9 +245,12 @@ pub struct WeChatArgs {
     /// Timeout of one HTTP request (default 30s).
     #[arg(long, value_name = "DURATION")]
     pub request_timeout: Option<String>,
-    /// Keep the pipeline state in this file and resume from it.
+    /// Keep the pipeline state in this file and resume from it (a finished one is reported again).
     #[arg(long, value_name = "FILE")]
     pub state_file: Option<String>,
+    /// Start a new release although the state file records a finished one.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub restart: Option<String>,
     /// Test hook: sleep on the emulator's virtual clock instead of the wall clock.
     #[arg(long, hide = true, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub virtual_clock: Option<String>,
@@ -286,6 +289,9 @@ pub struct PipelineArgs {
     /// Ask for an expedited review (uses the platform's monthly speed-up quota).
     #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
     pub speedup: Option<String>,
+    /// Publish even when the version is lower than the live one (default false).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub allow_downgrade: Option<String>,
     /// How long to follow the review before detaching (default 5h; 0 = submit and detach; for
     /// `wait` and `resume`, 0 = look once).
     #[arg(long, value_name = "DURATION")]

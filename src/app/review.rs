@@ -196,6 +196,10 @@ pub(super) fn reporter_for(
     Ok(r)
 }
 
+/// The longest description put on an upload or commit. REFERENCE-UNSURE: WeChat documents no limit
+/// for `user_desc` or the upload's `desc`; 500 characters keeps any real description whole.
+const MAX_DESC_CHARS: usize = 500;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
     Run,
@@ -247,7 +251,16 @@ fn upload_mode(
 }
 
 pub(super) fn config(ws: &WeChatSettings, ps: &PipelineSettings, bump: BumpSpec) -> Config {
+    let marker = match (&ps.upload, &ps.template) {
+        (Some(up), _) => Some(up.marker.clone()),
+        (None, Some(t)) => Some(mp_release_core::identity::template(
+            t.template_id,
+            &t.ext_json,
+        )),
+        (None, None) => None,
+    };
     Config {
+        marker,
         upload: ps.upload.is_some(),
         appid: ws.appid.clone(),
         template: ps.template.clone(),
@@ -262,6 +275,19 @@ fn resume_or(ws: &WeChatSettings, fresh: State) -> anyhow::Result<State> {
         return Ok(fresh);
     };
     match Runner::load(path)? {
+        // Finished means finished: the recorded outcome is reported again, nothing is sent.
+        Some(saved)
+            if saved.stage == Stage::Done && saved.config.appid == ws.appid && !ws.restart =>
+        {
+            tracing::warn!(
+                "{} records a finished run of {} ({}): reporting it again without calling WeChat; to start a \
+                 new release give restart: true or another state-file",
+                path.display(),
+                saved.version.as_deref().unwrap_or("?"),
+                saved.outcome.as_ref().map_or("no outcome", outcome_word),
+            );
+            Ok(saved)
+        }
         Some(saved) if saved.stage != Stage::Done && saved.config.appid == ws.appid => {
             tracing::info!(
                 "resuming the run of {} saved in {} (stage {})",
@@ -275,6 +301,18 @@ fn resume_or(ws: &WeChatSettings, fresh: State) -> anyhow::Result<State> {
     }
 }
 
+fn outcome_word(o: &Outcome) -> &'static str {
+    match o {
+        Outcome::Published { .. } => "published",
+        Outcome::Approved => "approved",
+        Outcome::Rejected => "rejected",
+        Outcome::Withdrawn => "withdrawn",
+        Outcome::Detached => "detached",
+        Outcome::DryRun { .. } => "dry run",
+        Outcome::Failed { .. } => "failed",
+    }
+}
+
 pub async fn drive(
     ws: &WeChatSettings,
     ps: &PipelineSettings,
@@ -284,12 +322,21 @@ pub async fn drive(
     gh: &mut Reporter,
     dry_run: bool,
 ) -> anyhow::Result<Report> {
+    if state.stage == Stage::Done {
+        // A finished state file: the same outputs and summary as when it finished, no call at all.
+        return Ok(pipeline_report(&state, state.in_doubt, title, gh));
+    }
     let (wx, tokens, clock) = connect(ws, wf).await?;
     let desc = ps.desc.clone().unwrap_or_else(|| match &state.version {
         Some(v) => format!("mp-release {v}"),
         None => "released by mp-release".into(),
     });
-    let mut runner = Runner::new(wx, tokens, clock, ps.submit.clone(), desc.clone());
+    // The description carries the run's identity marker (see mp_release_core::identity).
+    let tagged = |d: &str| match &state.config.marker {
+        Some(m) => mp_release_core::identity::tag(d, m, MAX_DESC_CHARS),
+        None => d.to_owned(),
+    };
+    let mut runner = Runner::new(wx, tokens, clock, ps.submit.clone(), tagged(&desc));
     if let Some(up) = &ps.upload {
         wf.masker()
             .mask(secrecy::ExposeSecret::expose_secret(&up.key_pem))?;
@@ -298,6 +345,7 @@ pub async fn drive(
             .clone()
             .or_else(|| crate::adapters::git::Git::new(&up.project).head_subject())
             .unwrap_or(desc);
+        let desc = tagged(&desc);
         let req = crate::adapters::upload::native::Request {
             project: up.project.clone(),
             appid: up.appid.clone(),
@@ -319,8 +367,9 @@ pub async fn drive(
     let end = runner
         .drive(state, async |s: &State| gh.progress(s).await)
         .await?;
-    gh.finish(&end, None, runner.infra_failure).await;
-    Ok(pipeline_report(&end, runner.infra_failure, title, gh))
+    let infra = runner.infra_failure || end.in_doubt;
+    gh.finish(&end, None, infra).await;
+    Ok(pipeline_report(&end, infra, title, gh))
 }
 
 fn pipeline_report(s: &State, infra: bool, title: &str, gh: &Reporter) -> Report {

@@ -11,7 +11,7 @@ use crate::adapters::wechat::tokens::{TokenError, Tokens};
 use crate::adapters::wechat::{CallError, WeChat};
 use crate::settings::SubmitBody;
 use anyhow::Context;
-use mp_release_core::pipeline::{step, AuditInfo, Effect, Event, Quota, Stage, State};
+use mp_release_core::pipeline::{step, AuditInfo, Effect, Event, Outcome, Quota, Stage, State};
 use mp_release_core::retry::{decide, Decision, Failure, Policy};
 use mp_release_core::wechat::errcode::RetryClass;
 use serde_json::{json, Value};
@@ -178,7 +178,14 @@ impl Runner {
         loop {
             let t = step(&state, event, self.clock.now());
             state = t.next;
+            // A run that gave up on infrastructure keeps exit 3 when its finished state is replayed.
+            if self.infra_failure && matches!(state.outcome, Some(Outcome::Failed { .. })) {
+                state.in_doubt = true;
+            }
             self.persist(&state)?;
+            if state.stage == Stage::Done && self.crash_after.as_deref() == Some("done") {
+                return Err(InjectedStop("done".to_owned()).into());
+            }
             if stage != Some(state.stage) && state.stage != Stage::Done {
                 tracing::info!("▶ {}", state.stage.name());
                 stage = Some(state.stage);
@@ -296,10 +303,7 @@ impl Runner {
                     return Ok(Event::Uncertain);
                 }
                 Decision::Fail => {
-                    if matches!(
-                        failure.class(),
-                        RetryClass::Backoff | RetryClass::NextWindow
-                    ) {
+                    if failure.is_infrastructure() {
                         self.infra_failure = true;
                     }
                     return Ok(Event::Failed {
@@ -345,6 +349,13 @@ impl Runner {
                 );
                 Event::Uncertain
             }
+            Err(e @ UploadError::Redirect { .. }) => {
+                self.infra_failure = true;
+                Event::Failed {
+                    code: None,
+                    message: e.to_string(),
+                }
+            }
             Err(e @ UploadError::IpWhitelist { .. }) => Event::Failed {
                 code: Some(-10008),
                 message: e.to_string(),
@@ -366,10 +377,7 @@ impl Runner {
 
     fn token_failure(&mut self, e: &TokenError) -> Event {
         if let TokenError::Call(c) = e {
-            if matches!(
-                c.failure().class(),
-                RetryClass::Backoff | RetryClass::NextWindow
-            ) {
+            if c.failure().is_infrastructure() {
                 self.infra_failure = true;
             }
         }
@@ -406,6 +414,11 @@ impl Runner {
                 Event::VersionInfo {
                     live: field("release_info", "release_version"),
                     trial: field("exp_info", "exp_version"),
+                    trial_desc: field("exp_info", "exp_desc"),
+                    trial_time: v
+                        .get("exp_info")
+                        .and_then(|i| i.get("exp_time"))
+                        .and_then(Value::as_u64),
                 }
             }
             Effect::Commit => {
@@ -443,8 +456,9 @@ impl Runner {
                 })
             }
             Effect::GetLatestAudit => Event::LatestAudit(Some(audit_info(
+                "/wxa/get_latest_auditstatus",
                 &wx.get("/wxa/get_latest_auditstatus", t, &[]).await?,
-            ))),
+            )?)),
             Effect::Withdraw => {
                 wx.get("/wxa/undocodeaudit", t, &[]).await?;
                 Event::Withdrawn
@@ -475,11 +489,7 @@ impl Runner {
                         .to_owned()
                 };
                 Event::AuditStatus {
-                    status: v
-                        .get("status")
-                        .and_then(Value::as_u64)
-                        .and_then(|n| u8::try_from(n).ok())
-                        .unwrap_or(2),
+                    status: review_status("/wxa/get_auditstatus", &v)?,
                     reason: text("reason"),
                     screenshot: text("screenshot"),
                 }
@@ -574,7 +584,26 @@ fn internal(what: &str) -> CallError {
     }
 }
 
-fn audit_info(v: &Value) -> AuditInfo {
+#[allow(clippy::result_large_err)] // CallError carries the answer; see the client module
+/// A review's `status`, one of WeChat's five (0–4). Anything else (absent, not a number, 5…) is
+/// an answer mp-release cannot act on: polling it as "in review" for hours would hide it.
+fn review_status(endpoint: &str, v: &Value) -> Result<u8, CallError> {
+    match v.get("status").and_then(Value::as_u64) {
+        Some(n @ 0..=4) => Ok(u8::try_from(n).unwrap_or_default()),
+        _ => Err(CallError::Transport {
+            endpoint: endpoint.into(),
+            failure: Failure::Unexpected,
+            detail: format!(
+                "the answer has no review status mp-release knows (0–4), so it stopped instead of \
+                 polling it as in review; the answer was {}",
+                mp_release_core::pipeline::clip(&v.to_string())
+            ),
+        }),
+    }
+}
+
+#[allow(clippy::result_large_err)]
+fn audit_info(endpoint: &str, v: &Value) -> Result<AuditInfo, CallError> {
     let text = |k: &str| {
         v.get(k)
             .and_then(Value::as_str)
@@ -585,13 +614,9 @@ fn audit_info(v: &Value) -> AuditInfo {
         s if s.is_empty() => text("ScreenShot"),
         s => s,
     };
-    AuditInfo {
+    Ok(AuditInfo {
         auditid: v.get("auditid").and_then(Value::as_u64).unwrap_or_default(),
-        status: v
-            .get("status")
-            .and_then(Value::as_u64)
-            .and_then(|n| u8::try_from(n).ok())
-            .unwrap_or(2),
+        status: review_status(endpoint, v)?,
         user_version: text("user_version"),
         reason: text("reason"),
         screenshot,
@@ -599,7 +624,7 @@ fn audit_info(v: &Value) -> AuditInfo {
             .get("submit_audit_time")
             .and_then(Value::as_u64)
             .unwrap_or_default(),
-    }
+    })
 }
 
 fn privacy(v: &Value) -> Event {
@@ -627,6 +652,7 @@ fn handled(effect: &Effect, err: &CallError) -> Option<Event> {
         (Effect::GetPrivacyInfo, 61040) => Some(privacy(body)),
         (Effect::GetLatestAudit, 85058) => Some(Event::LatestAudit(None)),
         (Effect::Submit, 85009 | 61039)
+        | (Effect::Withdraw, 87012)
         | (Effect::Release, 85052)
         | (Effect::GrayRelease(_), 85079 | 85082)
         | (Effect::Speedup, _) => Some(Event::Refused(*code)),

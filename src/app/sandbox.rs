@@ -102,6 +102,7 @@ pub async fn sandbox(wf: &mut Workflow) -> anyhow::Result<Report> {
             refresh_token: reg.refresh_token.into(),
         },
         state_file: None,
+        restart: false,
         virtual_clock: true,
         crash_after: None,
     };
@@ -120,6 +121,7 @@ pub async fn sandbox(wf: &mut Workflow) -> anyhow::Result<Report> {
             speedup: false,
             wait: WaitSpec::default(),
             publish: PublishSpec::default(),
+            allow_downgrade: false,
         },
         upload: Some(UploadSettings {
             project: project.clone(),
@@ -133,6 +135,12 @@ pub async fn sandbox(wf: &mut Workflow) -> anyhow::Result<Report> {
             engine: crate::settings::EngineChoice::Native,
             cache: std::env::temp_dir(),
             ca_file: None,
+            marker: {
+                let files = crate::adapters::upload::native::list_project(&project)?;
+                mp_release_core::identity::files(
+                    files.iter().map(|(n, b)| (n.as_str(), b.as_slice())),
+                )
+            },
         }),
     };
     let bump = BumpSpec {

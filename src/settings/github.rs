@@ -264,7 +264,12 @@ pub fn resume(
     };
     let lookback_secs = layers
         .parse("lookback", a.lookback.as_deref(), |s| {
-            super::wechat::parse_duration(s).map(|d| d.as_secs())
+            super::wechat::bounded_duration(
+                s,
+                std::time::Duration::ZERO,
+                super::wechat::limits::LOOKBACK,
+            )
+            .map(|d| d.as_secs())
         })?
         .map_or(7 * 24 * 3600, |(v, _)| v);
     Ok(ResumeSettings {

@@ -183,6 +183,8 @@ const CONFIG_KEYS: &[&str] = &[
     "build-item-list",
     "on-existing-review",
     "speedup",
+    "allow-downgrade",
+    "restart",
     "wait-timeout",
     "poll-interval",
     "poll-max",

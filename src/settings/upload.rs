@@ -1,7 +1,7 @@
 //! Validated settings of the code upload: the project is read and checked against the native
 //! engine's rules, and the key parsed, before anything is sent.
 
-use super::wechat::parse_duration;
+use super::wechat::bounded_duration;
 use super::{Layers, UsageError};
 use crate::adapters::upload::native;
 use crate::cli::UploadOptions;
@@ -37,6 +37,8 @@ pub struct UploadSettings {
     pub cache: PathBuf,
     /// Extra CA certificates for the official engine (the emulator's test CA).
     pub ca_file: Option<PathBuf>,
+    /// The identity marker of the project's content ([`mp_release_core::identity`]).
+    pub marker: String,
 }
 
 /// The engine decided during validation.
@@ -105,10 +107,14 @@ pub fn upload(
     };
     // Check the project against the native rules now, so a broken or out-of-subset project fails
     // before anything is sent (getattr's `platform` only changes how ext.json is packed).
+    // The listing also gives the run's identity marker: a digest of what is uploaded, so a
+    // read-back can tell this upload from other code under the same version string.
+    let files = native::list_project(&project).map_err(|e| UsageError::input(&origin, e))?;
+    let marker =
+        mp_release_core::identity::files(files.iter().map(|(n, b)| (n.as_str(), b.as_slice())));
     let engine = if asked == Some(EngineChoice::Official) {
         EngineChoice::Official
     } else {
-        let files = native::list_project(&project).map_err(|e| UsageError::input(&origin, e))?;
         match compile(&Input {
             files,
             appid: appid.0.clone(),
@@ -167,7 +173,10 @@ pub fn upload(
     };
     let timeout = match layers.pick("upload-timeout", a.upload_timeout.as_deref()) {
         None => Duration::from_secs(120),
-        Some((t, o)) => parse_duration(&t).map_err(|e| UsageError::input(&o, e))?,
+        Some((t, o)) => {
+            bounded_duration(&t, Duration::from_secs(1), super::wechat::limits::REQUEST)
+                .map_err(|e| UsageError::input(&o, e))?
+        }
     };
     let cache = match layers.pick("cache-dir", a.cache_dir.as_deref()) {
         Some((c, _)) => cwd.join(c),
@@ -188,5 +197,6 @@ pub fn upload(
         engine,
         cache,
         ca_file,
+        marker,
     }))
 }

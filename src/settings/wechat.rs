@@ -27,6 +27,8 @@ pub struct WeChatSettings {
     pub credentials: Credentials,
     /// Where the pipeline state lives.
     pub state_file: Option<PathBuf>,
+    /// `restart`: a finished state file starts a new release instead of being reported again.
+    pub restart: bool,
     /// Test hook: the emulator's virtual clock.
     pub virtual_clock: bool,
     /// Test hook: stop after this call.
@@ -118,6 +120,38 @@ pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs(total))
 }
 
+/// A duration within `[min, max]`: a value outside is refused with the bound, so no later
+/// arithmetic on it can overflow (a wait of 2^64 seconds, a poll of a century).
+pub(crate) fn bounded_duration(s: &str, min: Duration, max: Duration) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    let show = |d: Duration| match d.as_secs() {
+        0 => format!("{} ms", d.as_millis()),
+        n if n % 86_400 == 0 => format!("{}d", n / 86_400),
+        n if n % 3600 == 0 => format!("{}h", n / 3600),
+        n => format!("{n}s"),
+    };
+    if d < min {
+        return Err(format!("at least {} is needed, got {s:?}", show(min)));
+    }
+    if d > max {
+        return Err(format!("at most {} is allowed, got {s:?}", show(max)));
+    }
+    Ok(d)
+}
+
+/// Upper bounds of the duration inputs.
+pub(crate) mod limits {
+    use std::time::Duration;
+    /// `wait-timeout`: longer than WeChat's 7 working days with room to spare.
+    pub const WAIT: Duration = Duration::from_secs(30 * 86_400);
+    /// `poll-interval`, `poll-max`, `privacy-poll-interval`.
+    pub const POLL: Duration = Duration::from_secs(86_400);
+    /// `request-timeout`, `upload-timeout`.
+    pub const REQUEST: Duration = Duration::from_secs(3600);
+    /// `lookback` of resume.
+    pub const LOOKBACK: Duration = Duration::from_secs(90 * 86_400);
+}
+
 fn url(s: &str) -> Result<Url, String> {
     let u = Url::parse(s.trim())
         .map_err(|e| format!("expected a URL such as https://api.weixin.qq.com ({e})"))?;
@@ -155,13 +189,7 @@ pub fn wechat(
         .map(|(u, _)| u);
     let timeout = layers
         .parse("request-timeout", a.request_timeout.as_deref(), |s| {
-            parse_duration(s).and_then(|d| {
-                if d.is_zero() {
-                    Err("a request timeout must be above 0".into())
-                } else {
-                    Ok(d)
-                }
-            })
+            bounded_duration(s, Duration::from_millis(1), limits::REQUEST)
         })?
         .map_or(Duration::from_secs(30), |(d, _)| d);
     let state_file = layers
@@ -169,6 +197,9 @@ pub fn wechat(
         .map(|(p, _)| cwd.join(p));
     let virtual_clock = layers
         .parse("virtual-clock", a.virtual_clock.as_deref(), parse_bool)?
+        .is_some_and(|(b, _)| b);
+    let restart = layers
+        .parse("restart", a.restart.as_deref(), parse_bool)?
         .is_some_and(|(b, _)| b);
     let crash_after = layers
         .pick("crash-after", a.crash_after.as_deref())
@@ -245,6 +276,7 @@ pub fn wechat(
         appid,
         credentials,
         state_file,
+        restart,
         virtual_clock,
         crash_after,
     })
@@ -298,8 +330,13 @@ pub fn pipeline(
             .is_some_and(|(b, _)| b))
     };
     let secs = |name: &str, flag: Option<&str>, default: u64| -> Result<u64, UsageError> {
+        let max = if name == "wait-timeout" {
+            limits::WAIT
+        } else {
+            limits::POLL
+        };
         Ok(layers
-            .parse(name, flag, parse_duration)?
+            .parse(name, flag, |s| bounded_duration(s, Duration::ZERO, max))?
             .map_or(default, |(d, _)| d.as_secs()))
     };
     let feedback = layers.parse("feedback-info", a.feedback_info.as_deref(), |s| {
@@ -391,6 +428,7 @@ pub fn pipeline(
                 never,
                 gray_percentage,
             },
+            allow_downgrade: bool_of("allow-downgrade", a.allow_downgrade.as_deref())?,
         },
         upload: None,
     })
@@ -415,6 +453,20 @@ mod tests {
             assert_eq!(parse_duration(s).unwrap().as_secs(), want, "{s}");
         }
         assert_eq!(parse_duration("250ms").unwrap().as_millis(), 250);
+        let max = Duration::from_secs(30 * 86_400);
+        assert_eq!(bounded_duration("30d", Duration::ZERO, max).unwrap(), max);
+        for over in [
+            "31d",
+            "18446744073709551615",
+            "18446744073709551615ms",
+            "720h1s",
+        ] {
+            let e = bounded_duration(over, Duration::ZERO, max).unwrap_err();
+            assert!(e.contains("at most 30d"), "{over}: {e}");
+        }
+        assert!(bounded_duration("0", Duration::from_millis(1), max)
+            .unwrap_err()
+            .contains("at least 1 ms"));
         for bad in ["", "5x", "h", "1.5h", "m5", "99999999999999999999d"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }

@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod github;
+pub mod identity;
 pub mod json_edit;
 pub mod pipeline;
 pub mod report;

@@ -203,8 +203,10 @@ pub(crate) mod tests {
                     speedup: false,
                     wait: crate::pipeline::WaitSpec::default(),
                     publish: crate::pipeline::PublishSpec::default(),
+                    allow_downgrade: false,
                 },
                 upload: false,
+                marker: None,
             },
             Some(("1.3.0".into(), Some("1.2.0".into()), "minor".into())),
         );

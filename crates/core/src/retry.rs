@@ -22,8 +22,14 @@ pub enum Failure {
     Cut,
     /// An HTTP status other than 200.
     Http(u16),
-    /// A 200 answer that is not the JSON we expect (truncated, HTML, wrong type).
+    /// A 200 answer that is not the JSON we expect (truncated, HTML, wrong type, an `errcode`
+    /// that is not an integer, a body over the size cap).
     Malformed,
+    /// A redirect (3xx): never followed, since it would send the request (with its token and
+    /// secrets) to whatever host the answer names.
+    Redirect(u16),
+    /// A well-formed answer mp-release cannot act on (an unknown review status).
+    Unexpected,
 }
 
 impl Failure {
@@ -33,9 +39,16 @@ impl Failure {
             Self::Api(code) => class_of(*code),
             Self::Http(429) => RetryClass::NextWindow,
             Self::Http(s) if *s >= 500 => RetryClass::Backoff,
-            Self::Http(_) => RetryClass::Fatal,
+            Self::Http(_) | Self::Redirect(_) | Self::Unexpected => RetryClass::Fatal,
             Self::Connect | Self::Timeout | Self::Cut | Self::Malformed => RetryClass::Backoff,
         }
+    }
+
+    /// Whether giving up on it is an infrastructure failure (exit 3) rather than WeChat's refusal:
+    /// the network, rate windows, redirects and answers that make no sense.
+    pub fn is_infrastructure(&self) -> bool {
+        matches!(self, Self::Redirect(_) | Self::Unexpected)
+            || matches!(self.class(), RetryClass::Backoff | RetryClass::NextWindow)
     }
 
     /// Whether the failure proves the request had no effect (so even a mutation may be resent).

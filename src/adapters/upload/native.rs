@@ -41,6 +41,19 @@ pub enum UploadError {
         /// `errMsg`.
         errmsg: String,
     },
+    /// A redirect: never followed (it would send the signed package to another host).
+    #[error("{endpoint}: HTTP {status} redirect to {to}: not followed (WeChat's upload host never redirects; a proxy or network in between is rewriting answers, so nothing was sent there)")]
+    Redirect {
+        /// The call.
+        endpoint: String,
+        /// The 3xx status.
+        status: u16,
+        /// Scheme, host and port of `Location`.
+        to: String,
+    },
+    /// Files the upload cannot carry as they are (names WeChat's package format cannot hold).
+    #[error("{0}")]
+    Names(String),
     /// No usable answer.
     #[error("{endpoint}: {detail}")]
     Transport {
@@ -142,9 +155,24 @@ fn qs_escape(s: &str) -> String {
     out
 }
 
+/// What the walk of a project found besides its files.
+#[derive(Default)]
+struct Walk {
+    files: Vec<(String, Vec<u8>)>,
+    /// Names the package cannot carry: (relative path as the OS gave it, why).
+    bad: Vec<(String, &'static str)>,
+    /// Symbolic links, which are not followed.
+    links: Vec<String>,
+}
+
 /// Lists every file under `dir` (relative, `/`-separated), sorted as miniprogram-ci lists them.
+///
+/// Names the package cannot carry stop the upload, naming them: a backslash (a path separator
+/// on Windows, so `..\\x` would escape the package), a name that is not UTF-8, and two names
+/// that differ only in Unicode composition (one file would silently replace the other). Symbolic
+/// links are skipped, and listed in a warning.
 pub fn list_project(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, UploadError> {
-    fn walk(dir: &Path, base: &Path, out: &mut Vec<(String, Vec<u8>)>) -> std::io::Result<()> {
+    fn walk(dir: &Path, base: &Path, out: &mut Walk) -> std::io::Result<()> {
         for entry in std::fs::read_dir(dir)? {
             let entry = entry?;
             let path = entry.path();
@@ -153,23 +181,82 @@ pub fn list_project(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, UploadError> {
             if matches!(name.to_str(), Some("node_modules" | ".git" | ".svn")) {
                 continue;
             }
-            if entry.file_type()?.is_dir() {
+            let rel_lossy = path
+                .strip_prefix(base)
+                .unwrap_or(&path)
+                .to_string_lossy()
+                .into_owned();
+            let kind = entry.file_type()?;
+            if kind.is_symlink() {
+                out.links.push(rel_lossy);
+                continue;
+            }
+            let Some(text) = name.to_str() else {
+                out.bad.push((rel_lossy, "the name is not UTF-8"));
+                continue;
+            };
+            if text.contains('\\') {
+                out.bad.push((rel_lossy, "the name holds a backslash"));
+                continue;
+            }
+            if kind.is_dir() {
                 walk(&path, base, out)?;
-            } else if entry.file_type()?.is_file() {
+            } else if kind.is_file() {
                 let rel = path
                     .strip_prefix(base)
                     .unwrap_or(&path)
-                    .to_string_lossy()
-                    .replace('\\', "/");
-                out.push((rel, std::fs::read(&path)?));
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                out.files.push((rel, std::fs::read(&path)?));
             }
         }
         Ok(())
     }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out).map_err(|e| UploadError::Io(format!("{}: {e}", dir.display())))?;
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(out)
+    let mut w = Walk::default();
+    walk(dir, dir, &mut w).map_err(|e| UploadError::Io(format!("{}: {e}", dir.display())))?;
+    if !w.links.is_empty() {
+        w.links.sort();
+        tracing::warn!(
+            "{} symbolic link(s) in {} are not uploaded (links are never followed): {}",
+            w.links.len(),
+            dir.display(),
+            w.links.join(", ")
+        );
+    }
+    let mut seen: std::collections::BTreeMap<String, &str> = std::collections::BTreeMap::new();
+    for (name, _) in &w.files {
+        if let Some(other) = seen.insert(fold(name), name) {
+            w.bad.push((
+                format!("{other} and {name}"),
+                "the names are the same in Unicode composed form (NFC)",
+            ));
+        }
+    }
+    if !w.bad.is_empty() {
+        w.bad.sort();
+        let list: Vec<String> = w
+            .bad
+            .iter()
+            .map(|(n, why)| format!("{n:?} ({why})"))
+            .collect();
+        return Err(UploadError::Names(format!(
+            "{} cannot be uploaded as it is: {}; rename or remove these files",
+            dir.display(),
+            list.join(", ")
+        )));
+    }
+    w.files.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(w.files)
+}
+
+/// A name in Unicode composed form (NFC): a precomposed `é` (U+00E9) and `e` + U+0301 are the
+/// same name to the people and the devices that open the package, so two files whose names
+/// compose alike would replace each other.
+fn fold(name: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    name.nfc().collect()
 }
 
 /// The uploader.
@@ -182,16 +269,8 @@ pub struct Native {
 impl Native {
     /// A client for the upload host (the emulator in tests), with a timeout and an optional proxy.
     pub fn new(base: &Url, timeout: Duration, proxy: Option<&Url>) -> anyhow::Result<Self> {
-        let mut b = reqwest::Client::builder()
-            .user_agent(concat!("mp-release/", env!("CARGO_PKG_VERSION")))
-            .timeout(timeout)
-            .use_rustls_tls();
-        b = match proxy {
-            Some(p) => b.proxy(reqwest::Proxy::all(p.as_str())?),
-            None => b.no_proxy(),
-        };
         Ok(Self {
-            http: b.build()?,
+            http: crate::adapters::http::client(timeout, proxy)?,
             base: base.clone(),
         })
     }
@@ -228,21 +307,42 @@ impl Native {
                 "the connection failed".into()
             })
         })?;
-        let bytes = resp
-            .bytes()
+        let status = resp.status().as_u16();
+        if (300..400).contains(&status) {
+            return Err(UploadError::Redirect {
+                endpoint: endpoint.to_owned(),
+                status,
+                to: crate::adapters::http::redirect_target(&resp),
+            });
+        }
+        if status != 200 {
+            return Err(transport(format!("HTTP {status}")));
+        }
+        let bytes = crate::adapters::http::read_capped(resp, crate::adapters::http::JSON_CAP)
             .await
-            .map_err(|_| transport("the connection failed before a complete answer".into()))?;
+            .map_err(|e| match e {
+                crate::adapters::http::BodyError::TooLarge(cap) => transport(format!(
+                    "the answer is larger than {} MiB: not read",
+                    cap >> 20
+                )),
+                crate::adapters::http::BodyError::Transport(_) => {
+                    transport("the connection failed before a complete answer".into())
+                }
+            })?;
         let v: Value = serde_json::from_slice(&bytes)
             .map_err(|_| transport(format!("the answer is not JSON ({} bytes)", bytes.len())))?;
+        if !v.is_object() {
+            return Err(transport("the answer is not a JSON object".into()));
+        }
+        // The upload host's envelope is `{errCode, errMsg}`; a code that is absent or not an
+        // integer is no success.
         let code = v.get("errCode").and_then(Value::as_i64).unwrap_or(-1);
         if code == 0 {
             return Ok(v);
         }
-        let errmsg = v
-            .get("errMsg")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
+        let errmsg = mp_release_core::pipeline::clip(
+            v.get("errMsg").and_then(Value::as_str).unwrap_or_default(),
+        );
         if code == -10008 {
             return Err(UploadError::ip_whitelist(errmsg));
         }

@@ -1,6 +1,11 @@
-//! The WeChat server API client: one `reqwest::Client` (rustls, timeouts, user agent, optional
-//! HTTPS proxy for a fixed egress IP), an injectable base URL, and the `{errcode, errmsg}` envelope
-//! turned into a typed error that carries the code, WeChat's message, the `rid` and the endpoint.
+//! The WeChat server API client: one `reqwest::Client` built by [`crate::adapters::http`] (rustls,
+//! timeouts, user agent, optional HTTPS proxy for a fixed egress IP, no redirects, capped bodies),
+//! an injectable base URL, and the `{errcode, errmsg}` envelope turned into a typed error that
+//! carries the code, WeChat's message (cut to 1 KiB), the `rid` and the endpoint.
+//!
+//! The envelope is strict: a body that is not a JSON object, or an `errcode` that is present but
+//! not an integer (`"40001"`, `40001.0`, `null`), is a protocol error (retried as a read), never a
+//! success. An absent `errcode` is success: the token and datacube answers carry none (C11).
 //!
 //! It performs single calls only; retries and token refresh are the runner's decisions.
 // Errors carry WeChat's whole answer (61040 brings the privacy lists in it); they are rare, so
@@ -9,6 +14,8 @@
 
 pub mod tokens;
 
+use super::http::{self, BodyError};
+use mp_release_core::pipeline::clip;
 use mp_release_core::retry::Failure;
 use mp_release_core::wechat::errcode;
 use serde_json::Value;
@@ -114,19 +121,8 @@ fn split_rid(errmsg: &str) -> (String, Option<String>) {
 impl WeChat {
     /// A client for `base` (e.g. the emulator), with a per-request timeout and an optional proxy.
     pub fn new(base: &Url, timeout: Duration, proxy: Option<&Url>) -> anyhow::Result<Self> {
-        let mut builder = reqwest::Client::builder()
-            .user_agent(concat!("mp-release/", env!("CARGO_PKG_VERSION")))
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .use_rustls_tls();
-        builder = match proxy {
-            Some(p) => builder.proxy(reqwest::Proxy::all(p.as_str())?),
-            // Only the proxy named by the https-proxy input is used: an ambient HTTPS_PROXY must not
-            // silently change the egress IP that WeChat's whitelist sees.
-            None => builder.no_proxy(),
-        };
         Ok(Self {
-            http: builder.build()?,
+            http: http::client(timeout, proxy)?,
             base: base.clone(),
         })
     }
@@ -181,6 +177,17 @@ impl WeChat {
             .await
             .map_err(|e| Self::transport(endpoint, &e))?;
         let status = resp.status().as_u16();
+        if (300..400).contains(&status) {
+            return Err(CallError::Transport {
+                endpoint: endpoint.to_owned(),
+                failure: Failure::Redirect(status),
+                detail: format!(
+                    "HTTP {status} redirect to {}: not followed (WeChat's API never redirects; a proxy or \
+                     network in between is rewriting answers, so nothing was sent there)",
+                    http::redirect_target(&resp)
+                ),
+            });
+        }
         if status != 200 {
             return Err(CallError::Transport {
                 endpoint: endpoint.to_owned(),
@@ -191,12 +198,25 @@ impl WeChat {
         Ok(resp)
     }
 
+    /// The body, up to `cap` bytes.
+    async fn body(
+        endpoint: &str,
+        resp: reqwest::Response,
+        cap: usize,
+    ) -> Result<Vec<u8>, CallError> {
+        http::read_capped(resp, cap).await.map_err(|e| match e {
+            BodyError::TooLarge(cap) => CallError::Transport {
+                endpoint: endpoint.to_owned(),
+                failure: Failure::Malformed,
+                detail: format!("the answer is larger than {} MiB: not read", cap >> 20),
+            },
+            BodyError::Transport(e) => Self::transport(endpoint, &e),
+        })
+    }
+
     /// Reads a JSON envelope; `errcode != 0` becomes [`CallError::Api`].
     async fn envelope(endpoint: &str, resp: reqwest::Response) -> Result<Value, CallError> {
-        let bytes = resp
-            .bytes()
-            .await
-            .map_err(|e| Self::transport(endpoint, &e))?;
+        let bytes = Self::body(endpoint, resp, http::JSON_CAP).await?;
         // WeChat often labels JSON as text/plain: parse whatever the Content-Type says.
         let v: Value = serde_json::from_slice(&bytes).map_err(|_| CallError::Transport {
             endpoint: endpoint.to_owned(),
@@ -210,11 +230,22 @@ impl WeChat {
                 detail: "the answer is not a JSON object".into(),
             });
         }
-        let code = v.get("errcode").and_then(Value::as_i64).unwrap_or(0);
+        let code = match v.get("errcode") {
+            None => 0,
+            Some(c) => c.as_i64().ok_or_else(|| CallError::Transport {
+                endpoint: endpoint.to_owned(),
+                failure: Failure::Malformed,
+                detail: format!(
+                    "the answer's errcode is {}, not an integer: not taken as success",
+                    clip(&c.to_string())
+                ),
+            })?,
+        };
         if code == 0 {
             return Ok(v);
         }
         let (errmsg, rid) = split_rid(v.get("errmsg").and_then(Value::as_str).unwrap_or_default());
+        let (errmsg, rid) = (clip(&errmsg), rid.map(|r| clip(&r)));
         Err(CallError::Api {
             endpoint: endpoint.to_owned(),
             code,
@@ -277,10 +308,10 @@ impl WeChat {
                 })
             });
         }
-        let bytes = resp.bytes().await.map_err(|e| Self::transport(path, &e))?;
+        let bytes = Self::body(path, resp, http::IMAGE_CAP).await?;
         Ok(Image {
             content_type,
-            bytes: bytes.to_vec(),
+            bytes,
         })
     }
 

@@ -109,7 +109,7 @@ impl Tokens {
             return Ok(t.expose_secret().to_owned());
         }
         match &self.authorizer {
-            Some((t, exp)) if now + EARLY_REFRESH < *exp => Ok(t.clone()),
+            Some((t, exp)) if now.saturating_add(EARLY_REFRESH) < *exp => Ok(t.clone()),
             _ => self.refresh(wx, now).await,
         }
     }
@@ -142,7 +142,7 @@ impl Tokens {
             ComponentAuth::Token(t) => Ok(t.expose_secret().to_owned()),
             ComponentAuth::Ticket { secret, ticket } => {
                 if let Some((t, exp)) = &self.component {
-                    if now + EARLY_REFRESH < *exp {
+                    if now.saturating_add(EARLY_REFRESH) < *exp {
                         return Ok(t.clone());
                     }
                 }
@@ -156,7 +156,7 @@ impl Tokens {
                     .await?;
                 let (token, expires) = token_of(&v, "component_access_token")?;
                 self.keep(&token);
-                self.component = Some((token.clone(), now + expires));
+                self.component = Some((token.clone(), now.saturating_add(expires)));
                 Ok(token)
             }
         }
@@ -173,7 +173,7 @@ impl Tokens {
             let v = wx.post("/cgi-bin/stable_token", None, &body).await?;
             let (token, expires) = token_of(&v, "access_token")?;
             self.keep(&token);
-            self.authorizer = Some((token.clone(), now + expires));
+            self.authorizer = Some((token.clone(), now.saturating_add(expires)));
             return Ok(token);
         }
         let component = self.component_token(wx, now).await?;
@@ -204,10 +204,14 @@ impl Tokens {
             self.keep(new_refresh);
         }
         tracing::debug!("new authorizer token, valid {expires} s");
-        self.authorizer = Some((token.clone(), now + expires));
+        self.authorizer = Some((token.clone(), now.saturating_add(expires)));
         Ok(token)
     }
 }
+
+/// WeChat's tokens live 7200 s: a longer `expires_in` is clamped to it, so a wrong answer can
+/// only make mp-release refresh early, never keep a dead token (or overflow a deadline).
+const MAX_TOKEN_LIFE: u64 = 7200;
 
 fn token_of(v: &Value, field: &str) -> Result<(String, u64), TokenError> {
     let token = v
@@ -215,8 +219,14 @@ fn token_of(v: &Value, field: &str) -> Result<(String, u64), TokenError> {
         .and_then(Value::as_str)
         .filter(|t| !t.is_empty())
         .ok_or(TokenError::Missing)?;
-    Ok((
-        token.to_owned(),
-        v.get("expires_in").and_then(Value::as_u64).unwrap_or(7200),
-    ))
+    let expires = v
+        .get("expires_in")
+        .and_then(Value::as_u64)
+        .unwrap_or(MAX_TOKEN_LIFE);
+    if expires > MAX_TOKEN_LIFE {
+        tracing::warn!(
+            "{field}: WeChat said it lives {expires} s; using {MAX_TOKEN_LIFE} s, the documented lifetime"
+        );
+    }
+    Ok((token.to_owned(), expires.min(MAX_TOKEN_LIFE)))
 }

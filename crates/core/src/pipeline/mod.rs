@@ -9,6 +9,14 @@
 //! - before `Release`, the version info is read: if our version is live, publishing is done;
 //! - a mutation whose result is unknown (timeout, cut connection) is followed by the same read-back,
 //!   never by a blind retry.
+//!
+//! A read-back proves identity, not just a version string: an upload or commit is this run's only
+//! when the trial version's description carries the run's marker (a digest of the content); a
+//! review is this run's only when this run may have submitted it or it was submitted after this
+//! run's trial version appeared; a live version counts as this run's release only after this run
+//! sent `release`. What cannot be proven stops the run in doubt (exit 3). A live app never goes
+//! backwards: a missing or unreadable live version stops the version stage, and publishing a lower
+//! version than the live one needs `allow_downgrade`.
 
 mod types;
 
@@ -31,6 +39,11 @@ pub struct Transition {
 /// How many times a failing mutation may be read back and tried again before the run gives up.
 const MAX_MUTATION_TRIES: u32 = 3;
 
+/// What 85009 means (C5 of the reference's corrections: both causes are seen).
+const EXPLAIN_85009: &str = "85009 means a review is in flight or an approved version has not been released: \
+    wait for the review, withdraw it (on-existing-review: withdraw), attach to it (on-existing-review: attach), \
+    or release the approved version first";
+
 /// Applies one event. `now` is the runner's clock (Unix seconds).
 pub fn step(state: &State, event: Event, now: u64) -> Transition {
     let mut s = state.clone();
@@ -49,6 +62,27 @@ pub fn step(state: &State, event: Event, now: u64) -> Transition {
 fn done(s: &mut State, outcome: Outcome) -> Option<Effect> {
     s.outcome = Some(outcome);
     None
+}
+
+/// Stops the run because what WeChat showed cannot be proven to be this run's (exit 3).
+fn halt(s: &mut State, message: impl Into<String>) -> Option<Effect> {
+    s.in_doubt = true;
+    fail(s, None, message)
+}
+
+/// The longest errmsg or reason kept in a state or a message.
+pub const MAX_TEXT: usize = 1024;
+
+/// `text` cut to at most [`MAX_TEXT`] bytes on a character boundary, marked when cut.
+pub fn clip(text: &str) -> String {
+    if text.len() <= MAX_TEXT {
+        return text.to_owned();
+    }
+    let mut end = MAX_TEXT;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes cut)", &text[..end], text.len() - end)
 }
 
 fn fail(s: &mut State, code: Option<i64>, message: impl Into<String>) -> Option<Effect> {
@@ -140,13 +174,16 @@ fn begin_wait(s: &mut State, auditid: u64, now: u64) -> Option<Effect> {
 
 fn wait_or_detach(s: &mut State, now: u64) -> Option<Effect> {
     let started = *s.wait_started_at.get_or_insert(now);
-    if now >= started + s.config.rules.wait.timeout_secs {
+    let deadline = started.saturating_add(s.config.rules.wait.timeout_secs);
+    if now >= deadline {
         return done(s, Outcome::Detached);
     }
     let secs = s.next_poll_secs.max(1);
     // Grow the interval by half each time, up to the maximum.
-    s.next_poll_secs = (secs + secs / 2).min(s.config.rules.wait.max_secs.max(1));
-    let left = (started + s.config.rules.wait.timeout_secs).saturating_sub(now);
+    s.next_poll_secs = secs
+        .saturating_add(secs / 2)
+        .min(s.config.rules.wait.max_secs.max(1));
+    let left = deadline.saturating_sub(now);
     Some(Effect::Sleep(secs.min(left.max(1))))
 }
 
@@ -160,8 +197,20 @@ fn advance(s: &mut State, event: Event, now: u64) -> Option<Effect> {
         }
 
         // ---- version
-        (Event::VersionInfo { live, trial }, Some(Effect::GetVersionInfo)) if s.stage == Stage::Version => {
-            let current = live.or(trial).and_then(|v| semver::Version::parse(v.trim_start_matches('v')).ok());
+        (Event::VersionInfo { live, .. }, Some(Effect::GetVersionInfo)) if s.stage == Stage::Version => {
+            // A live app never goes backwards: without a readable live version there is nothing
+            // safe to bump from (initial-version is for apps WeChat reports as never released,
+            // and an answer without release_info cannot be told apart from a damaged one).
+            let Some(live) = live else {
+                return halt(s, "WeChat's getversioninfo answer has no live version (release_info): mp-release does not \
+                    start from initial-version on an answer that may have lost it. If the app has never been released, \
+                    give the first version with version-from explicit:<version> (or git-tag); otherwise rerun");
+            };
+            let Ok(current) = semver::Version::parse(live.trim().trim_start_matches('v')) else {
+                return halt(s, format!("WeChat reports the live version as {:?}, which is not a semver version: \
+                    give the next version with version-from explicit:<version>", clip(&live)));
+            };
+            let current = Some(current);
             let b = &s.config.bump;
             let input = PlanInput {
                 bump: b.bump,
@@ -181,16 +230,21 @@ fn advance(s: &mut State, event: Event, now: u64) -> Option<Effect> {
             }
         }
         // Read-back of an upload that may have happened.
-        (Event::VersionInfo { trial, .. }, Some(Effect::GetVersionInfo)) if s.stage == Stage::Upload => {
-            if trial.is_some() && trial == s.version {
-                enter(s, Stage::Precheck, now)
-            } else {
-                s.commit_tries += 1;
-                if s.commit_tries > MAX_MUTATION_TRIES {
-                    return fail(s, None, "the upload kept failing after reading the trial version back; see the log");
+        (Event::VersionInfo { trial, trial_desc, trial_time, .. }, Some(Effect::GetVersionInfo)) if s.stage == Stage::Upload => {
+            match proven_trial(s, trial.as_deref(), trial_desc.as_deref()) {
+                Ok(()) => {
+                    s.trial_time = trial_time;
+                    enter(s, Stage::Precheck, now)
                 }
-                s.upload_sent = true;
-                Some(Effect::Upload)
+                Err(seen) => {
+                    s.commit_tries += 1;
+                    if s.commit_tries > MAX_MUTATION_TRIES {
+                        return halt(s, format!("the upload could not be confirmed after {MAX_MUTATION_TRIES} tries: \
+                            WeChat shows {seen}; nothing was submitted. Rerun, or bump the version"));
+                    }
+                    s.upload_sent = true;
+                    Some(Effect::Upload)
+                }
             }
         }
         (Event::Uploaded { packages }, Some(Effect::Upload)) => {
@@ -199,16 +253,21 @@ fn advance(s: &mut State, event: Event, now: u64) -> Option<Effect> {
         }
         (Event::Uncertain, Some(Effect::Upload)) => Some(Effect::GetVersionInfo),
         // Read-back of a commit that may have happened.
-        (Event::VersionInfo { trial, .. }, Some(Effect::GetVersionInfo)) if s.stage == Stage::Commit => {
-            if trial.is_some() && trial == s.version {
-                enter(s, Stage::Precheck, now)
-            } else {
-                s.commit_tries += 1;
-                if s.commit_tries > MAX_MUTATION_TRIES {
-                    return fail(s, None, "commit kept failing after reading the trial version back; see the log");
+        (Event::VersionInfo { trial, trial_desc, trial_time, .. }, Some(Effect::GetVersionInfo)) if s.stage == Stage::Commit => {
+            match proven_trial(s, trial.as_deref(), trial_desc.as_deref()) {
+                Ok(()) => {
+                    s.trial_time = trial_time;
+                    enter(s, Stage::Precheck, now)
                 }
-                s.commit_sent = true;
-                Some(Effect::Commit)
+                Err(seen) => {
+                    s.commit_tries += 1;
+                    if s.commit_tries > MAX_MUTATION_TRIES {
+                        return halt(s, format!("the commit could not be confirmed after {MAX_MUTATION_TRIES} tries: \
+                            WeChat shows {seen}; nothing was submitted. Rerun, or bump the version"));
+                    }
+                    s.commit_sent = true;
+                    Some(Effect::Commit)
+                }
             }
         }
         (Event::Committed, Some(Effect::Commit)) => enter(s, Stage::Precheck, now),
@@ -257,7 +316,8 @@ fn advance(s: &mut State, event: Event, now: u64) -> Option<Effect> {
             s.notes.push("withdrew the review that was in flight, as on-existing-review asks".into());
             submit(s)
         }
-        (Event::Uncertain, Some(Effect::Withdraw)) => Some(Effect::GetLatestAudit),
+        // 87012: nothing to withdraw (the review ended meanwhile): look again before submitting.
+        (Event::Uncertain | Event::Refused(87012), Some(Effect::Withdraw)) => Some(Effect::GetLatestAudit),
         (Event::Submitted { auditid }, Some(Effect::Submit)) => {
             // The quota was read before submitting; this review spent one.
             if let Some(q) = s.quota.as_mut() {
@@ -266,7 +326,10 @@ fn advance(s: &mut State, event: Event, now: u64) -> Option<Effect> {
             begin_wait(s, auditid, now)
         }
         (Event::Uncertain, Some(Effect::Submit)) => Some(Effect::GetLatestAudit),
-        (Event::Refused(85009), Some(Effect::Submit)) => Some(Effect::GetLatestAudit),
+        (Event::Refused(85009), Some(Effect::Submit)) => {
+            s.refused_85009 = true;
+            Some(Effect::GetLatestAudit)
+        }
         (Event::Refused(61039), Some(Effect::Submit)) => {
             s.submit_tries = s.submit_tries.saturating_sub(1);
             s.privacy_polls += 1;
@@ -285,8 +348,13 @@ fn advance(s: &mut State, event: Event, now: u64) -> Option<Effect> {
         (Event::Failed { .. } | Event::Uncertain, Some(Effect::Speedup)) => wait_or_detach(s, now),
 
         // ---- wait
+        (Event::AuditStatus { status, .. }, Some(Effect::GetAuditStatus)) if status > 4 => halt(s, format!(
+            "get_auditstatus answered status {status}, which is none of WeChat's review states (0–4); \
+             stopped instead of polling it as pending. Look at the review in the console, then resume"
+        )),
         (Event::AuditStatus { status, reason, screenshot }, Some(Effect::GetAuditStatus)) => {
             s.polls += 1;
+            let (reason, screenshot) = (clip(&reason), clip(&screenshot));
             let was = s.review.as_ref().map(|r| r.status);
             s.review = Some(Review { status, reason: reason.clone(), screenshot });
             match status {
@@ -301,18 +369,21 @@ fn advance(s: &mut State, event: Event, now: u64) -> Option<Effect> {
                 }
             }
         }
-        (Event::Slept, Some(Effect::Sleep(_))) if s.stage == Stage::Wait => {
-            if now >= s.wait_started_at.unwrap_or(now) + s.config.rules.wait.timeout_secs {
-                return done(s, Outcome::Detached);
-            }
-            Some(Effect::GetAuditStatus)
-        }
+        // The last sleep ends at the deadline: look once more there, then detach (in wait_or_detach).
+        (Event::Slept, Some(Effect::Sleep(_))) if s.stage == Stage::Wait => Some(Effect::GetAuditStatus),
 
         // ---- publish
         (Event::VersionInfo { live, .. }, Some(Effect::GetVersionInfo)) if s.stage == Stage::Publish => {
-            if live.is_some() && live == s.version {
+            // Our version live counts as our release only once this run sent one: the same version
+            // string may be live from an earlier release of other code.
+            if s.release_sent && live.is_some() && live == s.version {
                 s.published = true;
                 return done(s, Outcome::Published { phased: None });
+            }
+            if !s.release_sent {
+                if let Some(refusal) = downgrade(s, live.as_deref()) {
+                    return refusal;
+                }
             }
             if s.released {
                 return fail(s, None, format!(
@@ -360,10 +431,83 @@ fn advance(s: &mut State, event: Event, now: u64) -> Option<Effect> {
     }
 }
 
+/// Whether the trial version WeChat shows is this run's upload or commit: the version string and
+/// the run's marker in its description. `Err` says what was seen instead.
+fn proven_trial(s: &State, trial: Option<&str>, desc: Option<&str>) -> Result<(), String> {
+    let seen = || {
+        format!(
+            "trial version {} with description {:?}",
+            trial.map_or_else(|| "none".to_owned(), clip),
+            clip(desc.unwrap_or_default())
+        )
+    };
+    if trial.is_none() || trial != s.version.as_deref() {
+        return Err(seen());
+    }
+    match &s.config.marker {
+        Some(m) if desc.is_some_and(|d| d.contains(m.as_str())) => Ok(()),
+        Some(_) => Err(format!(
+            "{}, without this run's marker (the same version string, other code)",
+            seen()
+        )),
+        // A state written before markers existed: the version string alone proves nothing.
+        None => Err(format!(
+            "{}; this state file predates identity markers, so it cannot be confirmed",
+            seen()
+        )),
+    }
+}
+
+/// Publishing `s.version` over `live` when that would lower the live version: refused unless
+/// `allow_downgrade` (exit 1); a live version that cannot be compared stops the run (exit 3).
+fn downgrade(s: &mut State, live: Option<&str>) -> Option<Option<Effect>> {
+    let (Some(live), Some(ours)) = (live, s.version.clone()) else {
+        return None;
+    };
+    if s.config.rules.allow_downgrade {
+        return None;
+    }
+    let parse = |v: &str| semver::Version::parse(v.trim().trim_start_matches('v')).ok();
+    match (parse(live), parse(&ours)) {
+        (Some(l), Some(o)) if o < l => Some(fail(s, None, format!(
+            "refusing to publish {ours}: the live version {live} is higher, and a live app never goes backwards by \
+             accident; set allow-downgrade: true to publish it anyway, or release a higher version"
+        ))),
+        (Some(_), Some(_)) => None,
+        _ => Some(halt(s, format!(
+            "cannot compare {ours} with the live version {:?}: nothing was published; set allow-downgrade: true \
+             to publish regardless of the live version",
+            clip(live)
+        ))),
+    }
+}
+
 fn on_latest_before_submit(s: &mut State, latest: Option<AuditInfo>, now: u64) -> Option<Effect> {
-    let Some(a) = latest else { return submit(s) };
-    let ours = s.version.as_deref() == Some(a.user_version.as_str());
+    let Some(a) = latest else {
+        // 85009 with no review to show for it: say what it can mean rather than resubmitting.
+        if s.refused_85009 {
+            return fail(
+                s,
+                Some(85009),
+                format!("submit_audit answered 85009 and WeChat shows no review; {EXPLAIN_85009}"),
+            );
+        }
+        return submit(s);
+    };
+    // A review of our version string is ours only if this run may have submitted it, or it was
+    // submitted after this run's trial version appeared (both times are WeChat's clock).
+    let ours = s.version.as_deref() == Some(a.user_version.as_str())
+        && (s.submit_sent || s.trial_time.is_some_and(|t| a.submit_time >= t));
     let in_flight = matches!(a.status, 2 | 4);
+    // C5: an approved version that was never released blocks new submissions (85009).
+    if s.refused_85009 && !ours && a.status == 0 {
+        return fail(s, Some(85009), format!(
+            "submit_audit answered 85009: version {} (review {}) was approved and never released, and WeChat accepts \
+             no new review until it is. Release it first (mp-release publish, which releases the approved version) \
+             or, if it must never go live, submit again after it is superseded; {EXPLAIN_85009}",
+            a.user_version, a.auditid
+        ));
+    }
     match (ours, a.status) {
         // Our version is already under review (a crashed run, or a second run): attach.
         (true, 2 | 4) => {
@@ -396,7 +540,16 @@ fn on_latest_before_submit(s: &mut State, latest: Option<AuditInfo>, now: u64) -
                 s.version = Some(a.user_version);
                 begin_wait(s, a.auditid, now)
             }
-            OnExisting::Withdraw => Some(Effect::Withdraw),
+            OnExisting::Withdraw => {
+                s.withdraw_tries += 1;
+                if s.withdraw_tries > MAX_MUTATION_TRIES {
+                    return fail(s, Some(87012), format!(
+                        "review {} of version {} could not be withdrawn after {MAX_MUTATION_TRIES} tries; look at it in the console",
+                        a.auditid, a.user_version
+                    ));
+                }
+                Some(Effect::Withdraw)
+            }
             OnExisting::Fail => fail(s, Some(85009), format!(
                 "review {} of version {} is already in flight (submitted at {}); wait for it, or set on-existing-review to attach or withdraw",
                 a.auditid, a.user_version, a.submit_time

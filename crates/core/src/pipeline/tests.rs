@@ -27,8 +27,34 @@ fn config() -> Config {
                 timeout_secs: 3600,
             },
             publish: PublishSpec::default(),
+            allow_downgrade: false,
         },
         upload: false,
+        marker: Some(MARK.into()),
+    }
+}
+
+/// The run's identity marker in the tests' config.
+const MARK: &str = "mp-release#000000000001";
+
+/// `getversioninfo` whose trial (if any) carries this run's marker.
+fn vi(live: Option<String>, trial: Option<String>) -> Event {
+    let trial_desc = trial.as_ref().map(|_| format!("d [{MARK}]"));
+    Event::VersionInfo {
+        live,
+        trial,
+        trial_desc,
+        trial_time: Some(50),
+    }
+}
+
+/// `getversioninfo` whose trial has the version string but another run's description.
+fn vi_foreign(trial: &str) -> Event {
+    Event::VersionInfo {
+        live: Some("1.2.0".into()),
+        trial: Some(trial.into()),
+        trial_desc: Some("d [mp-release#ffffffffffff]".into()),
+        trial_time: Some(50),
     }
 }
 
@@ -81,10 +107,7 @@ fn happy_path_trace() {
     let mut event = Event::Start;
     let answers = |e: &Effect, polls: &mut u32| -> Event {
         match e {
-            Effect::GetVersionInfo => Event::VersionInfo {
-                live: Some("1.2.0".into()),
-                trial: Some("1.2.9".into()),
-            },
+            Effect::GetVersionInfo => vi(Some("1.2.0".into()), Some("1.2.9".into())),
             Effect::Commit => Event::Committed,
             Effect::GetPrivacyInfo => Event::Privacy {
                 without_auth: vec![],
@@ -115,10 +138,7 @@ fn happy_path_trace() {
         let Some(effect) = t.effect else { break };
         trace.push(effect.name());
         event = match (&effect, live_after_release) {
-            (Effect::GetVersionInfo, true) => Event::VersionInfo {
-                live: Some("1.3.0".into()),
-                trial: None,
-            },
+            (Effect::GetVersionInfo, true) => vi(Some("1.3.0".into()), None),
             _ => answers(&effect, &mut polls),
         };
         if effect == Effect::Release {
@@ -228,6 +248,17 @@ fn rows() -> Vec<Row> {
     withdraw.config.rules.on_existing = OnExisting::Withdraw;
     let mut sent = k();
     sent.submit_sent = true;
+    // The trial this run proved its own appeared at WeChat time 1 (`info` reviews are submitted at 1).
+    let mut proven = k();
+    proven.trial_time = Some(1);
+    let mut later_trial = k();
+    later_trial.trial_time = Some(5);
+    let mut refused = k();
+    refused.refused_85009 = true;
+    let mut downgrade_ok = k();
+    downgrade_ok.config.rules.allow_downgrade = true;
+    let mut release_sent = k();
+    release_sent.release_sent = true;
     let mut not_use = k();
     not_use.config.rules.privacy_api_not_use = true;
     let mut gray = k();
@@ -256,60 +287,56 @@ fn rows() -> Vec<Row> {
         (
             "version from live",
             at(fresh(), Stage::Version, Effect::GetVersionInfo),
-            Event::VersionInfo {
-                live: Some("2.0.0".into()),
-                trial: None,
-            },
+            vi(Some("2.0.0".into()), None),
             Some(Effect::Commit),
             None,
         ),
         (
-            "version from trial when never live",
+            "version: a trial but no live version",
             at(fresh(), Stage::Version, Effect::GetVersionInfo),
-            Event::VersionInfo {
-                live: None,
-                trial: Some("0.4.0".into()),
-            },
-            Some(Effect::Commit),
+            vi(None, Some("0.4.0".into())),
+            None,
             None,
         ),
         (
-            "version initial",
+            "version: no release_info",
             at(fresh(), Stage::Version, Effect::GetVersionInfo),
-            Event::VersionInfo {
-                live: None,
-                trial: None,
-            },
-            Some(Effect::Commit),
+            vi(None, None),
+            None,
+            None,
+        ),
+        (
+            "version: live not semver",
+            at(fresh(), Stage::Version, Effect::GetVersionInfo),
+            vi(Some("release-7".into()), None),
+            None,
             None,
         ),
         (
             "version error",
             at(version_bad, Stage::Version, Effect::GetVersionInfo),
-            Event::VersionInfo {
-                live: Some("1.0.0".into()),
-                trial: None,
-            },
+            vi(Some("1.0.0".into()), None),
             None,
             None,
         ),
         (
             "commit read-back: done",
             at(k(), Stage::Commit, Effect::GetVersionInfo),
-            Event::VersionInfo {
-                live: None,
-                trial: Some("1.3.0".into()),
-            },
+            vi(None, Some("1.3.0".into())),
             Some(Effect::GetPrivacyInfo),
+            None,
+        ),
+        (
+            "commit read-back: same version, another run's code",
+            at(k(), Stage::Commit, Effect::GetVersionInfo),
+            vi_foreign("1.3.0"),
+            Some(Effect::Commit),
             None,
         ),
         (
             "commit read-back: not done",
             at(k(), Stage::Commit, Effect::GetVersionInfo),
-            Event::VersionInfo {
-                live: None,
-                trial: Some("1.2.0".into()),
-            },
+            vi(None, Some("1.2.0".into())),
             Some(Effect::Commit),
             None,
         ),
@@ -422,23 +449,58 @@ fn rows() -> Vec<Row> {
         ),
         (
             "ours in flight: attach",
-            at(k(), Stage::Submit, Effect::GetLatestAudit),
+            at(proven.clone(), Stage::Submit, Effect::GetLatestAudit),
             Event::LatestAudit(Some(info(3, 2, "1.3.0"))),
             Some(Effect::Sleep(60)),
             None,
         ),
         (
             "ours delayed: attach",
-            at(k(), Stage::Submit, Effect::GetLatestAudit),
+            at(proven.clone(), Stage::Submit, Effect::GetLatestAudit),
             Event::LatestAudit(Some(info(3, 4, "1.3.0"))),
             Some(Effect::Sleep(60)),
             None,
         ),
         (
             "ours approved: publish",
-            at(k(), Stage::Submit, Effect::GetLatestAudit),
+            at(proven, Stage::Submit, Effect::GetLatestAudit),
             Event::LatestAudit(Some(info(3, 0, "1.3.0"))),
             Some(Effect::GetVersionInfo),
+            None,
+        ),
+        (
+            "same version in flight, submitted before our trial: not ours",
+            at(later_trial.clone(), Stage::Submit, Effect::GetLatestAudit),
+            Event::LatestAudit(Some(info(3, 2, "1.3.0"))),
+            None,
+            None,
+        ),
+        (
+            "same version approved before our trial: submit ours",
+            at(later_trial, Stage::Submit, Effect::GetLatestAudit),
+            Event::LatestAudit(Some(info(3, 0, "1.3.0"))),
+            Some(Effect::Submit),
+            None,
+        ),
+        (
+            "85009: read back",
+            at(k(), Stage::Submit, Effect::Submit),
+            Event::Refused(85009),
+            Some(Effect::GetLatestAudit),
+            None,
+        ),
+        (
+            "85009 with an approved, unreleased version",
+            at(refused.clone(), Stage::Submit, Effect::GetLatestAudit),
+            Event::LatestAudit(Some(info(3, 0, "1.2.0"))),
+            None,
+            None,
+        ),
+        (
+            "85009 with no review",
+            at(refused, Stage::Submit, Effect::GetLatestAudit),
+            Event::LatestAudit(None),
+            None,
             None,
         ),
         (
@@ -495,6 +557,13 @@ fn rows() -> Vec<Row> {
             at(withdraw.clone(), Stage::Submit, Effect::Withdraw),
             Event::Withdrawn,
             Some(Effect::Submit),
+            None,
+        ),
+        (
+            "withdraw 87012: nothing to withdraw, look again",
+            at(withdraw.clone(), Stage::Submit, Effect::Withdraw),
+            Event::Refused(87012),
+            Some(Effect::GetLatestAudit),
             None,
         ),
         (
@@ -630,42 +699,58 @@ fn rows() -> Vec<Row> {
             }),
         ),
         (
-            "publish: already live",
+            "publish: the same version live before we released: release ours",
             at(k(), Stage::Publish, Effect::GetVersionInfo),
-            Event::VersionInfo {
-                live: Some("1.3.0".into()),
-                trial: None,
-            },
+            vi(Some("1.3.0".into()), None),
+            Some(Effect::Release),
+            None,
+        ),
+        (
+            "publish: live after our release",
+            at(release_sent, Stage::Publish, Effect::GetVersionInfo),
+            vi(Some("1.3.0".into()), None),
             None,
             Some(Outcome::Published { phased: None }),
         ),
         (
+            "publish: a downgrade is refused",
+            at(k(), Stage::Publish, Effect::GetVersionInfo),
+            vi(Some("1.10.0".into()), None),
+            None,
+            None,
+        ),
+        (
+            "publish: a downgrade when allowed",
+            at(downgrade_ok, Stage::Publish, Effect::GetVersionInfo),
+            vi(Some("1.10.0".into()), None),
+            Some(Effect::Release),
+            None,
+        ),
+        (
+            "publish: live version not comparable",
+            at(k(), Stage::Publish, Effect::GetVersionInfo),
+            vi(Some("build 7".into()), None),
+            None,
+            None,
+        ),
+        (
             "publish: release",
             at(k(), Stage::Publish, Effect::GetVersionInfo),
-            Event::VersionInfo {
-                live: Some("1.2.0".into()),
-                trial: None,
-            },
+            vi(Some("1.2.0".into()), None),
             Some(Effect::Release),
             None,
         ),
         (
             "publish: gray",
             at(gray.clone(), Stage::Publish, Effect::GetVersionInfo),
-            Event::VersionInfo {
-                live: Some("1.2.0".into()),
-                trial: None,
-            },
+            vi(Some("1.2.0".into()), None),
             Some(Effect::GrayRelease(20)),
             None,
         ),
         (
             "publish: gray read-back",
             at(gray_sent, Stage::Publish, Effect::GetVersionInfo),
-            Event::VersionInfo {
-                live: Some("1.2.0".into()),
-                trial: None,
-            },
+            vi(Some("1.2.0".into()), None),
             Some(Effect::GetGrayPlan),
             None,
         ),
@@ -679,10 +764,7 @@ fn rows() -> Vec<Row> {
         (
             "released but not live",
             at(released, Stage::Publish, Effect::GetVersionInfo),
-            Event::VersionInfo {
-                live: Some("1.2.0".into()),
-                trial: None,
-            },
+            vi(Some("1.2.0".into()), None),
             None,
             failed("release succeeded but WeChat shows 1.2.0 live instead of 1.3.0"),
         ),
@@ -755,6 +837,13 @@ fn rows() -> Vec<Row> {
             "gray 85079",
             at(gray, Stage::Publish, Effect::GrayRelease(20)),
             Event::Refused(85079),
+            None,
+            None,
+        ),
+        (
+            "wait: unknown review status",
+            at(waiting.clone(), Stage::Wait, Effect::GetAuditStatus),
+            status(7),
             None,
             None,
         ),
@@ -862,6 +951,74 @@ fn failure_messages_name_the_problem() {
     assert!(msg("gray 85079").contains("first release must be full"));
     assert!(msg("version error").contains("preid"));
     assert!(msg("unexpected event").starts_with("internal:"));
+    assert!(msg("version: no release_info").contains("version-from explicit:"));
+    assert!(msg("version: live not semver").contains("\"release-7\""));
+    assert!(
+        msg("same version in flight, submitted before our trial: not ours")
+            .contains("already in flight")
+    );
+    assert!(
+        msg("85009 with an approved, unreleased version").contains("approved and never released")
+    );
+    assert!(msg("85009 with no review").contains("approved version has not been released"));
+    assert!(msg("publish: a downgrade is refused").contains("allow-downgrade"));
+    assert!(msg("wait: unknown review status").contains("status 7"));
+}
+
+/// Which ends are doubts (exit 3) and which are failures of the release (exit 1).
+#[test]
+fn doubts_are_marked_for_exit_3() {
+    let doubt = |name: &str| {
+        let (_, state, event, _, _) = rows().into_iter().find(|r| r.0 == name).unwrap();
+        step(&state, event, 0).next.in_doubt
+    };
+    for name in [
+        "version: a trial but no live version",
+        "version: no release_info",
+        "version: live not semver",
+        "publish: live version not comparable",
+        "wait: unknown review status",
+    ] {
+        assert!(doubt(name), "{name}");
+    }
+    for name in [
+        "publish: a downgrade is refused",
+        "85009 with an approved, unreleased version",
+        "commit refused",
+    ] {
+        assert!(!doubt(name), "{name}");
+    }
+}
+
+#[test]
+fn a_foreign_trial_is_never_taken_for_ours() {
+    // The trial shows our version string with another run's marker every time: the commit is
+    // retried, then the run stops in doubt without ever submitting.
+    let mut t = step(
+        &at(known("1.3.0"), Stage::Commit, Effect::Commit),
+        Event::Uncertain,
+        0,
+    );
+    let mut commits = 0;
+    while let Some(effect) = t.effect.clone() {
+        let event = match effect {
+            Effect::GetVersionInfo => vi_foreign("1.3.0"),
+            Effect::Commit => {
+                commits += 1;
+                Event::Uncertain
+            }
+            other => panic!("never gets to {other:?}"),
+        };
+        t = step(&t.next, event, 0);
+    }
+    assert!(t.next.in_doubt, "{:?}", t.next.outcome);
+    assert_eq!(commits, 3);
+    match t.next.outcome {
+        Some(Outcome::Failed { message, .. }) => {
+            assert!(message.contains("without this run's marker"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[test]
@@ -879,6 +1036,7 @@ fn polling_detaches_at_the_deadline() {
     );
     let mut now = 0;
     let mut sleeps = Vec::new();
+    let mut looks = Vec::new();
     while let Some(effect) = t.effect.clone() {
         let event = match effect {
             Effect::Sleep(secs) => {
@@ -886,7 +1044,10 @@ fn polling_detaches_at_the_deadline() {
                 now += secs;
                 Event::Slept
             }
-            Effect::GetAuditStatus => status(2),
+            Effect::GetAuditStatus => {
+                looks.push(now);
+                status(2)
+            }
             other => panic!("{other:?}"),
         };
         t = step(&t.next, event, now);
@@ -896,6 +1057,11 @@ fn polling_detaches_at_the_deadline() {
         sleeps,
         [100, 150, 225, 250, 250, 25],
         "grows by half, capped, and ends at the deadline"
+    );
+    assert_eq!(
+        looks.last(),
+        Some(&1000),
+        "the last look happens at the deadline itself, not an interval before it: {looks:?}"
     );
 }
 
@@ -915,10 +1081,7 @@ impl Server {
     /// Performs the effect; returns the true answer.
     fn perform(&mut self, e: &Effect, version: &str) -> Event {
         match e {
-            Effect::GetVersionInfo => Event::VersionInfo {
-                live: self.live.clone(),
-                trial: self.trial.clone(),
-            },
+            Effect::GetVersionInfo => vi(self.live.clone(), self.trial.clone()),
             Effect::Commit => {
                 self.commits += 1;
                 self.trial = Some(version.into());

@@ -172,6 +172,11 @@ pub struct Config {
     pub upload: bool,
     /// How to bump WeChat's version (used when the version is not known at start).
     pub bump: BumpSpec,
+    /// The identity marker of what this run puts on WeChat (upload and template modes): a digest
+    /// of the content, written into the description of the upload or commit. A read-back that
+    /// finds the version string without this marker in `exp_desc` is somebody else's code.
+    #[serde(default)]
+    pub marker: Option<String>,
     /// How the review is run and followed, and when to publish (flattened: the state file keeps
     /// these keys at the top of `config`).
     #[serde(flatten)]
@@ -193,6 +198,9 @@ pub struct Rules {
     pub wait: WaitSpec,
     /// Publishing.
     pub publish: PublishSpec,
+    /// `allow-downgrade`: publish a version lower than the live one.
+    #[serde(default)]
+    pub allow_downgrade: bool,
 }
 
 /// A review's state as last seen.
@@ -348,6 +356,10 @@ pub enum Event {
         live: Option<String>,
         /// `exp_info.exp_version`.
         trial: Option<String>,
+        /// `exp_info.exp_desc` (carries the run's identity marker) and `exp_info.exp_time`.
+        trial_desc: Option<String>,
+        /// `exp_info.exp_time` (WeChat's clock, Unix seconds).
+        trial_time: Option<u64>,
     },
     /// The upload succeeded.
     Uploaded {
@@ -485,6 +497,20 @@ pub struct State {
     pub timeline: Vec<Span>,
     /// Things worth telling the user (delays, attachments, refused speed-ups).
     pub notes: Vec<String>,
+    /// The run stopped because it could not prove what it saw (or gave up on infrastructure):
+    /// exit 3, not 1.
+    #[serde(default)]
+    pub in_doubt: bool,
+    /// `exp_info.exp_time` of the trial version this run proved its own (WeChat's clock): a review
+    /// submitted at or after it reviews this run's code.
+    #[serde(default)]
+    pub trial_time: Option<u64>,
+    /// `submit_audit` answered 85009 (a review in flight, or an approved version not released).
+    #[serde(default)]
+    pub refused_85009: bool,
+    /// `undocodeaudit` attempts (87012 "nothing to withdraw" leads to a fresh look).
+    #[serde(default)]
+    pub withdraw_tries: u32,
 }
 
 impl State {
@@ -524,6 +550,10 @@ impl State {
             outcome: None,
             timeline: Vec::new(),
             notes: Vec::new(),
+            in_doubt: false,
+            trial_time: None,
+            refused_85009: false,
+            withdraw_tries: 0,
         }
     }
 
@@ -574,13 +604,15 @@ impl State {
         }
     }
 
-    /// The review status word of the report: approved, rejected, pending, withdrawn, delayed.
+    /// The review status word of the report: approved, rejected, pending, withdrawn, delayed;
+    /// `not-submitted` when the run ended before a review existed.
     pub fn review_status(&self) -> &'static str {
         match self.review.as_ref().map(|r| r.status) {
             Some(0) => "approved",
             Some(1) => "rejected",
             Some(3) => "withdrawn",
             Some(4) => "delayed",
+            _ if self.audit_id.is_none() && self.stage == Stage::Done => "not-submitted",
             _ => "pending",
         }
     }
