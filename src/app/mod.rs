@@ -141,28 +141,71 @@ fn run(
     })
 }
 
-/// `mp-release emulator`: serve until the process is ended.
+/// Waits for SIGINT or SIGTERM (Ctrl-C elsewhere).
+async fn until_stopped() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}
+
+/// `mp-release emulator`: serve until the process is ended (SIGINT or SIGTERM).
+///
+/// The test CA goes into a fresh private directory (mode 0700, a random name created
+/// exclusively, so nothing planted at a predictable path is followed or overwritten) and is
+/// removed when the process ends by a signal. (A `kill -9` leaves that one directory behind.)
 fn serve_emulator(s: settings::EmulatorSettings, wf: &mut Workflow) -> anyhow::Result<()> {
     use anyhow::Context;
+    use std::io::Write;
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], s.port));
     let world = mp_release_emulator::World::new(s.scenario);
     let emu = mp_release_emulator::Emulator::bind_with_tls(addr, world)
         .with_context(|| format!("starting the emulator on {addr}"))?;
     let url = emu.uri();
     // The test CA, for tools that reach the emulator as an HTTPS proxy (the real miniprogram-ci).
-    let ca = std::env::temp_dir().join(format!("mp-release-emulator-ca-{}.pem", emu.addr().port()));
-    std::fs::write(&ca, emu.ca_pem().unwrap_or_default())
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("mp-release-emulator-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o700));
+    }
+    let dir = builder
+        .tempdir()
+        .context("creating a private directory for the emulator's CA")?;
+    let ca = dir.path().join("ca.pem");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&ca)
+        .and_then(|mut f| f.write_all(emu.ca_pem().unwrap_or_default().as_bytes()))
         .with_context(|| format!("writing {}", ca.display()))?;
     tracing::info!("WeChat emulator listening on {url}; admin API under {url}/__emulator/");
     tracing::info!(
         "as an HTTPS proxy: HTTPS_PROXY={url} NODE_EXTRA_CA_CERTS={}",
         ca.display()
     );
-    let ca = ca.display().to_string();
+    let ca_text = ca.display().to_string();
     wf.outputs(
-        &[("url".into(), url.clone()), ("ca".into(), ca.clone())],
-        &serde_json::json!({ "url": url, "ca": ca }),
+        &[("url".into(), url.clone()), ("ca".into(), ca_text.clone())],
+        &serde_json::json!({ "url": url, "ca": ca_text }),
     )?;
-    emu.wait();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(until_stopped())?;
+    tracing::info!("emulator stopped; removing {}", dir.path().display());
+    drop(emu);
+    dir.close()
+        .with_context(|| "removing the emulator's CA directory")?;
     Ok(())
 }

@@ -74,3 +74,46 @@ fn a_bad_scenario_is_a_usage_error() {
         r.stderr
     );
 }
+
+#[test]
+fn the_test_ca_lives_in_a_private_directory_removed_on_exit() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let child = Command::new(assert_cmd::cargo::cargo_bin("mp-release"))
+        .args(["emulator", "--port", "0"])
+        .current_dir(tmp.path())
+        .env("TMPDIR", tmp.path())
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut child = Killed(child);
+    let mut out = BufReader::new(child.0.stdout.take().unwrap());
+    let mut ca = None;
+    for _ in 0..2 {
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        if let Some(p) = line.trim().strip_prefix("ca=") {
+            ca = Some(std::path::PathBuf::from(p));
+        }
+    }
+    let ca = ca.expect("a ca= output");
+    let dir = ca.parent().unwrap().to_owned();
+    assert!(dir.starts_with(tmp.path()), "{}", dir.display());
+    assert!(std::fs::read_to_string(&ca).unwrap().contains("BEGIN CERTIFICATE"));
+    let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700, "private to the user");
+    assert!(
+        !dir.file_name().unwrap().to_string_lossy().ends_with(&format!("{}", child.0.id())),
+        "not named after something predictable"
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let code = child.0.wait().unwrap();
+    assert!(code.success(), "{code:?}");
+    assert!(!dir.exists(), "removed on exit: {}", dir.display());
+}

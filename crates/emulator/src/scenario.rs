@@ -302,6 +302,17 @@ pub enum FaultKind {
     NonJson,
     /// Answer the right body with the wrong `Content-Type`.
     WrongContentType,
+    /// A hostile middle box: answer with this redirect (`status` 301/302/307/308) to `location`.
+    Redirect {
+        /// The 3xx status.
+        status: u16,
+        /// The `Location` header.
+        location: String,
+    },
+    /// A hostile middle box: `{errcode: -1, errmsg}` with an errmsg of this many bytes.
+    HugeErrmsg(usize),
+    /// A hostile middle box: this exact body (JSON or not) with HTTP 200, instead of the answer.
+    Body(String),
 }
 
 /// Seeded random faults at a rate, over all endpoints or a list.

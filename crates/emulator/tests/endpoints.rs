@@ -3,7 +3,7 @@
 //! concurrency limits) come from scripted faults; `docs/emulator.md` says which.
 #![allow(clippy::needless_pass_by_value)] // bodies are built inline with json!()
 
-use mp_release_emulator::{AppSpec, Emulator, FaultKind, Scenario, World};
+use mp_release_emulator::{AppSpec, Emulator, FaultKind, ReviewStep, Scenario, World};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -402,7 +402,11 @@ const CASES: &[Case] = &[
     (COMP, 0, || {
         let h = H::new();
         let t = h.emu.world().push_ticket(C).unwrap();
-        comp(&h, comp_body(&t))
+        let v = h.call("POST", COMP, Some(comp_body(&t)));
+        // C11: the token answer is the token fields alone, no errcode/errmsg.
+        assert!(v.get("errcode").is_none() && v.get("errmsg").is_none(), "{v}");
+        assert!(v["component_access_token"].is_string(), "{v}");
+        code(&v)
     }),
     (COMP, -1, || {
         let h = H::with(fault(COMP, -1), |a| a);
@@ -477,6 +481,7 @@ const CASES: &[Case] = &[
         let h = H::new();
         let v = h.post_as(&h.component, AUTH, json!({ "component_appid": C, "authorizer_appid": A, "authorizer_refresh_token": h.refresh }));
         assert_eq!(v["authorizer_refresh_token"], h.refresh.as_str());
+        assert!(v.get("errcode").is_none() && v.get("errmsg").is_none(), "C11: {v}");
         code(&v)
     }),
     (AUTH, -1, || {
@@ -529,7 +534,17 @@ const CASES: &[Case] = &[
             json!({ "component_appid": C, "authorizer_appid": A, "authorizer_refresh_token": "" }),
         )
     }),
-    // ---- api_query_auth (no documented codes; ours: 40097 for an unknown or used code)
+    // ---- api_query_auth (C3: 61010 for an unknown, expired or used code)
+    ("/cgi-bin/component/api_query_auth", 61010, || {
+        let h = H::new();
+        let q = format!("/cgi-bin/component/api_query_auth?access_token={}", h.component);
+        let body = json!({ "component_appid": C, "authorization_code": "queryauthcode@@@unknown" });
+        let v: Value = serde_json::from_slice(
+            &http(h.emu.addr(), "POST", &q, Some(body.to_string().as_bytes())).2,
+        )
+        .unwrap();
+        code(&v)
+    }),
     ("/cgi-bin/component/api_query_auth", 0, || {
         let mut w = World::default();
         w.add_platform(C, "s");
@@ -549,7 +564,8 @@ const CASES: &[Case] = &[
         assert_eq!(v["authorization_info"]["authorizer_appid"], A);
         let again: Value =
             serde_json::from_slice(&http(emu.addr(), "POST", &q, Some(body.as_bytes())).2).unwrap();
-        assert_eq!(code(&again), 40097, "codes are single-use");
+        assert_eq!(code(&again), 61010, "codes are single-use (C3)");
+        assert!(again["errmsg"].as_str().unwrap().starts_with("code is expired"), "{again}");
         code(&v)
     }),
     // ---- templates
@@ -856,7 +872,8 @@ const CASES: &[Case] = &[
         h.commit_ext(json!({}));
         code(&h.get("/wxa/security/get_code_privacy_info"))
     }),
-    ("/wxa/security/get_code_privacy_info", 61040, || {
+    // C2: a finished scan answers errcode 0 with the lists, empty or not.
+    ("/wxa/security/get_code_privacy_info", 0, || {
         let h = H::with(Scenario::default(), |a| AppSpec {
             without_conf_list: vec!["wx.getLocation".into()],
             ..a
@@ -864,6 +881,10 @@ const CASES: &[Case] = &[
         h.committed();
         let v = h.get("/wxa/security/get_code_privacy_info");
         assert_eq!(v["without_conf_list"], json!(["wx.getLocation"]));
+        assert_eq!(v["without_auth_list"], json!([]));
+        assert_eq!(v["errmsg"], "ok");
+        // ... and it is submit_audit that refuses the code (61040).
+        assert_eq!(code(&h.post("/wxa/submit_audit", json!({}))), 61040);
         code(&v)
     }),
     // ---- submit_audit
@@ -927,6 +948,18 @@ const CASES: &[Case] = &[
         let h = H::new();
         h.submitted();
         code(&h.post("/wxa/submit_audit", json!({})))
+    }),
+    // C5: an approved version that was never released blocks a new submission, even of new code.
+    ("/wxa/submit_audit", 85009, || {
+        let h = H::new();
+        h.approved();
+        h.committed();
+        let v = h.post("/wxa/submit_audit", json!({}));
+        assert_eq!(code(&v), 85009, "{v}");
+        assert_eq!(code(&h.post("/wxa/release", json!({}))), 0);
+        h.committed();
+        assert_eq!(code(&h.post("/wxa/submit_audit", json!({}))), 0, "after the release it goes");
+        code(&v)
     }),
     ("/wxa/submit_audit", 85010, || {
         submit_with(
@@ -1123,8 +1156,18 @@ const CASES: &[Case] = &[
         );
         code(&v)
     }),
-    ("/wxa/undocodeaudit", 85019, || {
-        code(&H::new().get("/wxa/undocodeaudit"))
+    // C4: nothing to withdraw (no review at all, or it ended) answers 87012.
+    ("/wxa/undocodeaudit", 87012, || {
+        assert_eq!(code(&H::new().get("/wxa/undocodeaudit")), 87012, "no review at all");
+        let h = H::with(
+            Scenario::default().review(vec![ReviewStep::reject_after_polls(1, "bad", &[])]),
+            |a| a,
+        );
+        let id = h.submitted();
+        assert_eq!(h.post("/wxa/get_auditstatus", json!({ "auditid": id }))["status"], 1);
+        let v = h.get("/wxa/undocodeaudit");
+        assert!(v["errmsg"].as_str().unwrap().starts_with("forbid revert this version release"), "{v}");
+        code(&v)
     }),
     ("/wxa/undocodeaudit", 87013, || {
         let h = H::new();
@@ -1504,7 +1547,8 @@ const DOCUMENTED: &[(&str, &[i64])] = &[
         ],
     ),
     ("/wxa/get_page", &[-1, 40001, 86000, 86001]),
-    ("/wxa/security/get_code_privacy_info", &[61039, 61040]),
+    // §3.4 lists 61040 too, but C2: the lists come back on errcode 0 and submit_audit answers 61040.
+    ("/wxa/security/get_code_privacy_info", &[61039]),
     (
         "/wxa/submit_audit",
         &[
@@ -1515,7 +1559,8 @@ const DOCUMENTED: &[(&str, &[i64])] = &[
     ),
     ("/wxa/get_auditstatus", &[-1, 40001, 85012, 86000, 86001]),
     ("/wxa/get_latest_auditstatus", &[85058, 86000]),
-    ("/wxa/undocodeaudit", &[87013]),
+    ("/wxa/undocodeaudit", &[87012, 87013]),
+    ("/cgi-bin/component/api_query_auth", &[61010]),
     ("/wxa/speedupaudit", &[89401, 89402, 89403, 89404, 89405]),
     (
         "/wxa/release",

@@ -2,7 +2,10 @@
 //! should do, and how a client must react (the retry class).
 //!
 //! Sources: the global table (§5) and the per-endpoint tables (§1–§3, §6) of the API reference.
-//! Where the reference itself is unsure, the entry says so in `meaning`.
+//! Where the reference itself is unsure, the entry says so in `meaning`. `errmsg` follows the official
+//! 错误描述 where the reference's corrections (C12) name it. REFERENCE-UNSURE: the Chinese texts of
+//! 61040, 9400001 and 9402203 are not quoted in the reference (only that they are Chinese); ours are
+//! the official tables' wording as far as it is known. Clients branch on the code, never the text.
 
 use serde::Serialize;
 
@@ -81,12 +84,13 @@ table! {
     61005, Fatal, "component ticket is expired", "component_verify_ticket older than 12 h", "supply a fresh ticket from the push (every 10 min)";
     61006, Fatal, "component ticket is invalid", "unknown component_verify_ticket", "supply the latest ticket pushed by WeChat";
     61007, Fatal, "api is unauthorized to component", "the merchant did not grant permission set 18", "the merchant must re-authorize with permission set 18";
+    61010, Fatal, "code is expired", "the authorization code is unknown, expired or already used (C3)", "have the merchant authorize again: a code is single-use and short-lived";
     61011, Fatal, "invalid component", "unknown component appid", "check the component-appid input";
     61014, Fatal, "must use component token for component api", "wrong token type (a component token is required)", "a bug: report it";
     61023, Fatal, "refresh_token is invalid", "bad or outdated authorizer_refresh_token", "recover it with api_get_authorizer_list or re-authorize";
     61024, Fatal, "must use api(api_component_token) to get token for component acct", "cgi-bin/token called with a platform appid", "use the component token flow";
-    61039, Pending, "privacy api check task not finished", "the privacy-API scan after a commit or upload is still running", "nothing; polled until it finishes (never re-commit)";
-    61040, Fatal, "privacy api not authorized or not configured", "a privacy API is used without permission or not declared", "fix requiredPrivateInfos, obtain the permission, or set privacy-api-not-use";
+    61039, Pending, "隐私接口检查任务未完成", "the privacy-API scan after a commit or upload is still running", "nothing; polled until it finishes (never re-commit)";
+    61040, Fatal, "隐私接口未授权或未配置", "a privacy API is used without permission or not declared", "fix requiredPrivateInfos, obtain the permission, or set privacy-api-not-use";
     76003, Fatal, "invalid cgi_path", "cgi_path must start with / and carry no host", "a bug: report it";
     76021, Fatal, "cgi_path not found", "unknown cgi_path", "check the API path";
     76022, Fatal, "could not use this cgi_path,no permission", "the token's account does not own this API", "use the token of the account that owns the API";
@@ -96,7 +100,7 @@ table! {
     85006, Fatal, "tag is in invalid format", "item_list tag format (≤ 10 space-separated tags, each ≤ 20 chars)", "fix the tags of the review items";
     85007, Fatal, "page path is invalid", "item_list address is not a page of the code", "use a page from get_page";
     85008, Fatal, "no category has been approved", "category not configured or not approved on the mini program", "set an approved category in the console";
-    85009, Pending, "already submit a version under auditing", "a version is already under review", "attach to it, withdraw it (on-existing-review), or wait";
+    85009, Pending, "already submit a version under auditing", "a version is already under review, or an approved version has not been released (C5)", "attach to it or withdraw it (on-existing-review), wait for it, or release the approved version first";
     85010, Fatal, "item_list has empty field", "a review item is missing a required field", "fill first_class/second_class/first_id/second_id";
     85011, Fatal, "title is invalid", "review item title invalid (≤ 32 chars)", "shorten the title";
     85012, Fatal, "invalid audit id", "the auditid belongs to another appid, or is wrong", "check the audit id (resume state may belong to another app)";
@@ -106,7 +110,7 @@ table! {
     85020, Fatal, "status not allowed", "the latest review is not approved", "wait for approval before releasing";
     85023, Fatal, "item_list count not in 1-5", "item_list has 0 or more than 5 entries", "give 1 to 5 review items, or none at all";
     85043, Fatal, "template error", "the template is broken", "re-create the template";
-    85044, Fatal, "code package exceeded max limit", "code package over the size limit", "reduce the package size or use subpackages";
+    85044, Fatal, "package exceed max limit", "code package over the size limit", "reduce the package size or use subpackages";
     85045, Fatal, "some path in ext_json not exist", "ext_json names a page the template does not have", "use only pages of the template";
     85046, Fatal, "tabBar path not exist", "a tabBar page is missing", "fix tabBar in ext_json";
     85047, Fatal, "pages are empty", "ext_json pages is empty", "list at least one page";
@@ -120,11 +124,11 @@ table! {
     85079, Fatal, "miniprogram has no online release", "the first publish of an app must be a full release", "publish fully the first time (drop gray-percentage)";
     85080, Fatal, "miniprogram commit not approved", "the latest submission is not approved", "wait for approval";
     85081, Fatal, "invalid gray percentage", "gray_percentage not in 0-100", "use 1-100";
-    85082, Fatal, "gray percentage should be bigger than current", "percentage not above the current phased release", "raise the percentage";
+    85082, Fatal, "gray percentage too low", "percentage not above the current phased release", "raise the percentage";
     85085, Fatal, "submit audit reach limit pleasetry later", "the platform's monthly review quota is used up", "see queryquota; request temporary quota in 小程序服务商助手";
     85086, Fatal, "must commit before submit audit", "nothing committed to submit", "commit or upload the code first";
     85087, Fatal, "navigateToMiniProgram appid list empty", "navigateToMiniProgram used without declaring target appids", "declare navigateToMiniProgramAppIdList";
-    85092, Fatal, "preview_info is invalid", "bad preview_info format", "fix preview_info";
+    85092, Fatal, "invalid preview_info format", "bad preview_info format", "fix preview_info";
     85093, Fatal, "preview_info pic or video too much", "too many preview images or videos", "use fewer preview media";
     85094, Fatal, "need ugc declare", "a UGC declaration is required for these categories", "add ugc-declare to the config";
     85310, Fatal, "requiredPrivateInfos format error", "requiredPrivateInfos format or API name wrong", "fix requiredPrivateInfos";
@@ -138,7 +142,7 @@ table! {
     86010, Fatal, "component submit update is restricted", "the platform may not submit updates", "see the platform console";
     87006, Fatal, "minigame can not use this api", "mini games cannot use this API", "not supported for mini games";
     87011, Fatal, "gray release is in progress", "a phased release is running", "finish or revert the phased release first";
-    87012, Fatal, "version can not be reverted", "no previous version, already rolled back, or too old", "pick a version from the rollback history";
+    87012, Fatal, "forbid revert this version release", "the version cannot be rolled back (no previous version, already rolled back, too old), or, on undocodeaudit, there is no review to withdraw (C4)", "for a rollback pick a version from `rollback --list`; for a withdrawal there is nothing in review";
     87013, Fatal, "no quota to undo code", "withdraw limit reached (5 per day, 10 per month)", "wait until tomorrow (or next month)";
     89401, Backoff, "system unstable", "the speed-up system is unstable", "nothing; retried automatically";
     89402, Fatal, "audit not in queue", "the review is not waiting (done, or never submitted)", "nothing to speed up";
@@ -148,9 +152,9 @@ table! {
     89503, Fatal, "this call needs admin confirmation", "the admin must approve calls from this IP", "have the admin approve it in WeChat, then rerun";
     89506, Fatal, "ip has been rejected by admin", "the admin rejected this IP", "retry after 24 hours";
     89507, Fatal, "ip has been rejected by admin, retry after 1h", "the admin rejected this IP", "retry after 1 hour";
-    9400001, Fatal, "live-streaming dev miniprogram", "the development mini program has live-streaming enabled", "turn live-streaming off on the development mini program";
+    9400001, Fatal, "该开发小程序已开通小程序直播权限，不支持发布版本", "the development mini program has live-streaming enabled", "turn live-streaming off on the development mini program";
     9402202, Backoff, "concurrent limit", "an earlier commit/submit is still processing", "nothing; retried automatically";
-    9402203, Fatal, "standard template ext_json invalid", "illegal ext_json keys for a standard template", "use only extAppid, ext and window";
+    9402203, Fatal, "标准模板ext_json错误，传了不合法的参数", "illegal ext_json keys for a standard template", "use only extAppid, ext and window";
 }
 
 /// Looks up a code.

@@ -209,9 +209,9 @@ impl World {
         )
     }
 
-    /// `GET /wxa/security/get_code_privacy_info`: 61039 until the scan is done.
-    /// REFERENCE-UNSURE: §3.4 lists 61040 among this endpoint's errors without saying when; here it
-    /// answers 61040 when either list is non-empty, with the lists in the same body.
+    /// `GET /wxa/security/get_code_privacy_info`: 61039 until the scan is done, then errcode 0 with
+    /// both lists, empty or not (C2: the official success example carries non-empty lists; the
+    /// lists decide whether `submit_audit` will answer 61040).
     pub(super) fn privacy_info(&mut self, c: &Ctx<'_>) -> Answer {
         let appid = c.caller.appid().to_owned();
         if self.caller_app(c)?.trial.is_none() {
@@ -220,17 +220,8 @@ impl World {
         if self.scan_pending(&appid) {
             return Err(61039);
         }
-        let rid = self.rid();
         let app = self.caller_app(c)?;
-        let mut v = json!({ "without_auth_list": app.without_auth_list, "without_conf_list": app.without_conf_list });
-        if !(app.without_auth_list.is_empty() && app.without_conf_list.is_empty()) {
-            v["errcode"] = json!(61040);
-            v["errmsg"] = json!(format!(
-                "{} rid: {rid}",
-                mp_release_core::wechat::errcode::errmsg(61040)
-            ));
-        }
-        Ok(v)
+        Ok(json!({ "without_auth_list": app.without_auth_list, "without_conf_list": app.without_conf_list }))
     }
 
     /// `POST /wxa/submit_audit`. Preconditions in this order (the reference gives none): account
@@ -281,6 +272,13 @@ impl World {
         }
         let app = &self.apps[&appid];
         if app.reviews.iter().any(Review::in_flight) {
+            return Err(85009);
+        }
+        // C5 (observed, unconfirmed as a rule): an approved version that was never released blocks
+        // new submissions with the same code as a review in flight. A running phased release of
+        // it counts as released.
+        let phased = app.gray.as_ref().is_some_and(|g| g.status == 1);
+        if app.reviews.last().is_some_and(|r| r.status == 0 && !r.released) && !phased {
             return Err(85009);
         }
         if quota_rest == 0 {
@@ -420,14 +418,14 @@ impl World {
         if today >= UNDO_DAY || month >= UNDO_MONTH {
             return Err(87013);
         }
-        // REFERENCE-UNSURE: nothing documents the answer when no review is in flight; we answer
-        // 85019 ("no version is under auditing"), which says exactly that.
+        // C4 (observed): with nothing to withdraw (no review, or it already ended) WeChat answers
+        // 87012 `forbid revert this version release`; the page lists only -1, 40001, 87013.
         let r = app
             .reviews
             .iter_mut()
             .rev()
             .find(|r| r.in_flight())
-            .ok_or(85019)?;
+            .ok_or(87012)?;
         r.status = 3;
         app.undo_log.push(now);
         // REFERENCE-UNSURE: whether a withdrawal refunds review quota is undocumented; it does not.

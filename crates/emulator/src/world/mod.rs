@@ -187,6 +187,16 @@ enum Method {
     Post,
 }
 
+/// Endpoints whose success answer has no `errcode`/`errmsg` (C11: their documented examples are
+/// the token fields alone).
+const BARE_SUCCESS: &[&str] = &[
+    "/cgi-bin/token",
+    "/cgi-bin/stable_token",
+    "/cgi-bin/component/api_component_token",
+    "/cgi-bin/component/api_authorizer_token",
+    "/cgi-bin/component/api_query_auth",
+];
+
 /// The endpoints served: path, method, token.
 const ENDPOINTS: &[(&str, Method, Auth)] = &[
     ("/cgi-bin/token", Method::Get, Auth::None),
@@ -518,6 +528,32 @@ impl World {
                 body: b"<html><body>system busy, please try again later</body></html>".to_vec(),
                 ..base
             },
+            FaultKind::Redirect { status, location } => Response {
+                status: *status,
+                content_type: "text/html".into(),
+                headers: vec![("Location".into(), location.clone())],
+                body: format!("<html><body>moved to {location}</body></html>").into_bytes(),
+                ..base
+            },
+            FaultKind::HugeErrmsg(bytes) => {
+                let msg = "x".repeat(*bytes);
+                let body = if ci {
+                    json!({ "errCode": -1, "errMsg": msg })
+                } else {
+                    json!({ "errcode": -1, "errmsg": format!("{msg} rid: {}", self.rid()) })
+                };
+                Response {
+                    body: body.to_string().into_bytes(),
+                    content_type: "application/json".into(),
+                    ..base
+                }
+            }
+            FaultKind::Body(text) => Response {
+                status: 200,
+                content_type: "application/json".into(),
+                body: text.clone().into_bytes(),
+                ..base
+            },
             FaultKind::WrongContentType => {
                 let ct = if base.content_type.starts_with("image/") {
                     "application/json"
@@ -564,6 +600,7 @@ impl World {
     }
 
     /// Method, body, token, rate limit, then the endpoint.
+    #[allow(clippy::too_many_lines)]
     fn serve(&mut self, req: &Request) -> Response {
         if req.path.starts_with("/wxa/ci/") || req.path.starts_with("/wxa-dev-logic/") {
             return self.ci(req);
@@ -578,7 +615,8 @@ impl World {
         };
         match self.serve_api(req, path, method, auth) {
             Ok(Ok(mut v)) => {
-                if let Some(m) = v.as_object_mut() {
+                // C11: the token answers carry no errcode/errmsg on success; the others say 0/ok.
+                if let Some(m) = v.as_object_mut().filter(|_| !BARE_SUCCESS.contains(&path)) {
                     m.entry("errcode").or_insert(json!(0));
                     m.entry("errmsg").or_insert(json!("ok"));
                 }

@@ -216,8 +216,8 @@ impl World {
     pub(super) fn query_auth(&mut self, c: &Ctx<'_>) -> Answer {
         let component = c.caller.component().to_owned();
         let code = c.str("authorization_code").unwrap_or_default();
-        // REFERENCE-UNSURE: no error code is documented for a bad code; we answer 40097 (invalid args).
-        let appid = self.auth_codes.remove(code).ok_or(40097)?;
+        // C3 (observed): an unknown, expired or already used code answers 61010 `code is expired`.
+        let appid = self.auth_codes.remove(code).ok_or(61010)?;
         let refresh = self
             .apps
             .get(&appid)
