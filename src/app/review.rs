@@ -486,21 +486,9 @@ async fn latest(
         .get("/wxa/get_latest_auditstatus", Some(&token), &[])
         .await
     {
-        Ok(v) => Ok(Some(AuditInfo {
-            auditid: v["auditid"].as_u64().unwrap_or_default(),
-            status: v["status"]
-                .as_u64()
-                .and_then(|n| u8::try_from(n).ok())
-                .unwrap_or(2),
-            user_version: v["user_version"].as_str().unwrap_or_default().to_owned(),
-            reason: v["reason"].as_str().unwrap_or_default().to_owned(),
-            screenshot: v["screenshot"]
-                .as_str()
-                .or_else(|| v["ScreenShot"].as_str())
-                .unwrap_or_default()
-                .to_owned(),
-            submit_time: v["submit_audit_time"].as_u64().unwrap_or_default(),
-        })),
+        Ok(v) => super::runner::audit_info("/wxa/get_latest_auditstatus", &v)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!(e.explain())),
         Err(e) if e.code() == Some(85058) => Ok(None),
         Err(e) => Err(anyhow::anyhow!(e.explain())),
     }
@@ -584,6 +572,18 @@ fn dry(what: &str) -> Report {
     )
 }
 
+/// The report's word for a review status.
+fn status_word(status: u8) -> &'static str {
+    match status {
+        0 => "approved",
+        1 => "rejected",
+        2 => "pending",
+        3 => "withdrawn",
+        4 => "delayed",
+        _ => "none",
+    }
+}
+
 fn simple(outputs: Vec<(&str, String)>, summary: String) -> Report {
     let outputs: Vec<(String, String)> = outputs
         .into_iter()
@@ -641,9 +641,11 @@ async fn status(
                     .await
             })
             .await?;
+            let known = super::runner::audit_info("/wxa/get_auditstatus", &v)
+                .map_err(|e| anyhow::anyhow!(e.explain()))?;
             (
                 id.to_string(),
-                v["status"].as_u64(),
+                Some(u64::from(known.status)),
                 String::new(),
                 v["reason"].as_str().unwrap_or_default().to_owned(),
             )
@@ -658,14 +660,9 @@ async fn status(
             None => (String::new(), None, String::new(), String::new()),
         },
     };
-    let word = match status {
-        Some(0) => "approved",
-        Some(1) => "rejected",
-        Some(2) => "pending",
-        Some(3) => "withdrawn",
-        Some(4) => "delayed",
-        _ => "none",
-    };
+    let word = status
+        .and_then(|n| u8::try_from(n).ok())
+        .map_or("none", status_word);
     let live = info["release_info"]["release_version"]
         .as_str()
         .unwrap_or_default()
@@ -704,17 +701,51 @@ async fn status(
 async fn withdraw(ws: WeChatSettings, wf: &mut Workflow) -> anyhow::Result<Report> {
     let (wx, mut tokens, clock) = connect(&ws, wf).await?;
     let before = latest(&wx, &mut tokens, &clock).await?;
-    once(&wx, &mut tokens, &clock, async |wx, t| {
-        wx.get("/wxa/undocodeaudit", Some(t), &[]).await
+    let answer = once(&wx, &mut tokens, &clock, async |wx, t| {
+        match wx.get("/wxa/undocodeaudit", Some(t), &[]).await {
+            // C4: 87012 here means there is nothing to withdraw (no review, or it ended).
+            Err(e) if e.code() == Some(87012) => Ok(json!({ "nothing-to-withdraw": true })),
+            r => r,
+        }
     })
     .await
     .context("withdrawing the review in flight")?;
-    let id = before.map(|a| a.auditid.to_string()).unwrap_or_default();
+    let id = before
+        .as_ref()
+        .map(|a| a.auditid.to_string())
+        .unwrap_or_default();
+    if answer.get("nothing-to-withdraw").is_some() {
+        let (what, word) = match &before {
+            Some(a) => (
+                format!(
+                    "review {} of {} is {}",
+                    a.auditid,
+                    a.user_version,
+                    status_word(a.status)
+                ),
+                status_word(a.status),
+            ),
+            None => ("there is no review".to_owned(), "none"),
+        };
+        let line = format!("nothing to withdraw: {what} (WeChat answered 87012)");
+        tracing::warn!("{line}");
+        let mut report = simple(
+            vec![
+                ("audit-id", id),
+                ("review-status", word.into()),
+                ("withdrawn", "false".into()),
+            ],
+            format!("### mp-release withdraw · `{}`\n\n{line}\n", ws.appid),
+        );
+        report.annotations.push((Level::Warning, line));
+        return Ok(report);
+    }
     tracing::info!("withdrew review {id}");
     Ok(simple(
         vec![
             ("audit-id", id.clone()),
             ("review-status", "withdrawn".into()),
+            ("withdrawn", "true".into()),
         ],
         format!(
             "### mp-release withdraw · `{}`\n\nreview {id} withdrawn\n",

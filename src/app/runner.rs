@@ -603,7 +603,7 @@ fn review_status(endpoint: &str, v: &Value) -> Result<u8, CallError> {
 }
 
 #[allow(clippy::result_large_err)]
-fn audit_info(endpoint: &str, v: &Value) -> Result<AuditInfo, CallError> {
+pub(super) fn audit_info(endpoint: &str, v: &Value) -> Result<AuditInfo, CallError> {
     let text = |k: &str| {
         v.get(k)
             .and_then(Value::as_str)

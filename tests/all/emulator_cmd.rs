@@ -101,11 +101,16 @@ fn the_test_ca_lives_in_a_private_directory_removed_on_exit() {
     let ca = ca.expect("a ca= output");
     let dir = ca.parent().unwrap().to_owned();
     assert!(dir.starts_with(tmp.path()), "{}", dir.display());
-    assert!(std::fs::read_to_string(&ca).unwrap().contains("BEGIN CERTIFICATE"));
+    assert!(std::fs::read_to_string(&ca)
+        .unwrap()
+        .contains("BEGIN CERTIFICATE"));
     let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700, "private to the user");
     assert!(
-        !dir.file_name().unwrap().to_string_lossy().ends_with(&format!("{}", child.0.id())),
+        !dir.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .ends_with(&format!("{}", child.0.id())),
         "not named after something predictable"
     );
     let status = Command::new("kill")

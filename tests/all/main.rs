@@ -6,6 +6,7 @@ mod action;
 mod bad_input;
 mod emulator_cmd;
 mod github;
+mod hostile;
 mod interop;
 mod pipeline;
 mod upload;

@@ -220,6 +220,107 @@ fn undeclared_privacy_api_fails_early() {
     );
 }
 
+/// C2: the scan's lists arrive with errcode 0; an undeclared API ends the precheck with the fix,
+/// and privacy-api-not-use lets the submission through.
+#[test]
+fn privacy_lists_on_errcode_0_end_the_precheck() {
+    let wx = Wx::new(approve_after(1), |a| AppSpec {
+        without_conf_list: vec!["wx.chooseAddress".into()],
+        ..a
+    });
+    let r = wx.run(&["run"], &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("wx.chooseAddress") && r.stderr.contains("privacy-api-not-use"),
+        "{}",
+        r.stderr
+    );
+    let privacy: Vec<_> = wx
+        .emu
+        .world()
+        .journal()
+        .iter()
+        .filter(|e| e.path == "/wxa/security/get_code_privacy_info")
+        .map(|e| e.errcode)
+        .collect();
+    assert_eq!(
+        privacy.last(),
+        Some(&Some(0)),
+        "the lists came on errcode 0"
+    );
+    assert_eq!(wx.successes(SUBMIT), 0);
+    let r = wx.run(&["run", "--privacy-api-not-use"], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(wx.successes(SUBMIT), 1);
+}
+
+/// C5: an approved version that was never released makes submit_audit answer 85009; the run
+/// explains it (naming that version) instead of retrying or attaching to it.
+#[test]
+fn an_approved_unreleased_version_is_explained() {
+    let wx = Wx::new(approve_after(1), |a| a);
+    let first = wx.run(&["run"], &[("INPUT_PUBLISH", "never")]);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    assert_eq!(first.outputs["review-status"], "approved");
+    let r = wx.run(
+        &["run"],
+        &[
+            ("INPUT_VERSION_FROM", "explicit:1.6.0"),
+            ("INPUT_BUMP", "none"),
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("1.5.0") && r.stderr.contains("approved and never released"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(wx.successes(SUBMIT), 1, "no second review");
+    assert_eq!(
+        wx.successes(RELEASE),
+        0,
+        "nor a release of the other version"
+    );
+    let submits = wx
+        .emu
+        .world()
+        .journal()
+        .iter()
+        .filter(|e| e.path == SUBMIT)
+        .count();
+    assert_eq!(submits, 2, "one refused try, not a loop");
+}
+
+/// C4: the review ended between the look and the withdrawal (87012, nothing to withdraw): the run
+/// looks again and goes on; the withdraw command says so without failing.
+#[test]
+fn nothing_to_withdraw_is_not_a_failure() {
+    let wx = Wx::new(
+        Scenario::default()
+            .review(vec![ReviewStep::approve_after_polls(10)])
+            .review(vec![ReviewStep::approve_after_polls(1)])
+            .fault("/wxa/undocodeaudit", Some(1), FaultKind::Errcode(87012)),
+        |a| a,
+    );
+    other_review_in_flight(&wx);
+    let r = wx.run(&["run"], &[("INPUT_ON_EXISTING_REVIEW", "withdraw")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        wx.successes("/wxa/undocodeaudit"),
+        1,
+        "the second try withdrew it"
+    );
+    assert_eq!(r.outputs["published"], "true");
+    let r = wx.run(&["withdraw"], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs["withdrawn"], "false");
+    assert!(
+        r.stdout.contains("::warning") && r.stdout.contains("nothing to withdraw"),
+        "{}",
+        r.stdout
+    );
+}
+
 #[test]
 fn quota_exhausted_says_what_to_do() {
     let wx = Wx::new(approve_after(1), |a| a);

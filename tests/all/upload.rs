@@ -446,3 +446,154 @@ fn run_in_upload_mode_uploads_once_even_across_a_crash() {
     );
     assert!(r.summary.contains("| main package |"), "{}", r.summary);
 }
+
+/// Upload mode: other code was uploaded earlier as 1.5.0; this run's upload of 1.5.0 gets a 502
+/// before WeChat processed it. The trial shows "1.5.0", but not this run's marker: the run uploads
+/// again and releases its own code, never the earlier upload.
+#[test]
+fn a_stale_trial_of_other_code_is_uploaded_over_not_released() {
+    let wx = Wx::new(
+        Scenario::default()
+            .review(vec![ReviewStep::approve_after_polls(1)])
+            .fault(
+                "/wxa/ci/upload",
+                Some(2),
+                mp_release_emulator::FaultKind::Http(502),
+            ),
+        |a| a,
+    );
+    wx.emu.world().add_upload_key(APP, &public_key());
+    let key = std::fs::read_to_string(key_path()).unwrap();
+    let (ours, other) = (sample("sample"), sample("sample2"));
+    let env = |project: &str| -> Vec<(&'static str, String)> {
+        vec![
+            ("INPUT_TEMPLATE_ID", String::new()),
+            ("INPUT_VERSION_FROM", "explicit:1.5.0".into()),
+            ("INPUT_BUMP", "none".into()),
+            ("INPUT_PROJECT_PATH", project.into()),
+            ("INPUT_PRIVATE_KEY", key.clone()),
+        ]
+    };
+    let mut earlier = env(&other);
+    earlier.push(("MP_RELEASE_CRASH_AFTER", "upload".into()));
+    let earlier: Vec<(&str, &str)> = earlier.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    assert_eq!(wx.run(&["run"], &earlier).code, 3);
+    let stale = wx.emu.world().app_state(APP).unwrap()["trial"]["user_desc"].clone();
+    let now_env = env(&ours);
+    let now: Vec<(&str, &str)> = now_env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = wx.run(&["run"], &now);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("without this run's marker"),
+        "{}",
+        r.stderr
+    );
+    let live = wx.emu.world().app_state(APP).unwrap()["live"].clone();
+    assert_eq!(live["user_version"], "1.5.0");
+    let marker = mp_release_core::identity::files(
+        listing(&ours)
+            .iter()
+            .map(|(n, b)| (n.as_str(), b.as_slice())),
+    );
+    let desc = live["user_desc"].as_str().unwrap();
+    assert!(
+        desc.contains(&marker),
+        "the live code is this run's: {desc}"
+    );
+    assert_ne!(live["user_desc"], stale, "not the earlier upload");
+    assert_eq!(
+        wx.emu.world().uploads().len(),
+        2,
+        "the earlier one and ours (the 502 was not processed)"
+    );
+}
+
+/// Names the package cannot carry stop the upload before any request, naming the files: a
+/// backslash, a name that is not UTF-8, two names equal in Unicode composed form. Skipped symbolic
+/// links are listed in a warning.
+#[test]
+fn odd_file_names_are_refused_before_any_request() {
+    use std::os::unix::ffi::OsStrExt;
+    fn copy(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                copy(&e.path(), &to.join(e.file_name()));
+            } else {
+                std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+            }
+        }
+    }
+    type Make<'a> = &'a dyn Fn(&Path);
+    let cases: [(&str, Make, &[&str]); 3] = [
+        (
+            "backslash",
+            &|p: &Path| std::fs::write(p.join("..\\..\\x.js"), "1").unwrap(),
+            &["..\\\\..\\\\x.js", "backslash"],
+        ),
+        (
+            "not utf-8",
+            &|p: &Path| {
+                std::fs::write(p.join(std::ffi::OsStr::from_bytes(b"bad\xff.js")), "1").unwrap();
+            },
+            &["not UTF-8"],
+        ),
+        (
+            "composition",
+            &|p: &Path| {
+                std::fs::write(p.join("caf\u{e9}.js"), "1").unwrap();
+                std::fs::write(p.join("cafe\u{301}.js"), "2").unwrap();
+            },
+            &["café.js", "composed form"],
+        ),
+    ];
+    for (name, make, says) in cases {
+        let emu = emulator(|a| a);
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("p");
+        copy(Path::new(&sample("sample")), &project);
+        make(&project);
+        let r = cmd(
+            &emu,
+            dir.path(),
+            &[
+                "upload",
+                "--project-path",
+                project.to_str().unwrap(),
+                "--version-from",
+                "explicit:1.0.0",
+            ],
+        );
+        assert_eq!(r.code, 2, "{name}: {}", r.stderr);
+        for s in says {
+            assert!(r.stderr.contains(s), "{name}: {s:?} in {}", r.stderr);
+        }
+        assert!(emu.world().journal().is_empty(), "{name}: nothing was sent");
+    }
+    // a plain accent next to its unaccented twin is no collision
+    let emu = emulator(|a| a);
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("p");
+    copy(Path::new(&sample("sample")), &project);
+    std::fs::write(project.join("caf\u{e9}.js"), "1").unwrap();
+    std::fs::write(project.join("cafe.js"), "2").unwrap();
+    std::os::unix::fs::symlink("/etc/hostname", project.join("linked.js")).unwrap();
+    let r = cmd(
+        &emu,
+        dir.path(),
+        &[
+            "upload",
+            "--project-path",
+            project.to_str().unwrap(),
+            "--version-from",
+            "explicit:1.0.0",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("symbolic link(s)") && r.stderr.contains("linked.js"),
+        "{}",
+        r.stderr
+    );
+}

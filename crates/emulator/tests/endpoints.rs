@@ -404,7 +404,10 @@ const CASES: &[Case] = &[
         let t = h.emu.world().push_ticket(C).unwrap();
         let v = h.call("POST", COMP, Some(comp_body(&t)));
         // C11: the token answer is the token fields alone, no errcode/errmsg.
-        assert!(v.get("errcode").is_none() && v.get("errmsg").is_none(), "{v}");
+        assert!(
+            v.get("errcode").is_none() && v.get("errmsg").is_none(),
+            "{v}"
+        );
         assert!(v["component_access_token"].is_string(), "{v}");
         code(&v)
     }),
@@ -481,7 +484,10 @@ const CASES: &[Case] = &[
         let h = H::new();
         let v = h.post_as(&h.component, AUTH, json!({ "component_appid": C, "authorizer_appid": A, "authorizer_refresh_token": h.refresh }));
         assert_eq!(v["authorizer_refresh_token"], h.refresh.as_str());
-        assert!(v.get("errcode").is_none() && v.get("errmsg").is_none(), "C11: {v}");
+        assert!(
+            v.get("errcode").is_none() && v.get("errmsg").is_none(),
+            "C11: {v}"
+        );
         code(&v)
     }),
     (AUTH, -1, || {
@@ -537,7 +543,10 @@ const CASES: &[Case] = &[
     // ---- api_query_auth (C3: 61010 for an unknown, expired or used code)
     ("/cgi-bin/component/api_query_auth", 61010, || {
         let h = H::new();
-        let q = format!("/cgi-bin/component/api_query_auth?access_token={}", h.component);
+        let q = format!(
+            "/cgi-bin/component/api_query_auth?access_token={}",
+            h.component
+        );
         let body = json!({ "component_appid": C, "authorization_code": "queryauthcode@@@unknown" });
         let v: Value = serde_json::from_slice(
             &http(h.emu.addr(), "POST", &q, Some(body.to_string().as_bytes())).2,
@@ -565,7 +574,13 @@ const CASES: &[Case] = &[
         let again: Value =
             serde_json::from_slice(&http(emu.addr(), "POST", &q, Some(body.as_bytes())).2).unwrap();
         assert_eq!(code(&again), 61010, "codes are single-use (C3)");
-        assert!(again["errmsg"].as_str().unwrap().starts_with("code is expired"), "{again}");
+        assert!(
+            again["errmsg"]
+                .as_str()
+                .unwrap()
+                .starts_with("code is expired"),
+            "{again}"
+        );
         code(&v)
     }),
     // ---- templates
@@ -958,7 +973,11 @@ const CASES: &[Case] = &[
         assert_eq!(code(&v), 85009, "{v}");
         assert_eq!(code(&h.post("/wxa/release", json!({}))), 0);
         h.committed();
-        assert_eq!(code(&h.post("/wxa/submit_audit", json!({}))), 0, "after the release it goes");
+        assert_eq!(
+            code(&h.post("/wxa/submit_audit", json!({}))),
+            0,
+            "after the release it goes"
+        );
         code(&v)
     }),
     ("/wxa/submit_audit", 85010, || {
@@ -1158,15 +1177,28 @@ const CASES: &[Case] = &[
     }),
     // C4: nothing to withdraw (no review at all, or it ended) answers 87012.
     ("/wxa/undocodeaudit", 87012, || {
-        assert_eq!(code(&H::new().get("/wxa/undocodeaudit")), 87012, "no review at all");
+        assert_eq!(
+            code(&H::new().get("/wxa/undocodeaudit")),
+            87012,
+            "no review at all"
+        );
         let h = H::with(
             Scenario::default().review(vec![ReviewStep::reject_after_polls(1, "bad", &[])]),
             |a| a,
         );
         let id = h.submitted();
-        assert_eq!(h.post("/wxa/get_auditstatus", json!({ "auditid": id }))["status"], 1);
+        assert_eq!(
+            h.post("/wxa/get_auditstatus", json!({ "auditid": id }))["status"],
+            1
+        );
         let v = h.get("/wxa/undocodeaudit");
-        assert!(v["errmsg"].as_str().unwrap().starts_with("forbid revert this version release"), "{v}");
+        assert!(
+            v["errmsg"]
+                .as_str()
+                .unwrap()
+                .starts_with("forbid revert this version release"),
+            "{v}"
+        );
         code(&v)
     }),
     ("/wxa/undocodeaudit", 87013, || {

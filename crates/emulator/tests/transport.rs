@@ -78,6 +78,12 @@ fn each_fault_kind_misbehaves_as_described() {
         FaultKind::NonJson,
         FaultKind::WrongContentType,
         FaultKind::DelayMs(150),
+        FaultKind::Redirect {
+            status: 307,
+            location: "http://127.0.0.1:9/elsewhere".into(),
+        },
+        FaultKind::HugeErrmsg(3 << 20),
+        FaultKind::Body(r#"{"errcode":"40001"}"#.into()),
     ];
     for kind in kinds {
         let (emu, token) =
@@ -117,6 +123,17 @@ fn each_fault_kind_misbehaves_as_described() {
                         elapsed >= Duration::from_millis(*ms) && text.contains("category_list"),
                         "{elapsed:?}"
                     ),
+                    FaultKind::Redirect { status, location } => assert!(
+                        head.starts_with(&format!("HTTP/1.1 {status}"))
+                            && head.contains(&format!("Location: {location}")),
+                        "{head}"
+                    ),
+                    FaultKind::HugeErrmsg(n) => {
+                        let v: Value = serde_json::from_slice(&body).unwrap();
+                        assert_eq!(v["errcode"], -1);
+                        assert!(v["errmsg"].as_str().unwrap().len() > *n, "{}", body.len());
+                    }
+                    FaultKind::Body(b) => assert_eq!(&text, b),
                     FaultKind::Cut => unreachable!(),
                 }
             }

@@ -242,6 +242,7 @@ fn advance(s: &mut State, event: Event, now: u64) -> Option<Effect> {
                         return halt(s, format!("the upload could not be confirmed after {MAX_MUTATION_TRIES} tries: \
                             WeChat shows {seen}; nothing was submitted. Rerun, or bump the version"));
                     }
+                    s.notes.push(format!("the upload is not confirmed: WeChat shows {seen}; sending it again"));
                     s.upload_sent = true;
                     Some(Effect::Upload)
                 }
@@ -265,6 +266,7 @@ fn advance(s: &mut State, event: Event, now: u64) -> Option<Effect> {
                         return halt(s, format!("the commit could not be confirmed after {MAX_MUTATION_TRIES} tries: \
                             WeChat shows {seen}; nothing was submitted. Rerun, or bump the version"));
                     }
+                    s.notes.push(format!("the commit is not confirmed: WeChat shows {seen}; sending it again"));
                     s.commit_sent = true;
                     Some(Effect::Commit)
                 }

@@ -221,7 +221,9 @@ impl World {
             return Err(61039);
         }
         let app = self.caller_app(c)?;
-        Ok(json!({ "without_auth_list": app.without_auth_list, "without_conf_list": app.without_conf_list }))
+        Ok(
+            json!({ "without_auth_list": app.without_auth_list, "without_conf_list": app.without_conf_list }),
+        )
     }
 
     /// `POST /wxa/submit_audit`. Preconditions in this order (the reference gives none): account
@@ -278,7 +280,12 @@ impl World {
         // new submissions with the same code as a review in flight. A running phased release of
         // it counts as released.
         let phased = app.gray.as_ref().is_some_and(|g| g.status == 1);
-        if app.reviews.last().is_some_and(|r| r.status == 0 && !r.released) && !phased {
+        if app
+            .reviews
+            .last()
+            .is_some_and(|r| r.status == 0 && !r.released)
+            && !phased
+        {
             return Err(85009);
         }
         if quota_rest == 0 {
