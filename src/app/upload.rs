@@ -3,6 +3,7 @@
 use super::Report;
 use crate::adapters::git::Git;
 use crate::adapters::github::actions::Workflow;
+use crate::adapters::upload::native::UploadError;
 use crate::adapters::upload::native::{Native, Request, Uploaded};
 use crate::adapters::upload::official::Official;
 use crate::adapters::upload::{Engine, Uploader};
@@ -88,7 +89,11 @@ async fn send(up: &UploadSettings, req: &Request, wf: &Workflow) -> anyhow::Resu
     let u = uploader
         .upload(&req.version)
         .await
-        .map_err(|e| crate::exit::ReleaseFailed(e.to_string()))
+        .map_err(|e| match e {
+            // The network or a middle box, not WeChat's verdict: exit 3.
+            UploadError::Transport { .. } | UploadError::Redirect { .. } => anyhow::anyhow!(e),
+            e => crate::exit::ReleaseFailed(e.to_string()).into(),
+        })
         .with_context(|| format!("{what} {}", req.project.display()))?;
     tracing::info!("done: {} files, {} bytes gzipped", u.files, u.gzip_bytes);
     Ok(u)

@@ -597,3 +597,47 @@ fn odd_file_names_are_refused_before_any_request() {
         r.stderr
     );
 }
+
+/// The upload host's client follows the shared rule: a redirect is never followed, whatever the
+/// call (the signed package would go to the host the answer names), and it is exit 3.
+#[test]
+fn upload_host_redirects_are_not_followed() {
+    for endpoint in ["/wxa/ci/getrandstr", "/wxa/ci/upload"] {
+        let elsewhere = NetTrap::new();
+        let mut w = World::new(Scenario::default().fault(
+            endpoint,
+            None,
+            mp_release_emulator::FaultKind::Redirect {
+                status: 302,
+                location: format!("{}/upload", elsewhere.url),
+            },
+        ));
+        w.add_app(AppSpec {
+            appid: UPLOADER.into(),
+            ..AppSpec::default()
+        });
+        w.add_upload_key(UPLOADER, &public_key());
+        let emu = Emulator::start_with(w);
+        let dir = tempfile::tempdir().unwrap();
+        let r = cmd(
+            &emu,
+            dir.path(),
+            &[
+                "upload",
+                "--project-path",
+                &sample("sample"),
+                "--version-from",
+                "explicit:1.0.0",
+            ],
+        );
+        assert_eq!(r.code, 3, "{endpoint}: {}", r.stderr);
+        assert!(
+            r.stderr
+                .contains(&format!("HTTP 302 redirect to {}", elsewhere.url)),
+            "{endpoint}: {}",
+            r.stderr
+        );
+        assert_eq!(elsewhere.connections(), 0, "{endpoint}");
+        assert!(emu.world().uploads().is_empty());
+    }
+}

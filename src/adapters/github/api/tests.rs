@@ -439,3 +439,34 @@ async fn an_enterprise_server_api_path_is_kept_across_pages() {
         2
     );
 }
+
+/// GitHub's client follows the same rule as WeChat's: a redirect is never followed (it would carry
+/// the token's request to the host the answer names).
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    let (s, gh) = server().await;
+    let elsewhere = MockServer::start().await;
+    for (verb, route) in [
+        ("POST", "/repos/acme/shop/issues/7/comments".to_owned()),
+        ("GET", format!("/repos/acme/shop/commits/{SHA}/check-runs")),
+    ] {
+        Mock::given(method(verb))
+            .and(path(route.as_str()))
+            .respond_with(
+                ResponseTemplate::new(307)
+                    .insert_header("location", format!("{}/steal", elsewhere.uri()).as_str()),
+            )
+            .mount(&s)
+            .await;
+    }
+    assert!(gh.create_comment(7, "x").await.is_err());
+    assert!(gh.check_runs(SHA, "WeChat review", None).await.is_err());
+    assert!(
+        elsewhere
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty(),
+        "a request reached the other host"
+    );
+}
