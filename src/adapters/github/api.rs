@@ -289,7 +289,7 @@ impl GitHub {
                 let wait_secs = header_u64(h, "retry-after")
                     .or_else(|| {
                         header_u64(h, "x-ratelimit-reset")
-                            .map(|reset| reset.saturating_sub(now_secs()) + 1)
+                            .map(|reset| reset.saturating_sub(now_secs()).saturating_add(1))
                     })
                     // A secondary limit without headers: GitHub asks for at least a minute.
                     .unwrap_or(60);

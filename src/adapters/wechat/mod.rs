@@ -216,8 +216,25 @@ impl WeChat {
 
     /// Reads a JSON envelope; `errcode != 0` becomes [`CallError::Api`].
     async fn envelope(endpoint: &str, resp: reqwest::Response) -> Result<Value, CallError> {
+        // WeChat often labels JSON as text/plain, so that and application/json (or none) are
+        // read; a page or an image where JSON belongs is a protocol error even if it parses.
+        let content_type = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        if ["text/html", "image/", "application/xml", "text/xml"]
+            .iter()
+            .any(|t| content_type.starts_with(t))
+        {
+            return Err(CallError::Transport {
+                endpoint: endpoint.to_owned(),
+                failure: Failure::Malformed,
+                detail: format!("the answer is {}, not JSON", clip(&content_type)),
+            });
+        }
         let bytes = Self::body(endpoint, resp, http::JSON_CAP).await?;
-        // WeChat often labels JSON as text/plain: parse whatever the Content-Type says.
         let v: Value = serde_json::from_slice(&bytes).map_err(|_| CallError::Transport {
             endpoint: endpoint.to_owned(),
             failure: Failure::Malformed,
@@ -338,6 +355,89 @@ impl WeChat {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    async fn answering(t: wiremock::ResponseTemplate) -> Result<Value, CallError> {
+        let s = wiremock::MockServer::start().await;
+        wiremock::Mock::given(wiremock::matchers::any())
+            .respond_with(t)
+            .mount(&s)
+            .await;
+        let wx = WeChat::new(&Url::parse(&s.uri()).unwrap(), Duration::from_secs(5), None).unwrap();
+        wx.post("/wxa/getversioninfo", Some("t"), &serde_json::json!({}))
+            .await
+    }
+
+    fn malformed(r: Result<Value, CallError>) -> String {
+        match r {
+            Err(CallError::Transport {
+                failure: Failure::Malformed,
+                detail,
+                ..
+            }) => detail,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_envelope_is_strict() {
+        use wiremock::ResponseTemplate as T;
+        // JSON labelled text/plain is WeChat's habit: read
+        let ok = answering(T::new(200).set_body_raw(r#"{"errcode":0,"x":1}"#, "text/plain")).await;
+        assert_eq!(ok.unwrap()["x"], 1);
+        // no errcode at all (token and datacube answers, C11): success
+        let bare =
+            answering(T::new(200).set_body_raw(r#"{"access_token":"a"}"#, "application/json"))
+                .await;
+        assert_eq!(bare.unwrap()["access_token"], "a");
+        // a page where JSON belongs, even one that parses: refused
+        let html = answering(T::new(200).set_body_raw(r#"{"errcode":0}"#, "text/html")).await;
+        assert!(malformed(html).contains("text/html"));
+        for code in [r#""0""#, "0.0", "null", "true", r#""40001""#] {
+            let body = format!(r#"{{"errcode":{code}}}"#);
+            let r = answering(T::new(200).set_body_raw(body, "application/json")).await;
+            assert!(malformed(r).contains("not an integer"), "{code}");
+        }
+        let r = answering(T::new(200).set_body_raw("[0]", "application/json")).await;
+        assert!(malformed(r).contains("not a JSON object"));
+        // a long errmsg is cut to 1 KiB, the rid kept
+        let long = format!(
+            r#"{{"errcode":-1,"errmsg":"{} rid: 1-2-3"}}"#,
+            "x".repeat(5000)
+        );
+        match answering(T::new(200).set_body_raw(long, "application/json")).await {
+            Err(CallError::Api { errmsg, rid, .. }) => {
+                assert!(
+                    errmsg.len() < 1100 && errmsg.ends_with("bytes cut)"),
+                    "{}",
+                    errmsg.len()
+                );
+                assert_eq!(rid.as_deref(), Some("1-2-3"));
+            }
+            other => panic!("{other:?}"),
+        }
+        // a body over the cap is not read
+        let big = T::new(200).set_body_raw(vec![b' '; http::JSON_CAP + 1], "application/json");
+        assert!(malformed(answering(big).await).contains("larger than 8 MiB"));
+        // a redirect names where it pointed, without the path or query
+        let r = answering(
+            T::new(307).insert_header("location", "http://evil.example:8443/x?access_token=t"),
+        )
+        .await;
+        match r {
+            Err(CallError::Transport {
+                failure: Failure::Redirect(307),
+                detail,
+                ..
+            }) => {
+                assert!(
+                    detail.contains("redirect to http://evil.example:8443:"),
+                    "{detail}"
+                );
+                assert!(!detail.contains("access_token"), "{detail}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn rid_is_split_off() {
