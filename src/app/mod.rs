@@ -104,6 +104,11 @@ fn run(
 ) -> anyhow::Result<Option<(Exit, String)>> {
     let cwd = std::env::current_dir()?;
     let layers = Layers::load(env, &cli.global, &cwd)?;
+    // Secrets from the config file: masked and redacted before anything else is printed.
+    for s in layers.file_secrets() {
+        redactor.add(&s);
+        wf.mask(&s)?;
+    }
     let globals = settings::globals(cli, &layers, env, &cwd)?;
     crate::logging::init(&globals, redactor);
     wf.configure(&globals);

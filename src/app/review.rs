@@ -42,8 +42,13 @@ pub fn command(
     // The GitHub client (octocrab) spawns its worker when built, so build it inside the runtime.
     let _rt = rt.enter();
     let cwd = &g.cwd;
+    let flag = |name: &str, set: bool| -> Result<bool, settings::UsageError> {
+        Ok(layers
+            .parse(name, set.then_some("true"), settings::parse_bool)?
+            .is_some_and(|(b, _)| b))
+    };
     match cmd {
-        Command::Run(a) if a.sandbox => rt.block_on(super::sandbox::sandbox(wf)),
+        Command::Run(a) if flag("sandbox", a.sandbox)? => rt.block_on(super::sandbox::sandbox(wf)),
         Command::Run(a) => {
             let (ws, ps, vs) =
                 pipeline_settings(&a.wechat, &a.pipeline, &a.version, &a.upload, layers, cwd)?;
@@ -117,17 +122,21 @@ pub fn command(
         Command::Quota(a) => rt.block_on(quota(settings::wechat(&a.wechat, layers, cwd)?, wf)),
         Command::Rollback(a) => {
             let ws = settings::wechat(&a.wechat, layers, cwd)?;
-            let to = match &a.to {
-                Some(t) => Some(t.trim().parse::<u64>().map_err(|_| settings::UsageError::new(format!("invalid --to: expected an app_version number from `rollback --list`, got {t:?}")))?),
-                None => None,
-            };
-            if g.dry_run && !a.list {
+            let to = layers
+                .parse("to", a.to.as_deref(), |t| {
+                    t.trim().parse::<u64>().map_err(|_| {
+                        format!("expected an app_version number from `rollback --list`, got {t:?}")
+                    })
+                })?
+                .map(|(v, _)| v);
+            let list = flag("list", a.list)?;
+            if g.dry_run && !list {
                 return Ok(dry("roll the live version back (revertcoderelease)"));
             }
-            rt.block_on(rollback(ws, a.list, to, wf))
+            rt.block_on(rollback(ws, list, to, wf))
         }
         Command::Upload(a) => {
-            let up = settings::upload(&a.upload, layers, cwd, true)?.expect("required");
+            let up = settings::upload(&a.upload, &a.wechat, layers, cwd, true)?.expect("required");
             let vs = settings::version(&a.version, layers, cwd)?;
             let desc = layers.pick("desc", a.desc.as_deref()).map(|(d, _)| d);
             if g.dry_run {
@@ -136,7 +145,7 @@ pub fn command(
             rt.block_on(super::upload::upload(up, &vs, desc, g, wf))
         }
         Command::Preview(a) => {
-            let up = settings::upload(&a.upload, layers, cwd, true)?.expect("required");
+            let up = settings::upload(&a.upload, &a.wechat, layers, cwd, true)?.expect("required");
             // A preview is never tagged: the tag prefix does not matter.
             let gh = reporter(&a.github, layers, g, "v")?;
             let page = layers
@@ -150,8 +159,12 @@ pub fn command(
                     )
                 });
             let out = layers
-                .pick("qrcode-output", a.qrcode_output.as_deref())
-                .map_or_else(|| cwd.join("preview-qrcode.png"), |(p, _)| cwd.join(p));
+                .parse("qrcode-output", a.qrcode_output.as_deref(), |p| {
+                    let p = cwd.join(p);
+                    settings::writable_file(&p)?;
+                    Ok(p)
+                })?
+                .map_or_else(|| cwd.join("preview-qrcode.png"), |(p, _)| p);
             let desc = layers.pick("desc", a.desc.as_deref()).map(|(d, _)| d);
             if g.dry_run {
                 return Ok(dry("upload a preview and comment on the pull request"));
@@ -229,7 +242,7 @@ fn pipeline_settings(
     let ws = settings::wechat(wechat, layers, cwd)?;
     require_platform(&ws)?;
     let mut ps = settings::pipeline(pipeline, layers, cwd, &ws.appid)?;
-    ps.upload = upload_mode(upload, layers, cwd, &ps)?;
+    ps.upload = upload_mode(upload, wechat, layers, cwd, &ps)?;
     let vs = settings::version(version, layers, cwd)?;
     Ok((ws, ps, vs))
 }
@@ -237,11 +250,12 @@ fn pipeline_settings(
 /// Upload mode when project-path is set; it excludes template mode.
 fn upload_mode(
     a: &crate::cli::UploadOptions,
+    w: &crate::cli::WeChatArgs,
     layers: &Layers<'_>,
     cwd: &std::path::Path,
     ps: &PipelineSettings,
 ) -> Result<Option<settings::UploadSettings>, settings::UsageError> {
-    let up = settings::upload(a, layers, cwd, false)?;
+    let up = settings::upload(a, w, layers, cwd, false)?;
     if up.is_some() && ps.template.is_some() {
         return Err(settings::UsageError::new(
             "project-path and template-id are both set: upload the code (upload mode) or commit a template (template mode), not both",
@@ -274,7 +288,14 @@ fn resume_or(ws: &WeChatSettings, fresh: State) -> anyhow::Result<State> {
     let Some(path) = &ws.state_file else {
         return Ok(fresh);
     };
-    match Runner::load(path)? {
+    let saved = Runner::load(path).map_err(|e| {
+        settings::UsageError::new(format!(
+            "invalid state-file {}: {e:#}; it is not a state file of this version of mp-release: remove it (or give \
+             another state-file) to start anew",
+            path.display()
+        ))
+    })?;
+    match saved {
         // Finished means finished: the recorded outcome is reported again, nothing is sent.
         Some(saved)
             if saved.stage == Stage::Done && saved.config.appid == ws.appid && !ws.restart =>
@@ -297,7 +318,23 @@ fn resume_or(ws: &WeChatSettings, fresh: State) -> anyhow::Result<State> {
             );
             Ok(saved)
         }
-        _ => Ok(fresh),
+        // restart: a new release over a finished one.
+        Some(saved) if saved.config.appid == ws.appid => {
+            tracing::info!(
+                "restart: starting a new release over the finished run of {} in {}",
+                saved.version.as_deref().unwrap_or("?"),
+                path.display()
+            );
+            Ok(fresh)
+        }
+        Some(saved) => Err(settings::UsageError::new(format!(
+            "invalid state-file {}: it records a run of {}, not of {}; give each app its own state-file",
+            path.display(),
+            saved.config.appid,
+            ws.appid
+        ))
+        .into()),
+        None => Ok(fresh),
     }
 }
 
@@ -425,11 +462,21 @@ async fn pipeline(
         commits: None,
         zero: vs.zero,
     };
+    let mut targets = Vec::new();
     let known = if vs.source == VersionSource::Wechat {
+        if !vs.write.is_empty() {
+            return Err(settings::UsageError::new(
+                "invalid write: with version-from wechat the version is known only after WeChat answers, so run cannot \
+                 write it into files first; run `mp-release version --version-from explicit:<v> --write …` in a step \
+                 before, or take the version from git-tag or package.json",
+            )
+            .into());
+        }
         bump.commits = super::version::commits_for_auto(vs, g)?;
         None
     } else {
         let c = super::version::compute(vs, g)?;
+        targets = c.targets;
         Some((
             c.plan.next.to_string(),
             c.plan.previous.map(|p| p.to_string()),
@@ -438,6 +485,23 @@ async fn pipeline(
     };
     let fresh = State::new(config(&ws, &ps, bump), known);
     let state = resume_or(&ws, fresh)?;
+    // `write`: the version this run releases (a resumed run's, not a newly computed one) goes
+    // into the files before anything is sent; a finished state file writes nothing.
+    if let Some(v) = state
+        .version
+        .as_deref()
+        .filter(|_| state.stage != Stage::Done)
+    {
+        for (path, text) in &targets {
+            if g.dry_run {
+                tracing::info!("dry run: would write version {v} to {}", path.display());
+            } else {
+                crate::adapters::fs::write_json_version(path, text, v)
+                    .with_context(|| format!("writing version {v} to {}", path.display()))?;
+                tracing::info!("wrote version {v} to {}", path.display());
+            }
+        }
+    }
     drive(&ws, &ps, state, wf, "mp-release", gh, g.dry_run).await
 }
 

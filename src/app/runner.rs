@@ -156,13 +156,14 @@ impl Runner {
 
     /// Loads a saved state, if the file exists.
     pub fn load(path: &std::path::Path) -> anyhow::Result<Option<State>> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => Ok(Some(serde_json::from_str(&text).with_context(|| {
-                format!("reading the state file {}", path.display())
-            })?)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e).with_context(|| format!("reading the state file {}", path.display())),
+        if !path.exists() {
+            return Ok(None);
         }
+        // A state file is a few KiB (every text in it is cut to 1 KiB).
+        let text = crate::settings::read_text(path, 16 << 20).map_err(anyhow::Error::msg)?;
+        Ok(Some(serde_json::from_str(&text).with_context(|| {
+            format!("reading the state file {}", path.display())
+        })?))
     }
 
     /// Drives `state` to its end (or to a detach), showing `observe` the state after every step

@@ -7,6 +7,7 @@
 #![allow(clippy::disallowed_methods)] // reading the environment is this module's job
 
 mod github;
+pub mod inputs;
 mod upload;
 mod wechat;
 
@@ -22,19 +23,6 @@ use semver::Version;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-
-/// Inputs whose values are secret: masked before any output and redacted from everything written.
-/// Kept here, with the inputs, so a new secret input cannot be forgotten by the masking code.
-pub const SECRET_INPUTS: &[&str] = &[
-    "private-key",
-    "app-secret",
-    "access-token",
-    "component-secret",
-    "component-access-token",
-    "component-verify-ticket",
-    "authorizer-refresh-token",
-    "github-token",
-];
 
 /// A snapshot of the process environment, taken once at start-up.
 #[derive(Debug, Clone, Default)]
@@ -82,7 +70,7 @@ impl Env {
     /// Every secret value visible to the process: secret inputs from the environment and from argv.
     pub fn secrets(&self, argv: &[String]) -> Vec<String> {
         let mut out = Vec::new();
-        for input in SECRET_INPUTS {
+        for input in inputs::secrets() {
             for name in Self::names_for(input) {
                 out.extend(self.get(&name).map(str::to_owned));
             }
@@ -146,102 +134,139 @@ impl UsageError {
     }
 }
 
-/// Every key the config file accepts: the input names, plus the structured keys that only fit a
-/// file (`review-items`, `ugc-declare`). Kept as one table rather than a struct of 40 optional
-/// fields; unknown keys are refused just as `deny_unknown_fields` would.
-const CONFIG_KEYS: &[&str] = &[
-    "output",
-    "dry-run",
-    "summary-file",
-    "version-from",
-    "bump",
-    "preid",
-    "initial-version",
-    "tag-prefix",
-    "package-json",
-    "write",
-    "zero-major-rules",
-    "port",
-    "scenario",
-    "appid",
-    "access-token",
-    "component-appid",
-    "component-access-token",
-    "component-secret",
-    "component-verify-ticket",
-    "authorizer-refresh-token",
-    "wechat-base-url",
-    "https-proxy",
-    "request-timeout",
-    "state-file",
-    "template-id",
-    "ext-json",
-    "desc",
-    "version-desc",
-    "feedback-info",
-    "privacy-api-not-use",
-    "build-item-list",
-    "on-existing-review",
-    "speedup",
-    "allow-downgrade",
-    "restart",
-    "wait-timeout",
-    "poll-interval",
-    "poll-max",
-    "privacy-poll-interval",
-    "publish",
-    "gray-percentage",
-    "github-api-url",
-    "repository",
-    "gating",
-    "check-name",
-    "pr-comment",
-    "git-tag",
-    "github-release",
-    "branches",
-    "lookback",
-    "qrcode-content",
-    "package-sizes",
-    "review-items",
-    "ugc-declare",
-    "audit-id",
-    "qrcode",
-    "project-path",
-    "private-key",
-    "private-key-path",
-    "upload-appid",
-    "robot",
-    "engine",
-    "upload-base-url",
-    "upload-timeout",
-    "page-path",
-    "search-query",
-    "qrcode-output",
-];
+/// How deeply `text` nests, counting open brackets and `- ` list markers on one line (a cheap
+/// bound taken before the YAML parser sees the text).
+fn nesting(text: &str) -> usize {
+    let mut flow = 0usize;
+    let mut deepest = 0usize;
+    for line in text.lines() {
+        let t = line.trim_start();
+        let mut dashes = 0;
+        let mut rest = t;
+        while let Some(r) = rest.strip_prefix("- ") {
+            dashes += 1;
+            rest = r.trim_start();
+        }
+        let indent = (line.len() - t.len()) / 2;
+        for c in line.chars() {
+            match c {
+                '[' | '{' => flow += 1,
+                ']' | '}' => flow = flow.saturating_sub(1),
+                _ => {}
+            }
+            deepest = deepest.max(flow);
+        }
+        deepest = deepest.max(indent + dashes);
+    }
+    deepest
+}
+
+/// Reads a file input: a regular file only (a FIFO or a device would block or never end) and at
+/// most `cap` bytes.
+pub(crate) fn read_bounded(path: &Path, cap: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("not a regular file".into());
+    }
+    if meta.len() > cap {
+        return Err(format!("larger than {} KiB", cap >> 10));
+    }
+    let mut out = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(cap + 1).read_to_end(&mut out))
+        .map_err(|e| e.to_string())?;
+    if out.len() as u64 > cap {
+        return Err(format!("larger than {} KiB", cap >> 10));
+    }
+    Ok(out)
+}
+
+/// An output file mp-release will write: an existing regular file, or a new name in an existing
+/// directory. Checked before anything is sent, so a release never ends on "cannot write".
+pub(crate) fn writable_file(p: &Path) -> Result<(), String> {
+    if p.is_dir() {
+        return Err(format!("{} is a directory; give a file name", p.display()));
+    }
+    if p.exists() && !p.is_file() {
+        return Err(format!("{} is not a regular file", p.display()));
+    }
+    if p.exists() && std::fs::metadata(p).is_ok_and(|m| m.permissions().readonly()) {
+        return Err(format!("{} is read-only", p.display()));
+    }
+    match p.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => Err(format!(
+            "directory {} does not exist; create it or pick another path",
+            dir.display()
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// [`read_bounded`] as UTF-8 text, with the path in the message.
+pub(crate) fn read_text(path: &Path, cap: u64) -> Result<String, String> {
+    let bytes =
+        read_bounded(path, cap).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text", path.display()))
+}
 
 /// The config file (YAML): a map from input names to values.
 #[derive(Debug, Default)]
 pub struct ConfigFile(BTreeMap<String, serde_json::Value>);
 
+/// The largest config file read, and the deepest nesting parsed: a config file is a page of
+/// settings, and a YAML parser given 100,000 nested brackets spends minutes before failing.
+const MAX_CONFIG_BYTES: u64 = 256 << 10;
+const MAX_CONFIG_DEPTH: usize = 32;
+
 impl ConfigFile {
-    fn parse(text: &str) -> Result<Self, String> {
+    fn parse(text: &str, file: &Path) -> Result<Self, UsageError> {
+        let whole = |e: String| {
+            UsageError::new(format!(
+                "config file {}: {e} (keys are the input names, e.g. `bump: minor`)",
+                file.display()
+            ))
+        };
+        if nesting(text) > MAX_CONFIG_DEPTH {
+            return Err(whole(format!(
+                "nested more than {MAX_CONFIG_DEPTH} levels deep; a config file holds input names and their values"
+            )));
+        }
         let map: BTreeMap<String, serde_json::Value> =
-            serde_norway::from_str(text).map_err(|e| e.to_string())?;
-        if let Some(k) = map.keys().find(|k| !CONFIG_KEYS.contains(&k.as_str())) {
-            return Err(format!(
-                "unknown field `{k}`, expected one of {}",
-                CONFIG_KEYS.join(", ")
-            ));
+            serde_norway::from_str(text).map_err(|e| whole(e.to_string()))?;
+        for (k, v) in &map {
+            let origin = Origin::Config {
+                file: file.to_owned(),
+                key: k.clone(),
+            };
+            let Some(input) = inputs::get(k).filter(|_| inputs::in_file(k)) else {
+                let known: Vec<&str> = inputs::INPUTS
+                    .iter()
+                    .filter(|i| inputs::in_file(i.name))
+                    .map(|i| i.name)
+                    .collect();
+                return Err(whole(format!(
+                    "unknown field `{k}`, expected one of {}",
+                    known.join(", ")
+                )));
+            };
+            inputs::check_file_value(input, v).map_err(|e| UsageError::input(&origin, e))?;
         }
         Ok(Self(map))
     }
 
-    /// A scalar as text (numbers and booleans too); structured values are not scalars.
+    /// A scalar as text (numbers and booleans too); a JSON input's map or list as its JSON text.
+    /// (Every value was type-checked against the input table when the file was read.)
     fn scalar(&self, key: &str) -> Option<String> {
         match self.0.get(key)? {
             serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
             serde_json::Value::Number(n) => Some(n.to_string()),
             serde_json::Value::Bool(b) => Some(b.to_string()),
+            v @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))
+                if inputs::get(key).is_some_and(|i| i.kind == inputs::Kind::Json) =>
+            {
+                Some(v.to_string())
+            }
             _ => None,
         }
     }
@@ -278,22 +303,20 @@ impl<'a> Layers<'a> {
                 (default, None)
             }
         };
-        let text = std::fs::read_to_string(&path).map_err(|e| match &origin {
+        let text = read_bounded(&path, MAX_CONFIG_BYTES).map_err(|e| match &origin {
             Some(o) => UsageError::input(
                 o,
                 format_args!("cannot read config file {}: {e}", path.display()),
             ),
             None => UsageError::new(format!("cannot read config file {}: {e}", path.display())),
         })?;
+        let text = String::from_utf8(text).map_err(|_| {
+            UsageError::new(format!("config file {} is not UTF-8 text", path.display()))
+        })?;
         let file: ConfigFile = if text.trim().is_empty() {
             ConfigFile::default()
         } else {
-            ConfigFile::parse(&text).map_err(|e| {
-                UsageError::new(format!(
-                    "config file {}: {e} (keys are the input names, e.g. `bump: minor`)",
-                    path.display()
-                ))
-            })?
+            ConfigFile::parse(&text, &path)?
         };
         Ok(Self {
             env,
@@ -302,14 +325,24 @@ impl<'a> Layers<'a> {
     }
 
     /// The value of input `name` (kebab-case) and its origin: flag, then env, then config file.
+    /// `name` must be in the input table ([`inputs::INPUTS`]); the sources it allows are read.
     pub fn pick(&self, name: &str, flag: Option<&str>) -> Option<(String, Origin)> {
+        debug_assert!(
+            inputs::get(name).is_some(),
+            "input {name} is not in the input table"
+        );
         if let Some(v) = flag.filter(|v| !v.is_empty()) {
             return Some((v.to_owned(), Origin::Flag(name.to_owned())));
         }
-        for n in Env::names_for(name) {
-            if let Some(v) = self.env.get(&n) {
-                return Some((v.to_owned(), Origin::Env(n)));
+        if inputs::in_env(name) {
+            for n in Env::names_for(name) {
+                if let Some(v) = self.env.get(&n) {
+                    return Some((v.to_owned(), Origin::Env(n)));
+                }
             }
+        }
+        if !inputs::in_file(name) {
+            return None;
         }
         let (file, cfg) = self.file.as_ref()?;
         cfg.scalar(name).map(|v| {
@@ -321,6 +354,16 @@ impl<'a> Layers<'a> {
                 },
             )
         })
+    }
+
+    /// The secret inputs' values given in the config file (masked and redacted like the others).
+    pub fn file_secrets(&self) -> Vec<String> {
+        let Some((_, cfg)) = &self.file else {
+            return Vec::new();
+        };
+        inputs::secrets()
+            .filter_map(|name| cfg.scalar(name))
+            .collect()
     }
 
     /// Where mp-release caches things (the official engine): `$XDG_CACHE_HOME/mp-release`,
@@ -499,13 +542,8 @@ pub fn globals(
     let summary_file = layers
         .parse("summary-file", g.summary_file.as_deref(), |s| {
             let p = cwd.join(s);
-            match p.parent() {
-                Some(dir) if !dir.as_os_str().is_empty() && !dir.is_dir() => Err(format!(
-                    "directory {} does not exist; create it or pick another path",
-                    dir.display()
-                )),
-                _ => Ok(p),
-            }
+            writable_file(&p)?;
+            Ok(p)
         })?
         .map(|(p, _)| p);
     let actions = env.in_actions().then(|| ActionsEnv {
@@ -637,8 +675,7 @@ pub fn emulator(
     let scenario = layers
         .parse("scenario", a.scenario.as_deref(), |s| {
             let path = cwd.join(s);
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let text = read_text(&path, MAX_CONFIG_BYTES)?;
             mp_release_emulator::Scenario::from_yaml(&text)
                 .map_err(|e| format!("{}: {e}", path.display()))
         })?
@@ -703,6 +740,7 @@ mod tests {
             "bump: major
 preid: rc
 ",
+            Path::new("c.yml"),
         )
         .unwrap();
         let layers = Layers {
@@ -727,6 +765,43 @@ preid: rc
             file: None,
         };
         assert_eq!(layers2.pick("bump", None).unwrap().0, "patch");
+    }
+
+    #[test]
+    fn config_files_are_bounded_and_typed() {
+        let deep = format!(
+            "review-items: {}{}",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        let t = std::time::Instant::now();
+        let e = ConfigFile::parse(&deep, Path::new("c.yml")).unwrap_err();
+        assert!(e.message.contains("nested more than 32"), "{}", e.message);
+        assert!(t.elapsed() < std::time::Duration::from_secs(2));
+        let dashes = format!("write:\n{}x\n", "- ".repeat(10_000));
+        assert!(ConfigFile::parse(&dashes, Path::new("c.yml")).is_err());
+        let e = ConfigFile::parse("gray-percentage: [30]\n", Path::new("c.yml")).unwrap_err();
+        assert_eq!(
+            e.message,
+            "invalid `gray-percentage` in c.yml: expected a number, got a list"
+        );
+        let e = ConfigFile::parse("verbose: 2\n", Path::new("c.yml")).unwrap_err();
+        assert!(
+            e.message.contains("unknown field `verbose`"),
+            "{}",
+            e.message
+        );
+        // a FIFO, a device or a huge file is refused without reading it
+        assert!(read_bounded(Path::new("/dev/zero"), 1024)
+            .unwrap_err()
+            .contains("not a regular file"));
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big");
+        std::fs::write(&big, vec![b'a'; 2048]).unwrap();
+        assert!(read_bounded(&big, 1024)
+            .unwrap_err()
+            .contains("larger than 1 KiB"));
+        assert_eq!(read_bounded(&big, 4096).unwrap().len(), 2048);
     }
 
     #[test]

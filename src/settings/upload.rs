@@ -54,6 +54,7 @@ pub enum EngineChoice {
 /// `required` makes that an error (the upload and preview commands).
 pub fn upload(
     a: &UploadOptions,
+    w: &crate::cli::WeChatArgs,
     layers: &Layers<'_>,
     cwd: &Path,
     required: bool,
@@ -77,7 +78,7 @@ pub fn upload(
     }
     let appid = layers
         .pick("upload-appid", a.upload_appid.as_deref())
-        .or_else(|| layers.pick("appid", None))
+        .or_else(|| layers.pick("appid", w.appid.as_deref()))
         .ok_or_else(|| UsageError::new("appid is not set: give the uploading mini program's appid (--appid, or upload-appid)"))?;
     let is_appid = |s: &str| {
         s.len() == 18 && s.starts_with("wx") && s[2..].bytes().all(|b| b.is_ascii_hexdigit())
@@ -131,7 +132,8 @@ pub fn upload(
     };
     let pem = match (layers.pick("private-key", a.private_key.as_deref()), layers.pick("private-key-path", a.private_key_path.as_deref())) {
         (Some((pem, _)), _) => pem,
-        (None, Some((path, o))) => std::fs::read_to_string(cwd.join(&path)).map_err(|e| UsageError::input(&o, format_args!("cannot read {path}: {e}")))?,
+        // A PEM key is under 4 KiB; 64 KiB leaves room for any key and refuses anything else.
+        (None, Some((path, o))) => super::read_text(&cwd.join(&path), 64 << 10).map_err(|e| UsageError::input(&o, e))?,
         (None, None) => {
             return Err(UsageError::new(
                 "no code-upload key: give private-key (the PEM text, from a secret) or private-key-path (mp console → 开发管理 → 开发设置 → 小程序代码上传)",
@@ -155,8 +157,7 @@ pub fn upload(
     let url = |name: &str, flag: Option<&str>, default: &str| -> Result<Url, UsageError> {
         match layers.pick(name, flag) {
             None => Ok(Url::parse(default).expect("a valid constant")),
-            Some((u, o)) => Url::parse(u.trim())
-                .map_err(|e| UsageError::input(&o, format_args!("expected a URL ({e})"))),
+            Some((u, o)) => super::wechat::url(&u).map_err(|e| UsageError::input(&o, e)),
         }
     };
     let base = url(
@@ -164,13 +165,9 @@ pub fn upload(
         a.upload_base_url.as_deref(),
         native::DEFAULT_BASE,
     )?;
-    let proxy = match layers.pick("https-proxy", None) {
-        Some((p, o)) => Some(
-            Url::parse(p.trim())
-                .map_err(|e| UsageError::input(&o, format_args!("expected a URL ({e})")))?,
-        ),
-        None => None,
-    };
+    let proxy = layers
+        .parse("https-proxy", w.https_proxy.as_deref(), super::wechat::url)?
+        .map(|(u, _)| u);
     let timeout = match layers.pick("upload-timeout", a.upload_timeout.as_deref()) {
         None => Duration::from_secs(120),
         Some((t, o)) => {

@@ -152,7 +152,7 @@ pub(crate) mod limits {
     pub const LOOKBACK: Duration = Duration::from_secs(90 * 86_400);
 }
 
-fn url(s: &str) -> Result<Url, String> {
+pub(super) fn url(s: &str) -> Result<Url, String> {
     let u = Url::parse(s.trim())
         .map_err(|e| format!("expected a URL such as https://api.weixin.qq.com ({e})"))?;
     match u.scheme() {
@@ -193,8 +193,12 @@ pub fn wechat(
         })?
         .map_or(Duration::from_secs(30), |(d, _)| d);
     let state_file = layers
-        .pick("state-file", a.state_file.as_deref())
-        .map(|(p, _)| cwd.join(p));
+        .parse("state-file", a.state_file.as_deref(), |s| {
+            let p = cwd.join(s);
+            super::writable_file(&p)?;
+            Ok(p)
+        })?
+        .map(|(p, _)| p);
     let virtual_clock = layers
         .parse("virtual-clock", a.virtual_clock.as_deref(), parse_bool)?
         .is_some_and(|(b, _)| b);
@@ -296,8 +300,8 @@ pub fn pipeline(
     })?;
     let ext_json = layers.parse("ext-json", a.ext_json.as_deref(), |s| {
         let text = match s.trim().strip_prefix('@') {
-            Some(file) => std::fs::read_to_string(cwd.join(file))
-                .map_err(|e| format!("cannot read {file}: {e}"))?,
+            // ext.json is a few KiB; WeChat caps what it accepts far below 1 MiB.
+            Some(file) => super::read_text(&cwd.join(file), 1 << 20)?,
             None => s.to_owned(),
         };
         match serde_json::from_str::<Value>(&text) {
@@ -407,8 +411,14 @@ pub fn pipeline(
         submit: SubmitBody {
             item_list,
             build_item_list: bool_of("build-item-list", a.build_item_list.as_deref())?,
+            // WeChat refuses a longer version_desc with 85051, after the commit was made.
             version_desc: layers
-                .pick("version-desc", a.version_desc.as_deref())
+                .parse("version-desc", a.version_desc.as_deref(), |s| {
+                    match s.chars().count() {
+                        n if n > 1000 => Err(format!("at most 1,000 characters, got {n}")),
+                        _ => Ok(s.to_owned()),
+                    }
+                })?
                 .map(|(v, _)| v),
             feedback_info: feedback.map(|(v, _)| v),
             ugc_declare,

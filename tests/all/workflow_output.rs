@@ -24,15 +24,16 @@ fn outputs_summary_masks_first_and_nothing_leaks() {
     let r = run(c);
     assert_eq!(r.code, 0, "{}", r.stderr);
     // masks are the first bytes on stdout, one per non-empty line of the key, then the token
+    // (in the input table's order: access-token comes before private-key)
     let first: Vec<&str> = r.stdout.lines().take(5).collect();
     assert_eq!(
         first,
         [
+            &format!("::add-mask::{TOKEN}"),
             "::add-mask::-----BEGIN RSA PRIVATE KEY-----",
             "::add-mask::MIIBOgIBAAJBAKj34GkxFhD90vcNLYLInFEX6Ppy1tPf9Cnzj4p4WGeKLs1Pt8Qu",
             "::add-mask::KUpRKfFLfRYC9AIKjbJTWit+CqvjWYzvQwECAwEAAQ",
             "::add-mask::-----END RSA PRIVATE KEY-----",
-            &format!("::add-mask::{TOKEN}"),
         ]
     );
     assert!(r.stdout.contains("::group::mp-release version\n"));
