@@ -395,6 +395,7 @@ pub async fn drive(
         runner.uploader = Some(super::upload::uploader(up, req)?);
     }
     runner.dry_run = dry_run;
+    runner.masker = Some(wf.masker());
     // A dry run writes nothing, not even the state file.
     if !dry_run {
         runner.state_file.clone_from(&ws.state_file);

@@ -105,6 +105,8 @@ pub struct Runner {
     pub uploader: Option<Uploader>,
     /// `--dry-run`: stop before the first call that changes anything (reads still happen).
     pub dry_run: bool,
+    /// Redacts the state file (WeChat may echo a secret into a message the state keeps).
+    pub masker: Option<crate::adapters::github::actions::Masker>,
     retries: u32,
     rng: u64,
     logged_notes: usize,
@@ -128,6 +130,7 @@ impl Runner {
             infra_failure: false,
             uploader: None,
             dry_run: false,
+            masker: None,
             retries: 0,
             rng: seed | 1,
             logged_notes: 0,
@@ -147,6 +150,10 @@ impl Runner {
             return Ok(());
         };
         let text = serde_json::to_string_pretty(state)?;
+        let text = match &self.masker {
+            Some(m) => m.redact(&text),
+            None => text,
+        };
         let tmp = path.with_extension("tmp");
         std::fs::write(&tmp, text)
             .with_context(|| format!("writing the state file {}", tmp.display()))?;

@@ -7,6 +7,7 @@ mod bad_input;
 mod emulator_cmd;
 mod github;
 mod hostile;
+mod inputs;
 mod interop;
 mod pipeline;
 mod upload;

@@ -32,6 +32,11 @@ impl std::fmt::Debug for Masker {
 }
 
 impl Masker {
+    /// `text` with every known secret redacted (for files the process writes itself).
+    pub fn redact(&self, text: &str) -> String {
+        self.redactor.redact(text)
+    }
+
     /// Masks a secret before anything could print it.
     pub fn mask(&self, secret: &str) -> io::Result<()> {
         self.redactor.add(secret);

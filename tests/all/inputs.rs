@@ -1,0 +1,266 @@
+//! Inputs through the real binary: every input of the table with a config value of the wrong type,
+//! flags that used to be dropped, the sandbox from the environment, and every secret given every
+//! way and echoed back by WeChat in every form.
+
+use crate::helpers::*;
+use base64::Engine;
+use mp_release_emulator::{FaultKind, Scenario};
+
+/// (name, kind, secret) of every input, read from the input table's source: the test follows the
+/// table without a copy of it.
+fn table() -> Vec<(String, String, bool)> {
+    let text = include_str!("../../src/settings/inputs.rs");
+    let body = text
+        .split("pub const INPUTS: &[Input] = &[")
+        .nth(1)
+        .unwrap();
+    let body = body.split("\n];").next().unwrap();
+    let flat = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut out = Vec::new();
+    for (at, _) in flat.match_indices("(\"") {
+        let ctor = flat[..at].rsplit(' ').next().unwrap_or_default();
+        if !matches!(ctor, "i" | "secret" | "only") {
+            continue;
+        }
+        let mut parts = flat[at + 1..].split(',').map(str::trim);
+        let name = parts.next().unwrap().trim_matches('"').to_owned();
+        let (kind, sources) = match ctor {
+            "secret" => ("Text".to_owned(), "All".to_owned()),
+            _ => (
+                parts.next().unwrap().to_owned(),
+                parts.next().unwrap_or_default().to_owned(),
+            ),
+        };
+        let in_file = ctor != "only" || sources.contains("FileOnly");
+        if in_file {
+            out.push((name, kind, ctor == "secret"));
+        }
+    }
+    assert!(out.len() > 60, "the table parsed: {out:?}");
+    out
+}
+
+/// A YAML value of the wrong type for the kind.
+fn wrong(kind: &str) -> &'static str {
+    match kind {
+        "Json" => "42",
+        "Structured" => "just text",
+        "List" => "{a: 1}",
+        _ => "[1, [2]]",
+    }
+}
+
+#[test]
+fn every_input_with_a_config_value_of_the_wrong_type_exits_2_naming_it() {
+    let wx = Wx::new(Scenario::default(), |a| a);
+    for (name, kind, _) in table() {
+        std::fs::write(
+            wx.dir.path().join(".mp-release.yml"),
+            format!("{name}: {}\n", wrong(&kind)),
+        )
+        .unwrap();
+        let r = wx.run(&["run"], &[]);
+        assert_eq!(r.code, 2, "{name} ({kind}): {}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!("invalid `{name}` in ")) && r.stderr.contains("expected"),
+            "{name} ({kind}): {}",
+            r.stderr
+        );
+    }
+    let _ = std::fs::remove_file(wx.dir.path().join(".mp-release.yml"));
+    assert!(wx.emu.world().journal().is_empty(), "nothing was sent");
+}
+
+#[test]
+fn upload_and_preview_take_appid_and_https_proxy_as_flags() {
+    let fixtures =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/miniprogram-ci");
+    let key = fixtures.join("keys/private.wx0123456789abcdef.key");
+    let project = fixtures.join("sample-projects/sample");
+    let mut w = mp_release_emulator::World::new(Scenario::default());
+    w.add_app(mp_release_emulator::AppSpec {
+        appid: "wx0123456789abcdef".into(),
+        ..mp_release_emulator::AppSpec::default()
+    });
+    w.add_upload_key(
+        "wx0123456789abcdef",
+        &std::fs::read_to_string(fixtures.join("keys/public.wx0123456789abcdef.pem")).unwrap(),
+    );
+    let emu = mp_release_emulator::Emulator::start_with(w);
+    let dir = tempfile::tempdir().unwrap();
+    for (command, more) in [
+        ("upload", &["--version-from", "explicit:1.0.0"][..]),
+        ("preview", &[]),
+    ] {
+        let trap = NetTrap::new();
+        let mut c = bin(dir.path(), &trap);
+        c.args([command, "--appid", "wx0123456789abcdef", "--project-path"])
+            .arg(&project)
+            .arg("--private-key-path")
+            .arg(&key)
+            .args(more)
+            .args(["--upload-base-url", &emu.uri()]);
+        let r = run(c);
+        assert_eq!(r.code, 0, "{command}: {}", r.stderr);
+    }
+    assert_eq!(emu.world().uploads().len(), 2);
+    // --https-proxy as a flag: the upload goes through it (here a listener that answers nothing)
+    let proxy = NetTrap::new();
+    let trap = NetTrap::new();
+    let mut c = bin(dir.path(), &trap);
+    c.args(["upload", "--appid", "wx0123456789abcdef", "--project-path"])
+        .arg(&project)
+        .arg("--private-key-path")
+        .arg(&key)
+        .args(["--version-from", "explicit:1.0.0", "--upload-timeout", "2s"])
+        .args([
+            "--upload-base-url",
+            "http://upload.example.invalid",
+            "--https-proxy",
+            &proxy.url,
+        ]);
+    let r = run(c);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        proxy.connections() >= 1,
+        "the upload went through --https-proxy"
+    );
+}
+
+#[test]
+fn the_sandbox_runs_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    for var in ["MP_RELEASE_SANDBOX", "INPUT_SANDBOX"] {
+        let trap = NetTrap::new();
+        let mut c = bin(dir.path(), &trap);
+        c.arg("run").env(var, "true");
+        let r = run(c);
+        assert_eq!(r.code, 0, "{var}: {}", r.stderr);
+        assert!(r.stderr.contains("SANDBOX"), "{var}: {}", r.stderr);
+        assert_eq!(kv(&r.stdout)["published"], "true", "{var}");
+        assert_eq!(trap.connections(), 0);
+    }
+}
+
+/// The forms a secret may come back in from WeChat.
+fn forms(secret: &str) -> [String; 3] {
+    [
+        secret.to_owned(),
+        url::form_urlencoded::byte_serialize(secret.as_bytes()).collect(),
+        base64::engine::general_purpose::STANDARD.encode(secret),
+    ]
+}
+
+#[test]
+fn every_secret_from_every_source_is_masked_and_redacted_in_every_form() {
+    let secrets = [
+        "access-token",
+        "component-access-token",
+        "component-secret",
+        "component-verify-ticket",
+        "authorizer-refresh-token",
+        "app-secret",
+        "github-token",
+        "private-key",
+    ];
+    assert_eq!(
+        secrets.len(),
+        table().iter().filter(|(_, _, s)| *s).count(),
+        "every secret of the table is here"
+    );
+    for name in secrets {
+        for source in ["flag", "env", "config"] {
+            let value = format!("S3cr3t+{name}/{source}=&x");
+            let echo = forms(&value).join(" | ");
+            let body = format!(r#"{{"errcode":40097,"errmsg":"invalid args: {echo} rid: 1-2-3"}}"#);
+            let wx = Wx::new(
+                Scenario::default().fault("*", None, FaultKind::Body(body)),
+                |a| a,
+            );
+            let tmp = tempfile::tempdir().unwrap();
+            let tmp_path = tmp.path().display().to_string();
+            let env_name = format!("INPUT_{}", name.to_ascii_uppercase().replace('-', "_"));
+            let mut args = vec!["run", "--state-file", "s.json"];
+            let flag = format!("--{name}");
+            let mut env: Vec<(&str, &str)> = vec![("TMPDIR", &tmp_path)];
+            match source {
+                "flag" => args.extend([flag.as_str(), value.as_str()]),
+                "env" => env.push((&env_name, &value)),
+                _ => std::fs::write(
+                    wx.dir.path().join(".mp-release.yml"),
+                    format!("{name}: {}\n", serde_json::to_string(&value).unwrap()),
+                )
+                .unwrap(),
+            }
+            // the access token replaces the platform credentials; the others come with them
+            if name == "access-token" || name == "component-access-token" {
+                env.push(("INPUT_COMPONENT_SECRET", ""));
+                env.push(("INPUT_COMPONENT_VERIFY_TICKET", ""));
+            }
+            if name == "access-token" {
+                env.push(("INPUT_COMPONENT-APPID", ""));
+                env.push(("INPUT_AUTHORIZER-REFRESH-TOKEN", ""));
+            }
+            let r = wx.run(&args, &env);
+            let case = format!("{name} from {source}");
+            assert_ne!(r.code, 0, "{case}: the fault fails the run");
+            let mut written = vec![
+                (
+                    "stdout",
+                    r.stdout
+                        .lines()
+                        .filter(|l| !l.starts_with("::add-mask::"))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                ),
+                ("stderr", r.stderr.clone()),
+                ("summary", r.summary.clone()),
+                (
+                    "outputs",
+                    std::fs::read_to_string(wx.dir.path().join("gh_output")).unwrap_or_default(),
+                ),
+                (
+                    "state",
+                    std::fs::read_to_string(wx.dir.path().join("s.json")).unwrap_or_default(),
+                ),
+            ];
+            for e in walk(tmp.path()) {
+                written.push(("temp file", std::fs::read_to_string(e).unwrap_or_default()));
+            }
+            for form in forms(&value) {
+                for (what, text) in &written {
+                    assert!(!text.contains(&form), "{case}: {form:?} in {what}:\n{text}");
+                }
+            }
+            assert!(
+                r.stderr.contains("invalid args"),
+                "{case}: the message is there, redacted: {}",
+                r.stderr
+            );
+            // the masks precede everything else on stdout
+            let lines: Vec<&str> = r.stdout.lines().collect();
+            let first_other = lines.iter().position(|l| !l.starts_with("::add-mask::"));
+            let last_mask = lines.iter().rposition(|l| l.starts_with("::add-mask::"));
+            assert!(last_mask.is_some(), "{case}: masked");
+            assert!(
+                first_other.is_none_or(|o| o > last_mask.unwrap()),
+                "{case}: a mask after other output:\n{}",
+                r.stdout
+            );
+            assert!(r.stdout.contains(&format!("::add-mask::{value}")), "{case}");
+        }
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
