@@ -55,8 +55,9 @@ pub fn main_with(env: &Env, argv: &[String], stdout: Box<dyn Write + Send>) -> E
             return Exit::Success;
         }
         Err(e) => {
-            let _ = write!(stderr, "{}", e.render());
-            let _ = wf.annotate(Level::Error, &first_line(&e.to_string()), &title());
+            let message = clap_message(&e);
+            let _ = write!(stderr, "{message}");
+            let _ = wf.annotate(Level::Error, &first_line(&message), &title());
             return Exit::Usage;
         }
     };
@@ -73,6 +74,67 @@ pub fn main_with(env: &Env, argv: &[String], stdout: Box<dyn Write + Send>) -> E
             let _ = wf.annotate(Level::Error, &format!("{err:#}"), &title());
             code
         }
+    }
+}
+
+/// A command-line error without the values it was given: a misplaced value may be a key or a
+/// token (`--private-key "$PEM"` after a typo), so only flag names, the usage and clap's
+/// suggestions are shown.
+fn clap_message(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ErrorKind};
+    let arg = e.get(ContextKind::InvalidArg).map(ToString::to_string);
+    // A flag name as typed (`--bogus`, `--bump <LEVEL>`) is shown; anything that may be a value is not.
+    let shown = |a: &str| {
+        let name = a.split_once('=').map_or(a, |(n, _)| n);
+        let name = name.split(' ').next().unwrap_or(name);
+        (name.starts_with('-') && name.len() <= 48 && !name.contains(char::is_whitespace))
+            .then(|| name.to_owned())
+    };
+    let what = arg.as_deref().and_then(shown);
+    let head = match (e.kind(), &what) {
+        (ErrorKind::UnknownArgument, Some(a)) => format!("unexpected argument '{a}'"),
+        (ErrorKind::UnknownArgument, None) => {
+            "an unexpected value on the command line (not shown: it may be a secret); \
+            quote values that start with '-' as --name=VALUE"
+                .to_owned()
+        }
+        (ErrorKind::InvalidValue, Some(a))
+            if e.get(ContextKind::InvalidValue)
+                .is_some_and(|v| v.to_string().is_empty()) =>
+        {
+            format!("'{a}' needs a value")
+        }
+        (ErrorKind::InvalidValue | ErrorKind::ValueValidation, Some(a)) => {
+            format!("invalid value for '{a}'")
+        }
+        (ErrorKind::InvalidSubcommand, _) => "unknown command".to_owned(),
+        (_, Some(a)) => format!("{} ('{a}')", kind_words(e.kind())),
+        (_, None) => kind_words(e.kind()).to_owned(),
+    };
+    let mut out = format!("error: {head}\n");
+    if let Some(s) = e
+        .get(ContextKind::SuggestedArg)
+        .or_else(|| e.get(ContextKind::SuggestedSubcommand))
+    {
+        out.push_str(&format!("\n  tip: a similar one exists: '{s}'\n"));
+    }
+    if let Some(u) = e.get(ContextKind::Usage) {
+        out.push_str(&format!("\n{u}\n"));
+    }
+    out.push_str("\nFor more information, try '--help'.\n");
+    out
+}
+
+fn kind_words(k: clap::error::ErrorKind) -> &'static str {
+    use clap::error::ErrorKind as K;
+    match k {
+        K::MissingRequiredArgument => "a required argument is missing",
+        K::MissingSubcommand => "a command is required",
+        K::ArgumentConflict => "these arguments cannot be used together",
+        K::TooManyValues | K::WrongNumberOfValues | K::TooFewValues => "wrong number of values",
+        K::NoEquals => "this option needs --name=VALUE",
+        K::InvalidUtf8 => "an argument is not UTF-8",
+        _ => "invalid command line",
     }
 }
 

@@ -264,3 +264,43 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// A key given where clap does not expect it (a typo before `--private-key "$PEM"`, or a value
+/// starting with `-`): the error shows flag names and the usage, never the value or a piece of it.
+#[test]
+fn command_line_errors_never_echo_values() {
+    let pem = std::fs::read_to_string(
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/miniprogram-ci/keys/private.wx0123456789abcdef.key"),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let body: Vec<&str> = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    for args in [
+        vec!["run", "--private-key", pem.as_str(), "--bogus"],
+        vec!["run", "--privat-key", pem.as_str()],
+        vec!["run", "--bump", pem.as_str()],
+        vec!["upload", "--robot", "--private-key", pem.as_str()],
+        vec!["run", pem.as_str()],
+    ] {
+        let trap = NetTrap::new();
+        let mut c = bin(dir.path(), &trap);
+        c.args(&args).env("GITHUB_ACTIONS", "true");
+        let r = run(c);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        let stdout: String = r
+            .stdout
+            .lines()
+            .filter(|l| !l.starts_with("::add-mask::"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for text in [&r.stderr, &stdout] {
+            for line in &body {
+                for frag in [&line[..20], &line[20..40], &line[line.len() - 20..]] {
+                    assert!(!text.contains(frag), "{frag:?} of the key in {text}");
+                }
+            }
+        }
+        assert!(r.stderr.contains("--help"), "{}", r.stderr);
+    }
+}
