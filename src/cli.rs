@@ -321,7 +321,7 @@ pub struct UploadOptions {
     #[arg(long, value_name = "DIR")]
     pub project_path: Option<String>,
     /// The code-upload private key, PEM text (secret).
-    #[arg(long, value_name = "PEM")]
+    #[arg(long, value_name = "PEM", allow_hyphen_values = true)]
     pub private_key: Option<String>,
     /// The code-upload private key, as a file.
     #[arg(long, value_name = "FILE")]

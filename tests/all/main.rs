@@ -4,6 +4,7 @@ mod helpers;
 
 mod action;
 mod bad_input;
+mod docs;
 mod emulator_cmd;
 mod github;
 mod hostile;

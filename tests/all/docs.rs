@@ -1,0 +1,270 @@
+//! The docs are executable: every command in a `sh` block of README.md and docs/*.md runs here, in a
+//! prepared checkout against the emulator, and must exit 0 (and print the version a comment
+//! promises with `→`). Lines that are not mp-release commands are listed below with the reason
+//! they are not run; a new example that is neither run nor listed fails the test. The YAML blocks
+//! must parse, and the scenario in docs/emulator.md must load as a scenario.
+
+use crate::helpers::*;
+use std::path::{Path, PathBuf};
+
+/// Lines of the docs' `sh` blocks that are not run here, and why.
+const NOT_RUN: &[(&str, &str)] = &[
+    ("scripts/test.sh", "the test command itself"),
+    (
+        "cargo install --locked --path .",
+        "builds the same binary these tests run, for minutes",
+    ),
+    (
+        "curl -X POST https://api.github.com/repos/<owner>/<repo>/dispatches \\",
+        "GitHub cannot be reached; the payload is checked by the GitHub tests",
+    ),
+];
+
+const DOCS: &[&str] = &[
+    "README.md",
+    "README.zh-CN.md",
+    "docs/action.md",
+    "docs/emulator.md",
+    "docs/benchmarks.md",
+    "docs/action.zh-CN.md",
+];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// (file, block language, block text) of every fenced block.
+fn blocks() -> Vec<(String, String, String)> {
+    let mut out = Vec::new();
+    for doc in DOCS {
+        let Ok(text) = std::fs::read_to_string(root().join(doc)) else {
+            continue;
+        };
+        let mut lines = text.lines();
+        while let Some(l) = lines.next() {
+            if let Some(lang) = l.trim_start().strip_prefix("```").filter(|r| !r.is_empty()) {
+                let body: Vec<&str> = lines
+                    .by_ref()
+                    .take_while(|l| !l.trim_start().starts_with("```"))
+                    .collect();
+                out.push(((*doc).to_owned(), lang.trim().to_owned(), body.join("\n")));
+            }
+        }
+    }
+    out
+}
+
+/// Every command line of the `sh` blocks: (file, line).
+fn commands() -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (doc, lang, body) in blocks() {
+        if lang != "sh" {
+            continue;
+        }
+        let mut continued = false;
+        for line in body.lines() {
+            let was_continued = continued;
+            continued = line.trim_end().ends_with('\\');
+            let line = line.trim();
+            if line.is_empty()
+                || line.starts_with('#')
+                || was_continued
+                || line.starts_with("export ")
+            {
+                continue;
+            }
+            out.push((doc.clone(), line.to_owned()));
+        }
+    }
+    out
+}
+
+/// A checkout the examples run in: git history with a tag, package.json, the project in `dist`,
+/// the upload key, ext.json and the scenario of docs/emulator.md.
+struct Checkout {
+    repo: Repo,
+    key: String,
+}
+
+fn checkout(scenario: &str) -> Checkout {
+    let repo = Repo::new();
+    repo.write(
+        "package.json",
+        "{\n  \"name\": \"shop\",\n  \"version\": \"1.2.3\"\n}\n",
+    );
+    repo.git(&["add", "package.json"]);
+    repo.commit("chore: init")
+        .tag("v1.2.3")
+        .commit("fix: cart total");
+    let fixtures = root().join("tests/fixtures/miniprogram-ci");
+    copy(
+        &fixtures.join("sample-projects/sample"),
+        &repo.path().join("dist"),
+    );
+    let key =
+        std::fs::read_to_string(fixtures.join("keys/private.wx0123456789abcdef.key")).unwrap();
+    repo.write("upload.key", &key);
+    repo.write("ext.json", "{\"extAppid\": \"wx1234567890abcdef\"}");
+    repo.write("scenario.yml", scenario);
+    Checkout { repo, key }
+}
+
+fn copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+const APP: &str = "wx1234567890abcdef";
+const PLATFORM: &str = "wxabcdef1234567890";
+
+#[test]
+fn every_command_in_the_docs_runs_as_documented() {
+    let scenario = blocks()
+        .into_iter()
+        .find(|(doc, lang, _)| doc == "docs/emulator.md" && lang == "yaml")
+        .map(|(_, _, b)| b)
+        .expect("the scenario example");
+    let public = std::fs::read_to_string(
+        root().join("tests/fixtures/miniprogram-ci/keys/public.wx0123456789abcdef.pem"),
+    )
+    .unwrap();
+    let cmds = commands();
+    assert!(cmds.len() >= 10, "{cmds:?}");
+    let mut ran = 0;
+    for (doc, line) in cmds {
+        let bare = line.split(" #").next().unwrap_or_default().trim();
+        if let Some((_, why)) = NOT_RUN.iter().find(|(l, _)| *l == bare) {
+            eprintln!("not run ({why}): {line}");
+            continue;
+        }
+        let line = line
+            .strip_prefix("cargo run -- ")
+            .map_or(line.clone(), |rest| format!("mp-release {rest}"));
+        assert!(
+            line.starts_with("mp-release"),
+            "{doc}: `{line}` is neither run nor listed in NOT_RUN"
+        );
+        // A world per example: a platform, the app (live 1.4.2, its upload key) and a template.
+        let mut w = mp_release_emulator::World::new(mp_release_emulator::Scenario::default());
+        let ticket = w.add_platform(PLATFORM, "platform-secret-0123456789");
+        let reg = w.add_app(mp_release_emulator::AppSpec {
+            live_version: Some("1.4.2".into()),
+            ..mp_release_emulator::AppSpec::authorized(APP, PLATFORM)
+        });
+        w.add_upload_key(APP, &public);
+        let template = w
+            .add_template(
+                PLATFORM,
+                "wxd0d0d0d0d0d0d0d0",
+                "1.5.0",
+                &["pages/index/index"],
+                4096,
+            )
+            .unwrap();
+        let emu = mp_release_emulator::Emulator::start_with(w);
+        let c = checkout(&scenario);
+        let line = line.replace("--template-id 42", &format!("--template-id {template}"));
+        let exe = assert_cmd::cargo::cargo_bin("mp-release");
+        let script = line.replacen("mp-release", &format!("'{}'", exe.display()), 1);
+        let trap = NetTrap::new();
+        let serving = line.starts_with("mp-release emulator");
+        let script = if serving {
+            // serve on a free port; once it has said where, stop it as a user would (SIGTERM) and
+            // take its exit status
+            format!(
+                "{} > served.txt & pid=$!; for _ in $(seq 200); do grep -q '^url=' served.txt && break; sleep 0.05; done; \
+                 kill -TERM $pid; wait $pid; status=$?; cat served.txt; exit $status",
+                script.split(" #").next().unwrap_or_default().replace("--port 8900", "--port 0")
+            )
+        } else {
+            script
+        };
+        let mut std_cmd = shell(c.repo.path(), &trap);
+        std_cmd
+            .args(["-c", &script])
+            .env("UPLOAD_KEY", &c.key)
+            .env("MP_RELEASE_COMPONENT_APPID", PLATFORM)
+            .env("MP_RELEASE_COMPONENT_SECRET", "platform-secret-0123456789")
+            .env("MP_RELEASE_COMPONENT_VERIFY_TICKET", &ticket)
+            .env("MP_RELEASE_AUTHORIZER_REFRESH_TOKEN", &reg.refresh_token)
+            .env("MP_RELEASE_APPID", APP)
+            .env("MP_RELEASE_WECHAT_BASE_URL", emu.uri())
+            .env("MP_RELEASE_UPLOAD_BASE_URL", emu.uri())
+            .env("MP_RELEASE_VIRTUAL_CLOCK", "true");
+        let out = std_cmd.output().unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert!(
+            out.status.success(),
+            "{doc}: `{line}` exited {:?}\n{stderr}",
+            out.status.code()
+        );
+        if serving {
+            assert!(
+                stdout.starts_with("url=http://127.0.0.1:"),
+                "{doc}: {stdout}"
+            );
+        }
+        // `# 1.2.3 → 1.2.4-beta.0`: the promised version is the one reported
+        if let Some(promised) = line.split('#').nth(1).and_then(|c| c.split('→').nth(1)) {
+            let v = promised.split_whitespace().next().unwrap();
+            assert!(
+                stdout.contains(&format!("version={v}")),
+                "{doc}: `{line}` promised {v}:\n{stdout}"
+            );
+        }
+        assert_eq!(trap.connections(), 0, "{doc}: `{line}` reached the network");
+        ran += 1;
+    }
+    assert!(ran >= 10, "ran {ran}");
+}
+
+/// `bash` with the clean environment the helpers give the binary (PATH, HOME, git identity, the
+/// network trap as every proxy).
+#[allow(clippy::disallowed_methods)] // the real PATH is passed on
+fn shell(cwd: &Path, trap: &NetTrap) -> std::process::Command {
+    let mut c = std::process::Command::new("bash");
+    c.current_dir(cwd)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", cwd)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HTTPS_PROXY", &trap.url)
+        .env("HTTP_PROXY", &trap.url)
+        .env("ALL_PROXY", &trap.url)
+        .env("GITHUB_API_URL", &trap.url)
+        .env("NO_COLOR", "1");
+    c
+}
+
+#[test]
+fn every_yaml_block_parses_and_the_scenario_loads() {
+    let mut n = 0;
+    for (doc, lang, body) in blocks() {
+        if lang != "yaml" {
+            continue;
+        }
+        let v: Result<serde_json::Value, _> = serde_norway::from_str(&body);
+        assert!(
+            v.is_ok(),
+            "{doc}: a YAML block does not parse: {:?}\n{body}",
+            v.err()
+        );
+        n += 1;
+        if doc == "docs/emulator.md" {
+            mp_release_emulator::Scenario::from_yaml(&body)
+                .unwrap_or_else(|e| panic!("{doc}: {e}"));
+        }
+    }
+    assert!(n >= 6, "{n} YAML blocks");
+}
