@@ -206,6 +206,7 @@ fn the_binary_drives_the_official_engine() {
     let cache = module.ancestors().nth(4).unwrap().to_path_buf(); // <cache>/miniprogram-ci/<v>/node_modules/miniprogram-ci
     let (emu, dir) = emulator(false);
     for (sample, engine) in [("sample3", "auto"), ("sample5", "miniprogram-ci")] {
+        let tmp = tempfile::tempdir().unwrap();
         let trap = NetTrap::new();
         let mut c = bin(dir.path(), &trap);
         c.args(["upload", "--engine", engine, "--project-path"])
@@ -223,7 +224,9 @@ fn the_binary_drives_the_official_engine() {
                 "official engine",
             ])
             .env("INPUT_APPID", APPID)
-            .env("MP_RELEASE_UPLOAD_BASE_URL", emu.uri());
+            .env("MP_RELEASE_UPLOAD_BASE_URL", emu.uri())
+            // a temporary directory of this test's own: what the engine leaves there is its alone
+            .env("TMPDIR", tmp.path());
         let r = run(c);
         assert_eq!(r.code, 0, "{sample}: {}", r.stderr);
         assert!(
@@ -250,12 +253,17 @@ fn the_binary_drives_the_official_engine() {
             (up.version.as_str(), up.desc.as_str()),
             ("3.0.0", "official engine")
         );
-        // the key file the tool read was temporary and is gone
-        assert!(!std::fs::read_dir(std::env::temp_dir()).unwrap().any(|e| e
+        // the key file the tool read was temporary and is gone: nothing of the run is left
+        let left: Vec<_> = std::fs::read_dir(tmp.path())
             .unwrap()
-            .path()
-            .join("private.key")
-            .exists()));
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                p.join("private.key").exists()
+                    || p.file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with("mp-release-ci-"))
+            })
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 }
 

@@ -196,6 +196,29 @@ pub struct CheckRunBody {
 pub struct GitHub {
     oc: Octocrab,
     repo: String,
+    sleeper: Sleeper,
+}
+
+/// How the client waits between tries: for real, or (tests) by recording the wait and going on.
+#[derive(Debug, Clone, Default)]
+pub enum Sleeper {
+    /// `tokio::time::sleep`.
+    #[default]
+    Real,
+    /// Records each wait and returns at once.
+    Recorded(std::sync::Arc<std::sync::Mutex<Vec<Duration>>>),
+}
+
+impl Sleeper {
+    async fn sleep(&self, d: Duration) {
+        match self {
+            Self::Real => tokio::time::sleep(d).await,
+            Self::Recorded(waits) => waits
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .push(d),
+        }
+    }
 }
 
 fn header_u64(h: Option<&http::HeaderMap>, name: &str) -> Option<u64> {
@@ -224,7 +247,15 @@ impl GitHub {
         Ok(Self {
             oc,
             repo: repo.to_owned(),
+            sleeper: Sleeper::Real,
         })
+    }
+
+    /// The same client waiting with `sleeper` (tests record the waits instead of sleeping).
+    #[must_use]
+    pub fn with_sleeper(mut self, sleeper: Sleeper) -> Self {
+        self.sleeper = sleeper;
+        self
     }
 
     /// One call with the retry rules. `idempotent` allows retrying a 5xx or transport error.
@@ -303,7 +334,7 @@ impl GitHub {
                 tracing::warn!(
                     "GitHub rate limit hit while trying to {what}; waiting {wait_secs} s"
                 );
-                tokio::time::sleep(Duration::from_secs(wait_secs)).await;
+                self.sleeper.sleep(Duration::from_secs(wait_secs)).await;
                 continue;
             }
             let what = what.to_owned();
@@ -349,7 +380,7 @@ impl GitHub {
             }
             let ms = 500 * 2u64.pow(tries - 1);
             tracing::warn!("GitHub call to {what} failed ({message}); retrying in {ms} ms");
-            tokio::time::sleep(Duration::from_millis(ms)).await;
+            self.sleeper.sleep(Duration::from_millis(ms)).await;
         }
     }
 

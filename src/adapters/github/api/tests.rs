@@ -18,10 +18,21 @@ fn answer(status: u16, name: &str) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_json(fixture(name))
 }
 
+/// The waits the client asked for (recorded, not slept: the tests take no wall-clock time).
+type Waits = std::sync::Arc<std::sync::Mutex<Vec<Duration>>>;
+
 async fn server() -> (MockServer, GitHub) {
-    let s = MockServer::start().await;
-    let gh = GitHub::new(&s.uri(), TOKEN, "acme/shop").unwrap();
+    let (s, gh, _) = server_with_waits().await;
     (s, gh)
+}
+
+async fn server_with_waits() -> (MockServer, GitHub, Waits) {
+    let s = MockServer::start().await;
+    let waits = Waits::default();
+    let gh = GitHub::new(&s.uri(), TOKEN, "acme/shop")
+        .unwrap()
+        .with_sleeper(Sleeper::Recorded(waits.clone()));
+    (s, gh, waits)
 }
 
 #[tokio::test]
@@ -296,8 +307,8 @@ async fn refusals_say_what_to_do() {
 
 #[tokio::test]
 async fn rate_limits_are_waited_out_when_short_and_reported_when_long() {
-    let (s, gh) = server().await;
-    let reset = now_secs() + 1;
+    let (s, gh, waits) = server_with_waits().await;
+    let reset = now_secs() + 30;
     // Primary limit (403 + remaining 0 + reset), then success: the create is sent again.
     Mock::given(method("POST"))
         .and(path("/repos/acme/shop/check-runs"))
@@ -362,7 +373,13 @@ async fn rate_limits_are_waited_out_when_short_and_reported_when_long() {
     gh.update_check_run(4, &CheckRunBody::default())
         .await
         .unwrap();
-    assert!(t.elapsed() >= Duration::from_secs(1), "{:?}", t.elapsed());
+    // waited out: the reset (≈30 s away, plus a second) and the retry-after of 1 s, recorded,
+    // not slept
+    let w = waits.lock().unwrap().clone();
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!((29..=32).contains(&w[0].as_secs()), "{w:?}");
+    assert_eq!(w[1], Duration::from_secs(1));
+    assert!(t.elapsed() < Duration::from_secs(1), "{:?}", t.elapsed());
     let e = gh
         .commits("main", "2026-11-18T00:00:00Z")
         .await
