@@ -1,6 +1,7 @@
 //! The composition root of one process: mask secrets, parse, validate, run one command, report,
 //! and turn the outcome into an exit code.
 
+mod calls;
 mod github;
 mod resume;
 mod review;

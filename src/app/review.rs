@@ -2,6 +2,7 @@
 //! runner) and `status`, `withdraw`, `rollback`, `quota` (single reads or calls), plus the sandbox.
 //! Everything is validated before the first call; the report is written even when the release fails.
 
+use super::calls::Calls;
 use super::github::Reporter;
 use super::runner::{Clock, Runner};
 use super::Report;
@@ -405,7 +406,7 @@ pub async fn drive(
     let end = runner
         .drive(state, async |s: &State| gh.progress(s).await)
         .await?;
-    let infra = runner.infra_failure || end.in_doubt;
+    let infra = runner.calls.infra_failure || end.in_doubt;
     gh.finish(&end, None, infra).await;
     Ok(pipeline_report(&end, infra, title, gh))
 }
@@ -520,43 +521,28 @@ async fn wait(
     drive(&ws, &ps, state, wf, "mp-release wait", &mut gh, dry_run).await
 }
 
-/// One read with the token (refreshed once if refused), for the single-call commands.
-async fn once(
-    wx: &WeChat,
-    tokens: &mut Tokens,
-    clock: &Clock,
-    f: impl AsyncFn(&WeChat, &str) -> Result<Value, crate::adapters::wechat::CallError>,
-) -> anyhow::Result<Value> {
-    let token = tokens.get(wx, clock.now()).await?;
-    match f(wx, &token).await {
-        Err(e) if matches!(e.code(), Some(40001 | 40014 | 42001)) => {
-            let token = tokens
-                .refresh_after(wx, clock.now(), e.code().unwrap_or_default())
-                .await?;
-            f(wx, &token)
-                .await
-                .map_err(|e| anyhow::anyhow!(e.explain()))
-        }
-        r => r.map_err(|e| anyhow::anyhow!(e.explain())),
+/// The latest review (None when there is none: 85058), through the shared call path.
+async fn latest(calls: &mut Calls) -> anyhow::Result<Option<AuditInfo>> {
+    let v = calls
+        .once("get_latest_auditstatus", false, async |wx, t| {
+            match wx.get("/wxa/get_latest_auditstatus", Some(t), &[]).await {
+                Err(e) if e.code() == Some(85058) => Ok(None),
+                r => r.map(Some),
+            }
+        })
+        .await?;
+    match v {
+        None => Ok(None),
+        Some(v) => super::runner::audit_info("/wxa/get_latest_auditstatus", &v)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!(e.explain())),
     }
 }
 
-async fn latest(
-    wx: &WeChat,
-    tokens: &mut Tokens,
-    clock: &Clock,
-) -> anyhow::Result<Option<AuditInfo>> {
-    let token = tokens.get(wx, clock.now()).await?;
-    match wx
-        .get("/wxa/get_latest_auditstatus", Some(&token), &[])
-        .await
-    {
-        Ok(v) => super::runner::audit_info("/wxa/get_latest_auditstatus", &v)
-            .map(Some)
-            .map_err(|e| anyhow::anyhow!(e.explain())),
-        Err(e) if e.code() == Some(85058) => Ok(None),
-        Err(e) => Err(anyhow::anyhow!(e.explain())),
-    }
+/// The shared call path for a single-call command.
+async fn calls_for(ws: &WeChatSettings, wf: &Workflow) -> anyhow::Result<Calls> {
+    let (wx, tokens, clock) = connect(ws, wf).await?;
+    Ok(Calls::new(wx, tokens, clock))
 }
 
 async fn publish(
@@ -565,8 +551,8 @@ async fn publish(
     wf: &mut Workflow,
     dry_run: bool,
 ) -> anyhow::Result<Report> {
-    let (wx, mut tokens, clock) = connect(&ws, wf).await?;
-    let Some(a) = latest(&wx, &mut tokens, &clock).await? else {
+    let mut calls = calls_for(&ws, wf).await?;
+    let Some(a) = latest(&mut calls).await? else {
         anyhow::bail!(crate::exit::ReleaseFailed(
             "nothing to publish: there is no review on record; submit first".into()
         ));
@@ -669,13 +655,11 @@ async fn status(
     qrcode: Option<std::path::PathBuf>,
     wf: &mut Workflow,
 ) -> anyhow::Result<Report> {
-    let (wx, mut tokens, clock) = connect(&ws, wf).await?;
+    let mut calls = calls_for(&ws, wf).await?;
     if let Some(path) = &qrcode {
-        let token = tokens.get(&wx, clock.now()).await?;
-        let image = wx
-            .qrcode(&token, None)
+        let image = calls
+            .once("get_qrcode", false, async |wx, t| wx.qrcode(t, None).await)
             .await
-            .map_err(|e| anyhow::anyhow!(e.explain()))
             .context("getting the trial QR code")?;
         std::fs::write(path, &image.bytes)
             .with_context(|| format!("writing {}", path.display()))?;
@@ -695,17 +679,19 @@ async fn status(
         );
         return Ok(simple(vec![("qrcode", file)], summary));
     }
-    let info = once(&wx, &mut tokens, &clock, async |wx, t| {
-        wx.post("/wxa/getversioninfo", Some(t), &json!({})).await
-    })
-    .await?;
+    let info = calls
+        .once("getversioninfo", false, async |wx, t| {
+            wx.post("/wxa/getversioninfo", Some(t), &json!({})).await
+        })
+        .await?;
     let (id, status, version, reason) = match audit_id {
         Some(id) => {
-            let v = once(&wx, &mut tokens, &clock, async move |wx, t| {
-                wx.post("/wxa/get_auditstatus", Some(t), &json!({ "auditid": id }))
-                    .await
-            })
-            .await?;
+            let v = calls
+                .once("get_auditstatus", false, async move |wx, t| {
+                    wx.post("/wxa/get_auditstatus", Some(t), &json!({ "auditid": id }))
+                        .await
+                })
+                .await?;
             let known = super::runner::audit_info("/wxa/get_auditstatus", &v)
                 .map_err(|e| anyhow::anyhow!(e.explain()))?;
             (
@@ -715,7 +701,7 @@ async fn status(
                 v["reason"].as_str().unwrap_or_default().to_owned(),
             )
         }
-        None => match latest(&wx, &mut tokens, &clock).await? {
+        None => match latest(&mut calls).await? {
             Some(a) => (
                 a.auditid.to_string(),
                 Some(u64::from(a.status)),
@@ -764,17 +750,18 @@ async fn status(
 }
 
 async fn withdraw(ws: WeChatSettings, wf: &mut Workflow) -> anyhow::Result<Report> {
-    let (wx, mut tokens, clock) = connect(&ws, wf).await?;
-    let before = latest(&wx, &mut tokens, &clock).await?;
-    let answer = once(&wx, &mut tokens, &clock, async |wx, t| {
-        match wx.get("/wxa/undocodeaudit", Some(t), &[]).await {
-            // C4: 87012 here means there is nothing to withdraw (no review, or it ended).
-            Err(e) if e.code() == Some(87012) => Ok(json!({ "nothing-to-withdraw": true })),
-            r => r,
-        }
-    })
-    .await
-    .context("withdrawing the review in flight")?;
+    let mut calls = calls_for(&ws, wf).await?;
+    let before = latest(&mut calls).await?;
+    let answer = calls
+        .once("undocodeaudit", true, async |wx, t| {
+            match wx.get("/wxa/undocodeaudit", Some(t), &[]).await {
+                // C4: 87012 here means there is nothing to withdraw (no review, or it ended).
+                Err(e) if e.code() == Some(87012) => Ok(json!({ "nothing-to-withdraw": true })),
+                r => r,
+            }
+        })
+        .await
+        .context("withdrawing the review in flight")?;
     let id = before
         .as_ref()
         .map(|a| a.auditid.to_string())
@@ -820,11 +807,12 @@ async fn withdraw(ws: WeChatSettings, wf: &mut Workflow) -> anyhow::Result<Repor
 }
 
 async fn quota(ws: WeChatSettings, wf: &mut Workflow) -> anyhow::Result<Report> {
-    let (wx, mut tokens, clock) = connect(&ws, wf).await?;
-    let q = once(&wx, &mut tokens, &clock, async |wx, t| {
-        wx.get("/wxa/queryquota", Some(t), &[]).await
-    })
-    .await?;
+    let mut calls = calls_for(&ws, wf).await?;
+    let q = calls
+        .once("queryquota", false, async |wx, t| {
+            wx.get("/wxa/queryquota", Some(t), &[]).await
+        })
+        .await?;
     let n = |k: &str| q[k].as_u64().map(|v| v.to_string()).unwrap_or_default();
     let summary = format!(
         "### mp-release quota\n\nreviews {}/{} left this month · speed-ups {}/{}\n",
@@ -850,16 +838,17 @@ async fn rollback(
     to: Option<u64>,
     wf: &mut Workflow,
 ) -> anyhow::Result<Report> {
-    let (wx, mut tokens, clock) = connect(&ws, wf).await?;
-    let hist = once(&wx, &mut tokens, &clock, async |wx, t| {
-        wx.get(
-            "/wxa/revertcoderelease",
-            Some(t),
-            &[("action", "get_history_version")],
-        )
-        .await
-    })
-    .await?;
+    let mut calls = calls_for(&ws, wf).await?;
+    let hist = calls
+        .once("revertcoderelease", false, async |wx, t| {
+            wx.get(
+                "/wxa/revertcoderelease",
+                Some(t),
+                &[("action", "get_history_version")],
+            )
+            .await
+        })
+        .await?;
     let versions: Vec<Value> = hist["version_list"].as_array().cloned().unwrap_or_default();
     let mut table = String::from("| app_version | version | description |\n|---|---|---|\n");
     for v in &versions {
@@ -882,20 +871,22 @@ async fn rollback(
         ));
     }
     let q = to.map(|v| v.to_string());
-    once(&wx, &mut tokens, &clock, async |wx, t| {
-        let query: Vec<(&str, &str)> = q
-            .as_deref()
-            .map(|v| ("app_version", v))
-            .into_iter()
-            .collect();
-        wx.get("/wxa/revertcoderelease", Some(t), &query).await
-    })
-    .await
-    .context("rolling back (revertcoderelease)")?;
-    let info = once(&wx, &mut tokens, &clock, async |wx, t| {
-        wx.post("/wxa/getversioninfo", Some(t), &json!({})).await
-    })
-    .await?;
+    calls
+        .once("revertcoderelease", true, async |wx, t| {
+            let query: Vec<(&str, &str)> = q
+                .as_deref()
+                .map(|v| ("app_version", v))
+                .into_iter()
+                .collect();
+            wx.get("/wxa/revertcoderelease", Some(t), &query).await
+        })
+        .await
+        .context("rolling back (revertcoderelease)")?;
+    let info = calls
+        .once("getversioninfo", false, async |wx, t| {
+            wx.post("/wxa/getversioninfo", Some(t), &json!({})).await
+        })
+        .await?;
     let live = info["release_info"]["release_version"]
         .as_str()
         .unwrap_or_default()

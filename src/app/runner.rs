@@ -5,6 +5,7 @@
 //! Protocol per step: `step(state, event)` → save the new state → perform its effect → event.
 //! A mutation whose answer is lost is reported as `Uncertain`, and the machine reads the state back.
 
+use super::calls::{Calls, GaveUp};
 use crate::adapters::upload::native::UploadError;
 use crate::adapters::upload::Uploader;
 use crate::adapters::wechat::tokens::{TokenError, Tokens};
@@ -12,8 +13,7 @@ use crate::adapters::wechat::{CallError, WeChat};
 use crate::settings::SubmitBody;
 use anyhow::Context;
 use mp_release_core::pipeline::{step, AuditInfo, Effect, Event, Outcome, Quota, Stage, State};
-use mp_release_core::retry::{decide, Decision, Failure, Policy};
-use mp_release_core::wechat::errcode::RetryClass;
+use mp_release_core::retry::Failure;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -83,14 +83,8 @@ pub struct InjectedStop(pub String);
 /// Performs a pipeline.
 #[derive(Debug)]
 pub struct Runner {
-    /// The WeChat client.
-    pub wx: WeChat,
-    /// Token source.
-    pub tokens: Tokens,
-    /// Time.
-    pub clock: Clock,
-    /// Retry rules.
-    pub policy: Policy,
+    /// The WeChat call path: client, tokens, clock, retry rules.
+    pub calls: Calls,
     /// Where the state is saved.
     pub state_file: Option<PathBuf>,
     /// Test hook.
@@ -99,50 +93,29 @@ pub struct Runner {
     pub submit: SubmitBody,
     /// `user_desc` of a commit.
     pub desc: String,
-    /// Set when the run gave up on infrastructure (transport, rate windows): exit code 3.
-    pub infra_failure: bool,
     /// Upload mode: the engine and what it uploads (its version is set per upload).
     pub uploader: Option<Uploader>,
     /// `--dry-run`: stop before the first call that changes anything (reads still happen).
     pub dry_run: bool,
     /// Redacts the state file (WeChat may echo a secret into a message the state keeps).
     pub masker: Option<crate::adapters::github::actions::Masker>,
-    retries: u32,
-    rng: u64,
     logged_notes: usize,
 }
 
 impl Runner {
     /// A runner.
     pub fn new(wx: WeChat, tokens: Tokens, clock: Clock, submit: SubmitBody, desc: String) -> Self {
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(7, |d| d.as_nanos() as u64);
         Self {
-            wx,
-            tokens,
-            clock,
-            policy: Policy::default(),
+            calls: Calls::new(wx, tokens, clock),
             state_file: None,
             crash_after: None,
             submit,
             desc,
-            infra_failure: false,
             uploader: None,
             dry_run: false,
             masker: None,
-            retries: 0,
-            rng: seed | 1,
             logged_notes: 0,
         }
-    }
-
-    /// A number in [0, 1) for backoff jitter (xorshift; quality is irrelevant here).
-    fn jitter(&mut self) -> f64 {
-        self.rng ^= self.rng << 13;
-        self.rng ^= self.rng >> 7;
-        self.rng ^= self.rng << 17;
-        (self.rng >> 11) as f64 / (1u64 << 53) as f64
     }
 
     fn persist(&self, state: &State) -> anyhow::Result<()> {
@@ -184,10 +157,10 @@ impl Runner {
         let mut event = Event::Start;
         let mut stage = None;
         loop {
-            let t = step(&state, event, self.clock.now());
+            let t = step(&state, event, self.calls.clock.now());
             state = t.next;
             // A run that gave up on infrastructure keeps exit 3 when its finished state is replayed.
-            if self.infra_failure && matches!(state.outcome, Some(Outcome::Failed { .. })) {
+            if self.calls.infra_failure && matches!(state.outcome, Some(Outcome::Failed { .. })) {
                 state.in_doubt = true;
             }
             self.persist(&state)?;
@@ -208,7 +181,7 @@ impl Runner {
             };
             if self.dry_run && effect.is_mutation() {
                 tracing::info!("dry run: stopping before {}", effect.name());
-                state.stop_before(&effect, self.clock.now());
+                state.stop_before(&effect, self.calls.clock.now());
                 return Ok(state);
             }
             event = self.perform(&effect, &state).await?;
@@ -230,7 +203,7 @@ impl Runner {
             }
             // Review polls get ±10 % jitter so that many runs do not poll in lockstep.
             let ms = if state.stage == Stage::Wait {
-                let factor = 0.9 + 0.2 * self.jitter();
+                let factor = 0.9 + 0.2 * self.calls.jitter();
                 #[allow(
                     clippy::cast_possible_truncation,
                     clippy::cast_sign_loss,
@@ -241,86 +214,31 @@ impl Runner {
             } else {
                 secs * 1000
             };
-            self.clock.sleep(Duration::from_millis(ms)).await?;
+            self.calls.clock.sleep(Duration::from_millis(ms)).await?;
             return Ok(Event::Slept);
         }
         if *effect == Effect::Upload {
             return Ok(self.upload(state).await);
         }
-        let mut attempt = 0;
-        let mut refreshed = false;
-        loop {
-            attempt += 1;
-            // Fetching a token is a call like any other: the same retry rules apply (it is not a
-            // mutation of anything the release depends on).
-            let (err, mutation) = match self.tokens.get(&self.wx, self.clock.now()).await {
-                Ok(token) => match self.request(effect, state, &token).await {
-                    Ok(event) => return Ok(event),
-                    Err(e) => match handled(effect, &e) {
-                        Some(event) => return Ok(event),
-                        None => (e, effect.is_mutation()),
-                    },
-                },
-                Err(TokenError::Call(e)) => (e, false),
-                Err(e) => return Ok(self.token_failure(&e)),
-            };
-            let failure = err.failure();
-            let to_minute = 60 - self.clock.now() % 60;
-            let jitter = self.jitter();
-            let decision = decide(
-                &self.policy,
-                &failure,
-                mutation,
-                attempt,
-                refreshed,
-                &mut self.retries,
-                jitter,
-                to_minute,
-            );
-            match decision {
-                Decision::RetryAfter(ms) => {
-                    tracing::warn!("{}; retrying in {ms} ms (try {attempt})", err.explain());
-                    self.clock.sleep(Duration::from_millis(ms)).await?;
-                }
-                Decision::RefreshToken => {
-                    tracing::info!(
-                        "{}: the token was refused ({}); fetching a new one",
-                        effect.name(),
-                        err.code().unwrap_or_default()
-                    );
-                    refreshed = true;
-                    if let Err(e) = self
-                        .tokens
-                        .refresh_after(&self.wx, self.clock.now(), err.code().unwrap_or_default())
-                        .await
-                    {
-                        match e {
-                            // The refresh itself failed transiently: the next try fetches again.
-                            TokenError::Call(c) if c.failure().class() != RetryClass::Fatal => {
-                                tracing::warn!("{}; retrying", c.explain());
-                            }
-                            e => return Ok(self.token_failure(&e)),
-                        }
-                    }
-                }
-                Decision::ReadBack => {
-                    tracing::warn!(
-                        "{}; its effect is unknown, reading the state back before anything else",
-                        err.explain()
-                    );
-                    return Ok(Event::Uncertain);
-                }
-                Decision::Fail => {
-                    if failure.is_infrastructure() {
-                        self.infra_failure = true;
-                    }
-                    return Ok(Event::Failed {
-                        code: err.code(),
-                        message: err.explain(),
-                    });
-                }
-            }
-        }
+        let (submit, desc) = (&self.submit, &self.desc);
+        let answer = self
+            .calls
+            .call(
+                effect.name(),
+                effect.is_mutation(),
+                async |wx, token| request(wx, submit, desc, effect, state, token).await,
+                |e| handled(effect, e),
+            )
+            .await;
+        Ok(match answer {
+            Ok(event) => event,
+            Err(GaveUp::ReadBack(_)) => Event::Uncertain,
+            Err(GaveUp::Failed(err)) => Event::Failed {
+                code: err.code(),
+                message: err.explain(),
+            },
+            Err(GaveUp::Token(e)) => token_failure(&e),
+        })
     }
 
     /// The upload effect. A transport failure may or may not have reached WeChat: the machine reads
@@ -358,7 +276,7 @@ impl Runner {
                 Event::Uncertain
             }
             Err(e @ UploadError::Redirect { .. }) => {
-                self.infra_failure = true;
+                self.calls.infra_failure = true;
                 Event::Failed {
                     code: None,
                     message: e.to_string(),
@@ -382,205 +300,206 @@ impl Runner {
             },
         }
     }
+}
 
-    fn token_failure(&mut self, e: &TokenError) -> Event {
-        if let TokenError::Call(c) = e {
-            if c.failure().is_infrastructure() {
-                self.infra_failure = true;
+/// One effect's WeChat call, its answer as an event.
+async fn request(
+    wx: &WeChat,
+    submit: &SubmitBody,
+    desc: &str,
+    effect: &Effect,
+    s: &State,
+    token: &str,
+) -> Result<Event, CallError> {
+    let t = Some(token);
+    let audit = json!({ "auditid": s.audit_id.unwrap_or_default() });
+    Ok(match effect {
+        Effect::GetVersionInfo => {
+            let v = wx.post("/wxa/getversioninfo", t, &json!({})).await?;
+            let field = |o: &str, f: &str| {
+                v.get(o)
+                    .and_then(|i| i.get(f))
+                    .and_then(Value::as_str)
+                    .filter(|x| !x.is_empty())
+                    .map(str::to_owned)
+            };
+            Event::VersionInfo {
+                live: field("release_info", "release_version"),
+                trial: field("exp_info", "exp_version"),
+                trial_desc: field("exp_info", "exp_desc"),
+                trial_time: v
+                    .get("exp_info")
+                    .and_then(|i| i.get("exp_time"))
+                    .and_then(Value::as_u64),
             }
         }
-        let code = match e {
-            TokenError::Call(c) => c.code(),
-            TokenError::DirectRejected(code) => Some(*code),
-            TokenError::Missing => None,
-        };
-        Event::Failed {
-            code,
-            message: e.to_string(),
+        Effect::Commit => {
+            let spec = s
+                .config
+                .template
+                .as_ref()
+                .ok_or_else(|| internal("commit without a template"))?;
+            let body = json!({
+                "template_id": spec.template_id,
+                "ext_json": spec.ext_json,
+                "user_version": s.version,
+                "user_desc": desc,
+            });
+            wx.post("/wxa/commit", t, &body).await?;
+            Event::Committed
         }
-    }
-
-    async fn request(
-        &mut self,
-        effect: &Effect,
-        s: &State,
-        token: &str,
-    ) -> Result<Event, CallError> {
-        let wx = &self.wx;
-        let t = Some(token);
-        let audit = json!({ "auditid": s.audit_id.unwrap_or_default() });
-        Ok(match effect {
-            Effect::GetVersionInfo => {
-                let v = wx.post("/wxa/getversioninfo", t, &json!({})).await?;
-                let field = |o: &str, f: &str| {
-                    v.get(o)
-                        .and_then(|i| i.get(f))
-                        .and_then(Value::as_str)
-                        .filter(|x| !x.is_empty())
-                        .map(str::to_owned)
-                };
-                Event::VersionInfo {
-                    live: field("release_info", "release_version"),
-                    trial: field("exp_info", "exp_version"),
-                    trial_desc: field("exp_info", "exp_desc"),
-                    trial_time: v
-                        .get("exp_info")
-                        .and_then(|i| i.get("exp_time"))
-                        .and_then(Value::as_u64),
-                }
-            }
-            Effect::Commit => {
-                let spec = s
-                    .config
-                    .template
-                    .as_ref()
-                    .ok_or_else(|| internal("commit without a template"))?;
-                let body = json!({
-                    "template_id": spec.template_id,
-                    "ext_json": spec.ext_json,
-                    "user_version": s.version,
-                    "user_desc": self.desc,
-                });
-                wx.post("/wxa/commit", t, &body).await?;
-                Event::Committed
-            }
-            Effect::GetPrivacyInfo => privacy(
-                &wx.get("/wxa/security/get_code_privacy_info", t, &[])
-                    .await?,
-            ),
-            Effect::QueryQuota => {
-                let v = wx.get("/wxa/queryquota", t, &[]).await?;
-                let n = |k: &str| {
-                    v.get(k)
-                        .and_then(Value::as_u64)
-                        .and_then(|n| u32::try_from(n).ok())
-                        .unwrap_or(0)
-                };
-                Event::Quota(Quota {
-                    rest: n("rest"),
-                    limit: n("limit"),
-                    speedup_rest: n("speedup_rest"),
-                    speedup_limit: n("speedup_limit"),
-                })
-            }
-            Effect::GetLatestAudit => Event::LatestAudit(Some(audit_info(
-                "/wxa/get_latest_auditstatus",
-                &wx.get("/wxa/get_latest_auditstatus", t, &[]).await?,
-            )?)),
-            Effect::Withdraw => {
-                wx.get("/wxa/undocodeaudit", t, &[]).await?;
-                Event::Withdrawn
-            }
-            Effect::Submit => {
-                let body = self.submit_body(s, token).await?;
-                let v = self.wx.post("/wxa/submit_audit", t, &body).await?;
-                let auditid = v
-                    .get("auditid")
+        Effect::GetPrivacyInfo => privacy(
+            &wx.get("/wxa/security/get_code_privacy_info", t, &[])
+                .await?,
+        ),
+        Effect::QueryQuota => {
+            let v = wx.get("/wxa/queryquota", t, &[]).await?;
+            let n = |k: &str| {
+                v.get(k)
                     .and_then(Value::as_u64)
-                    .ok_or_else(|| internal("submit_audit answered without an auditid"))?;
-                tracing::info!(
-                    "submitted {} for review: audit id {auditid}",
-                    s.version.as_deref().unwrap_or("?")
-                );
-                Event::Submitted { auditid }
-            }
-            Effect::Speedup => {
-                wx.post("/wxa/speedupaudit", t, &audit).await?;
-                Event::SpedUp
-            }
-            Effect::GetAuditStatus => {
-                let v = wx.post("/wxa/get_auditstatus", t, &audit).await?;
-                let text = |k: &str| {
-                    v.get(k)
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned()
-                };
-                Event::AuditStatus {
-                    status: review_status("/wxa/get_auditstatus", &v)?,
-                    reason: text("reason"),
-                    screenshot: text("screenshot"),
-                }
-            }
-            Effect::Release => {
-                wx.post("/wxa/release", t, &json!({})).await?;
-                tracing::info!("released {}", s.version.as_deref().unwrap_or("?"));
-                Event::Released
-            }
-            Effect::GrayRelease(p) => {
-                wx.post("/wxa/grayrelease", t, &json!({ "gray_percentage": p }))
-                    .await?;
-                tracing::info!(
-                    "phased release of {} to {p} %",
-                    s.version.as_deref().unwrap_or("?")
-                );
-                Event::GrayReleased
-            }
-            Effect::GetGrayPlan => {
-                let v = wx.get("/wxa/getgrayreleaseplan", t, &[]).await?;
-                let plan = v.get("gray_release_plan").cloned().unwrap_or_default();
-                let n = |k: &str| plan.get(k).and_then(Value::as_u64).unwrap_or(0);
-                Event::GrayPlan {
-                    percentage: u32::try_from(n("gray_percentage")).unwrap_or(0),
-                    running: n("status") == 1,
-                }
-            }
-            Effect::Sleep(_) | Effect::Upload => return Err(internal("not a WeChat API call")),
-        })
-    }
-
-    /// The submit_audit body: items from the config or built from the app's categories and pages.
-    async fn submit_body(&self, s: &State, token: &str) -> Result<Value, CallError> {
-        let b = &self.submit;
-        let mut body = json!({});
-        let items = match (&b.item_list, b.build_item_list) {
-            (Some(items), _) => Some(items.clone()),
-            (None, true) => Some(self.build_items(token).await?),
-            (None, false) => None,
-        };
-        if let Some(items) = items {
-            body["item_list"] = items;
-        }
-        if let Some(d) = &b.version_desc {
-            body["version_desc"] = json!(d);
-        }
-        if let Some(f) = &b.feedback_info {
-            body["feedback_info"] = json!(f);
-        }
-        if let Some(u) = &b.ugc_declare {
-            body["ugc_declare"] = u.clone();
-        }
-        if s.config.rules.privacy_api_not_use {
-            body["privacy_api_not_use"] = json!(true);
-        }
-        Ok(body)
-    }
-
-    /// One review item per configured category (at most 5), on the first page of the code.
-    async fn build_items(&self, token: &str) -> Result<Value, CallError> {
-        let cats = self.wx.get("/wxa/get_category", Some(token), &[]).await?;
-        let pages = self.wx.get("/wxa/get_page", Some(token), &[]).await?;
-        let page = pages
-            .get("page_list")
-            .and_then(|p| p.get(0))
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let items: Vec<Value> = cats
-            .get("category_list")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .take(5)
-            .map(|c| {
-                let mut item = c.clone();
-                if !page.is_empty() {
-                    item["address"] = json!(page);
-                }
-                item
+                    .and_then(|n| u32::try_from(n).ok())
+                    .unwrap_or(0)
+            };
+            Event::Quota(Quota {
+                rest: n("rest"),
+                limit: n("limit"),
+                speedup_rest: n("speedup_rest"),
+                speedup_limit: n("speedup_limit"),
             })
-            .collect();
-        Ok(Value::Array(items))
+        }
+        Effect::GetLatestAudit => Event::LatestAudit(Some(audit_info(
+            "/wxa/get_latest_auditstatus",
+            &wx.get("/wxa/get_latest_auditstatus", t, &[]).await?,
+        )?)),
+        Effect::Withdraw => {
+            wx.get("/wxa/undocodeaudit", t, &[]).await?;
+            Event::Withdrawn
+        }
+        Effect::Submit => {
+            let body = submit_body(wx, submit, s, token).await?;
+            let v = wx.post("/wxa/submit_audit", t, &body).await?;
+            let auditid = v
+                .get("auditid")
+                .and_then(Value::as_u64)
+                .ok_or_else(|| internal("submit_audit answered without an auditid"))?;
+            tracing::info!(
+                "submitted {} for review: audit id {auditid}",
+                s.version.as_deref().unwrap_or("?")
+            );
+            Event::Submitted { auditid }
+        }
+        Effect::Speedup => {
+            wx.post("/wxa/speedupaudit", t, &audit).await?;
+            Event::SpedUp
+        }
+        Effect::GetAuditStatus => {
+            let v = wx.post("/wxa/get_auditstatus", t, &audit).await?;
+            let text = |k: &str| {
+                v.get(k)
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            Event::AuditStatus {
+                status: review_status("/wxa/get_auditstatus", &v)?,
+                reason: text("reason"),
+                screenshot: text("screenshot"),
+            }
+        }
+        Effect::Release => {
+            wx.post("/wxa/release", t, &json!({})).await?;
+            tracing::info!("released {}", s.version.as_deref().unwrap_or("?"));
+            Event::Released
+        }
+        Effect::GrayRelease(p) => {
+            wx.post("/wxa/grayrelease", t, &json!({ "gray_percentage": p }))
+                .await?;
+            tracing::info!(
+                "phased release of {} to {p} %",
+                s.version.as_deref().unwrap_or("?")
+            );
+            Event::GrayReleased
+        }
+        Effect::GetGrayPlan => {
+            let v = wx.get("/wxa/getgrayreleaseplan", t, &[]).await?;
+            let plan = v.get("gray_release_plan").cloned().unwrap_or_default();
+            let n = |k: &str| plan.get(k).and_then(Value::as_u64).unwrap_or(0);
+            Event::GrayPlan {
+                percentage: u32::try_from(n("gray_percentage")).unwrap_or(0),
+                running: n("status") == 1,
+            }
+        }
+        Effect::Sleep(_) | Effect::Upload => return Err(internal("not a WeChat API call")),
+    })
+}
+
+/// The submit_audit body: items from the config or built from the app's categories and pages.
+async fn submit_body(
+    wx: &WeChat,
+    b: &SubmitBody,
+    s: &State,
+    token: &str,
+) -> Result<Value, CallError> {
+    let mut body = json!({});
+    let items = match (&b.item_list, b.build_item_list) {
+        (Some(items), _) => Some(items.clone()),
+        (None, true) => Some(build_items(wx, token).await?),
+        (None, false) => None,
+    };
+    if let Some(items) = items {
+        body["item_list"] = items;
+    }
+    if let Some(d) = &b.version_desc {
+        body["version_desc"] = json!(d);
+    }
+    if let Some(f) = &b.feedback_info {
+        body["feedback_info"] = json!(f);
+    }
+    if let Some(u) = &b.ugc_declare {
+        body["ugc_declare"] = u.clone();
+    }
+    if s.config.rules.privacy_api_not_use {
+        body["privacy_api_not_use"] = json!(true);
+    }
+    Ok(body)
+}
+
+/// One review item per configured category (at most 5), on the first page of the code.
+async fn build_items(wx: &WeChat, token: &str) -> Result<Value, CallError> {
+    let cats = wx.get("/wxa/get_category", Some(token), &[]).await?;
+    let pages = wx.get("/wxa/get_page", Some(token), &[]).await?;
+    let page = pages
+        .get("page_list")
+        .and_then(|p| p.get(0))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let items: Vec<Value> = cats
+        .get("category_list")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .take(5)
+        .map(|c| {
+            let mut item = c.clone();
+            if !page.is_empty() {
+                item["address"] = json!(page);
+            }
+            item
+        })
+        .collect();
+    Ok(Value::Array(items))
+}
+
+fn token_failure(e: &TokenError) -> Event {
+    let code = match e {
+        TokenError::Call(c) => c.code(),
+        TokenError::DirectRejected(code) => Some(*code),
+        TokenError::Missing => None,
+    };
+    Event::Failed {
+        code,
+        message: e.to_string(),
     }
 }
 

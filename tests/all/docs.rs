@@ -140,8 +140,7 @@ fn every_command_in_the_docs_runs_as_documented() {
     let mut ran = 0;
     for (doc, line) in cmds {
         let bare = line.split(" #").next().unwrap_or_default().trim();
-        if let Some((_, why)) = NOT_RUN.iter().find(|(l, _)| *l == bare) {
-            eprintln!("not run ({why}): {line}");
+        if NOT_RUN.iter().any(|(l, _)| *l == bare) {
             continue;
         }
         let line = line

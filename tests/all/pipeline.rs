@@ -795,3 +795,53 @@ fn dry_run_reads_but_changes_nothing() {
     }
     assert_eq!(wx.emu.world().journal().len(), before);
 }
+
+/// The single-call commands take the pipeline's call path: a transient -1 is retried (it used to
+/// fail at once with exit 3), a withdrawal whose answer is lost is never resent, and WeChat's
+/// refusal is exit 1.
+#[test]
+fn single_call_commands_retry_by_class() {
+    for (command, endpoint) in [
+        ("quota", "/wxa/queryquota"),
+        ("status", "/wxa/getversioninfo"),
+        ("rollback", "/wxa/revertcoderelease"),
+    ] {
+        let wx = Wx::new(
+            Scenario::default().fault(endpoint, Some(1), FaultKind::Errcode(-1)),
+            |a| a,
+        );
+        let args: &[&str] = if command == "rollback" {
+            &["rollback", "--list"]
+        } else {
+            &[command]
+        };
+        let r = wx.run(args, &[]);
+        assert_eq!(r.code, 0, "{command}: {}", r.stderr);
+        assert!(r.stderr.contains("retrying in"), "{command}: {}", r.stderr);
+    }
+    // a withdrawal cut after WeChat processed it: not sent again
+    let wx = Wx::new(
+        Scenario::default()
+            .review(vec![ReviewStep::approve_after_polls(50)])
+            .fault_after("/wxa/undocodeaudit", Some(1), FaultKind::Cut),
+        |a| a,
+    );
+    other_review_in_flight(&wx);
+    let r = wx.run(&["withdraw"], &[]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("effect is unknown"), "{}", r.stderr);
+    let sent = wx
+        .emu
+        .world()
+        .journal()
+        .iter()
+        .filter(|e| e.path == "/wxa/undocodeaudit")
+        .count();
+    assert_eq!(sent, 1, "never resent");
+    // WeChat's refusal: exit 1
+    let wx = Wx::new(
+        Scenario::default().fault("/wxa/queryquota", None, FaultKind::Errcode(85013)),
+        |a| a,
+    );
+    assert_eq!(wx.run(&["quota"], &[]).code, 1);
+}

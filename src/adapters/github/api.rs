@@ -206,6 +206,7 @@ pub enum Sleeper {
     #[default]
     Real,
     /// Records each wait and returns at once.
+    #[cfg_attr(not(test), allow(dead_code))]
     Recorded(std::sync::Arc<std::sync::Mutex<Vec<Duration>>>),
 }
 
@@ -253,6 +254,7 @@ impl GitHub {
 
     /// The same client waiting with `sleeper` (tests record the waits instead of sleeping).
     #[must_use]
+    #[cfg_attr(not(test), allow(dead_code))]
     pub fn with_sleeper(mut self, sleeper: Sleeper) -> Self {
         self.sleeper = sleeper;
         self
