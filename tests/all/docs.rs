@@ -5,7 +5,7 @@
 //! must parse, and the scenario in docs/emulator.md must load as a scenario.
 
 use crate::helpers::*;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Lines of the docs' `sh` blocks that are not run here, and why.
 const NOT_RUN: &[(&str, &str)] = &[
@@ -97,7 +97,7 @@ fn checkout(scenario: &str) -> Checkout {
         .tag("v1.2.3")
         .commit("fix: cart total");
     let fixtures = root().join("tests/fixtures/miniprogram-ci");
-    copy(
+    copy_dir(
         &fixtures.join("sample-projects/sample"),
         &repo.path().join("dist"),
     );
@@ -107,18 +107,6 @@ fn checkout(scenario: &str) -> Checkout {
     repo.write("ext.json", "{\"extAppid\": \"wx1234567890abcdef\"}");
     repo.write("scenario.yml", scenario);
     Checkout { repo, key }
-}
-
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            copy(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 const APP: &str = "wx1234567890abcdef";
@@ -185,7 +173,7 @@ fn every_command_in_the_docs_runs_as_documented() {
         } else {
             script
         };
-        let mut std_cmd = shell(c.repo.path(), &trap);
+        let mut std_cmd = clean(std::process::Command::new("bash"), c.repo.path(), &trap);
         std_cmd
             .args(["-c", &script])
             .env("UPLOAD_KEY", &c.key)
@@ -225,25 +213,6 @@ fn every_command_in_the_docs_runs_as_documented() {
         ran += 1;
     }
     assert!(ran >= 10, "ran {ran}");
-}
-
-/// `bash` with the clean environment the helpers give the binary (PATH, HOME, git identity, the
-/// network trap as every proxy).
-#[allow(clippy::disallowed_methods)] // the real PATH is passed on
-fn shell(cwd: &Path, trap: &NetTrap) -> std::process::Command {
-    let mut c = std::process::Command::new("bash");
-    c.current_dir(cwd)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("HOME", cwd)
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("HTTPS_PROXY", &trap.url)
-        .env("HTTP_PROXY", &trap.url)
-        .env("ALL_PROXY", &trap.url)
-        .env("GITHUB_API_URL", &trap.url)
-        .env("NO_COLOR", "1");
-    c
 }
 
 #[test]

@@ -288,12 +288,7 @@ fn command_line_errors_never_echo_values() {
         c.args(&args).env("GITHUB_ACTIONS", "true");
         let r = run(c);
         assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
-        let stdout: String = r
-            .stdout
-            .lines()
-            .filter(|l| !l.starts_with("::add-mask::"))
-            .collect::<Vec<_>>()
-            .join("\n");
+        let stdout = without_masks(&r.stdout);
         for text in [&r.stderr, &stdout] {
             for line in &body {
                 for frag in [&line[..20], &line[20..40], &line[line.len() - 20..]] {

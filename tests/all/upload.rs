@@ -20,7 +20,12 @@ fn public_key() -> String {
 }
 
 fn emulator(spec: impl FnOnce(AppSpec) -> AppSpec) -> Emulator {
-    let mut w = World::new(Scenario::default());
+    emulator_with(Scenario::default(), spec)
+}
+
+/// The uploading app with its key, in a world with this scenario.
+fn emulator_with(scenario: Scenario, spec: impl FnOnce(AppSpec) -> AppSpec) -> Emulator {
+    let mut w = World::new(scenario);
     w.add_app(spec(AppSpec {
         appid: UPLOADER.into(),
         ..AppSpec::default()
@@ -514,17 +519,6 @@ fn a_stale_trial_of_other_code_is_uploaded_over_not_released() {
 #[test]
 fn odd_file_names_are_refused_before_any_request() {
     use std::os::unix::ffi::OsStrExt;
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for e in std::fs::read_dir(from).unwrap() {
-            let e = e.unwrap();
-            if e.file_type().unwrap().is_dir() {
-                copy(&e.path(), &to.join(e.file_name()));
-            } else {
-                std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-            }
-        }
-    }
     type Make<'a> = &'a dyn Fn(&Path);
     let cases: [(&str, Make, &[&str]); 3] = [
         (
@@ -552,7 +546,7 @@ fn odd_file_names_are_refused_before_any_request() {
         let emu = emulator(|a| a);
         let dir = tempfile::tempdir().unwrap();
         let project = dir.path().join("p");
-        copy(Path::new(&sample("sample")), &project);
+        copy_dir(Path::new(&sample("sample")), &project);
         make(&project);
         let r = cmd(
             &emu,
@@ -575,7 +569,7 @@ fn odd_file_names_are_refused_before_any_request() {
     let emu = emulator(|a| a);
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path().join("p");
-    copy(Path::new(&sample("sample")), &project);
+    copy_dir(Path::new(&sample("sample")), &project);
     std::fs::write(project.join("caf\u{e9}.js"), "1").unwrap();
     std::fs::write(project.join("cafe.js"), "2").unwrap();
     std::os::unix::fs::symlink("/etc/hostname", project.join("linked.js")).unwrap();
@@ -604,20 +598,11 @@ fn odd_file_names_are_refused_before_any_request() {
 fn upload_host_redirects_are_not_followed() {
     for endpoint in ["/wxa/ci/getrandstr", "/wxa/ci/upload"] {
         let elsewhere = NetTrap::new();
-        let mut w = World::new(Scenario::default().fault(
-            endpoint,
-            None,
-            mp_release_emulator::FaultKind::Redirect {
-                status: 302,
-                location: format!("{}/upload", elsewhere.url),
-            },
-        ));
-        w.add_app(AppSpec {
-            appid: UPLOADER.into(),
-            ..AppSpec::default()
-        });
-        w.add_upload_key(UPLOADER, &public_key());
-        let emu = Emulator::start_with(w);
+        let redirect = mp_release_emulator::FaultKind::Redirect {
+            status: 302,
+            location: format!("{}/upload", elsewhere.url),
+        };
+        let emu = emulator_with(Scenario::default().fault(endpoint, None, redirect), |a| a);
         let dir = tempfile::tempdir().unwrap();
         let r = cmd(
             &emu,

@@ -94,7 +94,15 @@ impl NetTrap {
 /// The binary with a clean environment: PATH, HOME and git identity only, plus the network trap's
 /// proxy variables.
 pub fn bin(cwd: &Path, trap: &NetTrap) -> Command {
-    let mut c = Command::cargo_bin("mp-release").unwrap();
+    Command::from_std(clean(
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("mp-release")),
+        cwd,
+        trap,
+    ))
+}
+
+/// `program` with the clean environment of [`bin`] (the docs test runs `bash` this way).
+pub fn clean(mut c: std::process::Command, cwd: &Path, trap: &NetTrap) -> std::process::Command {
     c.current_dir(cwd)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -111,6 +119,28 @@ pub fn bin(cwd: &Path, trap: &NetTrap) -> Command {
         .env("GITHUB_API_URL", &trap.url)
         .env("NO_COLOR", "1");
     c
+}
+
+/// stdout without the `::add-mask::` lines (the only place a secret may stand).
+pub fn without_masks(stdout: &str) -> String {
+    stdout
+        .lines()
+        .filter(|l| !l.starts_with("::add-mask::"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Copies a directory tree.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
 }
 
 /// What one run produced.
@@ -248,12 +278,7 @@ impl Wx {
             self.ticket.clone(),
             self.refresh.clone(),
         ]);
-        let stdout: String = r
-            .stdout
-            .lines()
-            .filter(|l| !l.starts_with("::add-mask::"))
-            .collect::<Vec<_>>()
-            .join("\n");
+        let stdout = without_masks(&r.stdout);
         let state = std::fs::read_dir(self.dir.path())
             .unwrap()
             .filter_map(|e| std::fs::read_to_string(e.unwrap().path()).ok())

@@ -229,49 +229,17 @@ fn advance(s: &mut State, event: Event, now: u64) -> Option<Effect> {
                 Err(e) => fail(s, None, format!("computing the next version from WeChat's: {e}")),
             }
         }
-        // Read-back of an upload that may have happened.
-        (Event::VersionInfo { trial, trial_desc, trial_time, .. }, Some(Effect::GetVersionInfo)) if s.stage == Stage::Upload => {
-            match proven_trial(s, trial.as_deref(), trial_desc.as_deref()) {
-                Ok(()) => {
-                    s.trial_time = trial_time;
-                    enter(s, Stage::Precheck, now)
-                }
-                Err(seen) => {
-                    s.commit_tries += 1;
-                    if s.commit_tries > MAX_MUTATION_TRIES {
-                        return halt(s, format!("the upload could not be confirmed after {MAX_MUTATION_TRIES} tries: \
-                            WeChat shows {seen}; nothing was submitted. Rerun, or bump the version"));
-                    }
-                    s.notes.push(format!("the upload is not confirmed: WeChat shows {seen}; sending it again"));
-                    s.upload_sent = true;
-                    Some(Effect::Upload)
-                }
-            }
+        // Read-back of an upload or a commit that may have happened.
+        (Event::VersionInfo { trial, trial_desc, trial_time, .. }, Some(Effect::GetVersionInfo))
+            if matches!(s.stage, Stage::Upload | Stage::Commit) =>
+        {
+            read_back_trial(s, trial.as_deref(), trial_desc.as_deref(), trial_time, now)
         }
         (Event::Uploaded { packages }, Some(Effect::Upload)) => {
             s.packages = packages;
             enter(s, Stage::Precheck, now)
         }
         (Event::Uncertain, Some(Effect::Upload)) => Some(Effect::GetVersionInfo),
-        // Read-back of a commit that may have happened.
-        (Event::VersionInfo { trial, trial_desc, trial_time, .. }, Some(Effect::GetVersionInfo)) if s.stage == Stage::Commit => {
-            match proven_trial(s, trial.as_deref(), trial_desc.as_deref()) {
-                Ok(()) => {
-                    s.trial_time = trial_time;
-                    enter(s, Stage::Precheck, now)
-                }
-                Err(seen) => {
-                    s.commit_tries += 1;
-                    if s.commit_tries > MAX_MUTATION_TRIES {
-                        return halt(s, format!("the commit could not be confirmed after {MAX_MUTATION_TRIES} tries: \
-                            WeChat shows {seen}; nothing was submitted. Rerun, or bump the version"));
-                    }
-                    s.notes.push(format!("the commit is not confirmed: WeChat shows {seen}; sending it again"));
-                    s.commit_sent = true;
-                    Some(Effect::Commit)
-                }
-            }
-        }
         (Event::Committed, Some(Effect::Commit)) => enter(s, Stage::Precheck, now),
         (Event::Uncertain, Some(Effect::Commit)) => Some(Effect::GetVersionInfo),
 
@@ -430,6 +398,47 @@ fn advance(s: &mut State, event: Event, now: u64) -> Option<Effect> {
         (Event::Uncertain, Some(effect)) => fail(s, None, format!("{} failed and its state could not be read back", effect.name())),
 
         (event, pending) => fail(s, None, format!("internal: event {event:?} does not fit the pending effect {pending:?} in stage {:?}", s.stage)),
+    }
+}
+
+/// After an upload or commit whose answer was lost: go on when the trial is proven this run's,
+/// else send it again (bounded), and stop in doubt when it still cannot be confirmed.
+fn read_back_trial(
+    s: &mut State,
+    trial: Option<&str>,
+    desc: Option<&str>,
+    time: Option<u64>,
+    now: u64,
+) -> Option<Effect> {
+    let (what, again) = match s.stage {
+        Stage::Upload => ("upload", Effect::Upload),
+        _ => ("commit", Effect::Commit),
+    };
+    match proven_trial(s, trial, desc) {
+        Ok(()) => {
+            s.trial_time = time;
+            enter(s, Stage::Precheck, now)
+        }
+        Err(seen) => {
+            s.commit_tries += 1;
+            if s.commit_tries > MAX_MUTATION_TRIES {
+                return halt(
+                    s,
+                    format!(
+                        "the {what} could not be confirmed after {MAX_MUTATION_TRIES} tries: \
+                    WeChat shows {seen}; nothing was submitted. Rerun, or bump the version"
+                    ),
+                );
+            }
+            s.notes.push(format!(
+                "the {what} is not confirmed: WeChat shows {seen}; sending it again"
+            ));
+            match again {
+                Effect::Upload => s.upload_sent = true,
+                _ => s.commit_sent = true,
+            }
+            Some(again)
+        }
     }
 }
 
