@@ -209,21 +209,40 @@ fn run(
     })
 }
 
-/// Waits for SIGINT or SIGTERM (Ctrl-C elsewhere).
-async fn until_stopped() -> anyhow::Result<()> {
+/// SIGINT and SIGTERM, listened to from the moment this is made (so a signal sent right after
+/// the emulator says where it listens is not lost to the default action). Needs a runtime context.
+struct StopSignals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = signal(SignalKind::terminate())?;
-        let mut int = signal(SignalKind::interrupt())?;
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn listen() -> anyhow::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Ok(Self {
+                term: signal(SignalKind::terminate())?,
+                int: signal(SignalKind::interrupt())?,
+            })
         }
+        #[cfg(not(unix))]
+        Ok(Self {})
     }
-    #[cfg(not(unix))]
-    tokio::signal::ctrl_c().await?;
-    Ok(())
+
+    /// Waits for one of them (Ctrl-C where there are no Unix signals).
+    async fn wait(mut self) -> anyhow::Result<()> {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+        #[cfg(not(unix))]
+        tokio::signal::ctrl_c().await?;
+        Ok(())
+    }
 }
 
 /// `mp-release emulator`: serve until the process is ended (SIGINT or SIGTERM).
@@ -239,6 +258,13 @@ fn serve_emulator(s: settings::EmulatorSettings, wf: &mut Workflow) -> anyhow::R
     let emu = mp_release_emulator::Emulator::bind_with_tls(addr, world)
         .with_context(|| format!("starting the emulator on {addr}"))?;
     let url = emu.uri();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let stop = {
+        let _in_runtime = rt.enter();
+        StopSignals::listen()?
+    };
     // The test CA, for tools that reach the emulator as an HTTPS proxy (the real miniprogram-ci).
     let mut builder = tempfile::Builder::new();
     builder.prefix("mp-release-emulator-");
@@ -267,10 +293,7 @@ fn serve_emulator(s: settings::EmulatorSettings, wf: &mut Workflow) -> anyhow::R
         &[("url".into(), url.clone()), ("ca".into(), ca_text.clone())],
         &serde_json::json!({ "url": url, "ca": ca_text }),
     )?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(until_stopped())?;
+    rt.block_on(stop.wait())?;
     tracing::info!("emulator stopped; removing {}", dir.path().display());
     drop(emu);
     dir.close()
