@@ -5,6 +5,7 @@ mod app;
 mod cli;
 mod exit;
 mod logging;
+mod output;
 mod secrets;
 mod settings;
 

@@ -1,4 +1,6 @@
-//! Secret redaction shared by every writer of the process (stdout results, workflow files, logs).
+//! Secret redaction shared by every writer of the process (stdout results, workflow files, logs),
+//! and the [`Masker`] that announces a secret learnt at run time (`::add-mask::`) before it can be
+//! printed.
 //!
 //! Masking with `::add-mask::` only protects what the runner prints; the redactor also protects files
 //! we write ourselves (outputs, summaries, `--summary-file`) and runs outside GitHub Actions. Tokens
@@ -6,6 +8,7 @@
 
 use std::collections::HashSet;
 use std::io::{self, Write};
+use std::sync::Mutex;
 use std::sync::{Arc, PoisonError, RwLock};
 
 /// Shortest secret we redact: replacing one- or two-character strings would destroy every output.
@@ -157,6 +160,62 @@ impl Redactor {
         }
         String::from_utf8(cut).unwrap_or_default()
     }
+}
+
+/// The process's stdout, shared by the workflow writer and the maskers handed to token providers.
+pub type SharedOut = Arc<Mutex<Box<dyn Write + Send>>>;
+
+/// Masks secrets learnt at run time (tokens): `::add-mask::` in Actions, redaction everywhere.
+#[derive(Clone)]
+pub struct Masker {
+    in_actions: bool,
+    out: SharedOut,
+    redactor: Redactor,
+}
+
+impl std::fmt::Debug for Masker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Masker")
+            .field("in_actions", &self.in_actions)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Masker {
+    /// A masker writing `::add-mask::` to `out` when `in_actions`.
+    pub fn new(in_actions: bool, out: SharedOut, redactor: Redactor) -> Self {
+        Self {
+            in_actions,
+            out,
+            redactor,
+        }
+    }
+
+    /// `text` with every known secret redacted (for files the process writes itself).
+    pub fn redact(&self, text: &str) -> String {
+        self.redactor.redact(text)
+    }
+
+    /// Masks a secret before anything could print it.
+    pub fn mask(&self, secret: &str) -> io::Result<()> {
+        self.redactor.add(secret);
+        if self.in_actions {
+            let mut out = self.out.lock().unwrap_or_else(PoisonError::into_inner);
+            for line in Redactor::mask_lines(secret) {
+                // Raw write: redacting this line would defeat its purpose.
+                writeln!(out, "::add-mask::{}", escape_data(line))?;
+            }
+            out.flush()?;
+        }
+        Ok(())
+    }
+}
+
+/// Escapes a workflow command's message: `%`, CR, LF.
+pub fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// A `Write` that redacts each chunk before passing it on (tracing writes one chunk per event).

@@ -5,8 +5,8 @@
 //! permission to add when that is the cause) and the job summary still tells the whole story.
 
 use crate::adapters::git::Git;
-use crate::adapters::github::actions::Level;
 use crate::adapters::github::api::{CheckRunBody, GhError, GitHub};
+use crate::output::Level;
 use crate::settings::{Gating, GitHubSettings};
 use mp_release_core::github::{
     check_output, pr_comment, release_notes, status_description, CheckState, Handover, Links,

@@ -10,9 +10,9 @@ mod sandbox;
 mod upload;
 mod version;
 
-use crate::adapters::github::actions::{AnnotationProps, Level, Workflow};
 use crate::cli::{Cli, Command};
 use crate::exit::Exit;
+use crate::output::{AnnotationProps, Level, Workflow};
 use crate::secrets::{RedactingWriter, Redactor};
 use crate::settings::{self, Env, Layers};
 use clap::Parser;
@@ -174,7 +174,11 @@ fn run(
     }
     let globals = settings::globals(cli, &layers, env, &cwd)?;
     crate::logging::init(&globals, redactor);
-    wf.configure(&globals);
+    wf.configure(
+        globals.output,
+        globals.actions.as_ref(),
+        globals.summary_file.as_deref(),
+    );
     let report = match &cli.command {
         Command::Emulator(args) => {
             let s = settings::emulator(args, &layers, &cwd)?;

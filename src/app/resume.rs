@@ -11,9 +11,9 @@
 
 use super::review::{config, drive, reporter_for};
 use super::Report;
-use crate::adapters::github::actions::{Level, Workflow};
 use crate::adapters::github::api::{CheckRun, CheckRunBody};
 use crate::exit::Exit;
+use crate::output::{Level, Workflow};
 use crate::settings::{GitHubSettings, Globals, PipelineSettings, ResumeSettings, WeChatSettings};
 use mp_release_core::github::Handover;
 use mp_release_core::pipeline::{BumpSpec, Stage, State};

@@ -98,7 +98,7 @@ pub struct Runner {
     /// `--dry-run`: stop before the first call that changes anything (reads still happen).
     pub dry_run: bool,
     /// Redacts the state file (WeChat may echo a secret into a message the state keeps).
-    pub masker: Option<crate::adapters::github::actions::Masker>,
+    pub masker: Option<crate::secrets::Masker>,
     logged_notes: usize,
 }
 

@@ -5,8 +5,8 @@
 
 use super::review::{config, drive};
 use super::Report;
-use crate::adapters::github::actions::Workflow;
 use crate::adapters::wechat::tokens::{ComponentAuth, Credentials};
+use crate::output::Workflow;
 use crate::settings::{PipelineSettings, SubmitBody, UploadSettings, WeChatSettings};
 use anyhow::Context;
 use mp_release_core::pipeline::{BumpSpec, OnExisting, PublishSpec, Rules, State, WaitSpec};

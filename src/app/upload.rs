@@ -2,11 +2,11 @@
 
 use super::Report;
 use crate::adapters::git::Git;
-use crate::adapters::github::actions::Workflow;
 use crate::adapters::upload::native::UploadError;
 use crate::adapters::upload::native::{Native, Request, Uploaded};
 use crate::adapters::upload::official::Official;
 use crate::adapters::upload::{Engine, Uploader};
+use crate::output::Workflow;
 use crate::settings::{EngineChoice, Globals, UploadSettings, VersionSettings};
 use anyhow::Context;
 use mp_release_core::report::{package_sizes_json, package_table};

@@ -4,8 +4,8 @@
 //! nothing.
 
 use super::Report;
-use crate::adapters::github::actions::Level;
 use crate::adapters::{fs, git::Git};
+use crate::output::Level;
 use crate::settings::{Globals, UsageError, VersionSettings};
 use anyhow::Context;
 use mp_release_core::version::{highest_tag, plan, BumpRequest, PlanInput, VersionSource};

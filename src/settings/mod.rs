@@ -16,6 +16,7 @@ pub use upload::{upload, EngineChoice, UploadSettings};
 pub use wechat::{pipeline, wechat, PipelineSettings, SubmitBody, WeChatSettings};
 
 use crate::cli::{Cli, EmulatorArgs, GlobalArgs, VersionArgs};
+pub use crate::output::{ActionsEnv, OutputFormat};
 use mp_release_core::version::{
     check_preid, check_tag_prefix, BumpRequest, VersionSource, ZeroMajorRules,
 };
@@ -451,15 +452,6 @@ pub(crate) fn parse_bool(s: &str) -> Result<bool, String> {
     }
 }
 
-/// Result format on stdout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutputFormat {
-    /// `name=value` lines.
-    Text,
-    /// One JSON object.
-    Json,
-}
-
 /// Settings shared by every command.
 #[derive(Debug, Clone)]
 pub struct Globals {
@@ -479,15 +471,6 @@ pub struct Globals {
     pub no_color: bool,
     /// The working directory.
     pub cwd: PathBuf,
-}
-
-/// What the runner gives a step.
-#[derive(Debug, Clone, Default)]
-pub struct ActionsEnv {
-    /// `$GITHUB_OUTPUT`.
-    pub output_file: Option<PathBuf>,
-    /// `$GITHUB_STEP_SUMMARY`.
-    pub summary_file: Option<PathBuf>,
 }
 
 /// Validated settings of `mp-release version`.

@@ -1,5 +1,4 @@
-//! GitHub: the Actions runner protocol (workflow commands, output and summary files) and the REST
-//! API (check runs, statuses, comments, releases).
+//! GitHub's REST API (check runs, statuses, comments, releases). The Actions runner protocol
+//! (workflow commands, output and summary files) is the process output channel: `crate::output`.
 
-pub mod actions;
 pub mod api;

@@ -8,7 +8,7 @@
 #![allow(clippy::result_large_err)] // see the client module: errors carry WeChat's answer
 
 use super::{CallError, WeChat};
-use crate::adapters::github::actions::Masker;
+use crate::secrets::Masker;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 

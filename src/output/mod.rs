@@ -1,55 +1,32 @@
-//! The only place that writes workflow output: `$GITHUB_OUTPUT`, `$GITHUB_STEP_SUMMARY`, workflow
+//! The process output channel, and the only place that writes workflow output: `$GITHUB_OUTPUT`, `$GITHUB_STEP_SUMMARY`, workflow
 //! commands (`::add-mask::`, `::group::`, annotations) and, outside Actions, the same results as
 //! text or JSON on stdout and the summary in `--summary-file`.
 //!
 //! Ordering rule: `::add-mask::` for every secret is the first thing written, before any other byte
 //! reaches stdout. Everything written here also passes through the [`Redactor`].
 
-use crate::secrets::Redactor;
-use crate::settings::{Globals, OutputFormat};
+use crate::secrets::{Masker, Redactor, SharedOut};
 use std::fs::OpenOptions;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 
-/// The process's stdout, shared by the workflow writer and the maskers handed to token providers.
-type SharedOut = Arc<Mutex<Box<dyn Write + Send>>>;
-
-/// Masks secrets learnt at run time (tokens): `::add-mask::` in Actions, redaction everywhere.
-#[derive(Clone)]
-pub struct Masker {
-    in_actions: bool,
-    out: SharedOut,
-    redactor: Redactor,
+/// Result format on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// `name=value` lines.
+    Text,
+    /// One JSON object.
+    Json,
 }
 
-impl std::fmt::Debug for Masker {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Masker")
-            .field("in_actions", &self.in_actions)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Masker {
-    /// `text` with every known secret redacted (for files the process writes itself).
-    pub fn redact(&self, text: &str) -> String {
-        self.redactor.redact(text)
-    }
-
-    /// Masks a secret before anything could print it.
-    pub fn mask(&self, secret: &str) -> io::Result<()> {
-        self.redactor.add(secret);
-        if self.in_actions {
-            let mut out = self.out.lock().unwrap_or_else(PoisonError::into_inner);
-            for line in Redactor::mask_lines(secret) {
-                // Raw write: redacting this line would defeat its purpose.
-                writeln!(out, "::add-mask::{}", escape_data(line))?;
-            }
-            out.flush()?;
-        }
-        Ok(())
-    }
+/// What the runner gives a step.
+#[derive(Debug, Clone, Default)]
+pub struct ActionsEnv {
+    /// `$GITHUB_OUTPUT`.
+    pub output_file: Option<PathBuf>,
+    /// `$GITHUB_STEP_SUMMARY`.
+    pub summary_file: Option<PathBuf>,
 }
 
 /// GitHub refuses a step summary above 1 MiB ("supports content up to a size of 1024k").
@@ -87,12 +64,9 @@ pub struct AnnotationProps {
     pub title: Option<String>,
 }
 
-/// Escapes a workflow command's message: `%`, CR, LF.
-pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
+/// Escapes a workflow command's data (the part after `::`): `%`, CR and LF. Lives with the
+/// masker, which writes the first workflow commands of a process.
+pub use crate::secrets::escape_data;
 
 /// Escapes a workflow command's property value: as data, plus `:` and `,`.
 pub fn escape_property(s: &str) -> String {
@@ -200,25 +174,32 @@ impl Workflow {
         }
     }
 
-    /// Adopts the validated settings (output format, files).
-    pub fn configure(&mut self, g: &Globals) {
-        self.format = g.output;
-        match &g.actions {
+    /// Adopts the validated settings: the output format, the runner's files when in Actions, and
+    /// `--summary-file` (used where the runner gives none).
+    pub fn configure(
+        &mut self,
+        format: OutputFormat,
+        actions: Option<&ActionsEnv>,
+        summary_file: Option<&Path>,
+    ) {
+        self.format = format;
+        let summary_file = summary_file.map(Path::to_path_buf);
+        match actions {
             Some(a) => {
                 self.output_file.clone_from(&a.output_file);
-                self.summary_file = a.summary_file.clone().or_else(|| g.summary_file.clone());
+                self.summary_file = a.summary_file.clone().or(summary_file);
             }
-            None => self.summary_file.clone_from(&g.summary_file),
+            None => self.summary_file = summary_file,
         }
     }
 
     /// A masker sharing this writer's stdout, for secrets learnt later (tokens).
     pub fn masker(&self) -> Masker {
-        Masker {
-            in_actions: self.in_actions,
-            out: Arc::clone(&self.out),
-            redactor: self.redactor.clone(),
-        }
+        Masker::new(
+            self.in_actions,
+            Arc::clone(&self.out),
+            self.redactor.clone(),
+        )
     }
 
     /// Masks a secret: `::add-mask::` per line in Actions (escaped, as the runner unescapes it), and
