@@ -3,7 +3,7 @@
 //! follows the retry rules of `mp_release_core::retry` (backoff, the next rate window, one token
 //! refresh, and for a call that creates state a read-back instead of a resend).
 
-use super::runner::Clock;
+use super::clock::Clock;
 use crate::adapters::wechat::tokens::{TokenError, Tokens};
 use crate::adapters::wechat::{CallError, WeChat};
 use mp_release_core::retry::{decide, Decision, Policy};

@@ -2,9 +2,11 @@
 //! and turn the outcome into an exit code.
 
 mod calls;
+mod clock;
+mod commands;
 mod github;
+mod pipeline;
 mod resume;
-mod review;
 mod runner;
 mod sandbox;
 mod upload;
@@ -192,7 +194,7 @@ fn run(
             wf.end_group()?;
             report?
         }
-        other => review::command(other, &layers, &globals, wf)?,
+        other => commands::command(other, &layers, &globals, wf)?,
     };
     for (level, message) in &report.annotations {
         wf.annotate(*level, message, &title())?;

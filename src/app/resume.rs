@@ -9,7 +9,7 @@
 //! "already released" (85052) as done; the release on GitHub is found by its tag when another run
 //! created it first; completing a check run twice writes the same thing.
 
-use super::review::{config, drive, reporter_for};
+use super::pipeline::{config, drive, reporter_for};
 use super::Report;
 use crate::adapters::github::api::{CheckRun, CheckRunBody};
 use crate::exit::Exit;

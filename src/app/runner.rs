@@ -6,6 +6,7 @@
 //! A mutation whose answer is lost is reported as `Uncertain`, and the machine reads the state back.
 
 use super::calls::{Calls, GaveUp};
+use super::clock::Clock;
 use crate::adapters::upload::native::UploadError;
 use crate::adapters::upload::Uploader;
 use crate::adapters::wechat::tokens::{TokenError, Tokens};
@@ -17,63 +18,6 @@ use mp_release_core::retry::Failure;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::Duration;
-
-/// Where time comes from: the wall clock, or the emulator's virtual clock (tests and the sandbox,
-/// so that nothing sleeps for real).
-#[derive(Debug)]
-pub enum Clock {
-    /// The wall clock.
-    Real,
-    /// The emulator's clock, moved through its admin API.
-    Virtual {
-        /// The emulator.
-        wx: WeChat,
-        /// Its time as last seen.
-        now: u64,
-    },
-}
-
-impl Clock {
-    /// The virtual clock of the emulator behind `wx`.
-    pub async fn virtual_of(wx: &WeChat) -> anyhow::Result<Self> {
-        let now = wx
-            .emulator_clock(None)
-            .await
-            .context("reading the emulator's clock (virtual-clock is set)")?;
-        Ok(Self::Virtual {
-            wx: wx.clone(),
-            now,
-        })
-    }
-
-    /// Unix seconds.
-    pub fn now(&self) -> u64 {
-        match self {
-            Self::Real => std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
-            Self::Virtual { now, .. } => *now,
-        }
-    }
-
-    /// Sleeps (or advances the virtual clock by) this long.
-    pub async fn sleep(&mut self, d: Duration) -> anyhow::Result<()> {
-        match self {
-            Self::Real => {
-                tokio::time::sleep(d).await;
-                Ok(())
-            }
-            Self::Virtual { wx, now } => {
-                let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
-                *now = wx
-                    .emulator_clock(Some(secs))
-                    .await
-                    .context("advancing the emulator's clock")?;
-                Ok(())
-            }
-        }
-    }
-}
 
 /// The test hook `crash-after`: the process stops right after that call, before saving state.
 #[derive(Debug, thiserror::Error)]

@@ -3,7 +3,7 @@
 //! signed with a throwaway key registered in the emulator). No real credential is read; nothing
 //! leaves the machine; the clock is virtual, so it finishes at once.
 
-use super::review::{config, drive};
+use super::pipeline::{config, drive};
 use super::Report;
 use crate::adapters::wechat::tokens::{ComponentAuth, Credentials};
 use crate::output::Workflow;

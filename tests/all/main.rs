@@ -10,6 +10,7 @@ mod github;
 mod hostile;
 mod inputs;
 mod interop;
+mod layout;
 mod pipeline;
 mod upload;
 mod version_cmd;

@@ -1,0 +1,33 @@
+//! `mp-release quota`: the platform's review and speed-up quota.
+
+use super::simple;
+use crate::app::pipeline::calls_for;
+use crate::app::Report;
+use crate::output::Workflow;
+use crate::settings::WeChatSettings;
+
+pub(super) async fn quota(ws: WeChatSettings, wf: &mut Workflow) -> anyhow::Result<Report> {
+    let mut calls = calls_for(&ws, wf).await?;
+    let q = calls
+        .once("queryquota", false, async |wx, t| {
+            wx.get("/wxa/queryquota", Some(t), &[]).await
+        })
+        .await?;
+    let n = |k: &str| q[k].as_u64().map(|v| v.to_string()).unwrap_or_default();
+    let summary = format!(
+        "### mp-release quota\n\nreviews {}/{} left this month · speed-ups {}/{}\n",
+        n("rest"),
+        n("limit"),
+        n("speedup_rest"),
+        n("speedup_limit")
+    );
+    Ok(simple(
+        vec![
+            ("quota-rest", n("rest")),
+            ("quota-limit", n("limit")),
+            ("speedup-rest", n("speedup_rest")),
+            ("speedup-limit", n("speedup_limit")),
+        ],
+        summary,
+    ))
+}

@@ -1,0 +1,78 @@
+//! `mp-release rollback`: list the versions that can be rolled back to, or roll back.
+
+use super::simple;
+use crate::app::pipeline::calls_for;
+use crate::app::Report;
+use crate::output::Workflow;
+use crate::settings::WeChatSettings;
+use anyhow::Context;
+use serde_json::{json, Value};
+
+pub(super) async fn rollback(
+    ws: WeChatSettings,
+    list: bool,
+    to: Option<u64>,
+    wf: &mut Workflow,
+) -> anyhow::Result<Report> {
+    let mut calls = calls_for(&ws, wf).await?;
+    let hist = calls
+        .once("revertcoderelease", false, async |wx, t| {
+            wx.get(
+                "/wxa/revertcoderelease",
+                Some(t),
+                &[("action", "get_history_version")],
+            )
+            .await
+        })
+        .await?;
+    let versions: Vec<Value> = hist["version_list"].as_array().cloned().unwrap_or_default();
+    let mut table = String::from("| app_version | version | description |\n|---|---|---|\n");
+    for v in &versions {
+        table.push_str(&format!(
+            "| {} | {} | {} |\n",
+            v["app_version"],
+            v["user_version"].as_str().unwrap_or_default(),
+            v["user_desc"]
+                .as_str()
+                .unwrap_or_default()
+                .replace('|', "\\|")
+        ));
+    }
+    tracing::info!("rollback targets:\n{table}");
+    if list {
+        let json_list = serde_json::to_string(&versions)?;
+        return Ok(simple(
+            vec![("history", json_list)],
+            format!("### mp-release rollback · `{}`\n\n{table}", ws.appid),
+        ));
+    }
+    let q = to.map(|v| v.to_string());
+    calls
+        .once("revertcoderelease", true, async |wx, t| {
+            let query: Vec<(&str, &str)> = q
+                .as_deref()
+                .map(|v| ("app_version", v))
+                .into_iter()
+                .collect();
+            wx.get("/wxa/revertcoderelease", Some(t), &query).await
+        })
+        .await
+        .context("rolling back (revertcoderelease)")?;
+    let info = calls
+        .once("getversioninfo", false, async |wx, t| {
+            wx.post("/wxa/getversioninfo", Some(t), &json!({})).await
+        })
+        .await?;
+    let live = info["release_info"]["release_version"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    tracing::info!("rolled back: {live} is live");
+    Ok(simple(
+        vec![("version", live.clone())],
+        format!(
+            "### mp-release rollback · `{}`\n\nrolled back: **{live}** is live\n\n{table}",
+            ws.appid
+        ),
+    ))
+}

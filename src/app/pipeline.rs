@@ -1,0 +1,440 @@
+//! The pipeline commands' shared driver: `run`, `submit`, `wait` and `publish` validate their
+//! settings here, build the state (or resume it from the state file, or report a finished one
+//! again), drive the core machine through the runner and turn the end into the report. `resume`
+//! and the sandbox drive it too.
+
+use super::calls::Calls;
+use super::clock::Clock;
+use super::github::Reporter;
+use super::runner::Runner;
+use super::Report;
+use crate::adapters::wechat::tokens::Tokens;
+use crate::adapters::wechat::WeChat;
+use crate::exit::Exit;
+use crate::output::{Level, Workflow};
+use crate::settings::{self, Globals, Layers, PipelineSettings, WeChatSettings};
+use anyhow::Context;
+use mp_release_core::pipeline::{AuditInfo, BumpSpec, Config, Outcome, Review, Stage, State};
+use mp_release_core::report;
+use mp_release_core::version::VersionSource;
+use serde_json::{json, Value};
+
+/// Review and release need a third-party platform's token: say so before any call.
+pub(super) fn require_platform(ws: &WeChatSettings) -> Result<(), settings::UsageError> {
+    if ws.credentials.can_manage_code() {
+        return Ok(());
+    }
+    Err(settings::UsageError::new(
+        "app-secret gives the mini program's own token, and WeChat accepts review and release calls only from a \
+         third-party platform acting for the mini program (permission set 18): give access-token, or the component \
+         credentials. Without a platform, reviews are submitted and released by hand in the mp.weixin.qq.com console",
+    ))
+}
+
+/// The GitHub reporter of a command, validated with the other inputs (before any call).
+pub(super) fn reporter(
+    a: &crate::cli::GitHubArgs,
+    layers: &Layers<'_>,
+    g: &Globals,
+    tag_prefix: &str,
+) -> anyhow::Result<Reporter> {
+    reporter_for(settings::github(a, layers)?, g, tag_prefix)
+}
+
+/// A reporter for validated GitHub settings.
+pub(super) fn reporter_for(
+    s: settings::GitHubSettings,
+    g: &Globals,
+    tag_prefix: &str,
+) -> anyhow::Result<Reporter> {
+    let mut r = Reporter::new(s, g.dry_run)?;
+    r.repo_dir.clone_from(&g.cwd);
+    tag_prefix.clone_into(&mut r.tag_prefix);
+    Ok(r)
+}
+
+/// The longest description put on an upload or commit. REFERENCE-UNSURE: WeChat documents no limit
+/// for `user_desc` or the upload's `desc`; 500 characters keeps any real description whole.
+pub(super) const MAX_DESC_CHARS: usize = 500;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Run,
+    Submit,
+}
+
+pub(super) async fn connect(
+    ws: &WeChatSettings,
+    wf: &Workflow,
+) -> anyhow::Result<(WeChat, Tokens, Clock)> {
+    let wx = WeChat::new(&ws.base, ws.timeout, ws.proxy.as_ref())?;
+    let tokens = Tokens::new(ws.credentials.clone(), wf.masker());
+    let clock = if ws.virtual_clock {
+        Clock::virtual_of(&wx).await?
+    } else {
+        Clock::Real
+    };
+    Ok((wx, tokens, clock))
+}
+
+/// The settings of `run` and `submit`, validated in full before anything is sent.
+pub(super) fn pipeline_settings(
+    wechat: &crate::cli::WeChatArgs,
+    pipeline: &crate::cli::PipelineArgs,
+    version: &crate::cli::VersionArgs,
+    upload: &crate::cli::UploadOptions,
+    layers: &Layers<'_>,
+    cwd: &std::path::Path,
+) -> anyhow::Result<(WeChatSettings, PipelineSettings, settings::VersionSettings)> {
+    let ws = settings::wechat(wechat, layers, cwd)?;
+    require_platform(&ws)?;
+    let mut ps = settings::pipeline(pipeline, layers, cwd, &ws.appid)?;
+    ps.upload = upload_mode(upload, wechat, layers, cwd, &ps)?;
+    let vs = settings::version(version, layers, cwd)?;
+    Ok((ws, ps, vs))
+}
+
+/// Upload mode when project-path is set; it excludes template mode.
+pub(super) fn upload_mode(
+    a: &crate::cli::UploadOptions,
+    w: &crate::cli::WeChatArgs,
+    layers: &Layers<'_>,
+    cwd: &std::path::Path,
+    ps: &PipelineSettings,
+) -> Result<Option<settings::UploadSettings>, settings::UsageError> {
+    let up = settings::upload(a, w, layers, cwd, false)?;
+    if up.is_some() && ps.template.is_some() {
+        return Err(settings::UsageError::new(
+            "project-path and template-id are both set: upload the code (upload mode) or commit a template (template mode), not both",
+        ));
+    }
+    Ok(up)
+}
+
+pub(super) fn config(ws: &WeChatSettings, ps: &PipelineSettings, bump: BumpSpec) -> Config {
+    let marker = match (&ps.upload, &ps.template) {
+        (Some(up), _) => Some(up.marker.clone()),
+        (None, Some(t)) => Some(mp_release_core::identity::template(
+            t.template_id,
+            &t.ext_json,
+        )),
+        (None, None) => None,
+    };
+    Config {
+        marker,
+        upload: ps.upload.is_some(),
+        appid: ws.appid.clone(),
+        template: ps.template.clone(),
+        bump,
+        rules: ps.rules,
+    }
+}
+
+/// The state to start from: the saved one when it belongs to an unfinished run of this app.
+pub(super) fn resume_or(ws: &WeChatSettings, fresh: State) -> anyhow::Result<State> {
+    let Some(path) = &ws.state_file else {
+        return Ok(fresh);
+    };
+    let saved = Runner::load(path).map_err(|e| {
+        settings::UsageError::new(format!(
+            "invalid state-file {}: {e:#}; it is not a state file of this version of mp-release: remove it (or give \
+             another state-file) to start anew",
+            path.display()
+        ))
+    })?;
+    match saved {
+        // Finished means finished: the recorded outcome is reported again, nothing is sent.
+        Some(saved)
+            if saved.stage == Stage::Done && saved.config.appid == ws.appid && !ws.restart =>
+        {
+            tracing::warn!(
+                "{} records a finished run of {} ({}): reporting it again without calling WeChat; to start a \
+                 new release give restart: true or another state-file",
+                path.display(),
+                saved.version.as_deref().unwrap_or("?"),
+                saved.outcome.as_ref().map_or("no outcome", outcome_word),
+            );
+            Ok(saved)
+        }
+        Some(saved) if saved.stage != Stage::Done && saved.config.appid == ws.appid => {
+            tracing::info!(
+                "resuming the run of {} saved in {} (stage {})",
+                saved.version.as_deref().unwrap_or("?"),
+                path.display(),
+                saved.stage.name()
+            );
+            Ok(saved)
+        }
+        // restart: a new release over a finished one.
+        Some(saved) if saved.config.appid == ws.appid => {
+            tracing::info!(
+                "restart: starting a new release over the finished run of {} in {}",
+                saved.version.as_deref().unwrap_or("?"),
+                path.display()
+            );
+            Ok(fresh)
+        }
+        Some(saved) => Err(settings::UsageError::new(format!(
+            "invalid state-file {}: it records a run of {}, not of {}; give each app its own state-file",
+            path.display(),
+            saved.config.appid,
+            ws.appid
+        ))
+        .into()),
+        None => Ok(fresh),
+    }
+}
+
+pub(super) fn outcome_word(o: &Outcome) -> &'static str {
+    match o {
+        Outcome::Published { .. } => "published",
+        Outcome::Approved => "approved",
+        Outcome::Rejected => "rejected",
+        Outcome::Withdrawn => "withdrawn",
+        Outcome::Detached => "detached",
+        Outcome::DryRun { .. } => "dry run",
+        Outcome::Failed { .. } => "failed",
+    }
+}
+
+pub(super) async fn drive(
+    ws: &WeChatSettings,
+    ps: &PipelineSettings,
+    state: State,
+    wf: &Workflow,
+    title: &str,
+    gh: &mut Reporter,
+    dry_run: bool,
+) -> anyhow::Result<Report> {
+    if state.stage == Stage::Done {
+        // A finished state file: the same outputs and summary as when it finished, no call at all.
+        return Ok(pipeline_report(&state, state.in_doubt, title, gh));
+    }
+    let (wx, tokens, clock) = connect(ws, wf).await?;
+    let desc = ps.desc.clone().unwrap_or_else(|| match &state.version {
+        Some(v) => format!("mp-release {v}"),
+        None => "released by mp-release".into(),
+    });
+    // The description carries the run's identity marker (see mp_release_core::identity).
+    let tagged = |d: &str| match &state.config.marker {
+        Some(m) => mp_release_core::identity::tag(d, m, MAX_DESC_CHARS),
+        None => d.to_owned(),
+    };
+    let mut runner = Runner::new(wx, tokens, clock, ps.submit.clone(), tagged(&desc));
+    if let Some(up) = &ps.upload {
+        wf.masker()
+            .mask(secrecy::ExposeSecret::expose_secret(&up.key_pem))?;
+        let desc = ps
+            .desc
+            .clone()
+            .or_else(|| crate::adapters::git::Git::new(&up.project).head_subject())
+            .unwrap_or(desc);
+        let desc = tagged(&desc);
+        let req = crate::adapters::upload::native::Request {
+            project: up.project.clone(),
+            appid: up.appid.clone(),
+            version: String::new(),
+            desc,
+            robot: up.robot,
+            preview: false,
+            page: None,
+        };
+        runner.uploader = Some(super::upload::uploader(up, req)?);
+    }
+    runner.dry_run = dry_run;
+    runner.masker = Some(wf.masker());
+    // A dry run writes nothing, not even the state file.
+    if !dry_run {
+        runner.state_file.clone_from(&ws.state_file);
+    }
+    runner.crash_after.clone_from(&ws.crash_after);
+    gh.start(&state).await;
+    let end = runner
+        .drive(state, async |s: &State| gh.progress(s).await)
+        .await?;
+    let infra = runner.calls.infra_failure || end.in_doubt;
+    gh.finish(&end, None, infra).await;
+    Ok(pipeline_report(&end, infra, title, gh))
+}
+
+pub(super) fn pipeline_report(s: &State, infra: bool, title: &str, gh: &Reporter) -> Report {
+    let mut outputs = report::outputs(s);
+    outputs.extend(gh.outputs());
+    let mut json = serde_json::Map::new();
+    for (k, v) in &outputs {
+        json.insert(k.clone(), json!(v));
+    }
+    json.insert("outcome".into(), json!(s.outcome));
+    json.insert("timeline".into(), json!(s.timeline));
+    json.insert("notes".into(), json!(s.notes));
+    let exit = Exit::of_outcome(s.outcome.as_ref(), infra);
+    let failure = match &s.outcome {
+        Some(Outcome::Failed { message, .. }) => Some(message.clone()),
+        Some(Outcome::Rejected | Outcome::Withdrawn) => Some(report::headline(s)),
+        _ => None,
+    };
+    let mut annotations = Vec::new();
+    if matches!(s.outcome, Some(Outcome::Detached)) {
+        annotations.push((Level::Notice, report::headline(s)));
+    }
+    annotations.extend(gh.annotations());
+    tracing::info!("{}", report::headline(s));
+    let summary = mp_release_core::github::job_summary(s, title, &gh.links);
+    Report {
+        outputs,
+        json: Value::Object(json),
+        summary,
+        annotations,
+        exit,
+        failure,
+        print_summary: false,
+    }
+}
+
+pub(super) async fn pipeline(
+    ws: WeChatSettings,
+    mut ps: PipelineSettings,
+    vs: &settings::VersionSettings,
+    g: &Globals,
+    wf: &mut Workflow,
+    kind: Kind,
+    gh: &mut Reporter,
+) -> anyhow::Result<Report> {
+    if kind == Kind::Submit {
+        ps.rules.wait.timeout_secs = 0;
+    }
+    let mut bump = BumpSpec {
+        bump: vs.bump,
+        preid: vs.preid.clone(),
+        initial: vs.initial.clone(),
+        commits: None,
+        zero: vs.zero,
+    };
+    let mut targets = Vec::new();
+    let known = if vs.source == VersionSource::Wechat {
+        if !vs.write.is_empty() {
+            return Err(settings::UsageError::new(
+                "invalid write: with version-from wechat the version is known only after WeChat answers, so run cannot \
+                 write it into files first; run `mp-release version --version-from explicit:<v> --write …` in a step \
+                 before, or take the version from git-tag or package.json",
+            )
+            .into());
+        }
+        bump.commits = super::version::commits_for_auto(vs, g)?;
+        None
+    } else {
+        let c = super::version::compute(vs, g)?;
+        targets = c.targets;
+        Some((
+            c.plan.next.to_string(),
+            c.plan.previous.map(|p| p.to_string()),
+            c.plan.bump,
+        ))
+    };
+    let fresh = State::new(config(&ws, &ps, bump), known);
+    let state = resume_or(&ws, fresh)?;
+    // `write`: the version this run releases (a resumed run's, not a newly computed one) goes
+    // into the files before anything is sent; a finished state file writes nothing.
+    if let Some(v) = state
+        .version
+        .as_deref()
+        .filter(|_| state.stage != Stage::Done)
+    {
+        for (path, text) in &targets {
+            if g.dry_run {
+                tracing::info!("dry run: would write version {v} to {}", path.display());
+            } else {
+                crate::adapters::fs::write_json_version(path, text, v)
+                    .with_context(|| format!("writing version {v} to {}", path.display()))?;
+                tracing::info!("wrote version {v} to {}", path.display());
+            }
+        }
+    }
+    drive(&ws, &ps, state, wf, "mp-release", gh, g.dry_run).await
+}
+
+pub(super) async fn wait(
+    ws: WeChatSettings,
+    mut ps: PipelineSettings,
+    audit_id: Option<u64>,
+    wf: &mut Workflow,
+    dry_run: bool,
+) -> anyhow::Result<Report> {
+    ps.rules.publish.never = true;
+    let mut state = State::new(config(&ws, &ps, BumpSpec::default()), None).at(Stage::Wait);
+    state.audit_id = audit_id;
+    let mut gh = Reporter::off(settings::GitHubSettings::default());
+    drive(&ws, &ps, state, wf, "mp-release wait", &mut gh, dry_run).await
+}
+
+/// The latest review (None when there is none: 85058), through the shared call path.
+pub(super) async fn latest(calls: &mut Calls) -> anyhow::Result<Option<AuditInfo>> {
+    let v = calls
+        .once("get_latest_auditstatus", false, async |wx, t| {
+            match wx.get("/wxa/get_latest_auditstatus", Some(t), &[]).await {
+                Err(e) if e.code() == Some(85058) => Ok(None),
+                r => r.map(Some),
+            }
+        })
+        .await?;
+    match v {
+        None => Ok(None),
+        Some(v) => super::runner::audit_info("/wxa/get_latest_auditstatus", &v)
+            .map(Some)
+            .map_err(|e| anyhow::anyhow!(e.explain())),
+    }
+}
+
+/// The shared call path for a single-call command.
+pub(super) async fn calls_for(ws: &WeChatSettings, wf: &Workflow) -> anyhow::Result<Calls> {
+    let (wx, tokens, clock) = connect(ws, wf).await?;
+    Ok(Calls::new(wx, tokens, clock))
+}
+
+pub(super) async fn publish(
+    ws: WeChatSettings,
+    ps: PipelineSettings,
+    wf: &mut Workflow,
+    dry_run: bool,
+) -> anyhow::Result<Report> {
+    let mut calls = calls_for(&ws, wf).await?;
+    let Some(a) = latest(&mut calls).await? else {
+        anyhow::bail!(crate::exit::ReleaseFailed(
+            "nothing to publish: there is no review on record; submit first".into()
+        ));
+    };
+    if a.status != 0 {
+        let word = match a.status {
+            1 => "rejected",
+            3 => "withdrawn",
+            4 => "delayed",
+            _ => "in review",
+        };
+        anyhow::bail!(crate::exit::ReleaseFailed(format!(
+            "nothing to publish: the latest review ({}, version {}) is {word}",
+            a.auditid, a.user_version
+        )));
+    }
+    let mut state = State::new(
+        config(&ws, &ps, BumpSpec::default()),
+        Some((a.user_version.clone(), None, "none".into())),
+    )
+    .at(Stage::Publish);
+    state.audit_id = Some(a.auditid);
+    state.review = Some(Review {
+        status: 0,
+        reason: String::new(),
+        screenshot: String::new(),
+    });
+    let mut gh = Reporter::off(settings::GitHubSettings::default());
+    drive(
+        &ws,
+        &ps,
+        resume_or(&ws, state)?,
+        wf,
+        "mp-release publish",
+        &mut gh,
+        dry_run,
+    )
+    .await
+}
