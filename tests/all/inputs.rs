@@ -299,3 +299,110 @@ fn command_line_errors_never_echo_values() {
         assert!(r.stderr.contains("--help"), "{}", r.stderr);
     }
 }
+
+/// Inputs that used to be found wrong only after WeChat calls: each is exit 2 naming it, with
+/// nothing sent.
+#[test]
+fn outputs_urls_timeouts_and_texts_are_checked_before_any_call() {
+    let wx = Wx::new(Scenario::default(), |a| a);
+    std::fs::create_dir(wx.dir.path().join("adir")).unwrap();
+    std::fs::write(wx.dir.path().join("bad-state.json"), "{ not a state").unwrap();
+    let long = "长".repeat(1001);
+    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>, &str)> = vec![
+        (
+            vec!["run", "--summary-file", "adir"],
+            vec![],
+            "--summary-file",
+        ),
+        (
+            vec!["run", "--summary-file", "missing/s.md"],
+            vec![],
+            "does not exist",
+        ),
+        (vec!["run", "--state-file", "adir"], vec![], "--state-file"),
+        (
+            vec!["run", "--state-file", "bad-state.json"],
+            vec![],
+            "invalid state-file",
+        ),
+        (
+            vec!["run", "--version-desc", &long],
+            vec![],
+            "at most 1,000 characters",
+        ),
+        (
+            vec!["run"],
+            vec![
+                ("INPUT_WECHAT_BASE_URL", "ftp://x"),
+                ("MP_RELEASE_WECHAT_BASE_URL", ""),
+            ],
+            "http or https",
+        ),
+        (
+            vec!["run", "--request-timeout", "0"],
+            vec![],
+            "at least 1 ms",
+        ),
+        (
+            vec!["run", "--write", "package.json"],
+            vec![],
+            "invalid write",
+        ),
+    ];
+    for (args, env, says) in cases {
+        let r = wx.run(&args, &env);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(says),
+            "{args:?}: {says:?} in {}",
+            r.stderr
+        );
+    }
+    assert!(wx.emu.world().journal().is_empty(), "nothing was sent");
+    // a state file of another app is refused, not overwritten
+    let other = r#"{"config":{"appid":"wxb2b2b2b2b2b2b2b2"}}"#;
+    std::fs::write(wx.dir.path().join("other.json"), other).unwrap();
+    let r = wx.run(&["run", "--state-file", "other.json"], &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(
+        std::fs::read_to_string(wx.dir.path().join("other.json")).unwrap(),
+        other
+    );
+    // the upload side: a URL of the wrong scheme, a zero timeout, a QR output in a missing directory
+    let fixtures =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/miniprogram-ci");
+    let project = fixtures
+        .join("sample-projects/sample")
+        .display()
+        .to_string();
+    let key = fixtures
+        .join("keys/private.wx0123456789abcdef.key")
+        .display()
+        .to_string();
+    for (extra, says) in [
+        (
+            vec!["upload", "--upload-base-url", "ftp://upload"],
+            "--upload-base-url",
+        ),
+        (vec!["upload", "--upload-timeout", "0"], "--upload-timeout"),
+        (
+            vec!["preview", "--qrcode-output", "missing/qr.png"],
+            "--qrcode-output",
+        ),
+    ] {
+        let trap = NetTrap::new();
+        let mut c = bin(wx.dir.path(), &trap);
+        c.args(&extra).args([
+            "--appid",
+            "wx0123456789abcdef",
+            "--project-path",
+            &project,
+            "--private-key-path",
+            &key,
+        ]);
+        let r = run(c);
+        assert_eq!(r.code, 2, "{extra:?}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{extra:?}: {}", r.stderr);
+        assert_eq!(trap.connections(), 0);
+    }
+}
