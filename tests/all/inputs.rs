@@ -308,7 +308,8 @@ fn outputs_urls_timeouts_and_texts_are_checked_before_any_call() {
     std::fs::create_dir(wx.dir.path().join("adir")).unwrap();
     std::fs::write(wx.dir.path().join("bad-state.json"), "{ not a state").unwrap();
     let long = "长".repeat(1001);
-    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>, &str)> = vec![
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         (
             vec!["run", "--summary-file", "adir"],
             vec![],
