@@ -1,10 +1,17 @@
 //! `mp-release quota`: the platform's review and speed-up quota.
 
 use super::simple;
+use super::Ctx;
 use crate::app::pipeline::calls_for;
 use crate::app::Report;
+use crate::cli::WeChatOnly;
 use crate::output::Workflow;
 use crate::settings::WeChatSettings;
+
+pub(super) fn run(a: &WeChatOnly, cx: &Ctx<'_, '_>, wf: &mut Workflow) -> anyhow::Result<Report> {
+    let ws = crate::settings::wechat(&a.wechat, cx.layers, &cx.g.cwd)?;
+    cx.rt.block_on(quota(ws, wf))
+}
 
 pub(super) async fn quota(ws: WeChatSettings, wf: &mut Workflow) -> anyhow::Result<Report> {
     let mut calls = calls_for(&ws, wf).await?;

@@ -1,12 +1,31 @@
 //! `mp-release rollback`: list the versions that can be rolled back to, or roll back.
 
 use super::simple;
+use super::{dry, Ctx};
 use crate::app::pipeline::calls_for;
 use crate::app::Report;
+use crate::cli::RollbackArgs;
 use crate::output::Workflow;
 use crate::settings::WeChatSettings;
 use anyhow::Context;
 use serde_json::{json, Value};
+
+pub(super) fn run(a: &RollbackArgs, cx: &Ctx<'_, '_>, wf: &mut Workflow) -> anyhow::Result<Report> {
+    let ws = crate::settings::wechat(&a.wechat, cx.layers, &cx.g.cwd)?;
+    let to = cx
+        .layers
+        .parse("to", a.to.as_deref(), |t| {
+            t.trim().parse::<u64>().map_err(|_| {
+                format!("expected an app_version number from `rollback --list`, got {t:?}")
+            })
+        })?
+        .map(|(v, _)| v);
+    let list = cx.flag("list", a.list)?;
+    if cx.g.dry_run && !list {
+        return Ok(dry("roll the live version back (revertcoderelease)"));
+    }
+    cx.rt.block_on(rollback(ws, list, to, wf))
+}
 
 pub(super) async fn rollback(
     ws: WeChatSettings,

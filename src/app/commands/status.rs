@@ -1,12 +1,28 @@
 //! `mp-release status`: the latest review (or `--audit-id`), the live and trial versions, and the trial QR code.
 
+use super::Ctx;
 use super::{simple, status_word};
+use crate::app::pipeline::require_platform;
 use crate::app::pipeline::{calls_for, latest};
 use crate::app::Report;
+use crate::cli::StatusArgs;
 use crate::output::Workflow;
 use crate::settings::WeChatSettings;
 use anyhow::Context;
 use serde_json::json;
+
+pub(super) fn run(a: &StatusArgs, cx: &Ctx<'_, '_>, wf: &mut Workflow) -> anyhow::Result<Report> {
+    let ws = crate::settings::wechat(&a.wechat, cx.layers, &cx.g.cwd)?;
+    if !ws.credentials.can_manage_code() && a.qrcode.is_none() {
+        require_platform(&ws)?;
+    }
+    let audit_id = cx.audit_id(a.audit_id.as_deref())?;
+    let qrcode = cx
+        .layers
+        .pick("qrcode", a.qrcode.as_deref())
+        .map(|(p, _)| cx.g.cwd.join(p));
+    cx.rt.block_on(status(ws, audit_id, qrcode, wf))
+}
 
 pub(super) async fn status(
     ws: WeChatSettings,

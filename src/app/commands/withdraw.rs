@@ -1,12 +1,22 @@
 //! `mp-release withdraw`: withdraw the review in flight (87012 means there was nothing to withdraw).
 
+use super::{dry, Ctx};
 use super::{simple, status_word};
 use crate::app::pipeline::{calls_for, latest};
 use crate::app::Report;
+use crate::cli::WeChatOnly;
 use crate::output::{Level, Workflow};
 use crate::settings::WeChatSettings;
 use anyhow::Context;
 use serde_json::json;
+
+pub(super) fn run(a: &WeChatOnly, cx: &Ctx<'_, '_>, wf: &mut Workflow) -> anyhow::Result<Report> {
+    let ws = crate::settings::wechat(&a.wechat, cx.layers, &cx.g.cwd)?;
+    if cx.g.dry_run {
+        return Ok(dry("withdraw the review in flight (undocodeaudit)"));
+    }
+    cx.rt.block_on(withdraw(ws, wf))
+}
 
 pub(super) async fn withdraw(ws: WeChatSettings, wf: &mut Workflow) -> anyhow::Result<Report> {
     let mut calls = calls_for(&ws, wf).await?;
