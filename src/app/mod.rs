@@ -5,6 +5,7 @@ mod calls;
 mod clock;
 mod commands;
 mod github;
+mod observe;
 mod pipeline;
 mod resume;
 mod runner;

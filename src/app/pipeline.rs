@@ -6,6 +6,7 @@
 use super::calls::Calls;
 use super::clock::Clock;
 use super::github::Reporter;
+use super::observe::Observers;
 use super::runner::Runner;
 use super::Report;
 use crate::adapters::wechat::tokens::Tokens;
@@ -203,12 +204,12 @@ pub(super) async fn drive(
     state: State,
     wf: &Workflow,
     title: &str,
-    gh: &mut Reporter,
+    observers: &mut Observers,
     dry_run: bool,
 ) -> anyhow::Result<Report> {
     if state.stage == Stage::Done {
         // A finished state file: the same outputs and summary as when it finished, no call at all.
-        return Ok(pipeline_report(&state, state.in_doubt, title, gh));
+        return Ok(pipeline_report(&state, state.in_doubt, title, observers));
     }
     let (wx, tokens, clock) = connect(ws, wf).await?;
     let desc = ps.desc.clone().unwrap_or_else(|| match &state.version {
@@ -248,18 +249,23 @@ pub(super) async fn drive(
         runner.state_file.clone_from(&ws.state_file);
     }
     runner.crash_after.clone_from(&ws.crash_after);
-    gh.start(&state).await;
+    observers.start(&state).await;
     let end = runner
-        .drive(state, async |s: &State| gh.progress(s).await)
+        .drive(state, async |s: &State| observers.progress(s).await)
         .await?;
     let infra = runner.calls.infra_failure || end.in_doubt;
-    gh.finish(&end, None, infra).await;
-    Ok(pipeline_report(&end, infra, title, gh))
+    observers.finish(&end, infra).await;
+    Ok(pipeline_report(&end, infra, title, observers))
 }
 
-pub(super) fn pipeline_report(s: &State, infra: bool, title: &str, gh: &Reporter) -> Report {
+pub(super) fn pipeline_report(
+    s: &State,
+    infra: bool,
+    title: &str,
+    observers: &Observers,
+) -> Report {
     let mut outputs = report::outputs(s);
-    outputs.extend(gh.outputs());
+    outputs.extend(observers.outputs());
     let mut json = serde_json::Map::new();
     for (k, v) in &outputs {
         json.insert(k.clone(), json!(v));
@@ -277,9 +283,9 @@ pub(super) fn pipeline_report(s: &State, infra: bool, title: &str, gh: &Reporter
     if matches!(s.outcome, Some(Outcome::Detached)) {
         annotations.push((Level::Notice, report::headline(s)));
     }
-    annotations.extend(gh.annotations());
+    annotations.extend(observers.annotations());
     tracing::info!("{}", report::headline(s));
-    let summary = mp_release_core::github::job_summary(s, title, &gh.links);
+    let summary = mp_release_core::github::job_summary(s, title, &observers.links());
     Report {
         outputs,
         json: Value::Object(json),
@@ -298,7 +304,7 @@ pub(super) async fn pipeline(
     g: &Globals,
     wf: &mut Workflow,
     kind: Kind,
-    gh: &mut Reporter,
+    observers: &mut Observers,
 ) -> anyhow::Result<Report> {
     if kind == Kind::Submit {
         ps.rules.wait.timeout_secs = 0;
@@ -350,7 +356,7 @@ pub(super) async fn pipeline(
             }
         }
     }
-    drive(&ws, &ps, state, wf, "mp-release", gh, g.dry_run).await
+    drive(&ws, &ps, state, wf, "mp-release", observers, g.dry_run).await
 }
 
 pub(super) async fn wait(
@@ -363,8 +369,8 @@ pub(super) async fn wait(
     ps.rules.publish.never = true;
     let mut state = State::new(config(&ws, &ps, BumpSpec::default()), None).at(Stage::Wait);
     state.audit_id = audit_id;
-    let mut gh = Reporter::off(settings::GitHubSettings::default());
-    drive(&ws, &ps, state, wf, "mp-release wait", &mut gh, dry_run).await
+    let mut none = Observers::default();
+    drive(&ws, &ps, state, wf, "mp-release wait", &mut none, dry_run).await
 }
 
 /// The latest review (None when there is none: 85058), through the shared call path.
@@ -426,14 +432,14 @@ pub(super) async fn publish(
         reason: String::new(),
         screenshot: String::new(),
     });
-    let mut gh = Reporter::off(settings::GitHubSettings::default());
+    let mut none = Observers::default();
     drive(
         &ws,
         &ps,
         resume_or(&ws, state)?,
         wf,
         "mp-release publish",
-        &mut gh,
+        &mut none,
         dry_run,
     )
     .await

@@ -140,7 +140,7 @@ pub async fn resume(
             state,
             wf,
             "mp-release resume",
-            &mut rep,
+            &mut super::observe::Observers::github(rep),
             g.dry_run,
         )
         .await?;

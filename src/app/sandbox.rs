@@ -148,7 +148,7 @@ pub async fn sandbox(wf: &mut Workflow) -> anyhow::Result<Report> {
         ..BumpSpec::default()
     };
     let state = State::new(config(&ws, &ps, bump), None);
-    let mut gh = super::github::Reporter::off(crate::settings::GitHubSettings::default());
+    let mut gh = super::observe::Observers::default();
     let result = drive(&ws, &ps, state, wf, "mp-release SANDBOX", &mut gh, false).await;
     let _ = std::fs::remove_dir_all(&project);
     let mut report = result?;

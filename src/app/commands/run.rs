@@ -2,6 +2,7 @@
 //! submission, then detach).
 
 use super::Ctx;
+use crate::app::observe::Observers;
 use crate::app::pipeline::{pipeline, pipeline_settings, reporter, Kind};
 use crate::app::Report;
 use crate::cli::{RunArgs, SubmitArgs};
@@ -19,9 +20,9 @@ pub(super) fn run(a: &RunArgs, cx: &Ctx<'_, '_>, wf: &mut Workflow) -> anyhow::R
         cx.layers,
         &cx.g.cwd,
     )?;
-    let mut gh = reporter(&a.github, cx.layers, cx.g, &vs.tag_prefix)?;
+    let mut observers = Observers::github(reporter(&a.github, cx.layers, cx.g, &vs.tag_prefix)?);
     cx.rt
-        .block_on(pipeline(ws, ps, &vs, cx.g, wf, Kind::Run, &mut gh))
+        .block_on(pipeline(ws, ps, &vs, cx.g, wf, Kind::Run, &mut observers))
 }
 
 pub(super) fn submit(
@@ -37,7 +38,14 @@ pub(super) fn submit(
         cx.layers,
         &cx.g.cwd,
     )?;
-    let mut gh = reporter(&a.github, cx.layers, cx.g, &vs.tag_prefix)?;
-    cx.rt
-        .block_on(pipeline(ws, ps, &vs, cx.g, wf, Kind::Submit, &mut gh))
+    let mut observers = Observers::github(reporter(&a.github, cx.layers, cx.g, &vs.tag_prefix)?);
+    cx.rt.block_on(pipeline(
+        ws,
+        ps,
+        &vs,
+        cx.g,
+        wf,
+        Kind::Submit,
+        &mut observers,
+    ))
 }
