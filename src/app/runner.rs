@@ -15,6 +15,7 @@ use crate::settings::SubmitBody;
 use anyhow::Context;
 use mp_release_core::pipeline::{step, AuditInfo, Effect, Event, Outcome, Quota, Stage, State};
 use mp_release_core::retry::Failure;
+use mp_release_core::wechat::wire;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -259,22 +260,16 @@ async fn request(
     let audit = json!({ "auditid": s.audit_id.unwrap_or_default() });
     Ok(match effect {
         Effect::GetVersionInfo => {
-            let v = wx.post("/wxa/getversioninfo", t, &json!({})).await?;
-            let field = |o: &str, f: &str| {
-                v.get(o)
-                    .and_then(|i| i.get(f))
-                    .and_then(Value::as_str)
-                    .filter(|x| !x.is_empty())
-                    .map(str::to_owned)
-            };
+            let v: wire::VersionInfo = answer(
+                "/wxa/getversioninfo",
+                &wx.post("/wxa/getversioninfo", t, &json!({})).await?,
+            )?;
+            let exp = v.exp_info.clone().unwrap_or_default();
             Event::VersionInfo {
-                live: field("release_info", "release_version"),
-                trial: field("exp_info", "exp_version"),
-                trial_desc: field("exp_info", "exp_desc"),
-                trial_time: v
-                    .get("exp_info")
-                    .and_then(|i| i.get("exp_time"))
-                    .and_then(Value::as_u64),
+                live: v.live(),
+                trial: v.trial(),
+                trial_desc: Some(exp.exp_desc).filter(|d| !d.is_empty()),
+                trial_time: exp.exp_time,
             }
         }
         Effect::Commit => {
@@ -292,23 +287,19 @@ async fn request(
             wx.post("/wxa/commit", t, &body).await?;
             Event::Committed
         }
-        Effect::GetPrivacyInfo => privacy(
+        Effect::GetPrivacyInfo => privacy(answer(
+            "/wxa/security/get_code_privacy_info",
             &wx.get("/wxa/security/get_code_privacy_info", t, &[])
                 .await?,
-        ),
+        )?),
         Effect::QueryQuota => {
-            let v = wx.get("/wxa/queryquota", t, &[]).await?;
-            let n = |k: &str| {
-                v.get(k)
-                    .and_then(Value::as_u64)
-                    .and_then(|n| u32::try_from(n).ok())
-                    .unwrap_or(0)
-            };
+            let q: wire::QuotaInfo =
+                answer("/wxa/queryquota", &wx.get("/wxa/queryquota", t, &[]).await?)?;
             Event::Quota(Quota {
-                rest: n("rest"),
-                limit: n("limit"),
-                speedup_rest: n("speedup_rest"),
-                speedup_limit: n("speedup_limit"),
+                rest: q.rest,
+                limit: q.limit,
+                speedup_rest: q.speedup_rest,
+                speedup_limit: q.speedup_limit,
             })
         }
         Effect::GetLatestAudit => Event::LatestAudit(Some(audit_info(
@@ -321,11 +312,10 @@ async fn request(
         }
         Effect::Submit => {
             let body = submit_body(wx, submit, s, token).await?;
-            let v = wx.post("/wxa/submit_audit", t, &body).await?;
-            let auditid = v
-                .get("auditid")
-                .and_then(Value::as_u64)
-                .ok_or_else(|| internal("submit_audit answered without an auditid"))?;
+            let wire::Submitted { auditid } = answer(
+                "/wxa/submit_audit",
+                &wx.post("/wxa/submit_audit", t, &body).await?,
+            )?;
             tracing::info!(
                 "submitted {} for review: audit id {auditid}",
                 s.version.as_deref().unwrap_or("?")
@@ -337,17 +327,14 @@ async fn request(
             Event::SpedUp
         }
         Effect::GetAuditStatus => {
-            let v = wx.post("/wxa/get_auditstatus", t, &audit).await?;
-            let text = |k: &str| {
-                v.get(k)
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned()
-            };
+            let a: wire::AuditStatus = answer(
+                "/wxa/get_auditstatus",
+                &wx.post("/wxa/get_auditstatus", t, &audit).await?,
+            )?;
             Event::AuditStatus {
-                status: review_status("/wxa/get_auditstatus", &v)?,
-                reason: text("reason"),
-                screenshot: text("screenshot"),
+                status: a.status.code(),
+                screenshot: a.screenshots().to_owned(),
+                reason: a.reason,
             }
         }
         Effect::Release => {
@@ -365,12 +352,13 @@ async fn request(
             Event::GrayReleased
         }
         Effect::GetGrayPlan => {
-            let v = wx.get("/wxa/getgrayreleaseplan", t, &[]).await?;
-            let plan = v.get("gray_release_plan").cloned().unwrap_or_default();
-            let n = |k: &str| plan.get(k).and_then(Value::as_u64).unwrap_or(0);
+            let p: wire::GrayPlanInfo = answer(
+                "/wxa/getgrayreleaseplan",
+                &wx.get("/wxa/getgrayreleaseplan", t, &[]).await?,
+            )?;
             Event::GrayPlan {
-                percentage: u32::try_from(n("gray_percentage")).unwrap_or(0),
-                running: n("status") == 1,
+                percentage: p.gray_release_plan.gray_percentage,
+                running: p.gray_release_plan.status == 1,
             }
         }
         Effect::Sleep(_) | Effect::Upload => return Err(internal("not a WeChat API call")),
@@ -455,61 +443,44 @@ fn internal(what: &str) -> CallError {
     }
 }
 
+/// An answer read as its wire type (`mp_release_core::wechat::wire`). One that does not fit (a
+/// review status outside 0–4, an `auditid` that is not a number) is an answer mp-release cannot
+/// act on: it stops there (exit 3) rather than guess, showing the answer.
 #[allow(clippy::result_large_err)] // CallError carries the answer; see the client module
-/// A review's `status`, one of WeChat's five (0–4). Anything else (absent, not a number, 5…) is
-/// an answer mp-release cannot act on: polling it as "in review" for hours would hide it.
-fn review_status(endpoint: &str, v: &Value) -> Result<u8, CallError> {
-    match v.get("status").and_then(Value::as_u64) {
-        Some(n @ 0..=4) => Ok(u8::try_from(n).unwrap_or_default()),
-        _ => Err(CallError::Transport {
-            endpoint: endpoint.into(),
-            failure: Failure::Unexpected,
-            detail: format!(
-                "the answer has no review status mp-release knows (0–4), so it stopped instead of \
-                 polling it as in review; the answer was {}",
-                mp_release_core::pipeline::clip(&v.to_string())
-            ),
-        }),
-    }
-}
-
-#[allow(clippy::result_large_err)]
-pub(super) fn audit_info(endpoint: &str, v: &Value) -> Result<AuditInfo, CallError> {
-    let text = |k: &str| {
-        v.get(k)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    let screenshot = match text("screenshot") {
-        s if s.is_empty() => text("ScreenShot"),
-        s => s,
-    };
-    Ok(AuditInfo {
-        auditid: v.get("auditid").and_then(Value::as_u64).unwrap_or_default(),
-        status: review_status(endpoint, v)?,
-        user_version: text("user_version"),
-        reason: text("reason"),
-        screenshot,
-        submit_time: v
-            .get("submit_audit_time")
-            .and_then(Value::as_u64)
-            .unwrap_or_default(),
+pub(super) fn answer<T: serde::de::DeserializeOwned>(
+    endpoint: &str,
+    v: &Value,
+) -> Result<T, CallError> {
+    wire::parse(v).map_err(|e| CallError::Transport {
+        endpoint: endpoint.into(),
+        failure: Failure::Unexpected,
+        detail: format!(
+            "the answer does not fit what mp-release acts on ({e}), so it stopped instead of guessing \
+             (a review status it does not know is never polled as in review); the answer was {}",
+            mp_release_core::pipeline::clip(&v.to_string())
+        ),
     })
 }
 
-fn privacy(v: &Value) -> Event {
-    let list = |k: &str| -> Vec<String> {
-        v.get(k)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(|x| x.as_str().map(str::to_owned))
-            .collect()
-    };
+/// A latest-review answer as the machine's `AuditInfo`.
+#[allow(clippy::result_large_err)]
+pub(super) fn audit_info(endpoint: &str, v: &Value) -> Result<AuditInfo, CallError> {
+    let a: wire::AuditStatus = answer(endpoint, v)?;
+    let screenshot = a.screenshots().to_owned();
+    Ok(AuditInfo {
+        auditid: a.auditid.unwrap_or_default(),
+        status: a.status.code(),
+        user_version: a.user_version,
+        screenshot,
+        reason: a.reason,
+        submit_time: a.submit_audit_time.unwrap_or_default(),
+    })
+}
+
+fn privacy(p: wire::PrivacyInfo) -> Event {
     Event::Privacy {
-        without_auth: list("without_auth_list"),
-        without_conf: list("without_conf_list"),
+        without_auth: p.without_auth_list,
+        without_conf: p.without_conf_list,
     }
 }
 
@@ -520,7 +491,7 @@ fn handled(effect: &Effect, err: &CallError) -> Option<Event> {
     };
     match (effect, *code) {
         (Effect::GetPrivacyInfo, 61039) => Some(Event::PrivacyPending),
-        (Effect::GetPrivacyInfo, 61040) => Some(privacy(body)),
+        (Effect::GetPrivacyInfo, 61040) => wire::parse(body).ok().map(privacy),
         (Effect::GetLatestAudit, 85058) => Some(Event::LatestAudit(None)),
         (Effect::Submit, 85009 | 61039)
         | (Effect::Withdraw, 87012)

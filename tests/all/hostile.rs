@@ -180,7 +180,7 @@ fn an_unknown_review_status_stops_at_once() {
             .count();
         assert_eq!(polls, 1, "{body}: stopped at the first such answer");
         assert!(
-            r.stderr.contains("no review status mp-release knows"),
+            r.stderr.contains("stopped instead of guessing"),
             "{body}: {}",
             r.stderr
         );
