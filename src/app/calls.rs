@@ -1,13 +1,16 @@
 //! One WeChat call path for everything: the pipeline's effects and the single-call commands
 //! (`status`, `withdraw`, `quota`, `rollback`) alike. A call gets a token, is tried, and on failure
 //! follows the retry rules of `mp_release_core::retry` (backoff, the next rate window, one token
-//! refresh, and for a call that creates state a read-back instead of a resend).
+//! refresh, and for a call that creates state a read-back instead of a resend), after waiting
+//! for its slot in the rate limiter (keyed by account and endpoint, shareable between apps).
 
 use super::clock::Clock;
 use crate::adapters::wechat::tokens::{TokenError, Tokens};
 use crate::adapters::wechat::{CallError, WeChat};
+use mp_release_core::limit::Limiter;
 use mp_release_core::retry::{decide, Decision, Policy};
 use mp_release_core::wechat::errcode::RetryClass;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 /// Why a call gave up.
@@ -48,6 +51,8 @@ pub struct Calls {
     pub policy: Policy,
     /// Set when a call gave up on infrastructure (transport, rate windows, redirects): exit 3.
     pub infra_failure: bool,
+    /// Request rates per account and endpoint; one limiter may serve many apps (a fleet).
+    pub limiter: Arc<Mutex<Limiter>>,
     retries: u32,
     rng: u64,
 }
@@ -64,6 +69,7 @@ impl Calls {
             clock,
             policy: Policy::default(),
             infra_failure: false,
+            limiter: Arc::new(Mutex::new(Limiter::unlimited())),
             retries: 0,
             rng: seed | 1,
         }
@@ -92,6 +98,21 @@ impl Calls {
             attempt += 1;
             // Fetching a token is a call like any other: the same retry rules apply (it is not a
             // mutation of anything the release depends on).
+            let wait = self
+                .limiter
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .acquire(self.tokens.account(), name, self.clock.now_ms());
+            if wait > 0 {
+                if let Err(e) = self.clock.sleep(Duration::from_millis(wait)).await {
+                    self.infra_failure = true;
+                    return Err(GaveUp::Failed(CallError::Transport {
+                        endpoint: name.to_owned(),
+                        failure: mp_release_core::retry::Failure::Connect,
+                        detail: format!("waiting for the rate limit: {e:#}"),
+                    }));
+                }
+            }
             let (err, mutation) = match self.tokens.get(&self.wx, self.clock.now()).await {
                 Ok(token) => match f(&self.wx, &token).await {
                     Ok(v) => return Ok(v),
@@ -104,6 +125,13 @@ impl Calls {
                 Err(e) => return Err(GaveUp::Token(e)),
             };
             let failure = err.failure();
+            if failure.class() == RetryClass::NextWindow {
+                // 45011 and its kind: every app of this process slows down on this endpoint.
+                self.limiter
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .slow_down(name, self.clock.now_ms());
+            }
             let to_minute = 60 - self.clock.now() % 60;
             let jitter = self.jitter();
             let decision = decide(
@@ -195,5 +223,74 @@ impl Calls {
                 })
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mp_release_core::limit::Rule;
+    use mp_release_emulator::{AppSpec, Emulator, Scenario, World};
+
+    /// The limiter's waits happen on the run's clock, per account and endpoint.
+    #[tokio::test]
+    async fn calls_wait_for_their_slot() {
+        const C: &str = "wxc0c0c0c0c0c0c0c0";
+        let mut w = World::new(Scenario::default());
+        let ticket = w.add_platform(C, "s");
+        let reg = w.add_app(AppSpec::authorized("wxa1a1a1a1a1a1a1a1", C));
+        let emu = Emulator::start_with(w);
+        let wx = WeChat::new(
+            &url::Url::parse(&emu.uri()).unwrap(),
+            Duration::from_secs(5),
+            None,
+        )
+        .unwrap();
+        let out: Box<dyn std::io::Write + Send> = Box::new(std::io::sink());
+        let masker = crate::secrets::Masker::new(
+            false,
+            Arc::new(Mutex::new(out)),
+            crate::secrets::Redactor::default(),
+        );
+        let creds = crate::adapters::wechat::tokens::Credentials::Component {
+            component_appid: C.into(),
+            auth: crate::adapters::wechat::tokens::ComponentAuth::Ticket {
+                secret: "s".into(),
+                ticket: ticket.into(),
+            },
+            authorizer_appid: "wxa1a1a1a1a1a1a1a1".into(),
+            refresh_token: reg.refresh_token.into(),
+        };
+        let clock = Clock::virtual_of(&wx).await.unwrap();
+        let mut calls = Calls::new(wx, Tokens::new(creds, masker), clock);
+        *calls.limiter.lock().unwrap() = Limiter::new(
+            vec![Rule {
+                endpoint: Some("queryquota".into()),
+                per_second: 0.5,
+            }],
+            None,
+        );
+        let start = calls.clock.now();
+        for _ in 0..3 {
+            calls
+                .once("queryquota", false, async |wx, t| {
+                    wx.get("/wxa/queryquota", Some(t), &[]).await
+                })
+                .await
+                .unwrap();
+        }
+        assert_eq!(
+            calls.clock.now() - start,
+            4,
+            "0.5/s: the 2nd and 3rd call wait 2 s each"
+        );
+        // another endpoint is not held back
+        calls
+            .once("get_category", false, async |wx, t| {
+                wx.get("/wxa/get_category", Some(t), &[]).await
+            })
+            .await
+            .unwrap();
+        assert_eq!(calls.clock.now() - start, 4);
     }
 }

@@ -43,6 +43,16 @@ impl Clock {
         }
     }
 
+    /// Milliseconds (the virtual clock moves in whole seconds).
+    pub fn now_ms(&self) -> u64 {
+        match self {
+            Self::Real => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX)),
+            Self::Virtual { now, .. } => now.saturating_mul(1000),
+        }
+    }
+
     /// Sleeps (or advances the virtual clock by) this long.
     pub async fn sleep(&mut self, d: Duration) -> anyhow::Result<()> {
         match self {

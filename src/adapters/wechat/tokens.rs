@@ -11,6 +11,7 @@ use super::{CallError, WeChat};
 use crate::secrets::Masker;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
+use std::sync::Arc;
 
 /// Refresh this long before expiry (the reference: "about 10 min").
 const EARLY_REFRESH: u64 = 600;
@@ -77,24 +78,124 @@ pub enum TokenError {
     Missing,
 }
 
-/// A token source with its cache.
+/// A third-party platform's component token: one per platform, shared by every app the process
+/// releases for it (a fleet asks for it once, not once per app).
+#[derive(Debug)]
+pub struct Platform {
+    component_appid: String,
+    auth: ComponentAuth,
+    cached: Option<(String, u64)>,
+    /// Component tokens fetched so far (for tests and logs).
+    pub fetched: u32,
+}
+
+/// A platform shared between token sources.
+pub type SharedPlatform = Arc<tokio::sync::Mutex<Platform>>;
+
+impl Platform {
+    /// A platform with its credentials.
+    pub fn new(component_appid: String, auth: ComponentAuth) -> Self {
+        Self {
+            component_appid,
+            auth,
+            cached: None,
+            fetched: 0,
+        }
+    }
+
+    /// A valid component token, fetched when there is none or it is within 10 minutes of expiry.
+    async fn token(
+        &mut self,
+        wx: &WeChat,
+        now: u64,
+        masker: &Masker,
+    ) -> Result<String, TokenError> {
+        match &self.auth {
+            ComponentAuth::Token(t) => Ok(t.expose_secret().to_owned()),
+            ComponentAuth::Ticket { secret, ticket } => {
+                if let Some((t, exp)) = &self.cached {
+                    if now.saturating_add(EARLY_REFRESH) < *exp {
+                        return Ok(t.clone());
+                    }
+                }
+                let body = json!({
+                    "component_appid": self.component_appid,
+                    "component_appsecret": secret.expose_secret(),
+                    "component_verify_ticket": ticket.expose_secret(),
+                });
+                let v = wx
+                    .post("/cgi-bin/component/api_component_token", None, &body)
+                    .await?;
+                let (token, expires) = token_of(&v, "component_access_token")?;
+                // A failure to print the mask is a failure to protect the secret; the redactor
+                // (which `mask` fills first) still scrubs it from everything written.
+                let _ = masker.mask(&token);
+                self.fetched += 1;
+                self.cached = Some((token.clone(), now.saturating_add(expires)));
+                Ok(token)
+            }
+        }
+    }
+}
+
+/// A token source with its cache: the app's authorizer token, and the platform's component token
+/// through a handle that other apps' sources may share.
 #[derive(Debug)]
 pub struct Tokens {
     creds: Credentials,
     masker: Masker,
     authorizer: Option<(String, u64)>,
-    component: Option<(String, u64)>,
+    platform: Option<SharedPlatform>,
 }
 
 impl Tokens {
     /// A provider; the given secrets were masked at start-up already.
     pub fn new(creds: Credentials, masker: Masker) -> Self {
+        let platform = match &creds {
+            Credentials::Component {
+                component_appid,
+                auth,
+                ..
+            } => Some(Arc::new(tokio::sync::Mutex::new(Platform::new(
+                component_appid.clone(),
+                auth.clone(),
+            )))),
+            _ => None,
+        };
         Self {
             creds,
             masker,
             authorizer: None,
-            component: None,
+            platform,
         }
+    }
+
+    /// The same credentials' app, with its component token from `platform` (shared with others:
+    /// a fleet's apps ask for the platform's token once).
+    #[must_use]
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub fn sharing(mut self, platform: SharedPlatform) -> Self {
+        if matches!(self.creds, Credentials::Component { .. }) {
+            self.platform = Some(platform);
+        }
+        self
+    }
+
+    /// The calling account, for rate limits: the mini program the token acts for.
+    pub fn account(&self) -> &str {
+        match &self.creds {
+            Credentials::Component {
+                authorizer_appid, ..
+            } => authorizer_appid,
+            Credentials::Own { appid, .. } => appid,
+            Credentials::Direct(_) => "access-token",
+        }
+    }
+
+    /// The platform handle, to share with other apps' token sources.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub fn platform(&self) -> Option<SharedPlatform> {
+        self.platform.clone()
     }
 
     fn keep(&self, token: &str) {
@@ -125,41 +226,17 @@ impl Tokens {
             return Err(TokenError::DirectRejected(code));
         }
         // The component token may be the stale one too.
-        self.component = None;
+        if let Some(p) = &self.platform {
+            p.lock().await.cached = None;
+        }
         self.refresh(wx, now).await
     }
 
     async fn component_token(&mut self, wx: &WeChat, now: u64) -> Result<String, TokenError> {
-        let Credentials::Component {
-            component_appid,
-            auth,
-            ..
-        } = &self.creds
-        else {
+        let Some(p) = &self.platform else {
             return Err(TokenError::Missing);
         };
-        match auth {
-            ComponentAuth::Token(t) => Ok(t.expose_secret().to_owned()),
-            ComponentAuth::Ticket { secret, ticket } => {
-                if let Some((t, exp)) = &self.component {
-                    if now.saturating_add(EARLY_REFRESH) < *exp {
-                        return Ok(t.clone());
-                    }
-                }
-                let body = json!({
-                    "component_appid": component_appid,
-                    "component_appsecret": secret.expose_secret(),
-                    "component_verify_ticket": ticket.expose_secret(),
-                });
-                let v = wx
-                    .post("/cgi-bin/component/api_component_token", None, &body)
-                    .await?;
-                let (token, expires) = token_of(&v, "component_access_token")?;
-                self.keep(&token);
-                self.component = Some((token.clone(), now.saturating_add(expires)));
-                Ok(token)
-            }
-        }
+        p.lock().await.token(wx, now, &self.masker).await
     }
 
     async fn refresh(&mut self, wx: &WeChat, now: u64) -> Result<String, TokenError> {
@@ -229,4 +306,65 @@ fn token_of(v: &Value, field: &str) -> Result<(String, u64), TokenError> {
         );
     }
     Ok((token.to_owned(), expires.min(MAX_TOKEN_LIFE)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mp_release_emulator::{AppSpec, Emulator, Scenario, World};
+
+    fn masker() -> Masker {
+        let out: Box<dyn std::io::Write + Send> = Box::new(std::io::sink());
+        Masker::new(
+            false,
+            Arc::new(std::sync::Mutex::new(out)),
+            crate::secrets::Redactor::default(),
+        )
+    }
+
+    /// Two apps of one platform: one component token between them, one authorizer token each.
+    #[tokio::test]
+    async fn apps_of_one_platform_share_its_component_token() {
+        const C: &str = "wxc0c0c0c0c0c0c0c0";
+        let mut w = World::new(Scenario::default());
+        let ticket = w.add_platform(C, "platform-secret");
+        let apps = ["wxa1a1a1a1a1a1a1a1", "wxa2a2a2a2a2a2a2a2"];
+        let regs: Vec<_> = apps
+            .iter()
+            .map(|a| w.add_app(AppSpec::authorized(a, C)))
+            .collect();
+        let emu = Emulator::start_with(w);
+        let wx = WeChat::new(
+            &url::Url::parse(&emu.uri()).unwrap(),
+            std::time::Duration::from_secs(5),
+            None,
+        )
+        .unwrap();
+        let creds = |i: usize| Credentials::Component {
+            component_appid: C.into(),
+            auth: ComponentAuth::Ticket {
+                secret: "platform-secret".into(),
+                ticket: ticket.clone().into(),
+            },
+            authorizer_appid: apps[i].into(),
+            refresh_token: regs[i].refresh_token.clone().into(),
+        };
+        let mut first = Tokens::new(creds(0), masker());
+        let shared = first.platform().unwrap();
+        let mut second = Tokens::new(creds(1), masker()).sharing(shared.clone());
+        let now = emu.world().now();
+        let (a, b) = (
+            first.get(&wx, now).await.unwrap(),
+            second.get(&wx, now).await.unwrap(),
+        );
+        assert_ne!(a, b, "each app its own authorizer token");
+        assert_eq!(
+            shared.lock().await.fetched,
+            1,
+            "one component token for both"
+        );
+        let w = emu.world();
+        assert_eq!(w.successes("/cgi-bin/component/api_component_token"), 1);
+        assert_eq!(w.successes("/cgi-bin/component/api_authorizer_token"), 2);
+    }
 }
