@@ -236,3 +236,43 @@ fn every_yaml_block_parses_and_the_scenario_loads() {
     }
     assert!(n >= 6, "{n} YAML blocks");
 }
+
+/// Every `with:` key the documented workflows give the Action is an input action.yml declares
+/// (an undeclared one is silently dropped by the runner).
+#[test]
+fn documented_workflows_use_only_declared_inputs() {
+    let action: serde_json::Value =
+        serde_norway::from_str(&std::fs::read_to_string(root().join("action.yml")).unwrap())
+            .unwrap();
+    let declared: Vec<String> = action["inputs"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    let mut checked = 0;
+    for (doc, lang, body) in blocks() {
+        if lang != "yaml" {
+            continue;
+        }
+        let v: serde_json::Value = serde_norway::from_str(&body).unwrap();
+        for job in v["jobs"].as_object().into_iter().flat_map(|j| j.values()) {
+            for step in job["steps"].as_array().into_iter().flatten() {
+                if !step["uses"]
+                    .as_str()
+                    .is_some_and(|u| u.contains("mp-release"))
+                {
+                    continue;
+                }
+                for key in step["with"].as_object().into_iter().flat_map(|w| w.keys()) {
+                    assert!(
+                        declared.contains(key),
+                        "{doc}: `with: {key}` is not an input of action.yml"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked >= 10, "{checked} inputs checked");
+}
