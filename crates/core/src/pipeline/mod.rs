@@ -442,6 +442,11 @@ fn read_back_trial(
     }
 }
 
+/// REFERENCE-UNSURE: the reference documents `exp_desc` as the trial's description but not that a
+/// directCommit upload's `desc` becomes it (a template commit's `user_desc` does). Should WeChat
+/// drop the upload's desc there, a lost upload answer is sent again (harmless: the same code) and,
+/// after three tries, the run stops in doubt rather than submit what it cannot prove.
+///
 /// Whether the trial version WeChat shows is this run's upload or commit: the version string and
 /// the run's marker in its description. `Err` says what was seen instead.
 fn proven_trial(s: &State, trial: Option<&str>, desc: Option<&str>) -> Result<(), String> {
