@@ -264,10 +264,10 @@ pub fn resume(
     };
     let lookback_secs = layers
         .parse("lookback", a.lookback.as_deref(), |s| {
-            super::wechat::bounded_duration(
+            super::parse::bounded_duration(
                 s,
                 std::time::Duration::ZERO,
-                super::wechat::limits::LOOKBACK,
+                super::parse::limits::LOOKBACK,
             )
             .map(|d| d.as_secs())
         })?

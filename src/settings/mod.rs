@@ -8,6 +8,7 @@
 
 mod github;
 pub mod inputs;
+pub(crate) mod parse;
 mod upload;
 mod wechat;
 
@@ -20,6 +21,7 @@ pub use crate::output::{ActionsEnv, OutputFormat};
 use mp_release_core::version::{
     check_preid, check_tag_prefix, BumpRequest, VersionSource, ZeroMajorRules,
 };
+pub(crate) use parse::parse_bool;
 use semver::Version;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -444,14 +446,6 @@ impl<'a> Layers<'a> {
     }
 }
 
-pub(crate) fn parse_bool(s: &str) -> Result<bool, String> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Ok(true),
-        "false" | "0" | "no" | "off" => Ok(false),
-        _ => Err(format!("expected true or false, got {s:?}")),
-    }
-}
-
 /// Settings shared by every command.
 #[derive(Debug, Clone)]
 pub struct Globals {
@@ -669,7 +663,7 @@ pub fn emulator(
 
 /// The appid input on its own (for commands that need nothing else of WeChat).
 pub fn appid(flag: Option<&str>, layers: &Layers<'_>) -> Result<String, UsageError> {
-    match layers.parse("appid", flag, wechat::check_appid)? {
+    match layers.parse("appid", flag, parse::check_appid)? {
         Some((a, _)) => Ok(a),
         None => Err(UsageError::new(
             "appid is required: give the mini program's appid (wx followed by 16 hex digits)",

@@ -1,7 +1,7 @@
 //! Validated settings of the code upload: the project is read and checked against the native
 //! engine's rules, and the key parsed, before anything is sent.
 
-use super::wechat::bounded_duration;
+use super::parse::bounded_duration;
 use super::{Layers, UsageError};
 use crate::adapters::upload::native;
 use crate::cli::UploadOptions;
@@ -80,18 +80,10 @@ pub fn upload(
         .pick("upload-appid", a.upload_appid.as_deref())
         .or_else(|| layers.pick("appid", w.appid.as_deref()))
         .ok_or_else(|| UsageError::new("appid is not set: give the uploading mini program's appid (--appid, or upload-appid)"))?;
-    let is_appid = |s: &str| {
-        s.len() == 18 && s.starts_with("wx") && s[2..].bytes().all(|b| b.is_ascii_hexdigit())
-    };
-    if !is_appid(&appid.0) {
-        return Err(UsageError::input(
-            &appid.1,
-            format_args!(
-                "expected an appid: wx followed by 16 hex digits, got {:?}",
-                appid.0
-            ),
-        ));
-    }
+    let appid = (
+        super::parse::check_appid(&appid.0).map_err(|e| UsageError::input(&appid.1, e))?,
+        appid.1,
+    );
     let engine = layers
         .pick("engine", a.engine.as_deref())
         .unwrap_or(("auto".into(), super::Origin::Flag("engine".into())));
@@ -157,7 +149,7 @@ pub fn upload(
     let url = |name: &str, flag: Option<&str>, default: &str| -> Result<Url, UsageError> {
         match layers.pick(name, flag) {
             None => Ok(Url::parse(default).expect("a valid constant")),
-            Some((u, o)) => super::wechat::url(&u).map_err(|e| UsageError::input(&o, e)),
+            Some((u, o)) => super::parse::url(&u).map_err(|e| UsageError::input(&o, e)),
         }
     };
     let base = url(
@@ -166,14 +158,12 @@ pub fn upload(
         native::DEFAULT_BASE,
     )?;
     let proxy = layers
-        .parse("https-proxy", w.https_proxy.as_deref(), super::wechat::url)?
+        .parse("https-proxy", w.https_proxy.as_deref(), super::parse::url)?
         .map(|(u, _)| u);
     let timeout = match layers.pick("upload-timeout", a.upload_timeout.as_deref()) {
         None => Duration::from_secs(120),
-        Some((t, o)) => {
-            bounded_duration(&t, Duration::from_secs(1), super::wechat::limits::REQUEST)
-                .map_err(|e| UsageError::input(&o, e))?
-        }
+        Some((t, o)) => bounded_duration(&t, Duration::from_secs(1), super::parse::limits::REQUEST)
+            .map_err(|e| UsageError::input(&o, e))?,
     };
     let cache = match layers.pick("cache-dir", a.cache_dir.as_deref()) {
         Some((c, _)) => cwd.join(c),

@@ -2,6 +2,7 @@
 //! pipeline's options. Same rules as the rest of settings: every error names the input as given and
 //! happens before the first call.
 
+use super::parse::{bounded_duration, check_appid, limits, url};
 use super::{parse_bool, Layers, Origin, UsageError};
 use crate::adapters::wechat::tokens::{ComponentAuth, Credentials};
 use crate::cli::{PipelineArgs, WeChatArgs};
@@ -63,104 +64,6 @@ pub struct PipelineSettings {
     pub rules: Rules,
     /// Upload mode: the code is uploaded instead of a template committed.
     pub upload: Option<super::UploadSettings>,
-}
-
-/// `wx` followed by 16 hex digits.
-pub(super) fn check_appid(s: &str) -> Result<String, String> {
-    let s = s.trim();
-    if s.len() == 18 && s.starts_with("wx") && s[2..].bytes().all(|b| b.is_ascii_hexdigit()) {
-        Ok(s.to_owned())
-    } else {
-        Err(format!(
-            "expected an appid: wx followed by 16 hex digits (like wx1234567890abcdef), got {s:?}"
-        ))
-    }
-}
-
-/// `90`, `90s`, `15m`, `5h`, `7d`, `1h30m` → seconds.
-pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let bad = || format!("expected a duration such as 90s, 15m, 5h, 7d or 1h30m, got {s:?}");
-    if s.is_empty() {
-        return Err(bad());
-    }
-    if let Ok(n) = s.parse::<u64>() {
-        return Ok(Duration::from_secs(n));
-    }
-    if let Some(ms) = s.strip_suffix("ms") {
-        return ms
-            .parse::<u64>()
-            .map(Duration::from_millis)
-            .map_err(|_| bad());
-    }
-    let mut total = 0u64;
-    let mut num = String::new();
-    for c in s.chars() {
-        if c.is_ascii_digit() {
-            num.push(c);
-            continue;
-        }
-        let unit = match c {
-            's' => 1,
-            'm' => 60,
-            'h' => 3600,
-            'd' => 86_400,
-            _ => return Err(bad()),
-        };
-        let n: u64 = num.parse().map_err(|_| bad())?;
-        total = n
-            .checked_mul(unit)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(bad)?;
-        num.clear();
-    }
-    if !num.is_empty() {
-        return Err(bad());
-    }
-    Ok(Duration::from_secs(total))
-}
-
-/// A duration within `[min, max]`: a value outside is refused with the bound, so no later
-/// arithmetic on it can overflow (a wait of 2^64 seconds, a poll of a century).
-pub(crate) fn bounded_duration(s: &str, min: Duration, max: Duration) -> Result<Duration, String> {
-    let d = parse_duration(s)?;
-    let show = |d: Duration| match d.as_secs() {
-        0 => format!("{} ms", d.as_millis()),
-        n if n % 86_400 == 0 => format!("{}d", n / 86_400),
-        n if n % 3600 == 0 => format!("{}h", n / 3600),
-        n => format!("{n}s"),
-    };
-    if d < min {
-        return Err(format!("at least {} is needed, got {s:?}", show(min)));
-    }
-    if d > max {
-        return Err(format!("at most {} is allowed, got {s:?}", show(max)));
-    }
-    Ok(d)
-}
-
-/// Upper bounds of the duration inputs.
-pub(crate) mod limits {
-    use std::time::Duration;
-    /// `wait-timeout`: longer than WeChat's 7 working days with room to spare.
-    pub const WAIT: Duration = Duration::from_secs(30 * 86_400);
-    /// `poll-interval`, `poll-max`, `privacy-poll-interval`.
-    pub const POLL: Duration = Duration::from_secs(86_400);
-    /// `request-timeout`, `upload-timeout`.
-    pub const REQUEST: Duration = Duration::from_secs(3600);
-    /// `lookback` of resume.
-    pub const LOOKBACK: Duration = Duration::from_secs(90 * 86_400);
-}
-
-pub(super) fn url(s: &str) -> Result<Url, String> {
-    let u = Url::parse(s.trim())
-        .map_err(|e| format!("expected a URL such as https://api.weixin.qq.com ({e})"))?;
-    match u.scheme() {
-        "http" | "https" => Ok(u),
-        other => Err(format!(
-            "expected an http or https URL, got scheme {other:?}"
-        )),
-    }
 }
 
 fn secret(layers: &Layers<'_>, name: &str, flag: Option<&str>) -> Option<(SecretString, Origin)> {
@@ -442,51 +345,4 @@ pub fn pipeline(
         },
         upload: None,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations() {
-        let ok = [
-            ("90", 90),
-            ("90s", 90),
-            ("15m", 900),
-            ("5h", 18_000),
-            ("7d", 604_800),
-            ("1h30m", 5_400),
-            ("0", 0),
-        ];
-        for (s, want) in ok {
-            assert_eq!(parse_duration(s).unwrap().as_secs(), want, "{s}");
-        }
-        assert_eq!(parse_duration("250ms").unwrap().as_millis(), 250);
-        let max = Duration::from_secs(30 * 86_400);
-        assert_eq!(bounded_duration("30d", Duration::ZERO, max).unwrap(), max);
-        for over in [
-            "31d",
-            "18446744073709551615",
-            "18446744073709551615ms",
-            "720h1s",
-        ] {
-            let e = bounded_duration(over, Duration::ZERO, max).unwrap_err();
-            assert!(e.contains("at most 30d"), "{over}: {e}");
-        }
-        assert!(bounded_duration("0", Duration::from_millis(1), max)
-            .unwrap_err()
-            .contains("at least 1 ms"));
-        for bad in ["", "5x", "h", "1.5h", "m5", "99999999999999999999d"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn appids() {
-        assert!(check_appid("wx1234567890abcdef").is_ok());
-        for bad in ["wx123", "ab1234567890abcdef", "wx1234567890abcdeg", ""] {
-            assert!(check_appid(bad).is_err(), "{bad}");
-        }
-    }
 }
