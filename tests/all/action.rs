@@ -5,12 +5,15 @@ use std::path::Path;
 use std::process::Command;
 
 const TARGETS: &[(&str, &str, &str)] = &[
-    ("Linux", "X64", "x86_64-unknown-linux-gnu"),
-    ("Linux", "ARM64", "aarch64-unknown-linux-gnu"),
+    ("Linux", "X64", "x86_64-unknown-linux-musl"),
+    ("Linux", "ARM64", "aarch64-unknown-linux-musl"),
     ("macOS", "X64", "x86_64-apple-darwin"),
     ("macOS", "ARM64", "aarch64-apple-darwin"),
     ("Windows", "X64", "x86_64-pc-windows-msvc"),
 ];
+
+/// The release the fixtures' checksum table records.
+const VERSION: &str = "v1.4.0";
 
 fn sha256(path: &Path) -> String {
     let out = Command::new("sha256sum").arg(path).output().unwrap();
@@ -25,7 +28,10 @@ fn sha256(path: &Path) -> String {
 /// target, each holding a stand-in binary that prints its target.
 fn fixture(corrupt: Option<&str>) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let (action, release) = (dir.path().join("action"), dir.path().join("release"));
+    let (action, release) = (
+        dir.path().join("action"),
+        dir.path().join("release").join(VERSION),
+    );
     std::fs::create_dir_all(action.join("scripts")).unwrap();
     std::fs::create_dir_all(action.join("dist")).unwrap();
     std::fs::create_dir_all(&release).unwrap();
@@ -34,7 +40,10 @@ fn fixture(corrupt: Option<&str>) -> tempfile::TempDir {
         action.join("scripts/action-install.sh"),
     )
     .unwrap();
-    let mut table = String::from("# test table\n");
+    // the first line as the release workflow writes it: it names the version to download
+    let mut table = format!(
+        "# sha256 of the release binaries of {VERSION}, one per line: \"<sha256>  <asset>\".\n"
+    );
     for (os, _, target) in TARGETS {
         let stage = dir.path().join(format!("stage-{target}"));
         std::fs::create_dir_all(&stage).unwrap();
@@ -75,8 +84,8 @@ fn install(dir: &Path, os: &str, arch: &str, extra: &[(&str, &str)]) -> (i32, St
         .env("RUNNER_OS", os)
         .env("RUNNER_ARCH", arch)
         .env("RUNNER_TEMP", dir.join(format!("tmp-{os}-{arch}")))
-        .env("MP_RELEASE_ACTION_REF", "v1.0.0")
         .env("GITHUB_ACTION_REPOSITORY", "mp-release/mp-release")
+        .env("RUNNER_TOOL_CACHE", dir.join(format!("cache-{os}-{arch}")))
         .env(
             "MP_RELEASE_DOWNLOAD_BASE",
             format!("file://{}", dir.join("release").display()),
@@ -124,21 +133,30 @@ fn a_wrong_checksum_or_an_unknown_runner_stops_it() {
     assert!(!outputs.contains("bin="), "nothing to run");
     assert!(
         !dir.path()
-            .join("tmp-macOS-ARM64/mp-release-aarch64-apple-darwin.tar.gz")
+            .join(format!("cache-macOS-ARM64/mp-release/{VERSION}/aarch64-apple-darwin/mp-release-aarch64-apple-darwin.tar.gz"))
             .exists(),
         "the bad download is removed"
     );
+    // a release without the asset: a clear message, not curl's
+    std::fs::remove_file(dir.path().join(format!("release/{VERSION}/mp-release-x86_64-apple-darwin.tar.gz"))).unwrap();
+    let (code, stdout, _) = install(dir.path(), "macOS", "X64", &[]);
+    assert_eq!(code, 1);
+    assert!(stdout.contains(&format!("no mp-release-x86_64-apple-darwin.tar.gz in release {VERSION}")), "{stdout}");
     let (code, stdout, _) = install(dir.path(), "Linux", "ARM", &[]);
     assert_eq!(code, 1);
     assert!(
         stdout.contains("no prebuilt mp-release for runner Linux/ARM"),
         "{stdout}"
     );
-    // a table without the asset (a branch without a release)
-    std::fs::write(dir.path().join("action/dist/checksums.txt"), "# empty\n").unwrap();
+    // a table that records no release (a branch before the first release)
+    std::fs::write(
+        dir.path().join("action/dist/checksums.txt"),
+        "# sha256 of the release binaries of this ref, one per line\n",
+    )
+    .unwrap();
     let (code, stdout, _) = install(dir.path(), "Linux", "X64", &[]);
     assert_eq!(code, 1);
-    assert!(stdout.contains("set build-from-source: true"), "{stdout}");
+    assert!(stdout.contains("records no release") && stdout.contains("build-from-source: true"), "{stdout}");
     // exported bash functions are refused
     let (code, stdout, _) = install(
         dir.path(),
@@ -148,6 +166,26 @@ fn a_wrong_checksum_or_an_unknown_runner_stops_it() {
     );
     assert_eq!(code, 1);
     assert!(stdout.contains("exported bash functions"), "{stdout}");
+}
+
+/// `@v1`, `@v1.4.0` and `@<sha>` checkouts all carry the same table, so they install the recorded
+/// release whatever the ref is called; a second step of the job takes it from the tool cache.
+#[test]
+fn the_recorded_release_is_installed_whatever_the_ref_and_cached() {
+    let dir = fixture(None);
+    for reference in ["v1", "v1.4.0", "0123456789abcdef0123456789abcdef01234567"] {
+        let (code, stdout, outputs) = install(dir.path(), "Linux", "X64", &[("GITHUB_ACTION_REF", reference)]);
+        assert_eq!(code, 0, "{reference}: {stdout}");
+        assert!(outputs.contains(&format!("version={VERSION}")), "{outputs}");
+    }
+    // the release is gone from the mirror: the cached copy still serves the next step
+    std::fs::remove_dir_all(dir.path().join("release")).unwrap();
+    let (code, stdout, outputs) = install(dir.path(), "Linux", "X64", &[]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("from the tool cache"), "{stdout}");
+    let bin = outputs.lines().find_map(|l| l.strip_prefix("bin=")).unwrap();
+    let ran = Command::new("sh").arg(bin).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&ran.stdout).trim(), "x86_64-unknown-linux-musl");
 }
 
 #[test]
