@@ -182,7 +182,8 @@ pub struct EmulatorArgs {
 /// `mp-release version`.
 #[derive(Debug, Default, Args)]
 pub struct VersionArgs {
-    /// Where the current version comes from: explicit:<v>, git-tag, git-tag:<prefix>, package.json.
+    /// Where the current version comes from: explicit:<v>, git-tag, git-tag:<prefix>, package.json,
+    /// or wechat (the live version; run and submit only).
     #[arg(long, value_name = "SOURCE")]
     pub version_from: Option<String>,
     /// major|minor|patch|premajor|preminor|prepatch|prerelease|auto|none

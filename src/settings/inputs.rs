@@ -195,7 +195,7 @@ pub const INPUTS: &[Input] = &[
     only("review-items", Structured, Sources::FileOnly, false),
     only("ugc-declare", Structured, Sources::FileOnly, false),
     // ---- single commands
-    i("sandbox", Bool, false),
+    i("sandbox", Bool, true),
     i("audit-id", Number, true),
     i("qrcode", Path, false),
     i("list", Bool, false),

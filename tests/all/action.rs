@@ -138,10 +138,18 @@ fn a_wrong_checksum_or_an_unknown_runner_stops_it() {
         "the bad download is removed"
     );
     // a release without the asset: a clear message, not curl's
-    std::fs::remove_file(dir.path().join(format!("release/{VERSION}/mp-release-x86_64-apple-darwin.tar.gz"))).unwrap();
+    std::fs::remove_file(dir.path().join(format!(
+        "release/{VERSION}/mp-release-x86_64-apple-darwin.tar.gz"
+    )))
+    .unwrap();
     let (code, stdout, _) = install(dir.path(), "macOS", "X64", &[]);
     assert_eq!(code, 1);
-    assert!(stdout.contains(&format!("no mp-release-x86_64-apple-darwin.tar.gz in release {VERSION}")), "{stdout}");
+    assert!(
+        stdout.contains(&format!(
+            "no mp-release-x86_64-apple-darwin.tar.gz in release {VERSION}"
+        )),
+        "{stdout}"
+    );
     let (code, stdout, _) = install(dir.path(), "Linux", "ARM", &[]);
     assert_eq!(code, 1);
     assert!(
@@ -156,7 +164,10 @@ fn a_wrong_checksum_or_an_unknown_runner_stops_it() {
     .unwrap();
     let (code, stdout, _) = install(dir.path(), "Linux", "X64", &[]);
     assert_eq!(code, 1);
-    assert!(stdout.contains("records no release") && stdout.contains("build-from-source: true"), "{stdout}");
+    assert!(
+        stdout.contains("records no release") && stdout.contains("build-from-source: true"),
+        "{stdout}"
+    );
     // exported bash functions are refused
     let (code, stdout, _) = install(
         dir.path(),
@@ -174,7 +185,12 @@ fn a_wrong_checksum_or_an_unknown_runner_stops_it() {
 fn the_recorded_release_is_installed_whatever_the_ref_and_cached() {
     let dir = fixture(None);
     for reference in ["v1", "v1.4.0", "0123456789abcdef0123456789abcdef01234567"] {
-        let (code, stdout, outputs) = install(dir.path(), "Linux", "X64", &[("GITHUB_ACTION_REF", reference)]);
+        let (code, stdout, outputs) = install(
+            dir.path(),
+            "Linux",
+            "X64",
+            &[("GITHUB_ACTION_REF", reference)],
+        );
         assert_eq!(code, 0, "{reference}: {stdout}");
         assert!(outputs.contains(&format!("version={VERSION}")), "{outputs}");
     }
@@ -183,9 +199,15 @@ fn the_recorded_release_is_installed_whatever_the_ref_and_cached() {
     let (code, stdout, outputs) = install(dir.path(), "Linux", "X64", &[]);
     assert_eq!(code, 0, "{stdout}");
     assert!(stdout.contains("from the tool cache"), "{stdout}");
-    let bin = outputs.lines().find_map(|l| l.strip_prefix("bin=")).unwrap();
+    let bin = outputs
+        .lines()
+        .find_map(|l| l.strip_prefix("bin="))
+        .unwrap();
     let ran = Command::new("sh").arg(bin).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&ran.stdout).trim(), "x86_64-unknown-linux-musl");
+    assert_eq!(
+        String::from_utf8_lossy(&ran.stdout).trim(),
+        "x86_64-unknown-linux-musl"
+    );
 }
 
 #[test]
