@@ -82,7 +82,8 @@ pub fn package_table(packages: &[(String, u64, u64)]) -> String {
 
 /// One line that says how the run ended.
 pub fn headline(s: &State) -> String {
-    let v = s.version.as_deref().unwrap_or("?");
+    // Before the version stage has read WeChat's live version there is no version yet.
+    let v = s.version.as_deref().unwrap_or("the next version");
     match &s.outcome {
         Some(Outcome::Published { phased: None }) => format!("{v} is live"),
         Some(Outcome::Published { phased: Some(p) }) => {
@@ -98,6 +99,7 @@ pub fn headline(s: &State) -> String {
             format!("dry run: {v} would go on with {next}; nothing was changed")
         }
         Some(Outcome::Failed { message, .. }) => format!("the release of {v} stopped: {message}"),
+        None if s.version.is_none() => format!("release in progress ({})", s.stage.name()),
         None => format!("{v}: in progress ({})", s.stage.name()),
     }
 }
@@ -218,6 +220,23 @@ pub(crate) mod tests {
             speedup_limit: 2,
         });
         s
+    }
+
+    #[test]
+    fn a_run_before_its_version_says_so_without_a_question_mark() {
+        let mut s = state();
+        s.version = None;
+        s.outcome = None;
+        s.stage = Stage::Version;
+        assert_eq!(headline(&s), "release in progress (version)");
+        s.outcome = Some(Outcome::Failed {
+            code: None,
+            message: "no live version".into(),
+        });
+        assert_eq!(
+            headline(&s),
+            "the release of the next version stopped: no live version"
+        );
     }
 
     #[test]
