@@ -344,7 +344,17 @@ impl Reporter {
             .messages_between(last.as_deref(), sha)
             .or_else(|_| git.messages_since(last.as_deref()))
             .unwrap_or_default();
-        release_notes(version, &messages)
+        // The compare view between the tags, from the workflow run's page (…/owner/repo/actions/runs/N).
+        let compare = match (&last, &self.s.run_url) {
+            (Some(last), Some(run)) => run
+                .split_once("/actions/runs/")
+                .map(|(repo, _)| format!("{repo}/compare/{last}...{own}")),
+            _ => None,
+        };
+        mp_release_core::github::fit_release_notes(
+            &release_notes(version, &messages),
+            compare.as_deref(),
+        )
     }
 
     /// What the workflow run should show: notices (fork, dry run) and warnings (failed calls).

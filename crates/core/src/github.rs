@@ -349,5 +349,37 @@ pub fn release_notes(version: &str, messages: &[String]) -> String {
     out
 }
 
+/// GitHub refuses a release body over 125,000 characters (422), which would cost the release and
+/// its tag.
+pub const RELEASE_BODY_LIMIT: usize = 125_000;
+
+/// Release notes within GitHub's limit: cut at a line, with a pointer to the full list (the compare
+/// view between the tags, when known).
+pub fn fit_release_notes(notes: &str, compare_url: Option<&str>) -> String {
+    if notes.chars().count() <= RELEASE_BODY_LIMIT {
+        return notes.to_owned();
+    }
+    let tail = match compare_url {
+        Some(u) => format!("\n… and more: the full list is in [the compare view]({u}).\n"),
+        None => {
+            "\n… and more: the full list is in the commit history since the previous release.\n"
+                .to_owned()
+        }
+    };
+    let budget = RELEASE_BODY_LIMIT - tail.chars().count();
+    let mut out = String::new();
+    let mut used = 0;
+    for line in notes.split_inclusive('\n') {
+        let n = line.chars().count();
+        if used + n > budget {
+            break;
+        }
+        out.push_str(line);
+        used += n;
+    }
+    out.push_str(&tail);
+    out
+}
+
 #[cfg(test)]
 mod tests;

@@ -160,3 +160,38 @@ fn release_notes_group_conventional_commits() {
     );
     assert!(release_notes("1.0.0", &[]).contains("No commits"));
 }
+
+#[test]
+fn release_notes_fit_githubs_body_limit() {
+    let messages: Vec<String> = (0..1200)
+        .map(|i| {
+            format!(
+                "feat: change number {i} with a long enough subject line to add up quickly, {}",
+                "长".repeat(60)
+            )
+        })
+        .collect();
+    let notes = release_notes("1.5.0", &messages);
+    assert!(notes.chars().count() > RELEASE_BODY_LIMIT);
+    let fitted = fit_release_notes(
+        &notes,
+        Some("https://github.com/acme/shop/compare/v1.4.0...v1.5.0"),
+    );
+    assert!(
+        fitted.chars().count() <= RELEASE_BODY_LIMIT,
+        "{}",
+        fitted.chars().count()
+    );
+    assert!(fitted
+        .ends_with("[the compare view](https://github.com/acme/shop/compare/v1.4.0...v1.5.0).\n"));
+    assert!(
+        fitted.contains("- feat: change number 0 "),
+        "starts with the first"
+    );
+    let short = release_notes("1.5.0", &messages[..3]);
+    assert_eq!(
+        fit_release_notes(&short, None),
+        short,
+        "short notes are kept whole"
+    );
+}
