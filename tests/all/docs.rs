@@ -276,3 +276,37 @@ fn documented_workflows_use_only_declared_inputs() {
     }
     assert!(checked >= 10, "{checked} inputs checked");
 }
+
+/// Every `--flag` the docs name is an input of the table (stale names in the docs fail here).
+#[test]
+fn flags_named_in_the_docs_exist() {
+    let names: Vec<String> = crate::inputs::entries().into_iter().map(|e| e.0).collect();
+    let mut seen = 0;
+    for doc in DOCS {
+        let Ok(text) = std::fs::read_to_string(root().join(doc)) else {
+            continue;
+        };
+        for (at, _) in text.match_indices("--") {
+            let name: String = text[at + 2..]
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '-')
+                .collect();
+            let before = text[..at].chars().last().unwrap_or(' ');
+            // `--name` as a flag: after a space, backtick or bracket, a word of letters
+            if name.len() < 2 || !matches!(before, ' ' | '`' | '(' | '[') || name.ends_with('-') {
+                continue;
+            }
+            // clap's own flags, and other tools' flags the docs quote (cargo install --locked --path,
+            // git tag --merged, cargo bench --bench)
+            if ["help", "version", "locked", "path", "merged", "bench"].contains(&name.as_str()) {
+                continue;
+            }
+            assert!(
+                names.contains(&name),
+                "{doc}: --{name} is not an input of mp-release"
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen >= 20, "{seen}");
+}

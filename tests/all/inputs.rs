@@ -8,14 +8,27 @@ use mp_release_emulator::{FaultKind, Scenario};
 
 /// (name, kind, secret) of every input, read from the input table's source: the test follows the
 /// table without a copy of it.
-fn table() -> Vec<(String, String, bool)> {
+pub fn table() -> Vec<(String, String, bool)> {
+    entries()
+        .into_iter()
+        .filter(|e| e.3)
+        .map(|(n, k, s, _)| (n, k, s))
+        .collect()
+}
+
+/// Every entry of the input table: (name, kind, secret, may come from the config file).
+pub fn entries() -> Vec<(String, String, bool, bool)> {
     let text = include_str!("../../src/settings/inputs.rs");
     let body = text
         .split("pub const INPUTS: &[Input] = &[")
         .nth(1)
         .unwrap();
     let body = body.split("\n];").next().unwrap();
-    let flat = body.split_whitespace().collect::<Vec<_>>().join(" ");
+    let flat = body
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace("( \"", "(\"");
     let mut out = Vec::new();
     for (at, _) in flat.match_indices("(\"") {
         let ctor = flat[..at].rsplit(' ').next().unwrap_or_default();
@@ -32,9 +45,7 @@ fn table() -> Vec<(String, String, bool)> {
             ),
         };
         let in_file = ctor != "only" || sources.contains("FileOnly");
-        if in_file {
-            out.push((name, kind, ctor == "secret"));
-        }
+        out.push((name, kind, ctor == "secret", in_file));
     }
     assert!(out.len() > 60, "the table parsed: {out:?}");
     out
