@@ -177,6 +177,11 @@ fn run(
     }
     let globals = settings::globals(cli, &layers, env, &cwd)?;
     crate::logging::init(&globals, redactor);
+    tracing::debug!(
+        "mp-release {} in {} (debug logs: -v, MP_RELEASE_LOG, or RUNNER_DEBUG=1 in Actions)",
+        env!("CARGO_PKG_VERSION"),
+        cwd.display()
+    );
     wf.configure(
         globals.output,
         globals.actions.as_ref(),

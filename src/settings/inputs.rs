@@ -63,6 +63,8 @@ pub enum Sources {
     FileOnly,
     /// action.yml only: the composite action itself uses it, the binary never reads it.
     ActionOnly,
+    /// The environment, the config file and action.yml, but no flag (with the reason).
+    NoFlag(&'static str),
 }
 
 /// One input.
@@ -142,6 +144,12 @@ pub const INPUTS: &[Input] = &[
     only("qrcode-artifact", Bool, Sources::ActionOnly, true),
     // ---- version
     i("version-from", Text, true),
+    only(
+        "version",
+        Text,
+        Sources::NoFlag("--version is the CLI's own version flag: use --version-from explicit:<v>"),
+        true,
+    ),
     i("bump", Choice, true),
     i("preid", Text, true),
     i("initial-version", Text, true),
@@ -245,12 +253,22 @@ pub fn secrets() -> impl Iterator<Item = &'static str> {
 
 /// Whether the config file may carry `name`.
 pub fn in_file(name: &str) -> bool {
-    get(name).is_some_and(|i| matches!(i.sources, Sources::All | Sources::FileOnly))
+    get(name).is_some_and(|i| {
+        matches!(
+            i.sources,
+            Sources::All | Sources::FileOnly | Sources::NoFlag(_)
+        )
+    })
 }
 
 /// Whether the environment may carry `name`.
 pub fn in_env(name: &str) -> bool {
-    get(name).is_some_and(|i| matches!(i.sources, Sources::All | Sources::NotInFile(_)))
+    get(name).is_some_and(|i| {
+        matches!(
+            i.sources,
+            Sources::All | Sources::NotInFile(_) | Sources::NoFlag(_)
+        )
+    })
 }
 
 /// Whether a config-file value has the right YAML type for the input; `Err` says what was

@@ -527,6 +527,19 @@ pub fn globals(
         output_file: env.get("GITHUB_OUTPUT").map(PathBuf::from),
         summary_file: env.get("GITHUB_STEP_SUMMARY").map(PathBuf::from),
     });
+    // "Re-run with debug logging" in the Actions UI sets RUNNER_DEBUG=1: debug logs, unless -v/-q
+    // or a log filter say otherwise.
+    let verbosity = match verbosity {
+        0 if env.get("RUNNER_DEBUG") == Some("1")
+            && env
+                .get("MP_RELEASE_LOG")
+                .or_else(|| env.get("RUST_LOG"))
+                .is_none() =>
+        {
+            1
+        }
+        v => v,
+    };
     Ok(Globals {
         dry_run,
         output,
@@ -548,13 +561,24 @@ pub fn version(
     layers: &Layers<'_>,
     cwd: &Path,
 ) -> Result<VersionSettings, UsageError> {
-    let source = layers
-        .parse(
-            "version-from",
-            a.version_from.as_deref(),
-            VersionSource::parse,
-        )?
-        .map_or(VersionSource::GitTag { prefix: None }, |(s, _)| s);
+    let from = layers.parse(
+        "version-from",
+        a.version_from.as_deref(),
+        VersionSource::parse,
+    )?;
+    // `version: 1.2.3` (what every peer action takes) is `version-from: explicit:1.2.3`.
+    let plain = layers.parse("version", None, |s| {
+        VersionSource::parse(&format!("explicit:{}", s.trim()))
+    })?;
+    let source = match (from, plain) {
+        (Some((_, a)), Some((_, b))) => {
+            return Err(UsageError::new(format!(
+                "{a} and {b} are both set: give the version once (version: 1.2.3 is version-from: explicit:1.2.3)"
+            )))
+        }
+        (Some((s, _)), None) | (None, Some((s, _))) => s,
+        (None, None) => VersionSource::GitTag { prefix: None },
+    };
     let default_bump = match source {
         VersionSource::Explicit(_) => BumpRequest::None,
         _ => BumpRequest::Auto,

@@ -418,3 +418,43 @@ fn outputs_urls_timeouts_and_texts_are_checked_before_any_call() {
         assert_eq!(trap.connections(), 0);
     }
 }
+
+/// `version: 1.2.3` (as every peer action takes it) is `version-from: explicit:1.2.3`, from the
+/// Action, the environment or the config file; given with version-from it is refused.
+#[test]
+fn a_plain_version_input_is_an_explicit_version() {
+    let repo = Repo::new();
+    repo.commit("chore: init").tag("v1.0.0").commit("feat: y");
+    for (env, file) in [
+        (Some("INPUT_VERSION"), None),
+        (Some("MP_RELEASE_VERSION"), None),
+        (None, Some("version: 2.3.4\n")),
+    ] {
+        let trap = NetTrap::new();
+        let mut c = bin(repo.path(), &trap);
+        c.arg("version");
+        if let Some(e) = env {
+            c.env(e, "2.3.4");
+        }
+        if let Some(f) = file {
+            std::fs::write(repo.path().join(".mp-release.yml"), f).unwrap();
+        }
+        let r = run(c);
+        let _ = std::fs::remove_file(repo.path().join(".mp-release.yml"));
+        assert_eq!(r.code, 0, "{env:?} {file:?}: {}", r.stderr);
+        let out = kv(&r.stdout);
+        assert_eq!(
+            (out["version"].as_str(), out["bump"].as_str()),
+            ("2.3.4", "none"),
+            "{}",
+            r.stdout
+        );
+    }
+    let trap = NetTrap::new();
+    let mut c = bin(repo.path(), &trap);
+    c.args(["version", "--version-from", "git-tag"])
+        .env("INPUT_VERSION", "2.3.4");
+    let r = run(c);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("both set"), "{}", r.stderr);
+}

@@ -82,3 +82,26 @@ fn outside_actions_no_workflow_commands() {
     assert!(!r.stdout.contains("::"), "{}", r.stdout);
     assert_eq!(kv(&r.stdout)["version"], "0.1.0");
 }
+
+/// "Re-run with debug logging" sets RUNNER_DEBUG=1: the binary logs at debug level then.
+#[test]
+fn runner_debug_turns_on_debug_logs() {
+    let repo = Repo::new();
+    repo.commit("chore: init").tag("v1.0.0").commit("fix: y");
+    for (debug, want) in [(Some("1"), true), (None, false)] {
+        let trap = NetTrap::new();
+        let mut c = bin(repo.path(), &trap);
+        c.arg("version").env("GITHUB_ACTIONS", "true");
+        if let Some(v) = debug {
+            c.env("RUNNER_DEBUG", v);
+        }
+        let r = run(c);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert_eq!(
+            r.stderr.contains("DEBUG"),
+            want,
+            "RUNNER_DEBUG={debug:?}: {}",
+            r.stderr
+        );
+    }
+}
