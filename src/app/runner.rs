@@ -146,9 +146,11 @@ impl Runner {
                     state.polls
                 );
             }
-            // Review polls get ±10 % jitter so that many runs do not poll in lockstep.
+            // Review polls get up to 20 % of jitter so that many runs do not poll in lockstep.
             let ms = if state.stage == Stage::Wait {
-                let factor = 0.9 + 0.2 * self.calls.jitter();
+                // Only ever shorter than asked: the last sleep ends at the deadline, and the
+                // last look must not come after it.
+                let factor = 0.8 + 0.2 * self.calls.jitter();
                 #[allow(
                     clippy::cast_possible_truncation,
                     clippy::cast_sign_loss,
