@@ -49,7 +49,9 @@ pub struct Calls {
     pub clock: Clock,
     /// Retry rules.
     pub policy: Policy,
-    /// Set when a call gave up on infrastructure (transport, rate windows, redirects): exit 3.
+    /// Set when the last call gave up on infrastructure (transport, rate windows, redirects):
+    /// a run that ends on that failure exits 3. Cleared when a call starts, so an earlier
+    /// transient failure the run got past (a quota read) does not turn a later refusal into 3.
     pub infra_failure: bool,
     /// Request rates per account and endpoint; one limiter may serve many apps (a fleet).
     pub limiter: Arc<Mutex<Limiter>>,
@@ -94,6 +96,7 @@ impl Calls {
     ) -> Result<T, GaveUp> {
         let mut attempt = 0;
         let mut refreshed = false;
+        self.infra_failure = false;
         loop {
             attempt += 1;
             // Fetching a token is a call like any other: the same retry rules apply (it is not a

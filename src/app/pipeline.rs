@@ -14,7 +14,6 @@ use crate::adapters::wechat::WeChat;
 use crate::exit::Exit;
 use crate::output::{Level, Workflow};
 use crate::settings::{self, Globals, Layers, PipelineSettings, WeChatSettings};
-use anyhow::Context;
 use mp_release_core::pipeline::{AuditInfo, BumpSpec, Config, Outcome, Review, Stage, State};
 use mp_release_core::report;
 use mp_release_core::version::VersionSource;
@@ -64,10 +63,8 @@ pub(super) enum Kind {
     Submit,
 }
 
-pub(super) async fn connect(
-    ws: &WeChatSettings,
-    wf: &Workflow,
-) -> anyhow::Result<(WeChat, Tokens, Clock)> {
+/// The WeChat call path of a command: client, token source and clock, built once.
+pub(super) async fn connect(ws: &WeChatSettings, wf: &Workflow) -> anyhow::Result<Calls> {
     let wx = WeChat::new(&ws.base, ws.timeout, ws.proxy.as_ref())?;
     let tokens = Tokens::new(ws.credentials.clone(), wf.masker());
     let clock = if ws.virtual_clock {
@@ -75,7 +72,7 @@ pub(super) async fn connect(
     } else {
         Clock::Real
     };
-    Ok((wx, tokens, clock))
+    Ok(Calls::new(wx, tokens, clock))
 }
 
 /// The settings of `run` and `submit`, validated in full before anything is sent.
@@ -143,46 +140,45 @@ pub(super) fn resume_or(ws: &WeChatSettings, fresh: State) -> anyhow::Result<Sta
             path.display()
         ))
     })?;
-    match saved {
-        // Finished means finished: the recorded outcome is reported again, nothing is sent.
-        Some(saved)
-            if saved.stage == Stage::Done && saved.config.appid == ws.appid && !ws.restart =>
-        {
-            tracing::warn!(
-                "{} records a finished run of {} ({}): reporting it again without calling WeChat; to start a \
-                 new release give restart: true or another state-file",
-                path.display(),
-                saved.version.as_deref().unwrap_or("?"),
-                saved.outcome.as_ref().map_or("no outcome", outcome_word),
-            );
-            Ok(saved)
-        }
-        Some(saved) if saved.stage != Stage::Done && saved.config.appid == ws.appid => {
-            tracing::info!(
-                "resuming the run of {} saved in {} (stage {})",
-                saved.version.as_deref().unwrap_or("?"),
-                path.display(),
-                saved.stage.name()
-            );
-            Ok(saved)
-        }
-        // restart: a new release over a finished one.
-        Some(saved) if saved.config.appid == ws.appid => {
-            tracing::info!(
-                "restart: starting a new release over the finished run of {} in {}",
-                saved.version.as_deref().unwrap_or("?"),
-                path.display()
-            );
-            Ok(fresh)
-        }
-        Some(saved) => Err(settings::UsageError::new(format!(
+    let Some(saved) = saved else {
+        return Ok(fresh);
+    };
+    if saved.config.appid != ws.appid {
+        return Err(settings::UsageError::new(format!(
             "invalid state-file {}: it records a run of {}, not of {}; give each app its own state-file",
             path.display(),
             saved.config.appid,
             ws.appid
         ))
-        .into()),
-        None => Ok(fresh),
+        .into());
+    }
+    let version = saved.version.as_deref().unwrap_or("?");
+    match (saved.stage == Stage::Done, ws.restart) {
+        (false, _) => {
+            tracing::info!(
+                "resuming the run of {version} saved in {} (stage {})",
+                path.display(),
+                saved.stage.name()
+            );
+            Ok(saved)
+        }
+        // Finished means finished: the recorded outcome is reported again, nothing is sent.
+        (true, false) => {
+            tracing::warn!(
+                "{} records a finished run of {version} ({}): reporting it again without calling WeChat; to \
+                 start a new release give restart: true or another state-file",
+                path.display(),
+                saved.outcome.as_ref().map_or("no outcome", outcome_word),
+            );
+            Ok(saved)
+        }
+        (true, true) => {
+            tracing::info!(
+                "restart: starting a new release over the finished run of {version} in {}",
+                path.display()
+            );
+            Ok(fresh)
+        }
     }
 }
 
@@ -211,7 +207,7 @@ pub(super) async fn drive(
         // A finished state file: the same outputs and summary as when it finished, no call at all.
         return Ok(pipeline_report(&state, state.in_doubt, title, observers));
     }
-    let (wx, tokens, clock) = connect(ws, wf).await?;
+    let calls = connect(ws, wf).await?;
     let desc = ps.desc.clone().unwrap_or_else(|| match &state.version {
         Some(v) => format!("mp-release {v}"),
         None => "released by mp-release".into(),
@@ -221,7 +217,7 @@ pub(super) async fn drive(
         Some(m) => mp_release_core::identity::tag(d, m, MAX_DESC_CHARS),
         None => d.to_owned(),
     };
-    let mut runner = Runner::new(wx, tokens, clock, ps.submit.clone(), tagged(&desc));
+    let mut runner = Runner::new(calls, ps.submit.clone(), tagged(&desc));
     if let Some(up) = &ps.upload {
         wf.masker()
             .mask(secrecy::ExposeSecret::expose_secret(&up.key_pem))?;
@@ -253,7 +249,8 @@ pub(super) async fn drive(
     let end = runner
         .drive(state, async |s: &State| observers.progress(s).await)
         .await?;
-    let infra = runner.calls.infra_failure || end.in_doubt;
+    // in_doubt: stopped on what it could not prove, or on an infrastructure failure (exit 3).
+    let infra = end.in_doubt;
     observers.finish(&end, infra).await;
     Ok(pipeline_report(&end, infra, title, observers))
 }
@@ -346,15 +343,7 @@ pub(super) async fn pipeline(
         .as_deref()
         .filter(|_| state.stage != Stage::Done)
     {
-        for (path, text) in &targets {
-            if g.dry_run {
-                tracing::info!("dry run: would write version {v} to {}", path.display());
-            } else {
-                crate::adapters::fs::write_json_version(path, text, v)
-                    .with_context(|| format!("writing version {v} to {}", path.display()))?;
-                tracing::info!("wrote version {v} to {}", path.display());
-            }
-        }
+        super::version::write_targets(&targets, v, g.dry_run)?;
     }
     drive(&ws, &ps, state, wf, "mp-release", observers, g.dry_run).await
 }
@@ -391,19 +380,13 @@ pub(super) async fn latest(calls: &mut Calls) -> anyhow::Result<Option<AuditInfo
     }
 }
 
-/// The shared call path for a single-call command.
-pub(super) async fn calls_for(ws: &WeChatSettings, wf: &Workflow) -> anyhow::Result<Calls> {
-    let (wx, tokens, clock) = connect(ws, wf).await?;
-    Ok(Calls::new(wx, tokens, clock))
-}
-
 pub(super) async fn publish(
     ws: WeChatSettings,
     ps: PipelineSettings,
     wf: &mut Workflow,
     dry_run: bool,
 ) -> anyhow::Result<Report> {
-    let mut calls = calls_for(&ws, wf).await?;
+    let mut calls = connect(&ws, wf).await?;
     let Some(a) = latest(&mut calls).await? else {
         anyhow::bail!(crate::exit::ReleaseFailed(
             "nothing to publish: there is no review on record; submit first".into()

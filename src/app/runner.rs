@@ -6,10 +6,9 @@
 //! A mutation whose answer is lost is reported as `Uncertain`, and the machine reads the state back.
 
 use super::calls::{Calls, GaveUp};
-use super::clock::Clock;
 use crate::adapters::upload::native::UploadError;
 use crate::adapters::upload::Uploader;
-use crate::adapters::wechat::tokens::{TokenError, Tokens};
+use crate::adapters::wechat::tokens::TokenError;
 use crate::adapters::wechat::{CallError, WeChat};
 use crate::settings::SubmitBody;
 use anyhow::Context;
@@ -49,9 +48,9 @@ pub struct Runner {
 
 impl Runner {
     /// A runner.
-    pub fn new(wx: WeChat, tokens: Tokens, clock: Clock, submit: SubmitBody, desc: String) -> Self {
+    pub fn new(calls: Calls, submit: SubmitBody, desc: String) -> Self {
         Self {
-            calls: Calls::new(wx, tokens, clock),
+            calls,
             state_file: None,
             crash_after: None,
             submit,
@@ -104,7 +103,8 @@ impl Runner {
         loop {
             let t = step(&state, event, self.calls.clock.now());
             state = t.next;
-            // A run that gave up on infrastructure keeps exit 3 when its finished state is replayed.
+            // A run that ended on an infrastructure failure exits 3, also when its finished state
+            // is replayed (the flag is the last call's: this step's event).
             if self.calls.infra_failure && matches!(state.outcome, Some(Outcome::Failed { .. })) {
                 state.in_doubt = true;
             }
@@ -165,6 +165,7 @@ impl Runner {
             return Ok(Event::Slept);
         }
         if *effect == Effect::Upload {
+            self.calls.infra_failure = false;
             return Ok(self.upload(state).await);
         }
         let (submit, desc) = (&self.submit, &self.desc);

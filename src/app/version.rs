@@ -93,6 +93,27 @@ pub fn compute(s: &VersionSettings, g: &Globals) -> anyhow::Result<Computed> {
     })
 }
 
+/// Writes `version` into each checked JSON target (or says what it would write, in a dry run).
+pub fn write_targets(
+    targets: &[(std::path::PathBuf, String)],
+    version: &str,
+    dry_run: bool,
+) -> anyhow::Result<()> {
+    for (path, text) in targets {
+        if dry_run {
+            tracing::info!(
+                "dry run: would write version {version} to {}",
+                path.display()
+            );
+        } else {
+            fs::write_json_version(path, text, version)
+                .with_context(|| format!("writing version {version} to {}", path.display()))?;
+            tracing::info!("wrote version {version} to {}", path.display());
+        }
+    }
+    Ok(())
+}
+
 pub fn run(s: &VersionSettings, g: &Globals) -> anyhow::Result<Report> {
     if s.source == VersionSource::Wechat {
         return Err(UsageError::new(
@@ -109,18 +130,7 @@ pub fn run(s: &VersionSettings, g: &Globals) -> anyhow::Result<Report> {
     let version = plan.next.to_string();
     tracing::info!("version {plan}");
 
-    for (path, text) in &targets {
-        if g.dry_run {
-            tracing::info!(
-                "dry run: would write version {version} to {}",
-                path.display()
-            );
-        } else {
-            fs::write_json_version(path, text, &version)
-                .with_context(|| format!("writing version {version} to {}", path.display()))?;
-            tracing::info!("wrote version {version} to {}", path.display());
-        }
-    }
+    write_targets(&targets, &version, g.dry_run)?;
 
     let previous_s = plan
         .previous

@@ -236,16 +236,12 @@ pub fn pipeline(
             .parse(name, flag, parse_bool)?
             .is_some_and(|(b, _)| b))
     };
-    let secs = |name: &str, flag: Option<&str>, default: u64| -> Result<u64, UsageError> {
-        let max = if name == "wait-timeout" {
-            limits::WAIT
-        } else {
-            limits::POLL
+    let secs =
+        |name: &str, flag: Option<&str>, default: u64, max: Duration| -> Result<u64, UsageError> {
+            Ok(layers
+                .parse(name, flag, |s| bounded_duration(s, Duration::ZERO, max))?
+                .map_or(default, |(d, _)| d.as_secs()))
         };
-        Ok(layers
-            .parse(name, flag, |s| bounded_duration(s, Duration::ZERO, max))?
-            .map_or(default, |(d, _)| d.as_secs()))
-    };
     let feedback = layers.parse("feedback-info", a.feedback_info.as_deref(), |s| {
         if s.chars().count() > 200 {
             Err(format!("at most 200 characters, got {}", s.chars().count()))
@@ -304,9 +300,20 @@ pub fn pipeline(
         })?
         .map(|(p, _)| p);
     let wait = WaitSpec {
-        first_secs: secs("poll-interval", a.poll_interval.as_deref(), 60)?.max(1),
-        max_secs: secs("poll-max", a.poll_max.as_deref(), 600)?.max(1),
-        timeout_secs: secs("wait-timeout", a.wait_timeout.as_deref(), 5 * 3600)?,
+        first_secs: secs(
+            "poll-interval",
+            a.poll_interval.as_deref(),
+            60,
+            limits::POLL,
+        )?
+        .max(1),
+        max_secs: secs("poll-max", a.poll_max.as_deref(), 600, limits::POLL)?.max(1),
+        timeout_secs: secs(
+            "wait-timeout",
+            a.wait_timeout.as_deref(),
+            5 * 3600,
+            limits::WAIT,
+        )?,
     };
     Ok(PipelineSettings {
         template,
@@ -332,6 +339,7 @@ pub fn pipeline(
                 "privacy-poll-interval",
                 a.privacy_poll_interval.as_deref(),
                 60,
+                limits::POLL,
             )?
             .max(1),
             on_existing,

@@ -845,3 +845,23 @@ fn single_call_commands_retry_by_class() {
     );
     assert_eq!(wx.run(&["quota"], &[]).code, 1);
 }
+
+/// An infrastructure failure the run got past (the quota read, which only feeds the report)
+/// does not turn WeChat's later refusal into exit 3: the exit code is the one of the failure
+/// that ended the run.
+#[test]
+fn the_exit_code_is_the_ending_failures() {
+    let wx = Wx::new(
+        approve_after(1)
+            .fault("/wxa/queryquota", None, FaultKind::Errcode(-1))
+            .fault(SUBMIT, None, FaultKind::Errcode(85013)),
+        |a| a,
+    );
+    let r = wx.run(&["run"], &[]);
+    assert!(
+        r.stderr.contains("/wxa/queryquota"),
+        "the quota read failed: {}",
+        r.stderr
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+}

@@ -2,7 +2,7 @@
 
 use super::simple;
 use super::Ctx;
-use crate::app::pipeline::calls_for;
+use crate::app::pipeline::connect;
 use crate::app::Report;
 use crate::cli::WeChatOnly;
 use crate::output::Workflow;
@@ -14,7 +14,7 @@ pub(super) fn run(a: &WeChatOnly, cx: &Ctx<'_, '_>, wf: &mut Workflow) -> anyhow
 }
 
 pub(super) async fn quota(ws: WeChatSettings, wf: &mut Workflow) -> anyhow::Result<Report> {
-    let mut calls = calls_for(&ws, wf).await?;
+    let mut calls = connect(&ws, wf).await?;
     let q = calls
         .once("queryquota", false, async |wx, t| {
             wx.get("/wxa/queryquota", Some(t), &[]).await

@@ -2,7 +2,7 @@
 
 use super::simple;
 use super::{dry, Ctx};
-use crate::app::pipeline::calls_for;
+use crate::app::pipeline::connect;
 use crate::app::Report;
 use crate::cli::RollbackArgs;
 use crate::output::Workflow;
@@ -33,7 +33,7 @@ pub(super) async fn rollback(
     to: Option<u64>,
     wf: &mut Workflow,
 ) -> anyhow::Result<Report> {
-    let mut calls = calls_for(&ws, wf).await?;
+    let mut calls = connect(&ws, wf).await?;
     let hist = calls
         .once("revertcoderelease", false, async |wx, t| {
             wx.get(

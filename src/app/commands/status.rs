@@ -3,7 +3,7 @@
 use super::Ctx;
 use super::{simple, status_word};
 use crate::app::pipeline::require_platform;
-use crate::app::pipeline::{calls_for, latest};
+use crate::app::pipeline::{connect, latest};
 use crate::app::Report;
 use crate::cli::StatusArgs;
 use crate::output::Workflow;
@@ -30,7 +30,7 @@ pub(super) async fn status(
     qrcode: Option<std::path::PathBuf>,
     wf: &mut Workflow,
 ) -> anyhow::Result<Report> {
-    let mut calls = calls_for(&ws, wf).await?;
+    let mut calls = connect(&ws, wf).await?;
     if let Some(path) = &qrcode {
         let image = calls
             .once("get_qrcode", false, async |wx, t| wx.qrcode(t, None).await)

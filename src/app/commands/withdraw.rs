@@ -2,7 +2,7 @@
 
 use super::{dry, Ctx};
 use super::{simple, status_word};
-use crate::app::pipeline::{calls_for, latest};
+use crate::app::pipeline::{connect, latest};
 use crate::app::Report;
 use crate::cli::WeChatOnly;
 use crate::output::{Level, Workflow};
@@ -19,7 +19,7 @@ pub(super) fn run(a: &WeChatOnly, cx: &Ctx<'_, '_>, wf: &mut Workflow) -> anyhow
 }
 
 pub(super) async fn withdraw(ws: WeChatSettings, wf: &mut Workflow) -> anyhow::Result<Report> {
-    let mut calls = calls_for(&ws, wf).await?;
+    let mut calls = connect(&ws, wf).await?;
     let before = latest(&mut calls).await?;
     let answer = calls
         .once("undocodeaudit", true, async |wx, t| {
