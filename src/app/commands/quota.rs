@@ -7,6 +7,7 @@ use crate::app::Report;
 use crate::cli::WeChatOnly;
 use crate::output::Workflow;
 use crate::settings::WeChatSettings;
+use mp_release_core::wechat::wire;
 
 pub(super) fn run(a: &WeChatOnly, cx: &Ctx<'_, '_>, wf: &mut Workflow) -> anyhow::Result<Report> {
     let ws = crate::settings::wechat(&a.wechat, cx.layers, &cx.g.cwd)?;
@@ -20,20 +21,18 @@ pub(super) async fn quota(ws: WeChatSettings, wf: &mut Workflow) -> anyhow::Resu
             wx.get("/wxa/queryquota", Some(t), &[]).await
         })
         .await?;
-    let n = |k: &str| q[k].as_u64().map(|v| v.to_string()).unwrap_or_default();
+    let q: wire::QuotaInfo = crate::app::runner::answer("/wxa/queryquota", &q)
+        .map_err(|e| anyhow::anyhow!(e.explain()))?;
     let summary = format!(
         "### mp-release quota\n\nreviews {}/{} left this month · speed-ups {}/{}\n",
-        n("rest"),
-        n("limit"),
-        n("speedup_rest"),
-        n("speedup_limit")
+        q.rest, q.limit, q.speedup_rest, q.speedup_limit
     );
     Ok(simple(
         vec![
-            ("quota-rest", n("rest")),
-            ("quota-limit", n("limit")),
-            ("speedup-rest", n("speedup_rest")),
-            ("speedup-limit", n("speedup_limit")),
+            ("quota-rest", q.rest.to_string()),
+            ("quota-limit", q.limit.to_string()),
+            ("speedup-rest", q.speedup_rest.to_string()),
+            ("speedup-limit", q.speedup_limit.to_string()),
         ],
         summary,
     ))

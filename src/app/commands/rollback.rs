@@ -8,6 +8,7 @@ use crate::cli::RollbackArgs;
 use crate::output::Workflow;
 use crate::settings::WeChatSettings;
 use anyhow::Context;
+use mp_release_core::wechat::wire;
 use serde_json::{json, Value};
 
 pub(super) fn run(a: &RollbackArgs, cx: &Ctx<'_, '_>, wf: &mut Workflow) -> anyhow::Result<Report> {
@@ -82,10 +83,10 @@ pub(super) async fn rollback(
             wx.post("/wxa/getversioninfo", Some(t), &json!({})).await
         })
         .await?;
-    let live = info["release_info"]["release_version"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let live = crate::app::runner::answer::<wire::VersionInfo>("/wxa/getversioninfo", &info)
+        .map_err(|e| anyhow::anyhow!(e.explain()))?
+        .live()
+        .unwrap_or_default();
     tracing::info!("rolled back: {live} is live");
     Ok(simple(
         vec![("version", live.clone())],

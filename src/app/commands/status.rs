@@ -9,6 +9,7 @@ use crate::cli::StatusArgs;
 use crate::output::Workflow;
 use crate::settings::WeChatSettings;
 use anyhow::Context;
+use mp_release_core::wechat::wire;
 use serde_json::json;
 
 pub(super) fn run(a: &StatusArgs, cx: &Ctx<'_, '_>, wf: &mut Workflow) -> anyhow::Result<Report> {
@@ -89,14 +90,12 @@ pub(super) async fn status(
     let word = status
         .and_then(|n| u8::try_from(n).ok())
         .map_or("none", status_word);
-    let live = info["release_info"]["release_version"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let trial = info["exp_info"]["exp_version"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
+    let info = crate::app::runner::answer::<wire::VersionInfo>("/wxa/getversioninfo", &info)
+        .map_err(|e| anyhow::anyhow!(e.explain()))?;
+    let (live, trial) = (
+        info.live().unwrap_or_default(),
+        info.trial().unwrap_or_default(),
+    );
     let summary = format!(
         "### mp-release status · `{}`\n\nlive **{}** · trial {} · review {} {word}\n",
         ws.appid,
