@@ -306,15 +306,9 @@ impl<'a> Layers<'a> {
                 (default, None)
             }
         };
-        let text = read_bounded(&path, MAX_CONFIG_BYTES).map_err(|e| match &origin {
-            Some(o) => UsageError::input(
-                o,
-                format_args!("cannot read config file {}: {e}", path.display()),
-            ),
-            None => UsageError::new(format!("cannot read config file {}: {e}", path.display())),
-        })?;
-        let text = String::from_utf8(text).map_err(|_| {
-            UsageError::new(format!("config file {} is not UTF-8 text", path.display()))
+        let text = read_text(&path, MAX_CONFIG_BYTES).map_err(|e| match &origin {
+            Some(o) => UsageError::input(o, format_args!("config file: {e}")),
+            None => UsageError::new(format!("config file: {e}")),
         })?;
         let file: ConfigFile = if text.trim().is_empty() {
             ConfigFile::default()

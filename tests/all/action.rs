@@ -101,6 +101,16 @@ fn install(dir: &Path, os: &str, arch: &str, extra: &[(&str, &str)]) -> (i32, St
     )
 }
 
+/// Runs the stand-in binary the install step named in `bin=`; it prints its target.
+fn run_installed(outputs: &str) -> String {
+    let bin = outputs
+        .lines()
+        .find_map(|l| l.strip_prefix("bin="))
+        .unwrap();
+    let ran = Command::new("sh").arg(bin).output().unwrap();
+    String::from_utf8_lossy(&ran.stdout).trim().to_owned()
+}
+
 #[test]
 fn picks_the_asset_of_the_runner_and_verifies_it() {
     let dir = fixture(None);
@@ -111,13 +121,8 @@ fn picks_the_asset_of_the_runner_and_verifies_it() {
             outputs.contains(&format!("asset=mp-release-{target}.tar.gz")),
             "{outputs}"
         );
-        let bin = outputs
-            .lines()
-            .find_map(|l| l.strip_prefix("bin="))
-            .unwrap();
-        let ran = Command::new("sh").arg(bin).output().unwrap();
         assert_eq!(
-            String::from_utf8_lossy(&ran.stdout).trim(),
+            run_installed(&outputs),
             *target,
             "the extracted binary is the runner's"
         );
@@ -199,15 +204,7 @@ fn the_recorded_release_is_installed_whatever_the_ref_and_cached() {
     let (code, stdout, outputs) = install(dir.path(), "Linux", "X64", &[]);
     assert_eq!(code, 0, "{stdout}");
     assert!(stdout.contains("from the tool cache"), "{stdout}");
-    let bin = outputs
-        .lines()
-        .find_map(|l| l.strip_prefix("bin="))
-        .unwrap();
-    let ran = Command::new("sh").arg(bin).output().unwrap();
-    assert_eq!(
-        String::from_utf8_lossy(&ran.stdout).trim(),
-        "x86_64-unknown-linux-musl"
-    );
+    assert_eq!(run_installed(&outputs), "x86_64-unknown-linux-musl");
 }
 
 #[test]

@@ -13,6 +13,21 @@ impl Drop for Killed {
     }
 }
 
+/// `mp-release emulator --port 0 ARGS` in `dir` (also its TMPDIR), stdout piped, killed on drop.
+fn serve(dir: &std::path::Path, args: &[&str]) -> Killed {
+    let child = Command::new(assert_cmd::cargo::cargo_bin("mp-release"))
+        .args(["emulator", "--port", "0"])
+        .args(args)
+        .current_dir(dir)
+        .env("TMPDIR", dir)
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    Killed(child)
+}
+
 #[test]
 fn serves_with_a_scenario_file_and_an_admin_api() {
     let dir = tempfile::tempdir().unwrap();
@@ -21,15 +36,7 @@ fn serves_with_a_scenario_file_and_an_admin_api() {
         "privacy-scan: {polls: 5, seconds: 600}\nreview-quota: 3\n",
     )
     .unwrap();
-    let child = Command::new(assert_cmd::cargo::cargo_bin("mp-release"))
-        .args(["emulator", "--port", "0", "--scenario", "s.yml"])
-        .current_dir(dir.path())
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut child = Killed(child);
+    let mut child = serve(dir.path(), &["--scenario", "s.yml"]);
     let mut line = String::new();
     BufReader::new(child.0.stdout.as_mut().unwrap())
         .read_line(&mut line)
@@ -79,16 +86,7 @@ fn a_bad_scenario_is_a_usage_error() {
 fn the_test_ca_lives_in_a_private_directory_removed_on_exit() {
     use std::os::unix::fs::PermissionsExt;
     let tmp = tempfile::tempdir().unwrap();
-    let child = Command::new(assert_cmd::cargo::cargo_bin("mp-release"))
-        .args(["emulator", "--port", "0"])
-        .current_dir(tmp.path())
-        .env("TMPDIR", tmp.path())
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut child = Killed(child);
+    let mut child = serve(tmp.path(), &[]);
     let mut out = BufReader::new(child.0.stdout.take().unwrap());
     let mut ca = None;
     for _ in 0..2 {
