@@ -68,13 +68,7 @@ fn redirects_are_never_followed_and_nothing_is_released() {
             );
             assert_ne!(r.outputs.get("published").map(String::as_str), Some("true"));
             // a redirect is not retried: one call to the endpoint
-            let calls = wx
-                .emu
-                .world()
-                .journal()
-                .iter()
-                .filter(|e| e.path == endpoint)
-                .count();
+            let calls = wx.calls(endpoint);
             assert_eq!(calls, 1, "{endpoint} {status}");
         }
     }
@@ -171,13 +165,7 @@ fn an_unknown_review_status_stops_at_once() {
         );
         let r = wx.run(&["run"], &[]);
         assert_eq!(r.code, 3, "{body}: {}", r.stderr);
-        let polls = wx
-            .emu
-            .world()
-            .journal()
-            .iter()
-            .filter(|e| e.path == "/wxa/get_auditstatus")
-            .count();
+        let polls = wx.calls("/wxa/get_auditstatus");
         assert_eq!(polls, 1, "{body}: stopped at the first such answer");
         assert!(
             r.stderr.contains("stopped instead of guessing"),

@@ -208,16 +208,7 @@ fn undeclared_privacy_api_fails_early() {
     let r = wx.run(&["run"], &[]);
     assert_eq!(r.code, 1);
     assert!(r.stderr.contains("wx.getLocation"), "{}", r.stderr);
-    assert_eq!(
-        wx.emu
-            .world()
-            .journal()
-            .iter()
-            .filter(|e| e.path == SUBMIT)
-            .count(),
-        0,
-        "never submitted"
-    );
+    assert_eq!(wx.calls(SUBMIT), 0, "never submitted");
 }
 
 /// C2: the scan's lists arrive with errcode 0; an undeclared API ends the precheck with the fix,
@@ -281,13 +272,7 @@ fn an_approved_unreleased_version_is_explained() {
         0,
         "nor a release of the other version"
     );
-    let submits = wx
-        .emu
-        .world()
-        .journal()
-        .iter()
-        .filter(|e| e.path == SUBMIT)
-        .count();
+    let submits = wx.calls(SUBMIT);
     assert_eq!(submits, 2, "one refused try, not a loop");
 }
 
@@ -830,13 +815,7 @@ fn single_call_commands_retry_by_class() {
     let r = wx.run(&["withdraw"], &[]);
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(r.stderr.contains("effect is unknown"), "{}", r.stderr);
-    let sent = wx
-        .emu
-        .world()
-        .journal()
-        .iter()
-        .filter(|e| e.path == "/wxa/undocodeaudit")
-        .count();
+    let sent = wx.calls("/wxa/undocodeaudit");
     assert_eq!(sent, 1, "never resent");
     // WeChat's refusal: exit 1
     let wx = Wx::new(

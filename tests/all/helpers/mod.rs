@@ -303,6 +303,16 @@ impl Wx {
     pub fn successes(&self, path: &str) -> usize {
         self.emu.world().successes(path)
     }
+
+    /// Requests on one path the emulator received, processed or not.
+    pub fn calls(&self, path: &str) -> usize {
+        self.emu
+            .world()
+            .journal()
+            .iter()
+            .filter(|e| e.path == path)
+            .count()
+    }
 }
 
 /// `$GITHUB_OUTPUT` with the runner's rules (single-line and heredoc entries).
