@@ -89,7 +89,7 @@ def main():
                 for _ in range(RUNS):
                     cmd = ["/usr/bin/time", "-f", "%e %M", binary, "upload", "--engine", engine, "--project-path", path,
                            "--private-key-path", os.path.join(FIX, "keys/private.wx0123456789abcdef.key"),
-                           "--version-from", "explicit:1.0.0", "--cache-dir", cache, "--upload-ca-file", ca, "-q"]
+                           "--version-from", "explicit:1.0.0", "--cache-dir", cache, "--ca-file", ca, "-q"]
                     p = subprocess.run(cmd, capture_output=True, text=True,
                                        env=dict(os.environ, INPUT_APPID=APPID, MP_RELEASE_UPLOAD_BASE_URL=url, MP_RELEASE_UPLOAD_TIMEOUT="600s"))
                     if p.returncode != 0:

@@ -43,6 +43,14 @@ pub struct GlobalArgs {
     /// Less log output (-q warnings, -qq errors only).
     #[arg(short, long, global = true, action = ArgAction::Count)]
     pub quiet: u8,
+    /// Send every request (WeChat, upload, GitHub) through this proxy, e.g. one with the fixed
+    /// egress IP of WeChat's IP whitelists (default: HTTPS_PROXY/HTTP_PROXY/NO_PROXY, as curl).
+    #[arg(long, global = true, value_name = "URL")]
+    pub https_proxy: Option<String>,
+    /// Extra certificate authorities (PEM file), trusted besides the system's and the bundled
+    /// ones by every client, the official upload engine too (a TLS-inspecting proxy, the emulator).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub ca_file: Option<String>,
 }
 
 /// The commands.
@@ -240,9 +248,6 @@ pub struct WeChatArgs {
     /// WeChat API base URL (default https://api.weixin.qq.com; the emulator's URL in tests).
     #[arg(long, value_name = "URL")]
     pub wechat_base_url: Option<String>,
-    /// HTTPS proxy for a fixed egress IP (IP whitelists).
-    #[arg(long, value_name = "URL")]
-    pub https_proxy: Option<String>,
     /// Timeout of one HTTP request (default 30s).
     #[arg(long, value_name = "DURATION")]
     pub request_timeout: Option<String>,
@@ -345,9 +350,6 @@ pub struct UploadOptions {
     /// Where the official engine is installed on first use (default ~/.cache/mp-release).
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<String>,
-    /// Extra CA certificates (PEM) for the official engine, e.g. the emulator's test CA.
-    #[arg(long, value_name = "FILE")]
-    pub upload_ca_file: Option<String>,
 }
 
 /// `mp-release upload`.

@@ -246,7 +246,7 @@ mod tests {
         let wx = WeChat::new(
             &url::Url::parse(&emu.uri()).unwrap(),
             Duration::from_secs(5),
-            None,
+            &crate::adapters::http::Net::default(),
         )
         .unwrap();
         let out: Box<dyn std::io::Write + Send> = Box::new(std::io::sink());

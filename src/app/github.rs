@@ -6,6 +6,7 @@
 
 use crate::adapters::git::Git;
 use crate::adapters::github::api::{CheckRunBody, GhError, GitHub};
+use crate::adapters::http::Net;
 use crate::output::Level;
 use crate::settings::{Gating, GitHubSettings};
 use mp_release_core::github::{
@@ -67,7 +68,7 @@ impl Reporter {
 
     /// A reporter for these settings; on a fork's pull request the token is read-only, so it
     /// reports to the summary only and says so.
-    pub fn new(s: GitHubSettings, dry_run: bool) -> anyhow::Result<Self> {
+    pub fn new(s: GitHubSettings, dry_run: bool, net: &Net) -> anyhow::Result<Self> {
         let mut r = Self::off(s);
         r.dry_run = dry_run;
         let Some((token, url, repo)) = &r.s.api else {
@@ -80,7 +81,7 @@ impl Reporter {
             );
             return Ok(r);
         }
-        r.gh = Some(GitHub::new(url, token.expose_secret(), repo)?);
+        r.gh = Some(GitHub::new(url, token.expose_secret(), repo, net)?);
         Ok(r)
     }
 

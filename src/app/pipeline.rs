@@ -47,7 +47,7 @@ pub(super) fn reporter_for(
     g: &Globals,
     tag_prefix: &str,
 ) -> anyhow::Result<Reporter> {
-    let mut r = Reporter::new(s, g.dry_run)?;
+    let mut r = Reporter::new(s, g.dry_run, &g.net)?;
     r.repo_dir.clone_from(&g.cwd);
     tag_prefix.clone_into(&mut r.tag_prefix);
     Ok(r)
@@ -65,7 +65,7 @@ pub(super) enum Kind {
 
 /// The WeChat call path of a command: client, token source and clock, built once.
 pub(super) async fn connect(ws: &WeChatSettings, wf: &Workflow) -> anyhow::Result<Calls> {
-    let wx = WeChat::new(&ws.base, ws.timeout, ws.proxy.as_ref())?;
+    let wx = WeChat::new(&ws.base, ws.timeout, &ws.net)?;
     let tokens = Tokens::new(ws.credentials.clone(), wf.masker());
     let clock = if ws.virtual_clock {
         Clock::virtual_of(&wx).await?
@@ -82,12 +82,13 @@ pub(super) fn pipeline_settings(
     version: &crate::cli::VersionArgs,
     upload: &crate::cli::UploadOptions,
     layers: &Layers<'_>,
-    cwd: &std::path::Path,
+    g: &settings::Globals,
 ) -> anyhow::Result<(WeChatSettings, PipelineSettings, settings::VersionSettings)> {
-    let ws = settings::wechat(wechat, layers, cwd)?;
+    let cwd = g.cwd.as_path();
+    let ws = settings::wechat(wechat, layers, g)?;
     require_platform(&ws)?;
     let mut ps = settings::pipeline(pipeline, layers, cwd, &ws.appid)?;
-    ps.upload = upload_mode(upload, wechat, layers, cwd, &ps)?;
+    ps.upload = upload_mode(upload, wechat, layers, g, &ps)?;
     let vs = settings::version(version, layers, cwd)?;
     Ok((ws, ps, vs))
 }
@@ -97,10 +98,10 @@ pub(super) fn upload_mode(
     a: &crate::cli::UploadOptions,
     w: &crate::cli::WeChatArgs,
     layers: &Layers<'_>,
-    cwd: &std::path::Path,
+    g: &settings::Globals,
     ps: &PipelineSettings,
 ) -> Result<Option<settings::UploadSettings>, settings::UsageError> {
-    let up = settings::upload(a, w, layers, cwd, false)?;
+    let up = settings::upload(a, w, layers, g, false)?;
     if up.is_some() && ps.template.is_some() {
         return Err(settings::UsageError::new(
             "project-path and template-id are both set: upload the code (upload mode) or commit a template (template mode), not both",

@@ -89,7 +89,8 @@ pub async fn sandbox(wf: &mut Workflow) -> anyhow::Result<Report> {
     let base = url::Url::parse(&emu.uri())?;
     let ws = WeChatSettings {
         base: base.clone(),
-        proxy: None,
+        // The emulator is on loopback: straight to it, whatever proxy the environment names.
+        net: crate::adapters::http::Net::default(),
         timeout: Duration::from_secs(10),
         appid: APP.into(),
         credentials: Credentials::Component {
@@ -131,10 +132,9 @@ pub async fn sandbox(wf: &mut Workflow) -> anyhow::Result<Report> {
             robot: 1,
             base,
             timeout: Duration::from_secs(10),
-            proxy: None,
+            net: crate::adapters::http::Net::default(),
             engine: crate::settings::EngineChoice::Native,
             cache: std::env::temp_dir(),
-            ca_file: None,
             marker: {
                 let files = crate::adapters::upload::native::list_project(&project)?;
                 mp_release_core::identity::files(

@@ -2,6 +2,7 @@
 
 use super::Report;
 use crate::adapters::git::Git;
+use crate::adapters::http::Route;
 use crate::adapters::upload::native::UploadError;
 use crate::adapters::upload::native::{Native, Request, Uploaded};
 use crate::adapters::upload::official::Official;
@@ -41,24 +42,27 @@ fn report(
 
 /// The engine the settings chose, ready for `req`.
 pub fn uploader(up: &UploadSettings, req: Request) -> anyhow::Result<Uploader> {
+    let net = &up.net;
     let engine = match up.engine {
-        EngineChoice::Native => {
-            Engine::Native(Native::new(&up.base, up.timeout, up.proxy.as_ref())?)
-        }
+        EngineChoice::Native => Engine::Native(Native::new(&up.base, up.timeout, net)?),
         EngineChoice::Official => {
             // miniprogram-ci's host is fixed: a custom upload host (the emulator) is reached as its
-            // HTTPS proxy, as is the https-proxy input.
+            // HTTPS proxy; otherwise the proxy the policy gives the upload host.
             let custom = up.base.as_str().trim_end_matches('/')
                 != crate::adapters::upload::native::DEFAULT_BASE;
-            let proxy = up
-                .proxy
-                .as_ref()
-                .map(ToString::to_string)
-                .or_else(|| custom.then(|| up.base.to_string()));
+            let proxy = if custom {
+                Some(up.base.to_string())
+            } else {
+                match net.route(&up.base) {
+                    Route::Proxy(p, _) => Some(p.to_string()),
+                    Route::Direct | Route::Bypassed(_) => None,
+                }
+            };
+            net.log_route("upload host (miniprogram-ci)", &up.base);
             Engine::Official(Official::new(
                 &up.cache,
                 proxy,
-                up.ca_file.clone(),
+                net.ca_file.clone(),
                 up.timeout * 3,
             ))
         }

@@ -5,6 +5,8 @@
 //! Ordering rule: `::add-mask::` for every secret is the first thing written, before any other byte
 //! reaches stdout. Everything written here also passes through the [`Redactor`].
 
+pub mod names;
+
 use crate::secrets::{Masker, Redactor, SharedOut};
 use std::fs::OpenOptions;
 use std::io::{self, Write};
@@ -254,6 +256,12 @@ impl Workflow {
         outputs: &[(String, String)],
         json: &serde_json::Value,
     ) -> io::Result<()> {
+        for (k, _) in outputs {
+            debug_assert!(
+                names::known(k),
+                "the output {k:?} is not in the output table (src/output/names.rs)"
+            );
+        }
         if let Some(path) = self.output_file.clone() {
             let mut text = String::new();
             for (k, v) in outputs {

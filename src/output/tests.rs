@@ -182,7 +182,7 @@ fn mask_lines_are_escaped_and_secrets_redacted_from_outputs() {
     let mut w = Workflow::early(true, Redactor::default(), Box::new(buf.clone()));
     w.mask("-----BEGIN-----\nabc%0Adef\n-----END-----").unwrap();
     w.outputs(
-        &[("leak".into(), "token -----BEGIN----- here".into())],
+        &[("version".into(), "token -----BEGIN----- here".into())],
         &serde_json::json!({}),
     )
     .unwrap();
@@ -193,5 +193,5 @@ fn mask_lines_are_escaped_and_secrets_redacted_from_outputs() {
         ),
         "{text}"
     );
-    assert!(text.ends_with("leak=token *** here\n"), "{text}");
+    assert!(text.ends_with("version=token *** here\n"), "{text}");
 }

@@ -45,7 +45,7 @@ impl Kind {
             Self::List => "a list of values, or one value",
             Self::Json => "a map or a list (or its JSON text)",
             Self::Structured => "a map or a list",
-            Self::Count => "nothing (a command-line flag only)",
+            Self::Count => "a number from 0 to 2",
         }
     }
 }
@@ -57,8 +57,6 @@ pub enum Sources {
     All,
     /// A flag and the environment, not the config file (with the reason).
     NotInFile(&'static str),
-    /// The command line only (with the reason).
-    FlagOnly(&'static str),
     /// The config file only (structured values).
     FileOnly,
     /// action.yml only: the composite action itself uses it, the binary never reads it.
@@ -125,20 +123,11 @@ pub const INPUTS: &[Input] = &[
         true,
     ),
     i("dry-run", Bool, true),
-    i("output", Choice, false),
-    i("summary-file", Path, false),
-    only(
-        "verbose",
-        Count,
-        Sources::FlagOnly("a counted flag; MP_RELEASE_LOG sets the log filter"),
-        false,
-    ),
-    only(
-        "quiet",
-        Count,
-        Sources::FlagOnly("a counted flag; MP_RELEASE_LOG sets the log filter"),
-        false,
-    ),
+    i("output", Choice, true),
+    i("summary-file", Path, true),
+    // counted flags (-vv) on the command line, a number 0-2 elsewhere
+    i("verbose", Count, true),
+    i("quiet", Count, true),
     only("command", Choice, Sources::ActionOnly, true),
     only("build-from-source", Bool, Sources::ActionOnly, true),
     only("qrcode-artifact", Bool, Sources::ActionOnly, true),
@@ -156,7 +145,7 @@ pub const INPUTS: &[Input] = &[
     i("tag-prefix", Text, true),
     i("package-json", Path, true),
     i("write", List, true),
-    i("zero-major-rules", Choice, false),
+    i("zero-major-rules", Choice, true),
     // ---- WeChat credentials and connection
     i("appid", Text, true),
     secret("access-token", true),
@@ -166,8 +155,9 @@ pub const INPUTS: &[Input] = &[
     secret("component-verify-ticket", true),
     secret("authorizer-refresh-token", true),
     secret("app-secret", true),
-    i("wechat-base-url", Url, false),
+    i("wechat-base-url", Url, true),
     i("https-proxy", Url, true),
+    i("ca-file", Path, true),
     i("request-timeout", Duration, true),
     i("state-file", Path, true),
     i("restart", Bool, true),
@@ -197,7 +187,7 @@ pub const INPUTS: &[Input] = &[
     i("wait-timeout", Duration, true),
     i("poll-interval", Duration, true),
     i("poll-max", Duration, true),
-    i("privacy-poll-interval", Duration, false),
+    i("privacy-poll-interval", Duration, true),
     i("publish", Choice, true),
     i("gray-percentage", Number, true),
     only("review-items", Structured, Sources::FileOnly, false),
@@ -205,13 +195,14 @@ pub const INPUTS: &[Input] = &[
     // ---- single commands
     i("sandbox", Bool, true),
     i("audit-id", Number, true),
-    i("qrcode", Path, false),
-    i("list", Bool, false),
-    i("to", Number, false),
+    i("qrcode", Path, true),
+    i("list", Bool, true),
+    i("to", Number, true),
+    // `emulator` serves until it is stopped: not a step of a workflow, so not an Action input
     i("port", Number, false),
     i("scenario", Path, false),
-    i("qrcode-content", Text, false),
-    i("package-sizes", Json, false),
+    i("qrcode-content", Text, true),
+    i("package-sizes", Json, true),
     // ---- the code upload
     i("project-path", Path, true),
     secret("private-key", true),
@@ -219,17 +210,16 @@ pub const INPUTS: &[Input] = &[
     i("upload-appid", Text, true),
     i("robot", Number, true),
     i("engine", Choice, true),
-    i("upload-base-url", Url, false),
-    i("upload-timeout", Duration, false),
-    i("cache-dir", Path, false),
-    i("upload-ca-file", Path, false),
+    i("upload-base-url", Url, true),
+    i("upload-timeout", Duration, true),
+    i("cache-dir", Path, true),
     i("page-path", Text, true),
     i("search-query", Text, true),
     i("qrcode-output", Path, true),
     // ---- GitHub
     secret("github-token", true),
-    i("github-api-url", Url, false),
-    i("repository", Text, false),
+    i("github-api-url", Url, true),
+    i("repository", Text, true),
     i("sha", Text, true),
     i("gating", Choice, true),
     i("check-name", Text, true),
@@ -286,7 +276,7 @@ pub fn check_file_value(input: &Input, v: &serde_json::Value) -> Result<(), Stri
     let fits = match (input.kind, v) {
         (_, V::Null) => true,
         (Kind::Bool, V::Bool(_) | V::String(_)) => true,
-        (Kind::Number | Kind::Duration, V::Number(_) | V::String(_)) => true,
+        (Kind::Number | Kind::Duration | Kind::Count, V::Number(_) | V::String(_)) => true,
         (Kind::Text | Kind::Choice | Kind::Url | Kind::Path, V::String(_) | V::Number(_)) => true,
         // a description of `yes`: YAML turned it into a boolean; the text is what was meant
         (Kind::Text, V::Bool(_)) => true,

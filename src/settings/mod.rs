@@ -74,22 +74,56 @@ impl Env {
     pub fn secrets(&self, argv: &[String]) -> Vec<String> {
         let mut out = Vec::new();
         for input in inputs::secrets() {
-            for name in Self::names_for(input) {
-                out.extend(self.get(&name).map(str::to_owned));
-            }
-            let flag = format!("--{input}");
-            let mut it = argv.iter();
-            while let Some(a) = it.next() {
-                if *a == flag {
-                    out.extend(it.next().cloned());
-                } else if let Some(v) = a.strip_prefix(&format!("{flag}=")) {
-                    out.push(v.to_owned());
-                }
-            }
+            out.extend(self.values_of(input, argv));
         }
+        // A proxy's password, in https-proxy or in the proxy variables, is a secret too.
+        let proxies = PROXY_VARS
+            .iter()
+            .filter_map(|n| self.get(n).map(str::to_owned))
+            .chain(self.values_of("https-proxy", argv));
+        out.extend(proxies.filter_map(|p| proxy_password(&p)));
         out.retain(|s| !s.is_empty());
         out
     }
+
+    /// The values `input` has in the environment and on the command line.
+    fn values_of(&self, input: &str, argv: &[String]) -> Vec<String> {
+        let mut out: Vec<String> = Self::names_for(input)
+            .iter()
+            .filter_map(|n| self.get(n).map(str::to_owned))
+            .collect();
+        let flag = format!("--{input}");
+        let mut it = argv.iter();
+        while let Some(a) = it.next() {
+            if *a == flag {
+                out.extend(it.next().cloned());
+            } else if let Some(v) = a.strip_prefix(&format!("{flag}=")) {
+                out.push(v.to_owned());
+            }
+        }
+        out
+    }
+}
+
+/// The proxy variables honoured (as curl reads them).
+const PROXY_VARS: &[&str] = &[
+    "https_proxy",
+    "HTTPS_PROXY",
+    "http_proxy",
+    "HTTP_PROXY",
+    "all_proxy",
+    "ALL_PROXY",
+];
+
+/// The password of a proxy URL, decoded (the redactor covers its encoded forms).
+fn proxy_password(proxy: &str) -> Option<String> {
+    let u = crate::adapters::http::parse_proxy(proxy).ok()?;
+    let pw = u.password()?;
+    Some(
+        percent_encoding::percent_decode_str(pw)
+            .decode_utf8_lossy()
+            .into_owned(),
+    )
 }
 
 /// How the user named an input; error messages use it so the user can find what to fix.
@@ -360,6 +394,7 @@ impl<'a> Layers<'a> {
         };
         inputs::secrets()
             .filter_map(|name| cfg.scalar(name))
+            .chain(cfg.scalar("https-proxy").and_then(|p| proxy_password(&p)))
             .collect()
     }
 
@@ -459,6 +494,8 @@ pub struct Globals {
     pub no_color: bool,
     /// The working directory.
     pub cwd: PathBuf,
+    /// Proxies and trust roots of every client.
+    pub net: crate::adapters::http::Net,
 }
 
 /// Validated settings of `mp-release version`.
@@ -503,13 +540,25 @@ pub fn globals(
             _ => Err("expected text or json".to_owned()),
         })?
         .map_or(OutputFormat::Text, |(v, _)| v);
-    if g.verbose > 0 && g.quiet > 0 {
+    // -v/-q count on the command line; elsewhere (INPUT_VERBOSE, the config file) a number 0-2.
+    let count = |name: &str, flag: u8| -> Result<i8, UsageError> {
+        let given = (flag > 0).then(|| flag.min(2).to_string());
+        Ok(layers
+            .parse(name, given.as_deref(), |s| match s.trim() {
+                "" | "0" | "false" => Ok(0),
+                "1" | "true" => Ok(1),
+                "2" => Ok(2),
+                _ => Err("expected a number from 0 to 2".to_owned()),
+            })?
+            .map_or(0, |(v, _)| v))
+    };
+    let (verbose, quiet) = (count("verbose", g.verbose)?, count("quiet", g.quiet)?);
+    if verbose > 0 && quiet > 0 {
         return Err(UsageError::new(
             "-v/--verbose and -q/--quiet cannot be used together: pick one",
         ));
     }
-    let verbosity =
-        i8::try_from(g.verbose.min(2)).unwrap_or(2) - i8::try_from(g.quiet.min(2)).unwrap_or(2);
+    let verbosity = verbose - quiet;
     let summary_file = layers
         .parse("summary-file", g.summary_file.as_deref(), |s| {
             let p = cwd.join(s);
@@ -546,6 +595,43 @@ pub fn globals(
             .map(str::to_owned),
         no_color: env.get("NO_COLOR").is_some(),
         cwd: cwd.to_owned(),
+        net: net(g, layers, env, cwd)?,
+    })
+}
+
+/// The network policy: `https-proxy` (every host through it) or the proxy variables of the
+/// environment, and `ca-file`. A malformed proxy variable is bad input like any other.
+fn net(
+    g: &GlobalArgs,
+    layers: &Layers<'_>,
+    env: &Env,
+    cwd: &Path,
+) -> Result<crate::adapters::http::Net, UsageError> {
+    use crate::adapters::http::{parse_proxy, read_ca_file, EnvProxies, Net};
+    let explicit = layers
+        .parse("https-proxy", g.https_proxy.as_deref(), parse_proxy)?
+        .map(|(u, _)| u);
+    let proxies = EnvProxies::read(|n| env.get(n).map(str::to_owned)).map_err(|(name, e)| {
+        UsageError::input(
+            &Origin::Env(name),
+            format_args!("{e} (unset it, or give the proxy with https-proxy)"),
+        )
+    })?;
+    let (extra_ca, ca_file) = match layers.pick("ca-file", g.ca_file.as_deref()) {
+        None => (Vec::new(), None),
+        Some((f, o)) => {
+            let path = cwd.join(f);
+            let certs = read_bounded(&path, 4 << 20)
+                .and_then(|b| read_ca_file(&b))
+                .map_err(|e| UsageError::input(&o, format_args!("{}: {e}", path.display())))?;
+            (certs, Some(path))
+        }
+    };
+    Ok(Net {
+        explicit,
+        env: proxies,
+        extra_ca,
+        ca_file,
     })
 }
 
@@ -780,12 +866,14 @@ preid: rc
             e.message,
             "invalid `gray-percentage` in c.yml: expected a number, got a list"
         );
-        let e = ConfigFile::parse("verbose: 2\n", Path::new("c.yml")).unwrap_err();
+        let e = ConfigFile::parse("virtual-clock: true\n", Path::new("c.yml")).unwrap_err();
         assert!(
-            e.message.contains("unknown field `verbose`"),
+            e.message.contains("unknown field `virtual-clock`"),
             "{}",
             e.message
         );
+        let e = ConfigFile::parse("verbose: [2]\n", Path::new("c.yml")).unwrap_err();
+        assert!(e.message.contains("from 0 to 2"), "{}", e.message);
         // a FIFO, a device or a huge file is refused without reading it
         assert!(read_bounded(Path::new("/dev/zero"), 1024)
             .unwrap_err()

@@ -8,13 +8,15 @@ use crate::cli::UploadOptions;
 use mp_release_core::upload::project::{compile, CompileError, Input};
 use mp_release_core::upload::signature::SigningKey;
 use secrecy::SecretString;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 use url::Url;
 
 /// Everything an upload needs.
 #[derive(Debug, Clone)]
 pub struct UploadSettings {
+    /// Proxies and trust roots (the process's one policy, from the globals).
+    pub net: crate::adapters::http::Net,
     /// The project directory.
     pub project: PathBuf,
     /// The parsed key.
@@ -29,14 +31,10 @@ pub struct UploadSettings {
     pub base: Url,
     /// Timeout of the upload request.
     pub timeout: Duration,
-    /// HTTPS proxy.
-    pub proxy: Option<Url>,
     /// Which engine uploads.
     pub engine: EngineChoice,
     /// Where the official engine is installed (`<cache>/miniprogram-ci/<version>`).
     pub cache: PathBuf,
-    /// Extra CA certificates for the official engine (the emulator's test CA).
-    pub ca_file: Option<PathBuf>,
     /// The identity marker of the project's content ([`mp_release_core::identity`]).
     pub marker: String,
 }
@@ -56,9 +54,10 @@ pub fn upload(
     a: &UploadOptions,
     w: &crate::cli::WeChatArgs,
     layers: &Layers<'_>,
-    cwd: &Path,
+    g: &super::Globals,
     required: bool,
 ) -> Result<Option<UploadSettings>, UsageError> {
+    let cwd = g.cwd.as_path();
     let Some((project, origin)) = layers.pick("project-path", a.project_path.as_deref()) else {
         return if required {
             Err(UsageError::new("project-path is not set: give the mini program project directory (the one with project.config.json)"))
@@ -157,9 +156,6 @@ pub fn upload(
         a.upload_base_url.as_deref(),
         native::DEFAULT_BASE,
     )?;
-    let proxy = layers
-        .parse("https-proxy", w.https_proxy.as_deref(), super::parse::url)?
-        .map(|(u, _)| u);
     let timeout = match layers.pick("upload-timeout", a.upload_timeout.as_deref()) {
         None => Duration::from_secs(120),
         Some((t, o)) => bounded_duration(&t, Duration::from_secs(1), super::parse::limits::REQUEST)
@@ -169,10 +165,8 @@ pub fn upload(
         Some((c, _)) => cwd.join(c),
         None => layers.default_cache_dir(),
     };
-    let ca_file = layers
-        .pick("upload-ca-file", a.upload_ca_file.as_deref())
-        .map(|(c, _)| cwd.join(c));
     Ok(Some(UploadSettings {
+        net: g.net.clone(),
         project,
         key,
         key_pem: pem.into(),
@@ -180,10 +174,8 @@ pub fn upload(
         robot,
         base,
         timeout,
-        proxy,
         engine,
         cache,
-        ca_file,
         marker,
     }))
 }

@@ -16,10 +16,10 @@ use url::Url;
 /// Connection and credentials.
 #[derive(Debug, Clone)]
 pub struct WeChatSettings {
+    /// Proxies and trust roots (the process's one policy, from the globals).
+    pub net: crate::adapters::http::Net,
     /// API base URL.
     pub base: Url,
-    /// HTTPS proxy.
-    pub proxy: Option<Url>,
     /// Per-request timeout.
     pub timeout: Duration,
     /// The mini program.
@@ -76,8 +76,9 @@ fn secret(layers: &Layers<'_>, name: &str, flag: Option<&str>) -> Option<(Secret
 pub fn wechat(
     a: &WeChatArgs,
     layers: &Layers<'_>,
-    cwd: &Path,
+    g: &super::Globals,
 ) -> Result<WeChatSettings, UsageError> {
+    let cwd = g.cwd.as_path();
     let appid = layers
         .parse("appid", a.appid.as_deref(), check_appid)?
         .map(|(v, _)| v);
@@ -87,9 +88,6 @@ pub fn wechat(
             || Url::parse(crate::adapters::wechat::DEFAULT_BASE).expect("a valid constant"),
             |(u, _)| u,
         );
-    let proxy = layers
-        .parse("https-proxy", a.https_proxy.as_deref(), url)?
-        .map(|(u, _)| u);
     let timeout = layers
         .parse("request-timeout", a.request_timeout.as_deref(), |s| {
             bounded_duration(s, Duration::from_millis(1), limits::REQUEST)
@@ -177,8 +175,8 @@ pub fn wechat(
         UsageError::new("appid is not set: give the mini program's appid (--appid or INPUT_APPID)")
     })?;
     Ok(WeChatSettings {
+        net: g.net.clone(),
         base,
-        proxy,
         timeout,
         appid,
         credentials,

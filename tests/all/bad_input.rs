@@ -116,6 +116,13 @@ const CASES: &[Case] = &[
         says: &["--verbose", "--quiet"],
     },
     Case {
+        name: "verbose from the environment",
+        args: &["version"],
+        env: &[("INPUT_VERBOSE", "loud")],
+        files: &[],
+        says: &["INPUT_VERBOSE", "from 0 to 2"],
+    },
+    Case {
         name: "config missing",
         args: &["--config", "nope.yml", "version"],
         env: &[],

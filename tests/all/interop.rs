@@ -215,7 +215,7 @@ fn the_binary_drives_the_official_engine() {
             .arg(fixtures().join("keys/private.wx0123456789abcdef.key"))
             .arg("--cache-dir")
             .arg(&cache)
-            .arg("--upload-ca-file")
+            .arg("--ca-file")
             .arg(dir.path().join("ca.pem"))
             .args([
                 "--version-from",
@@ -297,7 +297,7 @@ fn the_official_engine_ends_after_a_compile_error() {
         .arg(fixtures().join("keys/private.wx0123456789abcdef.key"))
         .arg("--cache-dir")
         .arg(&cache)
-        .arg("--upload-ca-file")
+        .arg("--ca-file")
         .arg(dir.path().join("ca.pem"))
         .args(["--version-from", "explicit:1.0.0"])
         .env("INPUT_APPID", APPID)

@@ -10,6 +10,7 @@
 //! retried only for reads and for PATCHes to a known id; a create whose answer was lost is left to
 //! the caller, which reads back before creating again.
 
+use crate::adapters::http::Net;
 use octocrab::Octocrab;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -234,16 +235,22 @@ fn now_secs() -> u64 {
 
 impl GitHub {
     /// A client for `owner/name` at `api_url` (https://api.github.com, a GHES API, a test server).
-    pub fn new(api_url: &str, token: &str, repo: &str) -> anyhow::Result<Self> {
-        // octocrab sends `X-GitHub-Api-Version: 2022-11-28` itself.
+    pub fn new(api_url: &str, token: &str, repo: &str, net: &Net) -> anyhow::Result<Self> {
+        let base = url::Url::parse(api_url)
+            .map_err(|e| anyhow::anyhow!("the GitHub API URL {api_url:?} is not usable: {e}"))?;
+        net.log_route("GitHub API", &base);
+        // The same reqwest client as WeChat's: proxy, trust roots, timeouts, no redirects.
+        // octocrab sends `X-GitHub-Api-Version: 2022-11-28` itself; the media type GitHub
+        // recommends is added to every request.
         let oc = Octocrab::builder()
             .base_uri(api_url)
             .map_err(|e| anyhow::anyhow!("the GitHub API URL {api_url:?} is not usable: {e}"))?
             .personal_token(token.to_owned())
-            .set_connect_timeout(Some(Duration::from_secs(10)))
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .set_write_timeout(Some(Duration::from_secs(30)))
-            .build()
+            .add_header(
+                http::header::ACCEPT,
+                "application/vnd.github+json".to_owned(),
+            )
+            .build_with_reqwest(net.client(Duration::from_secs(30))?)
             .map_err(|e| anyhow::anyhow!("building the GitHub client: {e}"))?;
         Ok(Self {
             oc,

@@ -267,10 +267,15 @@ pub struct Native {
 }
 
 impl Native {
-    /// A client for the upload host (the emulator in tests), with a timeout and an optional proxy.
-    pub fn new(base: &Url, timeout: Duration, proxy: Option<&Url>) -> anyhow::Result<Self> {
+    /// A client for the upload host (the emulator in tests), with a timeout, through `net`.
+    pub fn new(
+        base: &Url,
+        timeout: Duration,
+        net: &crate::adapters::http::Net,
+    ) -> anyhow::Result<Self> {
+        net.log_route("upload host", base);
         Ok(Self {
-            http: crate::adapters::http::client(timeout, proxy)?,
+            http: net.client(timeout)?,
             base: base.clone(),
         })
     }

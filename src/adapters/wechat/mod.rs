@@ -119,10 +119,11 @@ fn split_rid(errmsg: &str) -> (String, Option<String>) {
 }
 
 impl WeChat {
-    /// A client for `base` (e.g. the emulator), with a per-request timeout and an optional proxy.
-    pub fn new(base: &Url, timeout: Duration, proxy: Option<&Url>) -> anyhow::Result<Self> {
+    /// A client for `base` (e.g. the emulator), with a per-request timeout, through `net`.
+    pub fn new(base: &Url, timeout: Duration, net: &http::Net) -> anyhow::Result<Self> {
+        net.log_route("WeChat API", base);
         Ok(Self {
-            http: http::client(timeout, proxy)?,
+            http: net.client(timeout)?,
             base: base.clone(),
         })
     }
@@ -362,7 +363,12 @@ mod tests {
             .respond_with(t)
             .mount(&s)
             .await;
-        let wx = WeChat::new(&Url::parse(&s.uri()).unwrap(), Duration::from_secs(5), None).unwrap();
+        let wx = WeChat::new(
+            &Url::parse(&s.uri()).unwrap(),
+            Duration::from_secs(5),
+            &http::Net::default(),
+        )
+        .unwrap();
         wx.post("/wxa/getversioninfo", Some("t"), &serde_json::json!({}))
             .await
     }
@@ -453,7 +459,7 @@ mod tests {
         let wx = WeChat::new(
             &Url::parse("http://127.0.0.1:9/prefix/").unwrap(),
             Duration::from_secs(1),
-            None,
+            &crate::adapters::http::Net::default(),
         )
         .unwrap();
         let u = wx.url(

@@ -337,7 +337,7 @@ mod tests {
         let wx = WeChat::new(
             &url::Url::parse(&emu.uri()).unwrap(),
             std::time::Duration::from_secs(5),
-            None,
+            &crate::adapters::http::Net::default(),
         )
         .unwrap();
         let creds = |i: usize| Credentials::Component {

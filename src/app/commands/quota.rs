@@ -10,7 +10,7 @@ use crate::settings::WeChatSettings;
 use mp_release_core::wechat::wire;
 
 pub(super) fn run(a: &WeChatOnly, cx: &Ctx<'_, '_>, wf: &mut Workflow) -> anyhow::Result<Report> {
-    let ws = crate::settings::wechat(&a.wechat, cx.layers, &cx.g.cwd)?;
+    let ws = crate::settings::wechat(&a.wechat, cx.layers, cx.g)?;
     cx.rt.block_on(quota(ws, wf))
 }
 

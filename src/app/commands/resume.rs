@@ -10,7 +10,7 @@ use crate::settings;
 
 pub(super) fn run(a: &ResumeArgs, cx: &Ctx<'_, '_>, wf: &mut Workflow) -> anyhow::Result<Report> {
     let (layers, cwd) = (cx.layers, &cx.g.cwd);
-    let ws = settings::wechat(&a.wechat, layers, cwd)?;
+    let ws = settings::wechat(&a.wechat, layers, cx.g)?;
     require_platform(&ws)?;
     let mut ps = settings::pipeline(&a.pipeline, layers, cwd, &ws.appid)?;
     if layers

@@ -12,7 +12,7 @@ use mp_release_core::wechat::wire;
 use serde_json::{json, Value};
 
 pub(super) fn run(a: &RollbackArgs, cx: &Ctx<'_, '_>, wf: &mut Workflow) -> anyhow::Result<Report> {
-    let ws = crate::settings::wechat(&a.wechat, cx.layers, &cx.g.cwd)?;
+    let ws = crate::settings::wechat(&a.wechat, cx.layers, cx.g)?;
     let to = cx
         .layers
         .parse("to", a.to.as_deref(), |t| {

@@ -42,7 +42,7 @@ fn drive(
     cx: &Ctx<'_, '_>,
     wf: &mut Workflow,
 ) -> anyhow::Result<Report> {
-    let (ws, ps, vs) = pipeline_settings(w, p, v, u, cx.layers, &cx.g.cwd)?;
+    let (ws, ps, vs) = pipeline_settings(w, p, v, u, cx.layers, cx.g)?;
     let mut observers = Observers::github(reporter(gh, cx.layers, cx.g, &vs.tag_prefix)?);
     cx.rt
         .block_on(pipeline(ws, ps, &vs, cx.g, wf, kind, &mut observers))

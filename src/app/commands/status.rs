@@ -13,7 +13,7 @@ use mp_release_core::wechat::wire;
 use serde_json::json;
 
 pub(super) fn run(a: &StatusArgs, cx: &Ctx<'_, '_>, wf: &mut Workflow) -> anyhow::Result<Report> {
-    let ws = crate::settings::wechat(&a.wechat, cx.layers, &cx.g.cwd)?;
+    let ws = crate::settings::wechat(&a.wechat, cx.layers, cx.g)?;
     if !ws.credentials.can_manage_code() && a.qrcode.is_none() {
         require_platform(&ws)?;
     }

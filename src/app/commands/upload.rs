@@ -14,7 +14,7 @@ pub(super) fn upload(
     wf: &mut Workflow,
 ) -> anyhow::Result<Report> {
     let (layers, cwd) = (cx.layers, &cx.g.cwd);
-    let up = settings::upload(&a.upload, &a.wechat, layers, cwd, true)?.expect("required");
+    let up = settings::upload(&a.upload, &a.wechat, layers, cx.g, true)?.expect("required");
     let vs = settings::version(&a.version, layers, cwd)?;
     let desc = layers.pick("desc", a.desc.as_deref()).map(|(d, _)| d);
     if cx.g.dry_run {
@@ -30,7 +30,7 @@ pub(super) fn preview(
     wf: &mut Workflow,
 ) -> anyhow::Result<Report> {
     let (layers, cwd) = (cx.layers, &cx.g.cwd);
-    let up = settings::upload(&a.upload, &a.wechat, layers, cwd, true)?.expect("required");
+    let up = settings::upload(&a.upload, &a.wechat, layers, cx.g, true)?.expect("required");
     // A preview is never tagged: the tag prefix does not matter.
     let gh = reporter(&a.github, layers, cx.g, "v")?;
     let page = layers

@@ -8,7 +8,7 @@ use crate::output::Workflow;
 use crate::settings;
 
 pub(super) fn run(a: &WaitArgs, cx: &Ctx<'_, '_>, wf: &mut Workflow) -> anyhow::Result<Report> {
-    let ws = settings::wechat(&a.wechat, cx.layers, &cx.g.cwd)?;
+    let ws = settings::wechat(&a.wechat, cx.layers, cx.g)?;
     require_platform(&ws)?;
     let ps = settings::pipeline(&a.pipeline, cx.layers, &cx.g.cwd, &ws.appid)?;
     let audit_id = cx.audit_id(a.audit_id.as_deref())?;

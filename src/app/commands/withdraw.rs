@@ -11,7 +11,7 @@ use anyhow::Context;
 use serde_json::json;
 
 pub(super) fn run(a: &WeChatOnly, cx: &Ctx<'_, '_>, wf: &mut Workflow) -> anyhow::Result<Report> {
-    let ws = crate::settings::wechat(&a.wechat, cx.layers, &cx.g.cwd)?;
+    let ws = crate::settings::wechat(&a.wechat, cx.layers, cx.g)?;
     if cx.g.dry_run {
         return Ok(dry("withdraw the review in flight (undocodeaudit)"));
     }

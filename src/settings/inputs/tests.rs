@@ -56,10 +56,7 @@ fn mismatches(
         if !seen.insert(i.name) {
             out.push(format!("{}: defined twice in the table", i.name));
         }
-        let needs_flag = matches!(
-            i.sources,
-            Sources::All | Sources::NotInFile(_) | Sources::FlagOnly(_)
-        );
+        let needs_flag = matches!(i.sources, Sources::All | Sources::NotInFile(_));
         if needs_flag && !flags.contains_key(i.name) {
             out.push(format!(
                 "{}: in the table but no command has --{}",
@@ -181,9 +178,7 @@ fn derived_lists() {
             "github-token"
         ]
     );
-    assert!(
-        in_file("review-items") && in_file("bump") && !in_file("config") && !in_file("verbose")
-    );
+    assert!(in_file("review-items") && in_file("bump") && !in_file("config") && in_file("verbose"));
     assert!(in_env("sandbox") && in_env("to") && in_env("list") && !in_env("review-items"));
 }
 
@@ -206,4 +201,169 @@ fn config_values_of_the_wrong_type_are_named() {
     assert!(check_file_value(get("write").unwrap(), &json!([{"a": 1}])).is_err());
     assert!(check_file_value(get("ext-json").unwrap(), &json!({"extAppid": "wx1"})).is_ok());
     assert!(check_file_value(get("review-items").unwrap(), &json!("x")).is_err());
+}
+
+/// The help text clap shows for each long flag (the first command that has it).
+fn clap_help() -> BTreeMap<String, String> {
+    fn walk(cmd: &clap::Command, out: &mut BTreeMap<String, String>) {
+        for a in cmd.get_arguments() {
+            if let (Some(l), Some(h)) = (a.get_long(), a.get_help()) {
+                let text = h
+                    .to_string()
+                    .split_whitespace()
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                out.entry(l.to_owned()).or_insert(text);
+            }
+        }
+        for sub in cmd.get_subcommands() {
+            walk(sub, out);
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(&crate::cli::Cli::command(), &mut out);
+    out
+}
+
+fn repo_file(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(name)
+}
+
+/// A YAML double-quoted scalar.
+fn yaml_quoted(s: &str) -> String {
+    serde_json::Value::String(s.to_owned()).to_string()
+}
+
+/// action.yml with every input's description set to `want[name]` (the lines
+/// `  <name>:` / `    description: "…"` are rewritten in place; the rest is kept byte for byte).
+fn with_descriptions(text: &str, section: &str, want: &BTreeMap<String, String>) -> String {
+    let mut out = String::new();
+    let mut in_section = false;
+    let mut current: Option<String> = None;
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end();
+        if !bare.starts_with(' ') && !bare.is_empty() {
+            in_section = bare == format!("{section}:");
+            current = None;
+        } else if in_section && bare.starts_with("  ") && !bare.starts_with("   ") {
+            current = bare.trim().strip_suffix(':').map(str::to_owned);
+        } else if let (true, Some(name)) = (in_section, &current) {
+            if let (Some(_), Some(d)) = (bare.strip_prefix("    description: "), want.get(name)) {
+                out.push_str(&format!("    description: {}\n", yaml_quoted(d)));
+                continue;
+            }
+        }
+        out.push_str(line);
+    }
+    out
+}
+
+/// The Markdown tables of docs/action.md, made from action.yml.
+fn tables(doc: &serde_json::Value) -> String {
+    let cell = |s: &str| s.replace('|', "\\|");
+    let mut t = String::from("| input | default | description |\n|---|---|---|\n");
+    for (name, v) in doc["inputs"].as_object().unwrap() {
+        let default = v["default"]
+            .as_str()
+            .map_or(String::new(), |d| format!("`{d}`"));
+        let d = v["description"].as_str().unwrap_or_default();
+        t.push_str(&format!("| `{name}` | {default} | {} |\n", cell(d)));
+    }
+    t.push_str("\n| output | description |\n|---|---|\n");
+    for (name, v) in doc["outputs"].as_object().unwrap() {
+        let d = v["description"].as_str().unwrap_or_default();
+        t.push_str(&format!("| `{name}` | {} |\n", cell(d)));
+    }
+    t
+}
+
+const TABLES_START: &str =
+    "<!-- inputs and outputs: made from action.yml by the tests; do not edit by hand -->\n";
+const TABLES_END: &str = "<!-- end of inputs and outputs -->";
+
+/// action.yml's descriptions are clap's help (so the defaults they name are the CLI's) and the
+/// output table's; docs/action.md's tables are action.yml's. `MP_RELEASE_BLESS=1` rewrites both
+/// files instead of failing.
+#[test]
+fn action_yml_and_the_docs_tables_agree_with_clap_and_the_output_table() {
+    let bless = std::env::var("MP_RELEASE_BLESS").is_ok_and(|v| v == "1");
+    let help = clap_help();
+    let mut problems = Vec::new();
+    let yml_path = repo_file("action.yml");
+    let text = std::fs::read_to_string(&yml_path).unwrap();
+    let want_inputs: BTreeMap<String, String> = INPUTS
+        .iter()
+        .filter(|i| i.action)
+        .filter_map(|i| help.get(i.name).map(|h| (i.name.to_owned(), h.clone())))
+        .collect();
+    let want_outputs: BTreeMap<String, String> = crate::output::names::OUTPUTS
+        .iter()
+        .filter(|o| o.action)
+        .map(|o| (o.name.to_owned(), o.description.to_owned()))
+        .collect();
+    let fixed = with_descriptions(
+        &with_descriptions(&text, "inputs", &want_inputs),
+        "outputs",
+        &want_outputs,
+    );
+    let doc: serde_json::Value = serde_norway::from_str(&fixed).unwrap();
+    for (name, v) in doc["inputs"].as_object().unwrap() {
+        let d = v["description"].as_str().unwrap_or_default();
+        if d.trim().is_empty() || d.contains("TODO") {
+            problems.push(format!("input {name}: no real description"));
+        }
+    }
+    let declared: BTreeSet<String> = doc["outputs"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    let table: BTreeSet<String> = want_outputs.keys().cloned().collect();
+    for o in declared.symmetric_difference(&table) {
+        problems.push(format!(
+            "output {o}: in {} only",
+            if declared.contains(o) {
+                "action.yml"
+            } else {
+                "the output table"
+            }
+        ));
+    }
+    for (name, v) in doc["outputs"].as_object().unwrap() {
+        let value = v["value"].as_str().unwrap_or_default();
+        if !value.contains(&format!("steps.run.outputs.{name} ")) {
+            problems.push(format!(
+                "output {name}: its value must read steps.run.outputs.{name}"
+            ));
+        }
+    }
+    let md_path = repo_file("docs/action.md");
+    let md = std::fs::read_to_string(&md_path).unwrap();
+    let generated = tables(&doc);
+    let md_fixed = match (md.find(TABLES_START), md.find(TABLES_END)) {
+        (Some(a), Some(b)) if a < b => format!("{}{TABLES_START}{generated}{}", &md[..a], &md[b..]),
+        _ => {
+            problems.push(format!(
+                "docs/action.md has no generated tables (the markers {TABLES_START:?} … {TABLES_END:?})"
+            ));
+            md.clone()
+        }
+    };
+    if bless {
+        std::fs::write(&yml_path, &fixed).unwrap();
+        std::fs::write(&md_path, &md_fixed).unwrap();
+    } else {
+        if fixed != text {
+            problems.push(
+                "action.yml's descriptions differ from clap's help or the output table: rerun the tests with MP_RELEASE_BLESS=1 to rewrite them".into(),
+            );
+        }
+        if md_fixed != md {
+            problems.push(
+                "docs/action.md's tables differ from action.yml: rerun the tests with MP_RELEASE_BLESS=1 to rewrite them".into(),
+            );
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -112,10 +112,12 @@ pub fn clean(mut c: std::process::Command, cwd: &Path, trap: &NetTrap) -> std::p
         .env("HTTPS_PROXY", &trap.url)
         .env("HTTP_PROXY", &trap.url)
         .env("ALL_PROXY", &trap.url)
-        // Our clients ignore ambient proxies on purpose, so point the WeChat hosts at the trap too.
+        // Loopback (the emulator, wiremock) is reached directly; any other host lands in the trap.
+        .env("NO_PROXY", "127.0.0.1,localhost,::1")
+        // The WeChat hosts and the GitHub API point at the trap as well, so that a test that
+        // forgets to give its server's URL fails there rather than waiting on a closed network.
         .env("MP_RELEASE_WECHAT_BASE_URL", &trap.url)
         .env("MP_RELEASE_UPLOAD_BASE_URL", &trap.url)
-        // and the GitHub API (octocrab does not read proxy variables either).
         .env("GITHUB_API_URL", &trap.url)
         .env("NO_COLOR", "1");
     c

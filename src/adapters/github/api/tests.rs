@@ -29,7 +29,7 @@ async fn server() -> (MockServer, GitHub) {
 async fn server_with_waits() -> (MockServer, GitHub, Waits) {
     let s = MockServer::start().await;
     let waits = Waits::default();
-    let gh = GitHub::new(&s.uri(), TOKEN, "acme/shop")
+    let gh = GitHub::new(&s.uri(), TOKEN, "acme/shop", &Net::default())
         .unwrap()
         .with_sleeper(Sleeper::Recorded(waits.clone()));
     (s, gh, waits)
@@ -428,7 +428,13 @@ async fn server_errors_retry_reads_but_never_blind_creates() {
 #[tokio::test]
 async fn an_enterprise_server_api_path_is_kept_across_pages() {
     let s = MockServer::start().await;
-    let gh = GitHub::new(&format!("{}/api/v3", s.uri()), TOKEN, "acme/shop").unwrap();
+    let gh = GitHub::new(
+        &format!("{}/api/v3", s.uri()),
+        TOKEN,
+        "acme/shop",
+        &Net::default(),
+    )
+    .unwrap();
     let next = format!("{}/api/v3/repositories/1/commits?page=2", s.uri());
     Mock::given(method("GET"))
         .and(path("/api/v3/repos/acme/shop/commits"))

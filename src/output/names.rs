@@ -1,0 +1,131 @@
+//! THE output table: every step output the binary writes, with the description action.yml and
+//! docs/action.md show. An output written under another name fails every test that writes it
+//! (a debug assertion in `Workflow::outputs`); action.yml's outputs are checked against this table
+//! (`settings::inputs::tests`).
+
+/// One output.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    /// Its name (`steps.<id>.outputs.<name>`).
+    pub name: &'static str,
+    /// What it holds, for action.yml and the docs.
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub description: &'static str,
+    /// Declared in action.yml (the emulator's outputs are not: it is not a workflow step).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub action: bool,
+}
+
+const fn o(name: &'static str, description: &'static str) -> Output {
+    Output {
+        name,
+        description,
+        action: true,
+    }
+}
+
+/// Every output.
+pub const OUTPUTS: &[Output] = &[
+    o("version", "The version released, uploaded or computed (e.g. 1.4.0)."),
+    o(
+        "previous-version",
+        "The version it was computed from (the last tag, package.json or the live version); empty when there was none.",
+    ),
+    o("bump", "The bump applied: major, minor, patch, a pre-release bump or none."),
+    o("tag", "The release tag of the version: <tag-prefix><version>."),
+    o(
+        "audit-id",
+        "The review's auditid; empty when nothing was submitted.",
+    ),
+    o(
+        "review-status",
+        "The review's state: approved, rejected, pending (in review when the run detached), delayed, withdrawn, or not-submitted (nothing was submitted: WeChat refused the submit, or the run stopped before it).",
+    ),
+    o(
+        "reject-reason",
+        "WeChat's reason for a rejection, with line breaks for WeChat's <br>; empty otherwise.",
+    ),
+    o("published", "true when this run published the version (fully or phased)."),
+    o(
+        "quota-rest",
+        "Reviews left this month on the platform's quota (submit and run); empty when not read.",
+    ),
+    o(
+        "package-sizes",
+        "JSON list of the uploaded packages: [{\"name\",\"size\",\"limit\"}] in bytes; empty when nothing was uploaded.",
+    ),
+    o(
+        "qrcode",
+        "Path of the QR code PNG (preview; status with qrcode).",
+    ),
+    o(
+        "qrcode-content",
+        "The text the QR code encodes (the preview or trial link).",
+    ),
+    o(
+        "check-run-url",
+        "Link to the check run (gating: check).",
+    ),
+    o(
+        "deployment-url",
+        "Link to the GitHub deployment's statuses (gating: deployment).",
+    ),
+    o(
+        "release-url",
+        "Link to the GitHub release (github-release: true, on publish).",
+    ),
+    o(
+        "comment-url",
+        "Link to the sticky pull-request comment.",
+    ),
+    o(
+        "resumed",
+        "resume: JSON list of the reviews followed: sha, check-run-id, audit-id, version, result, published, release-url.",
+    ),
+    o(
+        "resumed-count",
+        "resume: how many reviews it followed (the length of resumed).",
+    ),
+    o(
+        "quota-limit",
+        "quota: reviews allowed per month on the platform.",
+    ),
+    o("speedup-rest", "quota: expedited reviews left this month."),
+    o("speedup-limit", "quota: expedited reviews allowed per month."),
+    o(
+        "review-version",
+        "status: the version under (or last through) review.",
+    ),
+    o("live-version", "status: the live version; empty when none."),
+    o(
+        "trial-version",
+        "status: the trial (experience) version; empty when none.",
+    ),
+    o(
+        "withdrawn",
+        "withdraw: true when a review was withdrawn, false when there was none to withdraw.",
+    ),
+    o(
+        "history",
+        "rollback with list: JSON list of the versions it can roll back to (WeChat's version_list).",
+    ),
+    o(
+        "dry-run",
+        "true when the command was a dry run of one change (nothing was sent).",
+    ),
+    Output {
+        name: "url",
+        description: "emulator: the URL it serves.",
+        action: false,
+    },
+    Output {
+        name: "ca",
+        description: "emulator: the file with its test CA certificate.",
+        action: false,
+    },
+];
+
+/// Whether `name` is an output of the table.
+pub fn known(name: &str) -> bool {
+    OUTPUTS.iter().any(|o| o.name == name)
+}
