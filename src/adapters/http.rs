@@ -256,6 +256,49 @@ impl Net {
     }
 }
 
+/// Why a request failed below HTTP, in words that carry no URL (reqwest's own Display names the
+/// URL, and with it a WeChat `access_token`): a certificate that is not trusted, a proxy that
+/// refused the tunnel, or just the kind of failure.
+pub fn transport_cause(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else {
+        "the connection failed before a complete answer"
+    };
+    let mut source = std::error::Error::source(e);
+    while let Some(mut s) = source {
+        // io::Error's `source` skips the error it wraps: look inside it.
+        if let Some(inner) = s
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            s = inner;
+        }
+        if let Some(tls) = s.downcast_ref::<rustls::Error>() {
+            return format!(
+                "{kind}: TLS refused the server's certificate ({tls}); behind a TLS-inspecting proxy, give its CA certificate with ca-file"
+            );
+        }
+        let text = s.to_string();
+        if text.contains("tunnel") {
+            return format!("{kind}: the proxy refused the tunnel ({})", clip(&text));
+        }
+        source = s.source();
+    }
+    kind.to_owned()
+}
+
+fn clip(s: &str) -> String {
+    let s: String = s.chars().take(200).collect();
+    if s.contains("://") {
+        "details withheld: they name a URL".into()
+    } else {
+        s
+    }
+}
+
 /// Reads `ca-file`: one or more PEM certificates.
 pub fn read_ca_file(bytes: &[u8]) -> Result<Vec<reqwest::Certificate>, String> {
     let certs = reqwest::Certificate::from_pem_bundle(bytes)

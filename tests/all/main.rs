@@ -12,6 +12,7 @@ mod inputs;
 mod interop;
 mod layout;
 mod pipeline;
+mod proxy;
 mod upload;
 mod version_cmd;
 mod workflow_output;

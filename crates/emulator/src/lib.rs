@@ -22,6 +22,7 @@ pub use scenario::{
     FaultKind, FaultRule, Outcome, RandomFaults, RateLimit, ReviewStep, ScanRule, Scenario,
     UploadLimits,
 };
+pub use tls::TestCa;
 pub use world::{
     AppSpec, Category, JournalEntry, PushedEvent, Request, Response, UploadRecord, World,
     ADMIN_PREFIX,

@@ -28,6 +28,12 @@ impl std::fmt::Debug for TestCa {
 impl TestCa {
     /// Generates a CA and a leaf certificate for [`HOSTS`] (ECDSA P-256; milliseconds).
     pub fn generate() -> Result<Self, String> {
+        Self::for_hosts(HOSTS)
+    }
+
+    /// Generates a CA and a leaf certificate for `hosts` (tests stand in for other hosts with it,
+    /// such as a TLS-ending proxy for the GitHub API).
+    pub fn for_hosts(hosts: &[&str]) -> Result<Self, String> {
         let err = |e: rcgen::Error| e.to_string();
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(err)?;
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -40,7 +46,7 @@ impl TestCa {
         let ca_key = KeyPair::generate().map_err(err)?;
         let ca = ca_params.self_signed(&ca_key).map_err(err)?;
         let leaf_params =
-            CertificateParams::new(HOSTS.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>())
+            CertificateParams::new(hosts.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>())
                 .map_err(err)?;
         let leaf_key = KeyPair::generate().map_err(err)?;
         let leaf = leaf_params

@@ -305,13 +305,10 @@ impl Native {
             endpoint: endpoint.to_owned(),
             detail,
         };
-        let resp = req.send().await.map_err(|e| {
-            transport(if e.is_timeout() {
-                "timed out".into()
-            } else {
-                "the connection failed".into()
-            })
-        })?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| transport(crate::adapters::http::transport_cause(&e)))?;
         let status = resp.status().as_u16();
         if (300..400).contains(&status) {
             return Err(UploadError::Redirect {

@@ -155,16 +155,11 @@ impl WeChat {
         } else {
             Failure::Cut
         };
-        // reqwest's Display includes the URL, and so the token: keep only the kind of failure.
-        let kind = match failure {
-            Failure::Timeout => "timed out",
-            Failure::Connect => "could not connect",
-            _ => "the connection failed before a complete answer",
-        };
+        // reqwest's Display includes the URL, and so the token: only the kind and the cause.
         CallError::Transport {
             endpoint: endpoint.to_owned(),
             failure,
-            detail: kind.to_owned(),
+            detail: http::transport_cause(e),
         }
     }
 

@@ -199,6 +199,23 @@ impl Wx {
         scenario: mp_release_emulator::Scenario,
         spec: impl FnOnce(mp_release_emulator::AppSpec) -> mp_release_emulator::AppSpec,
     ) -> Self {
+        Self::build(scenario, spec, false)
+    }
+
+    /// The same world served by an emulator that also acts as a TLS-ending HTTPS proxy for the
+    /// WeChat hosts (its test CA: `emu.ca_pem()`).
+    pub fn tls(
+        scenario: mp_release_emulator::Scenario,
+        spec: impl FnOnce(mp_release_emulator::AppSpec) -> mp_release_emulator::AppSpec,
+    ) -> Self {
+        Self::build(scenario, spec, true)
+    }
+
+    fn build(
+        scenario: mp_release_emulator::Scenario,
+        spec: impl FnOnce(mp_release_emulator::AppSpec) -> mp_release_emulator::AppSpec,
+        tls: bool,
+    ) -> Self {
         use mp_release_emulator::{AppSpec, Emulator, World};
         let mut w = World::new(scenario);
         let ticket = w.add_platform(COMPONENT, COMPONENT_SECRET);
@@ -216,7 +233,11 @@ impl Wx {
             )
             .unwrap();
         Self {
-            emu: Emulator::start_with(w),
+            emu: if tls {
+                Emulator::bind_with_tls(([127, 0, 0, 1], 0).into(), w).unwrap()
+            } else {
+                Emulator::start_with(w)
+            },
             ticket,
             refresh: reg.refresh_token,
             template,

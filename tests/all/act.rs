@@ -1,0 +1,459 @@
+//! The composite action in a real Actions runner: nektos/act (installed by scripts/install-act.sh)
+//! in host mode runs workflows that say `uses: acme/mp-release@v1` (or `@<sha>`), mapped to a copy
+//! of this checkout whose `dist/checksums.txt` records a fake release `v9.8.7`, served from a
+//! `file://` mirror through `MP_RELEASE_DOWNLOAD_BASE`. The release's binary is the one these tests
+//! built. Each test asserts what a workflow author sees: a later step's `${{ steps.x.outputs.* }}`,
+//! the job summary, masked secrets, annotations and the job's result.
+//!
+//! `actions/upload-artifact` (a step of the action, skipped unless a pull request previews) is
+//! mapped to a local stub: act fails a composite whose nested remote action it cannot fetch, even
+//! when that step is skipped, and this machine reaches no GitHub.
+
+use crate::helpers::*;
+use mp_release_emulator::{AppSpec, Emulator, ReviewStep, Scenario, World};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+const VERSION: &str = "v9.8.7";
+const UPLOAD_ARTIFACT: &str = "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02";
+
+/// The act binary, installed on first use. A machine where it cannot be installed fails here:
+/// the tests say so instead of skipping.
+fn act() -> &'static Path {
+    static ACT: OnceLock<PathBuf> = OnceLock::new();
+    ACT.get_or_init(|| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let out = Command::new("bash")
+            .arg(root.join("scripts/install-act.sh"))
+            .output()
+            .expect("running scripts/install-act.sh");
+        assert!(
+            out.status.success(),
+            "act could not be installed (scripts/install-act.sh: {}); these tests need it:\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        PathBuf::from(String::from_utf8(out.stdout).unwrap().trim())
+    })
+}
+
+/// The fake release: a directory `<root>/v9.8.7/<asset>` per runner target, all holding the
+/// binary under test, and the checksum table of those assets. Made once per test process.
+struct Release {
+    _dir: tempfile::TempDir,
+    /// The `…/releases/download` root, as a `file://` URL.
+    base: String,
+    /// `dist/checksums.txt` as the release workflow writes it.
+    table: String,
+}
+
+fn release() -> &'static Release {
+    static RELEASE: OnceLock<Release> = OnceLock::new();
+    RELEASE.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let stage = dir.path().join("stage");
+        std::fs::create_dir_all(&stage).unwrap();
+        std::fs::copy(
+            assert_cmd::cargo::cargo_bin("mp-release"),
+            stage.join("mp-release"),
+        )
+        .unwrap();
+        let version_dir = dir.path().join("download").join(VERSION);
+        std::fs::create_dir_all(&version_dir).unwrap();
+        let first = "mp-release-x86_64-unknown-linux-musl.tar.gz";
+        let st = Command::new("tar")
+            .env("GZIP", "-1")
+            .arg("-czf")
+            .arg(version_dir.join(first))
+            .arg("-C")
+            .arg(&stage)
+            .arg("mp-release")
+            .status()
+            .unwrap();
+        assert!(st.success());
+        let mut table = format!(
+            "# sha256 of the release binaries of {VERSION}, one per line: \"<sha256>  <asset>\".\n"
+        );
+        let bytes = std::fs::read(version_dir.join(first)).unwrap();
+        let sha = sha256_hex(&bytes);
+        for asset in [first, "mp-release-aarch64-unknown-linux-musl.tar.gz"] {
+            if asset != first {
+                std::fs::hard_link(version_dir.join(first), version_dir.join(asset)).unwrap();
+            }
+            table.push_str(&format!("{sha}  {asset}\n"));
+        }
+        Release {
+            base: format!("file://{}", dir.path().join("download").display()),
+            table,
+            _dir: dir,
+        }
+    })
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A checkout of the action at a ref: action.yml, the install script, the checksum table;
+/// committed and tagged v1. Returns the commit.
+fn action_checkout(dir: &Path, table: &str) -> String {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    std::fs::create_dir_all(dir.join("scripts")).unwrap();
+    std::fs::create_dir_all(dir.join("dist")).unwrap();
+    std::fs::copy(root.join("action.yml"), dir.join("action.yml")).unwrap();
+    std::fs::copy(
+        root.join("scripts/action-install.sh"),
+        dir.join("scripts/action-install.sh"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("dist/checksums.txt"), table).unwrap();
+    git_at(dir, &["init", "-q", "-b", "main"]);
+    git_at(dir, &["add", "-A"]);
+    git_at(dir, &["commit", "-qm", "the action"]);
+    git_at(dir, &["tag", "v1"]);
+    git_at(dir, &["rev-parse", "HEAD"]).trim().to_owned()
+}
+
+/// The stand-in for actions/upload-artifact: says what it would upload and gives a link.
+fn artifact_stub(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(
+        dir.join("action.yml"),
+        r#"name: upload-artifact stub
+description: stands in for actions/upload-artifact in the act tests (no GitHub here)
+inputs:
+  name: { description: n }
+  path: { description: p }
+  retention-days: { description: r }
+outputs:
+  artifact-url:
+    description: u
+    value: ${{ steps.s.outputs.artifact-url }}
+runs:
+  using: composite
+  steps:
+    - id: s
+      shell: bash
+      env:
+        NAME: ${{ inputs.name }}
+        FILE: ${{ inputs.path }}
+      run: |
+        test -s "$FILE"
+        echo "stub upload-artifact: $NAME <- $FILE"
+        echo "artifact-url=https://github.example/artifacts/1" >> "$GITHUB_OUTPUT"
+"#,
+    )
+    .unwrap();
+    git_at(dir, &["init", "-q", "-b", "main"]);
+    git_at(dir, &["add", "-A"]);
+    git_at(dir, &["commit", "-qm", "stub"]);
+}
+
+/// One act run of a workflow.
+struct ActRun {
+    code: i32,
+    log: String,
+}
+
+impl ActRun {
+    /// The `Summary - …` lines act prints for the job summary.
+    fn summary(&self) -> String {
+        self.log
+            .lines()
+            .filter_map(|l| l.split_once("Summary - ").map(|(_, s)| s))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// `name=value` lines a later step echoed.
+    fn echoed(&self, name: &str) -> Option<String> {
+        let key = format!("| {name}=");
+        self.log
+            .lines()
+            .find_map(|l| l.split_once(&key).map(|(_, v)| v.trim_end().to_owned()))
+    }
+}
+
+/// A workspace with one workflow, run by act in host mode.
+struct Act {
+    home: tempfile::TempDir,
+    action: PathBuf,
+    sha: String,
+    stub: PathBuf,
+    repo: PathBuf,
+}
+
+impl Act {
+    fn new(table: &str) -> Self {
+        let home = tempfile::tempdir().unwrap();
+        let action = home.path().join("action");
+        let sha = action_checkout(&action, table);
+        let stub = home.path().join("upload-artifact");
+        artifact_stub(&stub);
+        let repo = home.path().join("repo");
+        std::fs::create_dir_all(repo.join(".github/workflows")).unwrap();
+        Self {
+            home,
+            action,
+            sha,
+            stub,
+            repo,
+        }
+    }
+
+    fn run(&self, workflow: &str, env: &[(&str, &str)], secrets: &[(&str, &str)]) -> ActRun {
+        std::fs::write(self.repo.join(".github/workflows/release.yml"), workflow).unwrap();
+        if !self.repo.join(".git").exists() {
+            git_at(&self.repo, &["init", "-q", "-b", "main"]);
+        }
+        git_at(&self.repo, &["add", "-A"]);
+        git_at(&self.repo, &["commit", "-qm", "workflow", "--allow-empty"]);
+        let trap = NetTrap::new();
+        let mut c = clean(Command::new(act()), &self.repo, &trap);
+        c.env("HOME", self.home.path())
+            .args(["push", "-P", "ubuntu-latest=-self-hosted", "--action-offline-mode"])
+            .args(["-W", ".github/workflows/release.yml"])
+            .arg("--local-repository")
+            .arg(format!("acme/mp-release@v1={}", self.action.display()))
+            .arg("--local-repository")
+            .arg(format!("acme/mp-release@{}={}", self.sha, self.action.display()))
+            .arg("--local-repository")
+            .arg(format!("{UPLOAD_ARTIFACT}={}", self.stub.display()))
+            .arg("--env")
+            .arg(format!("MP_RELEASE_DOWNLOAD_BASE={}", release().base));
+        for (k, v) in env {
+            c.arg("--env").arg(format!("{k}={v}"));
+        }
+        for (k, v) in secrets {
+            c.arg("-s").arg(format!("{k}={v}"));
+        }
+        let out = c.output().expect("running act");
+        assert_eq!(trap.connections(), 0, "the job tried to reach the network");
+        ActRun {
+            code: out.status.code().unwrap_or(-1),
+            log: format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        }
+    }
+}
+
+/// A job: the action (with `with`), then a step echoing `names` of its outputs.
+fn workflow(uses: &str, with: &str, names: &[&str]) -> String {
+    let echo: String = names
+        .iter()
+        .map(|n| format!("          echo \"{n}=${{{{ steps.mp.outputs.{n} }}}}\"\n"))
+        .collect();
+    format!(
+        "on: push\njobs:\n  release:\n    runs-on: ubuntu-latest\n    steps:\n      - id: mp\n        uses: {uses}\n        with:\n{with}      - name: read the outputs\n        run: |\n{echo}"
+    )
+}
+
+fn indent(lines: &[&str]) -> String {
+    lines.iter().map(|l| format!("          {l}\n")).collect()
+}
+
+#[test]
+fn the_sandbox_runs_from_a_v1_pin_and_a_later_step_reads_its_outputs() {
+    let a = Act::new(&release().table);
+    let wf = workflow(
+        "acme/mp-release@v1",
+        &indent(&["sandbox: true"]),
+        &["version", "review-status", "published", "audit-id"],
+    );
+    let r = a.run(&wf, &[], &[]);
+    assert_eq!(r.code, 0, "{}", r.log);
+    assert!(
+        r.log
+            .contains(&format!("mp-release {VERSION} (x86_64-unknown-linux-musl) downloaded and verified"))
+            || r.log.contains(&format!("mp-release {VERSION} (aarch64-unknown-linux-musl) downloaded and verified")),
+        "{}",
+        r.log
+    );
+    assert_eq!(r.echoed("review-status").as_deref(), Some("approved"), "{}", r.log);
+    assert_eq!(r.echoed("published").as_deref(), Some("true"), "{}", r.log);
+    assert!(r.echoed("version").is_some_and(|v| !v.is_empty()), "{}", r.log);
+    assert!(r.echoed("audit-id").is_some_and(|v| !v.is_empty()), "{}", r.log);
+    assert!(r.summary().contains("mp-release"), "summary: {}", r.summary());
+    assert!(r.log.contains("Job succeeded"), "{}", r.log);
+}
+
+#[test]
+fn a_sha_pin_installs_the_recorded_release_and_a_second_step_uses_the_tool_cache() {
+    let a = Act::new(&release().table);
+    let uses = format!("acme/mp-release@{}", a.sha);
+    let wf = format!(
+        "on: push\njobs:\n  release:\n    runs-on: ubuntu-latest\n    steps:\n      - id: one\n        uses: {uses}\n        with:\n          sandbox: true\n      - id: two\n        uses: {uses}\n        with:\n          command: version\n          version: 2.3.4\n      - run: |\n          echo \"first=${{{{ steps.one.outputs.review-status }}}}\"\n          echo \"second=${{{{ steps.two.outputs.version }}}}\"\n          echo \"tag=${{{{ steps.two.outputs.tag }}}}\"\n"
+    );
+    let r = a.run(&wf, &[], &[]);
+    assert_eq!(r.code, 0, "{}", r.log);
+    assert_eq!(r.log.matches("downloaded and verified").count(), 1, "{}", r.log);
+    assert!(r.log.contains(&format!("mp-release {VERSION} (")), "{}", r.log);
+    assert!(r.log.contains("from the tool cache"), "{}", r.log);
+    assert_eq!(r.echoed("first").as_deref(), Some("approved"), "{}", r.log);
+    assert_eq!(r.echoed("second").as_deref(), Some("2.3.4"), "{}", r.log);
+    assert_eq!(r.echoed("tag").as_deref(), Some("v2.3.4"), "{}", r.log);
+}
+
+#[test]
+fn a_wrong_checksum_stops_the_job_before_anything_runs() {
+    let bad = release()
+        .table
+        .lines()
+        .map(|l| match l.split_once("  ") {
+            Some((_, asset)) => format!("{}  {asset}", "0".repeat(64)),
+            None => l.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let a = Act::new(&bad);
+    let wf = workflow("acme/mp-release@v1", &indent(&["sandbox: true"]), &["version"]);
+    let r = a.run(&wf, &[], &[]);
+    assert_ne!(r.code, 0, "{}", r.log);
+    assert!(r.log.contains("checksum mismatch"), "{}", r.log);
+    assert!(r.log.contains("refusing to run it"), "{}", r.log);
+    assert!(r.log.contains("Job failed"), "{}", r.log);
+    assert_eq!(r.echoed("version"), None, "the next step never ran");
+}
+
+#[test]
+fn a_ref_without_a_recorded_release_says_what_to_do() {
+    let a = Act::new(
+        "# sha256 of the release binaries of this ref, one per line: \"<sha256>  <asset>\".\n",
+    );
+    let wf = workflow("acme/mp-release@v1", &indent(&["sandbox: true"]), &["version"]);
+    let r = a.run(&wf, &[], &[]);
+    assert_ne!(r.code, 0, "{}", r.log);
+    assert!(r.log.contains("records no release"), "{}", r.log);
+    assert!(r.log.contains("build-from-source"), "{}", r.log);
+}
+
+const UPLOADER: &str = "wx0123456789abcdef";
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/miniprogram-ci")
+}
+
+#[test]
+fn upload_and_preview_against_the_served_emulator_mask_the_key() {
+    let mut w = World::new(Scenario::default());
+    w.add_app(AppSpec {
+        appid: UPLOADER.into(),
+        ..AppSpec::default()
+    });
+    let public = std::fs::read_to_string(fixtures().join("keys/public.wx0123456789abcdef.pem")).unwrap();
+    w.add_upload_key(UPLOADER, &public);
+    let emu = Emulator::start_with(w);
+    let a = Act::new(&release().table);
+    let project = fixtures().join("sample-projects/sample");
+    let key = std::fs::read_to_string(fixtures().join("keys/private.wx0123456789abcdef.key")).unwrap();
+    let mut with = Vec::new();
+    let lines = [
+        format!("appid: {UPLOADER}"),
+        format!("project-path: {}", project.display()),
+        "private-key: ${{ env.UPLOAD_KEY }}".to_owned(),
+        format!("upload-base-url: {}", emu.uri()),
+        "engine: native".to_owned(),
+    ];
+    for l in &lines {
+        with.push(l.as_str());
+    }
+    let steps = |command: &str, extra: &[&str]| {
+        let mut all = with.clone();
+        all.push(command);
+        all.extend_from_slice(extra);
+        indent(&all)
+    };
+    let wf = format!(
+        "on: push\njobs:\n  release:\n    runs-on: ubuntu-latest\n    steps:\n      - id: up\n        uses: acme/mp-release@v1\n        with:\n{}      - id: mp\n        uses: acme/mp-release@v1\n        with:\n{}      - run: |\n          echo \"sizes=${{{{ steps.up.outputs.package-sizes }}}}\"\n          echo \"version=${{{{ steps.up.outputs.version }}}}\"\n          echo \"qrcode=${{{{ steps.mp.outputs.qrcode }}}}\"\n          echo \"content=${{{{ steps.mp.outputs.qrcode-content }}}}\"\n          test -s \"${{{{ steps.mp.outputs.qrcode }}}}\"\n",
+        steps("command: upload", &["version: 1.2.3"]),
+        steps("command: preview", &["qrcode-output: preview.png"]),
+    );
+    // The key goes in as a plain env value (not an act secret): masking it is the binary's doing.
+    let r = a.run(&wf, &[("UPLOAD_KEY", &key)], &[]);
+    assert_eq!(r.code, 0, "{}", r.log);
+    assert_eq!(r.echoed("version").as_deref(), Some("1.2.3"), "{}", r.log);
+    assert!(
+        r.echoed("sizes").is_some_and(|s| s.contains("\"size\"")),
+        "{}",
+        r.log
+    );
+    assert!(r.echoed("qrcode").is_some_and(|q| q.ends_with("preview.png")), "{}", r.log);
+    assert!(r.echoed("content").is_some_and(|c| !c.is_empty()), "{}", r.log);
+    assert_eq!(emu.world().uploads().len(), 2, "one upload, one preview");
+    for line in key.lines().filter(|l| !l.starts_with("-----") && l.len() > 8) {
+        assert!(!r.log.contains(line), "a line of the private key is in the log");
+    }
+}
+
+#[test]
+fn run_with_platform_credentials_reports_like_a_workflow_author_expects() {
+    let wx = Wx::new(
+        Scenario::default().review(vec![ReviewStep::approve_after_polls(1)]),
+        |a| a,
+    );
+    let a = Act::new(&release().table);
+    let with = indent(&[
+        "appid: ${{ env.APPID }}",
+        "component-appid: ${{ env.COMPONENT }}",
+        "component-secret: ${{ secrets.COMPONENT_SECRET }}",
+        "component-verify-ticket: ${{ env.TICKET }}",
+        "authorizer-refresh-token: ${{ env.REFRESH }}",
+        "template-id: ${{ env.TEMPLATE }}",
+        "version-from: wechat",
+        "bump: minor",
+        "wechat-base-url: ${{ env.WECHAT }}",
+        "poll-interval: 1s",
+        "poll-max: 1s",
+    ]);
+    let wf = workflow(
+        "acme/mp-release@v1",
+        &with,
+        &["version", "previous-version", "review-status", "published", "audit-id", "quota-rest"],
+    );
+    let template = wx.template.to_string();
+    let uri = wx.emu.uri();
+    let r = a.run(
+        &wf,
+        &[
+            ("APPID", APP),
+            ("COMPONENT", COMPONENT),
+            ("TICKET", &wx.ticket),
+            ("REFRESH", &wx.refresh),
+            ("TEMPLATE", &template),
+            ("WECHAT", &uri),
+        ],
+        &[("COMPONENT_SECRET", COMPONENT_SECRET)],
+    );
+    assert_eq!(r.code, 0, "{}", r.log);
+    assert_eq!(r.echoed("version").as_deref(), Some("1.5.0"), "{}", r.log);
+    assert_eq!(r.echoed("previous-version").as_deref(), Some("1.4.2"), "{}", r.log);
+    assert_eq!(r.echoed("review-status").as_deref(), Some("approved"), "{}", r.log);
+    assert_eq!(r.echoed("published").as_deref(), Some("true"), "{}", r.log);
+    assert_eq!(wx.successes("/wxa/release"), 1);
+    assert!(r.summary().contains("1.5.0"), "summary: {}", r.summary());
+    // Secrets given as env values (the ticket, the refresh token) and the tokens the emulator
+    // issued at run time: masked by the binary, absent from the log.
+    let mut secrets = wx.emu.world().issued_tokens();
+    secrets.extend([wx.ticket.clone(), wx.refresh.clone(), COMPONENT_SECRET.to_owned()]);
+    for s in &secrets {
+        assert!(!r.log.contains(s.as_str()), "{s} is in the log:\n{}", r.log);
+    }
+    // A bad input: exit 2 becomes a failed job with an error annotation naming the input.
+    let bad = workflow(
+        "acme/mp-release@v1",
+        &indent(&["sandbox: true", "gray-percentage: 250"]),
+        &["version"],
+    );
+    let r = a.run(&bad, &[], &[]);
+    assert_ne!(r.code, 0, "{}", r.log);
+    assert!(r.log.contains("::error"), "{}", r.log);
+    assert!(r.log.contains("INPUT_GRAY_PERCENTAGE"), "{}", r.log);
+}
