@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod act;
 mod action;
 mod bad_input;
 mod docs;
