@@ -556,11 +556,7 @@ fn run_with_platform_credentials_reports_like_a_workflow_author_expects() {
     // Secrets given as env values (the ticket, the refresh token) and the tokens the emulator
     // issued at run time: masked by the binary, absent from the log.
     let mut secrets = wx.emu.world().issued_tokens();
-    secrets.extend([
-        wx.ticket.clone(),
-        wx.refresh.clone(),
-        COMPONENT_SECRET.to_owned(),
-    ]);
+    secrets.extend([wx.ticket.as_str(), wx.refresh.as_str(), COMPONENT_SECRET].map(str::to_owned));
     for s in &secrets {
         assert!(!r.log.contains(s.as_str()), "{s} is in the log:\n{}", r.log);
     }
