@@ -7,22 +7,25 @@ use qrcode::{Color, QrCode};
 /// Reads the content of the QR code in a JPEG or PNG image.
 pub fn decode(image: &[u8]) -> Option<String> {
     let (w, h, luma) = if image.starts_with(&[0xFF, 0xD8]) {
-        let mut d = jpeg_decoder::Decoder::new(image);
-        let pixels = d.decode().ok()?;
+        // zune-jpeg converts to grey itself (the QR reader wants one byte a pixel).
+        let options = zune_core::options::DecoderOptions::default()
+            .jpeg_set_out_colorspace(zune_core::colorspace::ColorSpace::Luma);
+        let mut d = zune_jpeg::JpegDecoder::new_with_options(
+            zune_core::bytestream::ZCursor::new(image),
+            options,
+        );
+        let luma = d.decode().ok()?;
         let info = d.info()?;
         let (w, h) = (usize::from(info.width), usize::from(info.height));
-        let luma = match info.pixel_format {
-            jpeg_decoder::PixelFormat::L8 => pixels,
-            jpeg_decoder::PixelFormat::RGB24 => pixels
-                .chunks(3)
-                .map(|p| ((u16::from(p[0]) + u16::from(p[1]) + u16::from(p[2])) / 3) as u8)
-                .collect(),
-            _ => return None,
-        };
+        if luma.len() < w * h {
+            return None;
+        }
         (w, h, luma)
     } else {
-        let mut reader = png::Decoder::new(image).read_info().ok()?;
-        let mut buf = vec![0; reader.output_buffer_size()];
+        let mut reader = png::Decoder::new(std::io::Cursor::new(image))
+            .read_info()
+            .ok()?;
+        let mut buf = vec![0; reader.output_buffer_size()?];
         let frame = reader.next_frame(&mut buf).ok()?;
         let step = frame.color_type.samples();
         let luma = buf[..frame.buffer_size()]

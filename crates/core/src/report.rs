@@ -7,7 +7,7 @@ use std::fmt::Write;
 /// The outputs of a pipeline run, in a fixed order.
 pub fn outputs(s: &State) -> Vec<(String, String)> {
     let reject = match (&s.outcome, &s.review) {
-        (Some(Outcome::Rejected), Some(r)) => r.reason.clone(),
+        (Some(Outcome::Rejected), Some(r)) => reason_lines(&r.reason).join("\n"),
         _ => String::new(),
     };
     let pairs = [
@@ -30,6 +30,36 @@ pub fn outputs(s: &State) -> Vec<(String, String)> {
         ("package-sizes", package_sizes_json(&s.packages)),
     ];
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+/// A rejection reason as lines: WeChat's `<br>` (also `<br/>`, `<br />`, any case) and real line
+/// breaks split it; blank pieces are dropped. The raw text stays in the JSON result.
+pub fn reason_lines(reason: &str) -> Vec<String> {
+    let mut text = String::with_capacity(reason.len());
+    let lower = reason.to_ascii_lowercase();
+    let mut i = 0;
+    while i < reason.len() {
+        let rest = &lower[i..];
+        let tag = ["<br />", "<br/>", "<br>"]
+            .iter()
+            .find(|t| rest.starts_with(*t));
+        match tag {
+            Some(t) => {
+                text.push('\n');
+                i += t.len();
+            }
+            None => {
+                let c = reason[i..].chars().next().unwrap_or(' ');
+                text.push(c);
+                i += c.len_utf8();
+            }
+        }
+    }
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// `[{"name","size","limit"}]` for the `package-sizes` output (empty when nothing was uploaded).
@@ -160,7 +190,12 @@ pub fn summary(s: &State, title: &str) -> String {
         }
         let _ = writeln!(out);
         if let Some(r) = s.review.as_ref().filter(|r| !r.reason.is_empty()) {
-            let _ = writeln!(out, "\n> {}", cell(&r.reason.replace("<br>", " ")));
+            // WeChat separates the points of a rejection with `<br>`: one quoted paragraph each.
+            let quoted: Vec<String> = reason_lines(&r.reason)
+                .iter()
+                .map(|l| format!("> {}", cell(l)))
+                .collect();
+            let _ = writeln!(out, "\n{}", quoted.join("\n>\n"));
             if !r.screenshot.is_empty() {
                 let _ = writeln!(
                     out,
@@ -259,13 +294,17 @@ pub(crate) mod tests {
             ),
             (
                 "rejected".into(),
-                "icon<br>blurry | tiny".into(),
+                "icon\nblurry | tiny".into(),
                 "false".into(),
                 "9".into()
             )
         );
         let md = summary(&s, "mp-release");
-        assert!(md.contains("> icon blurry \\| tiny"), "{md}");
+        assert!(md.contains("> icon\n>\n> blurry \\| tiny"), "{md}");
+        assert_eq!(
+            reason_lines("1. 页面<BR/>2. 图标 <br /> <br>3. x\n4. y"),
+            ["1. 页面", "2. 图标", "3. x", "4. y"]
+        );
         assert!(md.contains("screenshots (media ids): m1, m2"), "{md}");
         assert!(md.contains("1.2.0 → **1.3.0**"), "{md}");
     }

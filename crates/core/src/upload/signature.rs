@@ -5,7 +5,7 @@
 use base64::Engine;
 use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
 use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey};
-use rsa::{Pkcs1v15Sign, RsaPrivateKey, RsaPublicKey};
+use rsa::{Pkcs1v15Sign, PrivateKey, PublicKey};
 
 /// Why a key or signature is unusable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,7 +36,7 @@ pub fn entry(signature_b64: &str) -> String {
 
 /// A code-upload private key.
 #[derive(Clone)]
-pub struct SigningKey(RsaPrivateKey);
+pub struct SigningKey(PrivateKey);
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -48,8 +48,8 @@ impl SigningKey {
     /// Parses PKCS#1 (`BEGIN RSA PRIVATE KEY`) or PKCS#8 (`BEGIN PRIVATE KEY`) PEM.
     pub fn from_pem(pem: &str) -> Result<Self, SignatureError> {
         let pem = pem.trim();
-        RsaPrivateKey::from_pkcs1_pem(pem)
-            .or_else(|_| RsaPrivateKey::from_pkcs8_pem(pem))
+        PrivateKey::from_pkcs1_pem(pem)
+            .or_else(|_| PrivateKey::from_pkcs8_pem(pem))
             .map(Self)
             .map_err(|_| SignatureError::BadPrivateKey)
     }
@@ -75,8 +75,8 @@ pub fn verify(
     rand_str: &str,
 ) -> Result<(), SignatureError> {
     let pem = public_pem.trim();
-    let key = RsaPublicKey::from_public_key_pem(pem)
-        .or_else(|_| RsaPublicKey::from_pkcs1_pem(pem))
+    let key = PublicKey::from_public_key_pem(pem)
+        .or_else(|_| PublicKey::from_pkcs1_pem(pem))
         .map_err(|_| SignatureError::BadPublicKey)?;
     let sig = base64::engine::general_purpose::STANDARD
         .decode(signature_b64.trim())
