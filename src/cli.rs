@@ -118,9 +118,12 @@ pub struct GitHubArgs {
     /// The commit being released (default: the pull request's head, else $GITHUB_SHA).
     #[arg(long, value_name = "SHA")]
     pub sha: Option<String>,
-    /// check (default: a check run), status (a commit status, for tokens that cannot write checks) or none.
+    /// check (default: a check run), status (a commit status, for tokens that cannot write checks), deployment (a GitHub deployment, also with check or status: check,deployment) or none.
     #[arg(long, value_name = "MODE")]
     pub gating: Option<String>,
+    /// The environment of gating: deployment (default wechat-production).
+    #[arg(long, value_name = "NAME")]
+    pub deployment_environment: Option<String>,
     /// The check run's (or status context's) name; branch protection requires it by name.
     #[arg(long, value_name = "NAME")]
     pub check_name: Option<String>,

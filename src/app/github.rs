@@ -5,13 +5,13 @@
 //! permission to add when that is the cause) and the job summary still tells the whole story.
 
 use crate::adapters::git::Git;
-use crate::adapters::github::api::{CheckRunBody, GhError, GitHub};
+use crate::adapters::github::api::{CheckRunBody, Deployment, GhError, GitHub};
 use crate::adapters::http::Net;
 use crate::output::Level;
 use crate::settings::{Gating, GitHubSettings};
 use mp_release_core::github::{
-    check_output, pr_comment, release_notes, status_description, CheckState, Handover, Links,
-    Preview,
+    check_output, deployment_state, pr_comment, release_notes, status_description, CheckState,
+    Handover, Links, Preview,
 };
 use mp_release_core::pipeline::{Outcome, State};
 use secrecy::ExposeSecret;
@@ -41,6 +41,10 @@ pub struct Reporter {
     pub tag_prefix: String,
     /// In `resume`: a run that could not reach WeChat leaves the check run open for the next one.
     pub resuming: bool,
+    /// The deployment of `gating: deployment`, once created or found.
+    deployment_id: Option<u64>,
+    /// The deployment was tried (created, found or refused): not again on every step.
+    deployment_tried: bool,
 }
 
 impl Reporter {
@@ -63,6 +67,8 @@ impl Reporter {
             repo_dir: std::path::PathBuf::from("."),
             tag_prefix: "v".into(),
             resuming: false,
+            deployment_id: None,
+            deployment_tried: false,
         }
     }
 
@@ -172,11 +178,90 @@ impl Reporter {
                 }
             }
         }
+        if state.version.is_some() {
+            self.deployment(state).await;
+        }
+    }
+
+    /// `gating: deployment`: the deployment of the commit to the environment (created at the start
+    /// of a run, found again by `resume`), and the status that stands for the state.
+    async fn deployment(&mut self, state: &State) {
+        let Some(env) = self.s.deployment.clone() else {
+            return;
+        };
+        let Some(wanted) = deployment_state(state) else {
+            return;
+        };
+        let Some((gh, sha)) = self.active() else {
+            return;
+        };
+        let appid = state.config.appid.clone();
+        let version = state.version.clone().unwrap_or_default();
+        let ours = |d: &Deployment| {
+            d.payload["tool"] == "mp-release"
+                && d.payload["appid"] == appid.as_str()
+                && d.payload["version"] == version.as_str()
+        };
+        let mut failed = Vec::new();
+        let mut id = self.deployment_id;
+        if id.is_none() {
+            // A resumed run, or a create whose answer was lost: the newest deployment of this app
+            // and version on the commit is ours.
+            let found = gh
+                .deployments(&sha, &env)
+                .await
+                .ok()
+                .and_then(|list| list.into_iter().find(|d| ours(d)));
+            id = match found {
+                Some(d) => Some(d.id),
+                None if self.resuming => None,
+                None => {
+                    let payload =
+                        json!({ "tool": "mp-release", "appid": appid, "version": version });
+                    let description = clip(&format!("WeChat mini program {appid} {version}"), 140);
+                    match gh
+                        .create_deployment(&sha, &env, &description, &payload)
+                        .await
+                    {
+                        Ok(d) => {
+                            tracing::info!("deployment {} to {env} created", d.id);
+                            Some(d.id)
+                        }
+                        Err(e) => {
+                            failed.push(e);
+                            None
+                        }
+                    }
+                }
+            };
+        }
+        if let Some(id) = id {
+            let r = gh
+                .create_deployment_status(
+                    id,
+                    wanted,
+                    &status_description(state),
+                    self.s.run_url.as_deref(),
+                )
+                .await;
+            if let Err(e) = r {
+                failed.push(e);
+            }
+        }
+        self.deployment_id = id;
+        self.deployment_tried = true;
+        for e in &failed {
+            self.warn(e);
+        }
     }
 
     /// Called after every pipeline step: once the review exists, the check run carries the
     /// hand-over, so a `resume` in a later job can find it even if this job is cancelled.
     pub async fn progress(&mut self, state: &State) {
+        // The deployment names the version: it is made once the version is known.
+        if !self.deployment_tried && state.version.is_some() && state.outcome.is_none() {
+            self.deployment(state).await;
+        }
         let Some(id) = self.check_id else { return };
         let Some(handover) = Handover::of(state).map(|h| h.encode()) else {
             return;
@@ -239,6 +324,10 @@ impl Reporter {
                     self.warn(&e);
                 }
             }
+        }
+        // While in review the start already said in_progress.
+        if state.outcome.is_some() && state.outcome != Some(Outcome::Detached) {
+            self.deployment(state).await;
         }
     }
 
@@ -375,6 +464,40 @@ impl Reporter {
                 "release-url".into(),
                 self.links.release.clone().unwrap_or_default(),
             ),
+            (
+                "deployment-url".into(),
+                match (
+                    &self.deployment_id,
+                    &self.s.server_url,
+                    &self.s.api,
+                    &self.s.deployment,
+                ) {
+                    (Some(_), Some(server), Some((_, _, repo)), Some(env)) => {
+                        format!("{server}/{repo}/deployments/{}", url_path_segment(env))
+                    }
+                    _ => String::new(),
+                },
+            ),
         ]
     }
+}
+
+/// The first `max` characters of `s` (with an ellipsis when cut).
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_owned();
+    }
+    let cut: String = s.chars().take(max - 1).collect();
+    format!("{cut}…")
+}
+
+/// An environment name as one segment of a URL path.
+fn url_path_segment(s: &str) -> String {
+    // Everything but RFC 3986's unreserved characters.
+    const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()
 }

@@ -36,6 +36,10 @@ pub struct GitHubSettings {
     pub sha: Option<String>,
     /// Check run, status or nothing.
     pub gating: Gating,
+    /// `gating: deployment`: the environment a GitHub deployment of the commit goes to.
+    pub deployment: Option<String>,
+    /// `GITHUB_SERVER_URL` (links to the environment's deployments).
+    pub server_url: Option<String>,
     /// The check run's name (status context).
     pub check_name: String,
     /// The pull request, on `pull_request` events.
@@ -61,6 +65,8 @@ impl Default for GitHubSettings {
             api: None,
             sha: None,
             gating: Gating::None,
+            deployment: None,
+            server_url: None,
             check_name: "WeChat review".into(),
             pr: None,
             comment: false,
@@ -71,6 +77,48 @@ impl Default for GitHubSettings {
             ref_branch: None,
         }
     }
+}
+
+/// `gating`: `check`, `status` or `none`, and `deployment` on its own or with one of the first two
+/// (`check,deployment`).
+fn parse_gating(s: &str) -> Result<(Gating, bool), String> {
+    let words: Vec<&str> = s
+        .split([',', ' ', '\n'])
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut mode = None;
+    let mut deployment = false;
+    for w in &words {
+        let m = match *w {
+            "check" => Gating::Check,
+            "status" => Gating::Status,
+            "none" => Gating::None,
+            "deployment" => {
+                deployment = true;
+                continue;
+            }
+            other => {
+                return Err(format!(
+                    "expected check, status, deployment or none (deployment may go with check or status: check,deployment), got {other:?}"
+                ))
+            }
+        };
+        if mode.replace(m).is_some() {
+            return Err(
+                "give one of check, status and none (and deployment besides, if wanted)".into(),
+            );
+        }
+    }
+    if deployment && mode == Some(Gating::None) {
+        return Err("none and deployment contradict each other".into());
+    }
+    let mode = mode.unwrap_or(if deployment {
+        Gating::None
+    } else {
+        Gating::Check
+    });
+    Ok((mode, deployment))
 }
 
 fn check_sha(s: &str) -> Result<String, String> {
@@ -111,14 +159,27 @@ pub fn github(a: &GitHubArgs, layers: &Layers<'_>) -> Result<GitHubSettings, Usa
         })?
         .map(|(r, _)| r)
         .or_else(|| env.get("GITHUB_REPOSITORY").map(str::to_owned));
-    let gating = layers.parse("gating", a.gating.as_deref(), |s| match s.trim() {
-        "check" => Ok(Gating::Check),
-        "status" => Ok(Gating::Status),
-        "none" => Ok(Gating::None),
-        _ => Err("expected check, status or none".to_owned()),
-    })?;
-    let explicit_gating = gating.as_ref().is_some_and(|(g, _)| *g != Gating::None);
-    let gating = gating.map_or(Gating::Check, |(g, _)| g);
+    let gating = layers.parse("gating", a.gating.as_deref(), parse_gating)?;
+    let explicit_gating = gating
+        .as_ref()
+        .is_some_and(|((g, d), _)| *g != Gating::None || *d);
+    let (gating, deploy) = gating.map_or((Gating::Check, false), |(g, _)| g);
+    let deployment = match layers.parse(
+        "deployment-environment",
+        a.deployment_environment.as_deref(),
+        |s| {
+            let s = s.trim();
+            if s.is_empty() || s.chars().count() > 255 {
+                Err("expected an environment name of 1 to 255 characters".to_owned())
+            } else {
+                Ok(s.to_owned())
+            }
+        },
+    )? {
+        Some((e, _)) if deploy => Some(e),
+        None if deploy => Some("wechat-production".to_owned()),
+        _ => None,
+    };
     let check_name = layers
         .parse("check-name", a.check_name.as_deref(), |s| {
             let s = s.trim();
@@ -191,6 +252,10 @@ pub fn github(a: &GitHubArgs, layers: &Layers<'_>) -> Result<GitHubSettings, Usa
         api,
         sha,
         gating,
+        deployment,
+        server_url: env
+            .get("GITHUB_SERVER_URL")
+            .map(|u| u.trim_end_matches('/').to_owned()),
         check_name,
         pr: pr.map(|(p, _)| p),
         comment,

@@ -314,3 +314,50 @@ fn flags_named_in_the_docs_exist() {
     }
     assert!(seen >= 20, "{seen}");
 }
+
+/// The Chinese docs are kept in step with the English ones: the same examples (every fenced
+/// block, in order, byte for byte), and each links to the other.
+#[test]
+fn the_chinese_docs_carry_the_same_examples_and_link_both_ways() {
+    let all = blocks();
+    let of = |doc: &str| -> Vec<(String, String)> {
+        all.iter()
+            .filter(|(d, _, _)| d == doc)
+            .map(|(_, l, b)| (l.clone(), b.clone()))
+            .collect()
+    };
+    for (en, zh, zh_link, en_link) in [
+        (
+            "README.md",
+            "README.zh-CN.md",
+            "(README.zh-CN.md)",
+            "(README.md)",
+        ),
+        (
+            "docs/action.md",
+            "docs/action.zh-CN.md",
+            "(action.zh-CN.md)",
+            "(action.md)",
+        ),
+    ] {
+        let (e, z) = (of(en), of(zh));
+        assert!(!z.is_empty(), "{zh} is missing or has no examples");
+        for (i, pair) in e.iter().zip(z.iter()).enumerate() {
+            assert_eq!(
+                pair.0,
+                pair.1,
+                "example {} of {zh} differs from {en}'s: copy the English block",
+                i + 1
+            );
+        }
+        assert_eq!(
+            e.len(),
+            z.len(),
+            "{zh} has another number of examples than {en}"
+        );
+        let en_text = std::fs::read_to_string(root().join(en)).unwrap();
+        let zh_text = std::fs::read_to_string(root().join(zh)).unwrap();
+        assert!(en_text.contains(zh_link), "{en} does not link to {zh}");
+        assert!(zh_text.contains(en_link), "{zh} does not link to {en}");
+    }
+}

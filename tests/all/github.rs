@@ -71,6 +71,71 @@ impl FakeGitHub {
             .collect()
     }
 
+    /// Every request received so far, checked by scripts/validate-github-requests.cjs against
+    /// GitHub's official OpenAPI description (@octokit/openapi): the operation exists, the body
+    /// fits its schema, the query parameters are the operation's, the documented limits hold, and
+    /// Accept, X-GitHub-Api-Version and User-Agent are sent.
+    fn assert_follows_openapi(&self) {
+        let requests: Vec<Value> = self
+            .rt
+            .block_on(self.server.received_requests())
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| {
+                let headers: serde_json::Map<String, Value> = r
+                    .headers
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.as_str().to_ascii_lowercase(),
+                            json!(v.to_str().unwrap_or_default()),
+                        )
+                    })
+                    .collect();
+                let query: serde_json::Map<String, Value> = r
+                    .url
+                    .query_pairs()
+                    .map(|(k, v)| (k.into_owned(), json!(v)))
+                    .collect();
+                json!({
+                    "method": r.method.to_string(),
+                    "path": r.url.path(),
+                    "query": query,
+                    "headers": headers,
+                    "body": serde_json::from_slice::<Value>(&r.body).ok(),
+                })
+            })
+            .collect();
+        if requests.is_empty() {
+            return;
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let install = std::process::Command::new("bash")
+            .arg(root.join("scripts/install-openapi.sh"))
+            .output()
+            .unwrap();
+        assert!(
+            install.status.success(),
+            "GitHub's OpenAPI description could not be installed (scripts/install-openapi.sh): {}",
+            String::from_utf8_lossy(&install.stderr)
+        );
+        let modules = String::from_utf8(install.stdout).unwrap().trim().to_owned();
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(file.path(), serde_json::to_vec(&requests).unwrap()).unwrap();
+        let out = std::process::Command::new("node")
+            .arg(root.join("scripts/validate-github-requests.cjs"))
+            .arg(file.path())
+            .env("NODE_PATH", modules)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "requests GitHub's OpenAPI description refuses:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     fn count(&self, m: &str, p: &str) -> usize {
         self.seen()
             .iter()
@@ -139,6 +204,7 @@ fn run_with(wx: &Wx, gh: &FakeGitHub, args: &[&str], extra: &[(&str, &str)]) -> 
     let r = wx.run(args, &all);
     assert_token_masked(&r);
     assert_github_saw_no_secret(wx, gh);
+    gh.assert_follows_openapi();
     r
 }
 
@@ -660,7 +726,11 @@ fn bad_github_inputs_are_refused_before_any_call() {
     let wx = Wx::new(Scenario::default(), |a| a);
     let gh = FakeGitHub::new();
     for (name, value, says) in [
-        ("INPUT_GATING", "checks", "expected check, status or none"),
+        (
+            "INPUT_GATING",
+            "checks",
+            "expected check, status, deployment or none",
+        ),
         ("INPUT_SHA", "abc123", "40 hex digits"),
         ("INPUT_REPOSITORY", "acme", "owner/name"),
         ("INPUT_GIT_TAG", "maybe", "expected true or false"),
@@ -716,4 +786,132 @@ fn a_lost_check_run_answer_is_read_back_not_created_twice() {
         r.outputs["check-run-url"],
         "https://github.com/acme/shop/runs/4"
     );
+}
+
+/// `gating: check,deployment`: a deployment of the released commit to `wechat-production`,
+/// `in_progress` while in review and `success` once live (the Environments page shows it), next to
+/// the check run; a rejection ends it as `failure` with the reason.
+#[test]
+fn deployments_follow_the_review_next_to_the_check_run() {
+    let mount_deployments = |gh: &FakeGitHub, existing: Vec<Value>| {
+        gh.mount(
+            Mock::given(method("POST"))
+                .and(path("/repos/acme/shop/deployments"))
+                .respond_with(answer(201, "deployment.json")),
+        );
+        gh.mount(
+            Mock::given(method("GET"))
+                .and(path("/repos/acme/shop/deployments"))
+                .respond_with(ResponseTemplate::new(200).set_body_json(Value::Array(existing))),
+        );
+        gh.mount(
+            Mock::given(method("POST"))
+                .and(path("/repos/acme/shop/deployments/7/statuses"))
+                .respond_with(answer(201, "deployment_status.json")),
+        );
+    };
+    let wx = wx_with(ReviewStep::approve_after_polls(1));
+    let gh = FakeGitHub::new();
+    gh.mount_check_runs();
+    mount_deployments(&gh, vec![]);
+    let r = run_with(&wx, &gh, &["run"], &[("INPUT_GATING", "check,deployment")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let seen = gh.seen();
+    let create = seen
+        .iter()
+        .find(|s| s.method == "POST" && s.path == "/repos/acme/shop/deployments")
+        .expect("a deployment");
+    assert_eq!(
+        (
+            &create.body["ref"],
+            &create.body["environment"],
+            &create.body["required_contexts"],
+            &create.body["auto_merge"],
+            &create.body["payload"]["appid"],
+            &create.body["payload"]["version"],
+        ),
+        (
+            &json!(SHA),
+            &json!("wechat-production"),
+            &json!([]),
+            &json!(false),
+            &json!(APP),
+            &json!("1.5.0"),
+        )
+    );
+    let states: Vec<Value> = seen
+        .iter()
+        .filter(|s| s.path.ends_with("/deployments/7/statuses"))
+        .map(|s| s.body["state"].clone())
+        .collect();
+    assert_eq!(states, [json!("in_progress"), json!("success")]);
+    let last = seen
+        .iter()
+        .rev()
+        .find(|s| s.path.ends_with("/deployments/7/statuses"))
+        .unwrap();
+    assert_eq!(last.body["description"], "1.5.0 is live");
+    assert_eq!(
+        last.body["log_url"],
+        "https://github.com/acme/shop/actions/runs/42"
+    );
+    assert!(last.body["description"].as_str().unwrap().chars().count() <= 140);
+    assert_eq!(
+        gh.count("POST", "/repos/acme/shop/check-runs"),
+        1,
+        "the check run too"
+    );
+    assert_eq!(
+        r.outputs["deployment-url"],
+        "https://github.com/acme/shop/deployments/wechat-production"
+    );
+
+    // Rejected, in its own environment: failure with the reason.
+    let wx = wx_with(ReviewStep::reject_after_polls(1, "页面内容不完整", &["m1"]));
+    let gh = FakeGitHub::new();
+    mount_deployments(&gh, vec![]);
+    let r = run_with(
+        &wx,
+        &gh,
+        &["run"],
+        &[
+            ("INPUT_GATING", "deployment"),
+            ("INPUT_DEPLOYMENT_ENVIRONMENT", "shop north"),
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let seen = gh.seen();
+    assert_eq!(
+        gh.count("POST", "/repos/acme/shop/check-runs"),
+        0,
+        "deployment alone"
+    );
+    let create = seen
+        .iter()
+        .find(|s| s.path == "/repos/acme/shop/deployments" && s.method == "POST")
+        .unwrap();
+    assert_eq!(create.body["environment"], "shop north");
+    let last = seen
+        .iter()
+        .rev()
+        .find(|s| s.path.ends_with("/statuses"))
+        .unwrap();
+    assert_eq!(last.body["state"], "failure");
+    assert!(
+        last.body["description"]
+            .as_str()
+            .unwrap()
+            .contains("rejected"),
+        "{}",
+        last.body
+    );
+    assert_eq!(
+        r.outputs["deployment-url"],
+        "https://github.com/acme/shop/deployments/shop%20north"
+    );
+
+    // A bad gating word is exit 2 before anything is sent.
+    let r = run_with(&wx, &gh, &["run"], &[("INPUT_GATING", "check,none")]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("INPUT_GATING"), "{}", r.stderr);
 }

@@ -62,10 +62,12 @@ fn rejected_fails_with_the_reason() {
     let r = wx.run(&["run"], &[]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(r.outputs["review-status"], "rejected");
-    assert_eq!(r.outputs["reject-reason"], "页面内容不完整<br>请补充");
+    // WeChat's <br> is a line break in the output (a multi-line value) and in the summary.
+    assert_eq!(r.outputs["reject-reason"], "页面内容不完整\n请补充");
     assert_eq!(r.outputs["published"], "false");
     assert!(
-        r.summary.contains("页面内容不完整 请补充") && r.summary.contains("media-1, media-2"),
+        r.summary.contains("> 页面内容不完整\n>\n> 请补充")
+            && r.summary.contains("media-1, media-2"),
         "{}",
         r.summary
     );

@@ -252,6 +252,19 @@ pub fn status_description(s: &State) -> String {
     format!("{cut}…")
 }
 
+/// The deployment status that stands for the state: `in_progress` while in review, `success` once
+/// published, `failure` when rejected, withdrawn or stopped, `inactive` when approved but not
+/// published (`publish: never`: nothing went live); `None` for a dry run.
+pub fn deployment_state(s: &State) -> Option<&'static str> {
+    match &s.outcome {
+        None | Some(Outcome::Detached) => Some("in_progress"),
+        Some(Outcome::Published { .. }) => Some("success"),
+        Some(Outcome::Approved) => Some("inactive"),
+        Some(Outcome::Rejected | Outcome::Withdrawn | Outcome::Failed { .. }) => Some("failure"),
+        Some(Outcome::DryRun { .. }) => None,
+    }
+}
+
 /// The hidden line that makes a pull-request comment ours (one sticky comment per app).
 pub fn comment_marker(appid: &str) -> String {
     format!("<!-- mp-release:{appid} -->")

@@ -148,6 +148,16 @@ pub struct Release {
     pub html_url: String,
 }
 
+/// A deployment (what `POST …/deployments` and the listing answer, in part).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Deployment {
+    /// Its id.
+    pub id: u64,
+    /// What it was created with (mp-release puts `{"tool": "mp-release", "appid": …}`).
+    #[serde(default)]
+    pub payload: Value,
+}
+
 #[derive(Debug, Deserialize)]
 struct GitRef {
     object: GitObject,
@@ -462,6 +472,74 @@ impl GitHub {
                 "statuses: write",
                 true,
                 async |oc| oc.post(&route, Some(&body)).await,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// `POST /repos/{repo}/deployments`: a deployment of `sha` to `environment`, created even if
+    /// the commit's checks are not green (`required_contexts: []`: the review is what gates) and
+    /// without merging the default branch into it (`auto_merge: false`).
+    pub async fn create_deployment(
+        &self,
+        sha: &str,
+        environment: &str,
+        description: &str,
+        payload: &Value,
+    ) -> Result<Deployment, GhError> {
+        let route = self.route("deployments");
+        let b = json!({
+            "ref": sha,
+            "environment": environment,
+            "description": description,
+            "auto_merge": false,
+            "required_contexts": [],
+            "production_environment": true,
+            "payload": payload,
+        });
+        self.call(
+            "create a deployment",
+            "deployments: write",
+            false,
+            async |oc| oc.post(&route, Some(&b)).await,
+        )
+        .await
+    }
+
+    /// `GET /repos/{repo}/deployments?sha=…&environment=…` (newest first, one page).
+    pub async fn deployments(
+        &self,
+        sha: &str,
+        environment: &str,
+    ) -> Result<Vec<Deployment>, GhError> {
+        let route = self.route("deployments");
+        let q = json!({ "sha": sha, "environment": environment, "per_page": 30 });
+        self.call("list deployments", "deployments: read", true, async |oc| {
+            oc.get(&route, Some(&q)).await
+        })
+        .await
+    }
+
+    /// `POST /repos/{repo}/deployments/{id}/statuses`.
+    pub async fn create_deployment_status(
+        &self,
+        id: u64,
+        state: &str,
+        description: &str,
+        log_url: Option<&str>,
+    ) -> Result<(), GhError> {
+        let route = self.route(&format!("deployments/{id}/statuses"));
+        let mut b = json!({ "state": state, "description": description, "auto_inactive": true });
+        if let Some(u) = log_url {
+            b["log_url"] = json!(u);
+        }
+        // Each status is a new entry and the latest one counts: resending is harmless.
+        let _: Value = self
+            .call(
+                "create a deployment status",
+                "deployments: write",
+                true,
+                async |oc| oc.post(&route, Some(&b)).await,
             )
             .await?;
         Ok(())

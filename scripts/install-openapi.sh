@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Installs GitHub's official REST OpenAPI description (@octokit/openapi) and a JSON Schema validator
+# (ajv) into .cache/openapi, for the test that checks every request the binary sends to GitHub.
+# Idempotent; prints the node_modules directory.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+dir=.cache/openapi
+if [ ! -f "$dir/node_modules/@octokit/openapi/generated/api.github.com.json" ] || [ ! -d "$dir/node_modules/ajv-formats" ]; then
+  mkdir -p "$dir"
+  (cd "$dir" && npm install --no-audit --no-fund --loglevel=error --no-save \
+    @octokit/openapi@23.0.2 ajv@8.20.0 ajv-formats@3.0.1 >&2)
+fi
+echo "$PWD/$dir/node_modules"
