@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Installs GitHub's official REST OpenAPI description (@octokit/openapi) and a JSON Schema validator
-# (ajv) into .cache/openapi, for the test that checks every request the binary sends to GitHub.
+# Installs GitHub's official REST OpenAPI description (@octokit/openapi), its GraphQL schema
+# (@octokit/graphql-schema), a JSON Schema validator (ajv) and the GraphQL reference implementation
+# into .cache/openapi, for the test that checks every request the binary sends to GitHub.
 # Idempotent; prints the node_modules directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=.cache/openapi
-if [ ! -f "$dir/node_modules/@octokit/openapi/generated/api.github.com.json" ] || [ ! -d "$dir/node_modules/ajv-formats" ]; then
+if [ ! -f "$dir/node_modules/@octokit/openapi/generated/api.github.com.json" ] || [ ! -f "$dir/node_modules/@octokit/graphql-schema/schema.graphql" ] || [ ! -d "$dir/node_modules/graphql" ]; then
   mkdir -p "$dir"
   (cd "$dir" && npm install --no-audit --no-fund --loglevel=error --no-save \
-    @octokit/openapi@23.0.2 ajv@8.20.0 ajv-formats@3.0.1 >&2)
+    @octokit/openapi@23.0.2 ajv@8.20.0 ajv-formats@3.0.1 @octokit/graphql-schema@15.26.1 graphql@16.15.0 >&2)
 fi
 echo "$PWD/$dir/node_modules"

@@ -13,6 +13,34 @@ const Ajv = require("ajv");
 const addFormats = require("ajv-formats");
 
 const spec = require("@octokit/openapi/generated/api.github.com.json");
+const graphql = require("graphql");
+const path = require("node:path");
+// GitHub's GraphQL schema (the package's main module is ESM only; its SDL file is all we need).
+const schemaFile = (process.env.NODE_PATH || "")
+  .split(path.delimiter)
+  .map((dir) => path.join(dir, "@octokit", "graphql-schema", "schema.graphql"))
+  .find((f) => fs.existsSync(f));
+let gqlSchema = null;
+function checkGraphql(body) {
+  if (!schemaFile) return ["@octokit/graphql-schema is not installed (scripts/install-openapi.sh)"];
+  // The published SDL defines two fields twice (an upstream slip): build it without the SDL check.
+  if (!gqlSchema) gqlSchema = graphql.buildSchema(fs.readFileSync(schemaFile, "utf8"), { assumeValidSDL: true });
+  if (!body || typeof body.query !== "string") return ["a GraphQL request needs {\"query\": …}"];
+  let doc;
+  try {
+    doc = graphql.parse(body.query);
+  } catch (e) {
+    return [`the GraphQL query does not parse: ${e.message}`];
+  }
+  const out = graphql.validate(gqlSchema, doc).map((e) => `GraphQL: ${e.message}`);
+  // The variables must fit the declared types (a missing required one, a wrong scalar).
+  if (!out.length) {
+    const op = doc.definitions.find((d) => d.kind === "OperationDefinition");
+    const { errors } = graphql.getVariableValues(gqlSchema, op.variableDefinitions || [], body.variables || {});
+    for (const e of errors || []) out.push(`GraphQL variables: ${e.message}`);
+  }
+  return out;
+}
 const requests = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
 
 const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
@@ -66,6 +94,12 @@ function checkRunLimits(b) {
 const problems = [];
 requests.forEach((r, i) => {
   const where = `#${i + 1} ${r.method} ${r.path}`;
+  if (r.method === "POST" && /\/graphql$/.test(r.path)) {
+    const h = r.headers || {};
+    if (!h["user-agent"]) problems.push(`${where}: no User-Agent header`);
+    for (const p of checkGraphql(r.body)) problems.push(`${where}: ${p}`);
+    return;
+  }
   const route = routes.find((x) => x.re.test(r.path));
   const method = r.method.toLowerCase();
   const op = route && spec.paths[route.template][method];

@@ -55,22 +55,47 @@ pub async fn resume(
     let since = chrono::Utc::now()
         - chrono::Duration::seconds(i64::try_from(rs.lookback_secs).unwrap_or(i64::MAX / 2));
     let since = since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let mut shas: Vec<String> = Vec::new();
+    // One GraphQL request per 100 commits finds the open check runs; when GraphQL is refused (an
+    // old GHES, a proxy that only passes REST) the REST API is asked commit by commit.
+    let mut commit_count = 0usize;
+    let mut candidates: Vec<CheckRun> = Vec::new();
+    let mut graphql_failed = None;
     for branch in &rs.branches {
-        for sha in gh.commits(branch, &since).await? {
-            if !shas.contains(&sha) {
-                shas.push(sha);
+        match gh.open_check_runs(branch, &since, &gs.check_name).await {
+            Ok((n, runs)) => {
+                commit_count += n;
+                candidates.extend(runs);
             }
+            Err(e) => {
+                graphql_failed = Some(e);
+                break;
+            }
+        }
+    }
+    if let Some(e) = graphql_failed {
+        tracing::warn!("{e}; listing the check runs commit by commit instead");
+        candidates.clear();
+        let mut shas: Vec<String> = Vec::new();
+        for branch in &rs.branches {
+            for sha in gh.commits(branch, &since).await? {
+                if !shas.contains(&sha) {
+                    shas.push(sha);
+                }
+            }
+        }
+        commit_count = shas.len();
+        for sha in &shas {
+            candidates.extend(
+                gh.check_runs(sha, &gs.check_name, Some("in_progress"))
+                    .await?,
+            );
         }
     }
     let mut open: Vec<(CheckRun, Handover)> = Vec::new();
     let mut abandoned: Vec<CheckRun> = Vec::new();
     let mut skipped = 0usize;
-    for sha in &shas {
-        for run in gh
-            .check_runs(sha, &gs.check_name, Some("in_progress"))
-            .await?
-        {
+    {
+        for run in candidates {
             if run.status == "completed" {
                 continue;
             }
@@ -99,18 +124,19 @@ pub async fn resume(
         }
     }
     tracing::info!(
-        "{} open review(s) of {} on {} commit(s) of {} since {since}",
+        "{} open review(s) of {} on {} commit(s) of {} since {since} ({} GitHub request(s))",
         open.len(),
         ws.appid,
-        shas.len(),
-        rs.branches.join(", ")
+        commit_count,
+        rs.branches.join(", "),
+        gh.requests_sent()
     );
     let mut results = Vec::new();
     let mut summary = format!(
         "### mp-release resume · `{}`\n\n{} open review(s) on {} commit(s) of {}\n",
         ws.appid,
         open.len(),
-        shas.len(),
+        commit_count,
         rs.branches.join(", ")
     );
     let mut annotations = Vec::new();

@@ -446,6 +446,34 @@ fn pull_requests_get_one_sticky_comment_and_forks_get_the_summary_only() {
 }
 
 /// Serves the commit list and the open check run carrying `handover` on SHA.
+/// The GraphQL answer for the history of `main` (commits.json: SHA, then an older commit without
+/// check runs) carrying these REST-shaped check runs, as GitHub's GraphQL API shapes them.
+fn graphql_history(runs: &Value) -> Value {
+    let nodes: Vec<Value> = runs["check_runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            json!({
+                "databaseId": r["id"],
+                "name": r["name"],
+                "status": r["status"].as_str().unwrap().to_ascii_uppercase(),
+                "externalId": r["external_id"],
+                "startedAt": r["started_at"],
+                "detailsUrl": r["details_url"],
+                "url": r["html_url"],
+            })
+        })
+        .collect();
+    json!({ "data": { "repository": { "ref": { "target": { "history": {
+        "pageInfo": { "hasNextPage": false, "endCursor": null },
+        "nodes": [
+            { "oid": SHA, "checkSuites": { "nodes": [ { "checkRuns": { "nodes": nodes } } ] } },
+            { "oid": "553c2077f0edc3d5dc5d17262f6aa498e69d6f8e", "checkSuites": { "nodes": [] } }
+        ]
+    } } } } } })
+}
+
 fn mount_resume(gh: &FakeGitHub, handover: &str) {
     gh.mount(
         Mock::given(method("GET"))
@@ -462,6 +490,11 @@ fn mount_resume(gh: &FakeGitHub, handover: &str) {
     young["id"] = json!(10);
     young["started_at"] = json!(ago(1));
     runs["check_runs"].as_array_mut().unwrap().push(young);
+    gh.mount(
+        Mock::given(method("POST"))
+            .and(path("/graphql"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(graphql_history(&runs))),
+    );
     gh.mount(
         Mock::given(method("GET"))
             .and(path(format!("/repos/acme/shop/commits/{SHA}/check-runs")))
@@ -511,6 +544,15 @@ fn resume_finishes_a_review_submitted_by_another_process() {
     assert_eq!(list[0]["check-run-id"], 4);
     let last = last_patch_of_run_4(&gh);
     assert_eq!(last.body["status"], "in_progress");
+    // The open check runs came from one GraphQL request for the whole history, not a REST
+    // listing per commit (GITHUB_TOKEN has 1,000 REST requests an hour per repository).
+    assert_eq!(gh.count("POST", "/graphql"), 1);
+    assert_eq!(gh.count("GET", "/repos/acme/shop/commits"), 0);
+    assert!(
+        r.stderr.contains("on 2 commit(s) of main") && r.stderr.contains("GitHub request(s)"),
+        "{}",
+        r.stderr
+    );
     // Later: rejected; the check run fails with the reason.
     let _ = run_with(&wx, &gh, &["resume"], &[]);
     let r = run_with(&wx, &gh, &["resume"], &[]);
@@ -914,4 +956,88 @@ fn deployments_follow_the_review_next_to_the_check_run() {
     let r = run_with(&wx, &gh, &["run"], &[("INPUT_GATING", "check,none")]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("INPUT_GATING"), "{}", r.stderr);
+}
+
+/// A GitHub that refuses the GraphQL query (an old GHES, a proxy passing REST only): resume says so
+/// and lists the check runs commit by commit instead, with the same result.
+#[test]
+fn resume_falls_back_to_rest_when_graphql_is_refused() {
+    let wx = wx_with(ReviewStep::approve_after_polls(1));
+    let gh = FakeGitHub::new();
+    let handover = submit_and_hand_over(&wx, &gh);
+    gh.mount(
+        Mock::given(method("POST"))
+            .and(path("/graphql"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "errors": [{ "type": "INTERNAL", "message": "Something went wrong while executing your query." }]
+            })))
+            .with_priority(1),
+    );
+    mount_resume(&gh, &handover);
+    let r = run_with(&wx, &gh, &["resume"], &[("INPUT_WAIT_TIMEOUT", "1h")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let list: Value = serde_json::from_str(&r.outputs["resumed"]).unwrap();
+    assert_eq!(list[0]["result"], "published", "{list}");
+    assert!(
+        r.stderr
+            .contains("listing the check runs commit by commit instead"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(gh.count("GET", "/repos/acme/shop/commits"), 1);
+    assert_eq!(
+        gh.count("GET", &format!("/repos/acme/shop/commits/{SHA}/check-runs")),
+        1
+    );
+    assert_eq!(wx.successes(RELEASE), 1);
+}
+
+/// What a scheduled resume costs of the token's budget on a busy branch (100 commits in the
+/// lookback, no review open): the figure in docs/benchmarks.md.
+#[test]
+fn resume_on_100_commits_costs_one_graphql_request_instead_of_101_rest_requests() {
+    use wiremock::matchers::path_regex;
+    let shas: Vec<String> = (0..100).map(|i| format!("{i:040x}")).collect();
+    let count = |graphql: bool| -> usize {
+        let wx = wx_with(ReviewStep::approve_after_polls(1));
+        let gh = FakeGitHub::new();
+        let history = json!({ "data": { "repository": { "ref": { "target": { "history": {
+            "pageInfo": { "hasNextPage": false, "endCursor": null },
+            "nodes": shas.iter().map(|s| json!({ "oid": s, "checkSuites": { "nodes": [] } })).collect::<Vec<_>>()
+        } } } } } });
+        let answer = if graphql {
+            ResponseTemplate::new(200).set_body_json(history)
+        } else {
+            ResponseTemplate::new(502)
+        };
+        gh.mount(
+            Mock::given(method("POST"))
+                .and(path("/graphql"))
+                .respond_with(answer),
+        );
+        let commits: Vec<Value> = shas.iter().map(|s| json!({ "sha": s })).collect();
+        gh.mount(
+            Mock::given(method("GET"))
+                .and(path("/repos/acme/shop/commits"))
+                .respond_with(ResponseTemplate::new(200).set_body_json(commits)),
+        );
+        gh.mount(
+            Mock::given(method("GET"))
+                .and(path_regex(
+                    "^/repos/acme/shop/commits/[0-9a-f]{40}/check-runs$",
+                ))
+                .respond_with(
+                    ResponseTemplate::new(200)
+                        .set_body_json(json!({ "total_count": 0, "check_runs": [] })),
+                ),
+        );
+        let r = run_with(&wx, &gh, &["resume"], &[]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stderr.contains("on 100 commit(s)"), "{}", r.stderr);
+        // The REST fallback also tried GraphQL first (a 502, retried as idempotent).
+        gh.seen().iter().filter(|s| s.path != "/graphql").count()
+            + usize::from(graphql) * gh.count("POST", "/graphql")
+    };
+    assert_eq!(count(true), 1);
+    assert_eq!(count(false), 101);
 }

@@ -82,6 +82,16 @@ pub enum GhError {
     },
 }
 
+/// GitHub's words, cut to a length a log line can carry.
+fn clip_message(m: &str) -> String {
+    let cut: String = m.chars().take(500).collect();
+    if cut.len() < m.len() {
+        format!("{cut}…")
+    } else {
+        cut
+    }
+}
+
 impl GhError {
     /// `true` for a 422 whose errors say the thing exists already.
     pub fn already_exists(&self) -> bool {
@@ -208,6 +218,10 @@ pub struct GitHub {
     oc: Octocrab,
     repo: String,
     sleeper: Sleeper,
+    /// The GraphQL endpoint (`/graphql` on api.github.com, `/api/graphql` on GHES).
+    graphql: String,
+    /// Requests sent (every try), for the log: what a run costs of the token's hourly budget.
+    sent: std::sync::atomic::AtomicUsize,
 }
 
 /// How the client waits between tries: for real, or (tests) by recording the wait and going on.
@@ -262,10 +276,18 @@ impl GitHub {
             )
             .build_with_reqwest(net.client(Duration::from_secs(30))?)
             .map_err(|e| anyhow::anyhow!("building the GitHub client: {e}"))?;
+        // GHES serves REST under /api/v3 and GraphQL at /api/graphql.
+        let trimmed = api_url.trim_end_matches('/');
+        let graphql = match trimmed.strip_suffix("/api/v3") {
+            Some(host) => format!("{host}/api/graphql"),
+            None => format!("{trimmed}/graphql"),
+        };
         Ok(Self {
             oc,
             repo: repo.to_owned(),
             sleeper: Sleeper::Real,
+            graphql,
+            sent: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
@@ -292,6 +314,7 @@ impl GitHub {
         let mut rate_waits = 0;
         loop {
             tries += 1;
+            self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let err = match f(&self.oc).await {
                 Ok(r) => return Ok(r),
                 Err(e) => e,
@@ -405,6 +428,94 @@ impl GitHub {
 
     fn route(&self, tail: &str) -> String {
         format!("/repos/{}/{tail}", self.repo)
+    }
+
+    /// How many requests this client has sent.
+    pub fn requests_sent(&self) -> usize {
+        self.sent.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The in-progress check runs named `name` on the commits of `branch` since `since`, through
+    /// GraphQL: one request per 100 commits (the REST API needs one per commit). Returns the
+    /// number of commits looked at and the runs.
+    pub async fn open_check_runs(
+        &self,
+        branch: &str,
+        since: &str,
+        name: &str,
+    ) -> Result<(usize, Vec<CheckRun>), GhError> {
+        const QUERY: &str = "query($owner: String!, $name: String!, $ref: String!, $since: GitTimestamp!, $check: String!, $after: String) { repository(owner: $owner, name: $name) { ref(qualifiedName: $ref) { target { ... on Commit { history(first: 100, since: $since, after: $after) { pageInfo { hasNextPage endCursor } nodes { oid checkSuites(first: 20) { nodes { checkRuns(first: 10, filterBy: {checkName: $check, status: IN_PROGRESS}) { nodes { databaseId name status externalId startedAt detailsUrl url } } } } } } } } } } }";
+        let (owner, repo) = self.repo.split_once('/').unwrap_or((&self.repo, ""));
+        let mut after: Option<String> = None;
+        let mut commits = 0;
+        let mut runs = Vec::new();
+        // 20 pages are 2,000 commits: more than any lookback of a release branch.
+        for _ in 0..20 {
+            let body = json!({
+                "query": QUERY,
+                "variables": {
+                    "owner": owner, "name": repo, "ref": format!("refs/heads/{branch}"),
+                    "since": since, "check": name, "after": after,
+                },
+            });
+            let url = self.graphql.clone();
+            let answer: Value = self
+                .call(
+                    "list check runs (GraphQL)",
+                    "checks: read",
+                    true,
+                    async |oc| oc.post(&url, Some(&body)).await,
+                )
+                .await?;
+            if let Some(errors) = answer["errors"].as_array().filter(|e| !e.is_empty()) {
+                let message = errors
+                    .iter()
+                    .filter_map(|e| e["message"].as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                return Err(GhError::Other {
+                    what: "list check runs (GraphQL)".into(),
+                    status: Some(200),
+                    message: clip_message(&message),
+                });
+            }
+            let history = &answer["data"]["repository"]["ref"]["target"]["history"];
+            let Some(nodes) = history["nodes"].as_array() else {
+                // No such branch: nothing to resume there.
+                return Ok((commits, runs));
+            };
+            for commit in nodes {
+                commits += 1;
+                let sha = commit["oid"].as_str().unwrap_or_default();
+                for suite in commit["checkSuites"]["nodes"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                {
+                    for run in suite["checkRuns"]["nodes"].as_array().into_iter().flatten() {
+                        let Some(id) = run["databaseId"].as_u64() else {
+                            continue;
+                        };
+                        let text = |k: &str| run[k].as_str().map(str::to_owned);
+                        runs.push(CheckRun {
+                            id,
+                            name: text("name").unwrap_or_default(),
+                            head_sha: sha.to_owned(),
+                            status: text("status").unwrap_or_default().to_ascii_lowercase(),
+                            external_id: text("externalId"),
+                            started_at: text("startedAt"),
+                            html_url: text("url"),
+                            details_url: text("detailsUrl"),
+                        });
+                    }
+                }
+            }
+            if history["pageInfo"]["hasNextPage"] != json!(true) {
+                break;
+            }
+            after = history["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+        }
+        Ok((commits, runs))
     }
 
     /// `POST /repos/{repo}/check-runs`.
