@@ -54,7 +54,10 @@ const rewrite = (s) =>
 const routes = Object.keys(spec.paths)
   .map((template) => ({
     template,
-    re: new RegExp("^" + template.replace(/\{[^}]+\}/g, "[^/]+") + "$"),
+    // `{ref}` (git/ref/{ref}: `tags/v1.0.0`) and `{path}` (contents) may hold slashes.
+    re: new RegExp(
+      "^" + template.replace(/\{(ref|path)\}/g, ".+").replace(/\{[^}]+\}/g, "[^/]+") + "$"
+    ),
     literal: template.replace(/\{[^}]+\}/g, "").length,
   }))
   .sort((a, b) => b.literal - a.literal);

@@ -390,17 +390,39 @@ impl Reporter {
         let tag = format!("{}{version}", self.tag_prefix);
         if self.s.release {
             let notes = self.notes(&version, &sha);
+            let mut elsewhere = None;
             let r = match gh.create_release(&tag, &sha, &notes).await {
-                // A concurrent run (two resumes) made it first: the same release.
-                Err(e) if e.already_exists() || e.uncertain() => gh.release_by_tag(&tag).await,
+                // A concurrent run (two resumes) made it first: the same release, if its tag is
+                // on the released commit; a release of the same name on another commit is not
+                // this one and is left alone.
+                Err(e) if e.already_exists() || e.uncertain() => {
+                    match gh.release_by_tag(&tag).await {
+                        Ok(rel) => match gh.tag_sha(&tag).await {
+                            Ok(s) if s == sha => Ok(rel),
+                            Ok(other) => {
+                                elsewhere = Some(format!(
+                                    "a GitHub release {tag} already exists for commit {other}, not for the released commit {sha}; left as it is ({})",
+                                    rel.html_url
+                                ));
+                                Err(e)
+                            }
+                            Err(tag_error) => Err(tag_error),
+                        },
+                        Err(read_error) => Err(read_error),
+                    }
+                }
                 r => r,
             };
-            match r {
-                Ok(rel) => {
+            match (r, elsewhere) {
+                (_, Some(msg)) => {
+                    tracing::warn!("{msg}");
+                    self.warnings.push(msg);
+                }
+                (Ok(rel), None) => {
                     tracing::info!("GitHub release {}: {}", rel.tag_name, rel.html_url);
                     self.links.release = Some(rel.html_url);
                 }
-                Err(e) => self.warn(&e),
+                (Err(e), None) => self.warn(&e),
             }
             return;
         }

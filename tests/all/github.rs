@@ -621,6 +621,14 @@ fn two_concurrent_resumes_publish_once_and_release_once() {
             .and(path("/repos/acme/shop/releases/tags/v1.5.0"))
             .respond_with(ResponseTemplate::new(200).set_body_json(rel)),
     );
+    // The tag the release made is on the released commit.
+    let mut tag_ref = fixture("ref.json");
+    tag_ref["ref"] = json!("refs/tags/v1.5.0");
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/acme/shop/git/ref/tags/v1.5.0"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(tag_ref)),
+    );
     let env: Vec<(&str, String)> = gh
         .env()
         .into_iter()
@@ -1040,4 +1048,46 @@ fn resume_on_100_commits_costs_one_graphql_request_instead_of_101_rest_requests(
     };
     assert_eq!(count(true), 1);
     assert_eq!(count(false), 101);
+}
+
+/// A release of the same tag name on another commit (made by hand, or by an earlier release of
+/// another app) is not taken over: a warning names both commits, release-url stays empty.
+#[test]
+fn an_existing_release_of_the_tag_on_another_commit_is_not_taken_over() {
+    let wx = wx_with(ReviewStep::approve_after_polls(1));
+    let gh = FakeGitHub::new();
+    gh.mount_check_runs();
+    gh.mount(
+        Mock::given(method("POST"))
+            .and(path("/repos/acme/shop/releases"))
+            .respond_with(answer(422, "error_422_release_exists.json")),
+    );
+    let mut rel = fixture("release.json");
+    rel["tag_name"] = json!("v1.5.0");
+    rel["html_url"] = json!("https://github.com/acme/shop/releases/tag/v1.5.0");
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/acme/shop/releases/tags/v1.5.0"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(rel)),
+    );
+    let other = "1111111111111111111111111111111111111111";
+    let mut tag_ref = fixture("ref.json");
+    tag_ref["object"]["sha"] = json!(other);
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/acme/shop/git/ref/tags/v1.5.0"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(tag_ref)),
+    );
+    let r = run_with(&wx, &gh, &["run"], &[("INPUT_GITHUB_RELEASE", "true")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs["published"], "true");
+    assert_eq!(r.outputs["release-url"], "");
+    assert!(
+        r.stdout.contains("::warning")
+            && r.stdout
+                .contains(&format!("already exists for commit {other}"))
+            && r.stdout.contains(SHA),
+        "{}",
+        r.stdout
+    );
 }
