@@ -361,3 +361,104 @@ pub async fn read_capped(mut resp: reqwest::Response, cap: usize) -> Result<Vec<
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(vars: &[(&str, &str)]) -> EnvProxies {
+        let map: std::collections::HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        EnvProxies::read(|n| map.get(n).cloned()).unwrap()
+    }
+
+    fn route(net: &Net, url: &str) -> Route {
+        net.route(&Url::parse(url).unwrap())
+    }
+
+    #[test]
+    fn the_proxy_variables_are_read_as_curl_reads_them() {
+        let net = Net {
+            env: env(&[
+                ("HTTPS_PROXY", "proxy.corp:3128"),
+                ("http_proxy", "http://plain.corp:80"),
+                (
+                    "NO_PROXY",
+                    "internal.corp, .svc,10.0.0.0/8,[::1],localhost:8080",
+                ),
+            ]),
+            ..Net::default()
+        };
+        let through = |u: &str| match route(&net, u) {
+            Route::Proxy(p, from) => format!("{} {from}", shown(&p)),
+            other => other.to_string(),
+        };
+        assert_eq!(
+            through("https://api.weixin.qq.com/x"),
+            "http://proxy.corp:3128 HTTPS_PROXY"
+        );
+        assert_eq!(
+            through("http://example.com/"),
+            "http://plain.corp http_proxy"
+        );
+        for direct in [
+            "https://internal.corp/",
+            "https://git.internal.corp/",
+            "https://a.b.svc/",
+            "https://10.1.2.3/",
+            "https://[::1]/",
+            "http://localhost:8080/",
+        ] {
+            assert_eq!(route(&net, direct), Route::Bypassed("NO_PROXY"), "{direct}");
+        }
+        for proxied in [
+            "https://notinternal.corp/",
+            "https://11.0.0.1/",
+            "http://localhost:9090/",
+        ] {
+            assert!(
+                matches!(route(&net, proxied), Route::Proxy(..)),
+                "{proxied}"
+            );
+        }
+        // `*` bypasses everything; https-proxy wins over the environment, NO_PROXY too.
+        let all = Net {
+            env: env(&[("HTTPS_PROXY", "http://p:1"), ("no_proxy", "*")]),
+            ..Net::default()
+        };
+        assert_eq!(route(&all, "https://x.y/"), Route::Bypassed("no_proxy"));
+        let explicit = Net {
+            explicit: Some(Url::parse("http://egress:3128").unwrap()),
+            ..all
+        };
+        assert!(matches!(
+            route(&explicit, "https://x.y/"),
+            Route::Proxy(_, "https-proxy")
+        ));
+        // Under CGI the upper-case HTTP_PROXY is ignored (httpoxy); ALL_PROXY is the fallback.
+        let cgi = Net {
+            env: env(&[
+                ("REQUEST_METHOD", "GET"),
+                ("HTTP_PROXY", "http://evil:1"),
+                ("ALL_PROXY", "http://all:2"),
+            ]),
+            ..Net::default()
+        };
+        assert!(
+            matches!(route(&cgi, "http://x/"), Route::Proxy(p, "ALL_PROXY") if p.host_str() == Some("all"))
+        );
+        assert_eq!(route(&Net::default(), "https://x/"), Route::Direct);
+    }
+
+    #[test]
+    fn proxies_are_parsed_and_shown_without_credentials() {
+        assert!(parse_proxy("socks5://h:1").unwrap_err().contains("socks5"));
+        assert!(parse_proxy("http://").is_err());
+        let p = parse_proxy("http://user:pa%20ss@proxy:3128").unwrap();
+        assert_eq!(shown(&p), "http://proxy:3128");
+        let bad = EnvProxies::read(|n| (n == "HTTPS_PROXY").then(|| "ftp://x".to_owned()));
+        assert_eq!(bad.unwrap_err().0, "HTTPS_PROXY");
+    }
+}

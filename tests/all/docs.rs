@@ -297,9 +297,9 @@ fn flags_named_in_the_docs_exist() {
                 continue;
             }
             // clap's own flags, and other tools' flags the docs quote (cargo install --locked --path,
-            // git tag --merged, cargo bench --bench, cargo build --release)
+            // git tag --merged, cargo bench --bench, cargo build --release, cargo test --test)
             if [
-                "help", "version", "locked", "path", "merged", "bench", "release",
+                "help", "version", "locked", "path", "merged", "bench", "release", "test",
             ]
             .contains(&name.as_str())
             {

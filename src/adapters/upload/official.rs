@@ -148,11 +148,23 @@ impl Official {
         cmd.arg(&driver)
             .current_dir(work.path())
             .env("MP_RELEASE_CI_REQUEST", request.to_string())
-            .env_remove("NO_PROXY")
-            .env_remove("no_proxy")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        // The route was decided by the one network policy (`Net::route`): Node gets that proxy or
+        // none, never a different reading of the environment.
+        for var in [
+            "HTTPS_PROXY",
+            "https_proxy",
+            "HTTP_PROXY",
+            "http_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+            "NO_PROXY",
+            "no_proxy",
+        ] {
+            cmd.env_remove(var);
+        }
         if let Some(p) = &self.proxy {
             cmd.env("HTTPS_PROXY", p).env("https_proxy", p);
         }
