@@ -299,6 +299,13 @@ fn clip(s: &str) -> String {
     }
 }
 
+/// The first IPv4 address in `text` (WeChat names the caller's IP in its whitelist refusals).
+pub fn ip_in(text: &str) -> Option<String> {
+    text.split(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .find(|t| t.split('.').count() == 4 && t.split('.').all(|o| o.parse::<u8>().is_ok()))
+        .map(str::to_owned)
+}
+
 /// Reads `ca-file`: one or more PEM certificates.
 pub fn read_ca_file(bytes: &[u8]) -> Result<Vec<reqwest::Certificate>, String> {
     let certs = reqwest::Certificate::from_pem_bundle(bytes)

@@ -376,3 +376,24 @@ fn a_malformed_proxy_variable_or_ca_file_is_bad_input() {
     );
     assert!(!r.stderr.contains("s3cretProxyPass"), "{}", r.stderr);
 }
+
+/// An IP-whitelist refusal names the IP WeChat saw, and the log says which way this run went, so
+/// the IP can be matched to the proxy (or to the runner).
+#[test]
+fn a_whitelist_refusal_says_which_way_the_requests_went() {
+    let s = setup();
+    s.wx.emu
+        .world()
+        .set_platform_whitelist(COMPONENT, Some(vec!["203.0.113.9".into()]));
+    let r = run_through(&s, &[]);
+    assert_ne!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("61004"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "WeChat saw this run's requests come from 127.0.0.1 (requests to api.weixin.qq.com go through the proxy"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(s.wx.successes("/wxa/release"), 0);
+}

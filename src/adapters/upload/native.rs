@@ -67,10 +67,8 @@ pub enum UploadError {
 impl UploadError {
     /// The `-10008` refusal, with the IP WeChat names in its message (both engines see it there).
     pub fn ip_whitelist(errmsg: String) -> Self {
-        let ip = errmsg
-            .split(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .find(|t| t.split('.').count() == 4 && t.split('.').all(|o| o.parse::<u8>().is_ok()))
-            .map_or_else(|| "this runner's public IP".to_owned(), str::to_owned);
+        let ip = crate::adapters::http::ip_in(&errmsg)
+            .unwrap_or_else(|| "this runner's public IP".to_owned());
         Self::IpWhitelist { ip, errmsg }
     }
 }
@@ -264,6 +262,8 @@ fn fold(name: &str) -> String {
 pub struct Native {
     http: reqwest::Client,
     base: Url,
+    /// Which way requests go, for the IP-whitelist refusal.
+    route: String,
 }
 
 impl Native {
@@ -276,6 +276,7 @@ impl Native {
         net.log_route("upload host", base);
         Ok(Self {
             http: net.client(timeout)?,
+            route: net.route(base).to_string(),
             base: base.clone(),
         })
     }
@@ -346,7 +347,15 @@ impl Native {
             v.get("errMsg").and_then(Value::as_str).unwrap_or_default(),
         );
         if code == -10008 {
-            return Err(UploadError::ip_whitelist(errmsg));
+            let e = UploadError::ip_whitelist(errmsg);
+            if let UploadError::IpWhitelist { ip, .. } = &e {
+                tracing::warn!(
+                    "WeChat saw this upload come from {ip} (requests to {} go {})",
+                    self.base.host_str().unwrap_or("?"),
+                    self.route
+                );
+            }
+            return Err(e);
         }
         Err(UploadError::Refused {
             endpoint: endpoint.to_owned(),

@@ -100,6 +100,8 @@ pub struct Image {
 pub struct WeChat {
     http: reqwest::Client,
     base: Url,
+    /// Which way requests go (`through the proxy … (HTTPS_PROXY)`), for IP-whitelist refusals.
+    route: String,
 }
 
 impl fmt::Debug for WeChat {
@@ -124,6 +126,7 @@ impl WeChat {
         net.log_route("WeChat API", base);
         Ok(Self {
             http: net.client(timeout)?,
+            route: net.route(base).to_string(),
             base: base.clone(),
         })
     }
@@ -268,6 +271,25 @@ impl WeChat {
         })
     }
 
+    /// An IP-whitelist refusal (40164, 61004) names the IP WeChat saw; the log adds which way this
+    /// run's requests went, so the IP can be matched to a proxy or to the runner.
+    fn whitelist_note(&self, r: Result<Value, CallError>) -> Result<Value, CallError> {
+        if let Err(CallError::Api {
+            code: 40164 | 61004,
+            errmsg,
+            ..
+        }) = &r
+        {
+            tracing::warn!(
+                "WeChat saw this run's requests come from {} (requests to {} go {})",
+                http::ip_in(errmsg).unwrap_or_else(|| "an IP it did not name".into()),
+                self.base.host_str().unwrap_or("?"),
+                self.route
+            );
+        }
+        r
+    }
+
     /// `GET path?access_token=…&query`.
     pub async fn get(
         &self,
@@ -279,7 +301,7 @@ impl WeChat {
         let resp = self
             .send(path, self.http.get(self.url(path, token, query)))
             .await?;
-        Self::envelope(path, resp).await
+        self.whitelist_note(Self::envelope(path, resp).await)
     }
 
     /// `POST path?access_token=…` with a JSON body (`{}` where WeChat demands a body).
@@ -296,7 +318,7 @@ impl WeChat {
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .body(body.to_string());
         let resp = self.send(path, req).await?;
-        Self::envelope(path, resp).await
+        self.whitelist_note(Self::envelope(path, resp).await)
     }
 
     /// `GET /wxa/get_qrcode`: an image on success, the JSON envelope on error (branch on type).
