@@ -24,6 +24,7 @@ case "${RUNNER_OS:-}/${RUNNER_ARCH:-}" in
   macOS/X64) target=x86_64-apple-darwin ;;
   macOS/ARM64) target=aarch64-apple-darwin ;;
   Windows/X64) target=x86_64-pc-windows-msvc ;;
+  Windows/ARM64) target=aarch64-pc-windows-msvc ;;
   *) fail "no prebuilt mp-release for runner ${RUNNER_OS:-?}/${RUNNER_ARCH:-?}; set build-from-source: true" ;;
 esac
 exe=mp-release
