@@ -361,3 +361,34 @@ fn the_chinese_docs_carry_the_same_examples_and_link_both_ways() {
         assert!(zh_text.contains(en_link), "{zh} does not link to {en}");
     }
 }
+
+/// Every complete workflow in the docs (a YAML block with `jobs:`) passes the linters the
+/// project's own workflows pass: zizmor's offline audits (the action at its major tag allowed, see
+/// tests/fixtures/zizmor-docs.yml), GitHub's workflow schema and action-validator.
+#[test]
+fn documented_workflows_pass_the_action_linters() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (doc, lang, body) in blocks() {
+        if lang != "yaml" || !body.contains("\njobs:") || doc.contains("zh-CN") {
+            // The Chinese docs carry the same blocks (checked above).
+            continue;
+        }
+        let f = dir.path().join(format!("workflow-{}.yml", files.len() + 1));
+        std::fs::write(&f, body.replace("<owner>", "acme")).unwrap();
+        files.push(f);
+    }
+    assert!(files.len() >= 4, "the docs' workflows were not found: {files:?}");
+    let out = std::process::Command::new("bash")
+        .arg(root().join("scripts/lint-actions.sh"))
+        .args(&files)
+        .env("ZIZMOR_CONFIG", root().join("tests/fixtures/zizmor-docs.yml"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "a workflow of the docs fails the linters:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
