@@ -167,6 +167,16 @@ impl ActRun {
             .join("\n")
     }
 
+    /// Asserts a later step saw output `name` as `want`.
+    fn saw(&self, name: &str, want: &str) {
+        assert_eq!(
+            self.echoed(name).as_deref(),
+            Some(want),
+            "{name}:\n{}",
+            self.log
+        );
+    }
+
     /// What a later step echoed as `seen <name>=<value>` (the binary prints `name=value` lines
     /// of its own, so the prefix keeps them apart).
     fn echoed(&self, name: &str) -> Option<String> {
@@ -311,13 +321,8 @@ fn the_sandbox_runs_from_a_v1_pin_and_a_later_step_reads_its_outputs() {
         "{}",
         r.log
     );
-    assert_eq!(
-        r.echoed("review-status").as_deref(),
-        Some("approved"),
-        "{}",
-        r.log
-    );
-    assert_eq!(r.echoed("published").as_deref(), Some("true"), "{}", r.log);
+    r.saw("review-status", "approved");
+    r.saw("published", "true");
     assert!(
         r.echoed("version").is_some_and(|v| !v.is_empty()),
         "{}",
@@ -362,9 +367,22 @@ fn a_sha_pin_installs_the_recorded_release_and_a_second_step_uses_the_tool_cache
         r.log
     );
     assert!(r.log.contains("from the tool cache"), "{}", r.log);
-    assert_eq!(r.echoed("first").as_deref(), Some("approved"), "{}", r.log);
-    assert_eq!(r.echoed("second").as_deref(), Some("2.3.4"), "{}", r.log);
-    assert_eq!(r.echoed("tag").as_deref(), Some("v2.3.4"), "{}", r.log);
+    r.saw("first", "approved");
+    r.saw("second", "2.3.4");
+    r.saw("tag", "v2.3.4");
+}
+
+/// The sandbox from `@v1` with this checksum table: a failed job.
+fn sandbox_fails_to_install(table: &str) -> ActRun {
+    let a = Act::new(table);
+    let wf = workflow(
+        "acme/mp-release@v1",
+        &indent(&["sandbox: true"]),
+        &["version"],
+    );
+    let r = a.run(&wf, &[], &[]);
+    assert_ne!(r.code, 0, "{}", r.log);
+    r
 }
 
 #[test]
@@ -378,14 +396,7 @@ fn a_wrong_checksum_stops_the_job_before_anything_runs() {
         })
         .collect::<Vec<_>>()
         .join("\n");
-    let a = Act::new(&bad);
-    let wf = workflow(
-        "acme/mp-release@v1",
-        &indent(&["sandbox: true"]),
-        &["version"],
-    );
-    let r = a.run(&wf, &[], &[]);
-    assert_ne!(r.code, 0, "{}", r.log);
+    let r = sandbox_fails_to_install(&bad);
     assert!(r.log.contains("checksum mismatch"), "{}", r.log);
     assert!(r.log.contains("refusing to run it"), "{}", r.log);
     assert!(r.log.contains("Job failed"), "{}", r.log);
@@ -394,16 +405,9 @@ fn a_wrong_checksum_stops_the_job_before_anything_runs() {
 
 #[test]
 fn a_ref_without_a_recorded_release_says_what_to_do() {
-    let a = Act::new(
+    let r = sandbox_fails_to_install(
         "# sha256 of the release binaries of this ref, one per line: \"<sha256>  <asset>\".\n",
     );
-    let wf = workflow(
-        "acme/mp-release@v1",
-        &indent(&["sandbox: true"]),
-        &["version"],
-    );
-    let r = a.run(&wf, &[], &[]);
-    assert_ne!(r.code, 0, "{}", r.log);
     assert!(r.log.contains("records no release"), "{}", r.log);
     assert!(r.log.contains("build-from-source"), "{}", r.log);
 }
@@ -460,7 +464,7 @@ fn upload_and_preview_against_the_served_emulator_mask_the_key() {
     // The key goes in as a plain env value (not an act secret): masking it is the binary's doing.
     let r = a.run(&wf, &[("UPLOAD_KEY", &key)], &[]);
     assert_eq!(r.code, 0, "{}", r.log);
-    assert_eq!(r.echoed("version").as_deref(), Some("1.2.3"), "{}", r.log);
+    r.saw("version", "1.2.3");
     assert!(
         r.echoed("sizes").is_some_and(|s| s.contains("\"size\"")),
         "{}",
@@ -537,20 +541,10 @@ fn run_with_platform_credentials_reports_like_a_workflow_author_expects() {
         &[("COMPONENT_SECRET", COMPONENT_SECRET)],
     );
     assert_eq!(r.code, 0, "{}", r.log);
-    assert_eq!(r.echoed("version").as_deref(), Some("1.5.0"), "{}", r.log);
-    assert_eq!(
-        r.echoed("previous-version").as_deref(),
-        Some("1.4.2"),
-        "{}",
-        r.log
-    );
-    assert_eq!(
-        r.echoed("review-status").as_deref(),
-        Some("approved"),
-        "{}",
-        r.log
-    );
-    assert_eq!(r.echoed("published").as_deref(), Some("true"), "{}", r.log);
+    r.saw("version", "1.5.0");
+    r.saw("previous-version", "1.4.2");
+    r.saw("review-status", "approved");
+    r.saw("published", "true");
     assert_eq!(wx.successes("/wxa/release"), 1);
     assert!(r.summary().contains("1.5.0"), "summary: {}", r.summary());
     // Secrets given as env values (the ticket, the refresh token) and the tokens the emulator

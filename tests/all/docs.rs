@@ -378,11 +378,17 @@ fn documented_workflows_pass_the_action_linters() {
         std::fs::write(&f, body.replace("<owner>", "acme")).unwrap();
         files.push(f);
     }
-    assert!(files.len() >= 4, "the docs' workflows were not found: {files:?}");
+    assert!(
+        files.len() >= 4,
+        "the docs' workflows were not found: {files:?}"
+    );
     let out = std::process::Command::new("bash")
         .arg(root().join("scripts/lint-actions.sh"))
         .args(&files)
-        .env("ZIZMOR_CONFIG", root().join("tests/fixtures/zizmor-docs.yml"))
+        .env(
+            "ZIZMOR_CONFIG",
+            root().join("tests/fixtures/zizmor-docs.yml"),
+        )
         .output()
         .unwrap();
     assert!(
