@@ -838,28 +838,30 @@ fn a_lost_check_run_answer_is_read_back_not_created_twice() {
     );
 }
 
+/// Deployments: created as id 7 (deployment.json), listed as `existing`, statuses accepted.
+fn mount_deployments(gh: &FakeGitHub, existing: Vec<Value>) {
+    gh.mount(
+        Mock::given(method("POST"))
+            .and(path("/repos/acme/shop/deployments"))
+            .respond_with(answer(201, "deployment.json")),
+    );
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/acme/shop/deployments"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(Value::Array(existing))),
+    );
+    gh.mount(
+        Mock::given(method("POST"))
+            .and(path("/repos/acme/shop/deployments/7/statuses"))
+            .respond_with(answer(201, "deployment_status.json")),
+    );
+}
+
 /// `gating: check,deployment`: a deployment of the released commit to `wechat-production`,
 /// `in_progress` while in review and `success` once live (the Environments page shows it), next to
 /// the check run; a rejection ends it as `failure` with the reason.
 #[test]
 fn deployments_follow_the_review_next_to_the_check_run() {
-    let mount_deployments = |gh: &FakeGitHub, existing: Vec<Value>| {
-        gh.mount(
-            Mock::given(method("POST"))
-                .and(path("/repos/acme/shop/deployments"))
-                .respond_with(answer(201, "deployment.json")),
-        );
-        gh.mount(
-            Mock::given(method("GET"))
-                .and(path("/repos/acme/shop/deployments"))
-                .respond_with(ResponseTemplate::new(200).set_body_json(Value::Array(existing))),
-        );
-        gh.mount(
-            Mock::given(method("POST"))
-                .and(path("/repos/acme/shop/deployments/7/statuses"))
-                .respond_with(answer(201, "deployment_status.json")),
-        );
-    };
     let wx = wx_with(ReviewStep::approve_after_polls(1));
     let gh = FakeGitHub::new();
     gh.mount_check_runs();
@@ -1090,4 +1092,44 @@ fn an_existing_release_of_the_tag_on_another_commit_is_not_taken_over() {
         "{}",
         r.stdout
     );
+}
+
+/// `resume` with `gating: check,deployment` finds the deployment the submitting run made (by its
+/// payload: tool, app and version) and ends it; it never makes a second one.
+#[test]
+fn resume_ends_the_deployment_the_submitting_run_made() {
+    let wx = wx_with(ReviewStep::approve_after_polls(1));
+    let gh = FakeGitHub::new();
+    gh.mount_check_runs();
+    mount_deployments(&gh, vec![fixture("deployment.json")]);
+    let gating = [("INPUT_GATING", "check,deployment")];
+    let r = run_with(&wx, &gh, &["submit"], &gating);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let handover = gh
+        .seen()
+        .iter()
+        .rfind(|s| s.method == "PATCH")
+        .unwrap()
+        .body["external_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    mount_resume(&gh, &handover);
+    let r = run_with(
+        &wx,
+        &gh,
+        &["resume"],
+        &[gating[0], ("INPUT_WAIT_TIMEOUT", "1h")],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let states: Vec<Value> = gh
+        .seen()
+        .iter()
+        .filter(|s| s.path.ends_with("/deployments/7/statuses"))
+        .map(|s| s.body["state"].clone())
+        .collect();
+    assert_eq!(states.last(), Some(&json!("success")), "{states:?}");
+    // The submitting run found the listed one too (same app and version): nothing was created.
+    assert_eq!(gh.count("POST", "/repos/acme/shop/deployments"), 0);
+    assert_eq!(wx.successes(RELEASE), 1);
 }
