@@ -75,7 +75,8 @@ pub fn shown(proxy: &Url) -> String {
     p.as_str().trim_end_matches('/').to_owned()
 }
 
-/// Parses a proxy the way curl does: a URL, or `host:port` meaning `http://host:port`.
+/// Parses a proxy the way curl does: a URL (http, https, socks4, socks4a, socks5, socks5h), or
+/// `host:port` meaning `http://host:port`.
 pub fn parse_proxy(text: &str) -> Result<Url, String> {
     let t = text.trim();
     let with_scheme = if t.contains("://") {
@@ -85,10 +86,10 @@ pub fn parse_proxy(text: &str) -> Result<Url, String> {
     };
     let u = Url::parse(&with_scheme).map_err(|e| format!("not a proxy URL ({e})"))?;
     match u.scheme() {
-        "http" | "https" => {}
+        "http" | "https" | "socks4" | "socks4a" | "socks5" | "socks5h" => {}
         s => {
             return Err(format!(
-                "the proxy scheme {s}:// is not supported: use http:// or https://"
+                "the proxy scheme {s}:// is not supported: use http://, https:// or socks5://"
             ))
         }
     }
@@ -461,7 +462,8 @@ mod tests {
 
     #[test]
     fn proxies_are_parsed_and_shown_without_credentials() {
-        assert!(parse_proxy("socks5://h:1").unwrap_err().contains("socks5"));
+        assert!(parse_proxy("ftp://h:1").unwrap_err().contains("ftp://"));
+        assert_eq!(parse_proxy("socks5h://h:1080").unwrap().scheme(), "socks5h");
         assert!(parse_proxy("http://").is_err());
         let p = parse_proxy("http://user:pa%20ss@proxy:3128").unwrap();
         assert_eq!(shown(&p), "http://proxy:3128");

@@ -355,7 +355,7 @@ fn without_the_ca_file_the_proxys_certificates_are_refused() {
 #[test]
 fn a_malformed_proxy_variable_or_ca_file_is_bad_input() {
     let s = setup();
-    let r = run_through(&s, &[("HTTPS_PROXY", "socks5://127.0.0.1:1")]);
+    let r = run_through(&s, &[("HTTPS_PROXY", "ftp://127.0.0.1:1")]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("HTTPS_PROXY"), "{}", r.stderr);
     let not_pem = s.wx.dir.path().join("not.pem");
