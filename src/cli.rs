@@ -121,6 +121,9 @@ pub struct GitHubArgs {
     /// check (default: a check run), status (a commit status, for tokens that cannot write checks), deployment (a GitHub deployment, also with check or status: check,deployment) or none.
     #[arg(long, value_name = "MODE")]
     pub gating: Option<String>,
+    /// What makes a pull request a release PR that run and submit review (others get a neutral check at once): branch:<name or prefix*>, label:<name>, title:<prefix> or all (default branch:mp-release/*, label:wechat-release, title:release:).
+    #[arg(long, value_name = "RULES")]
+    pub release_pr: Option<String>,
     /// The environment of gating: deployment (default wechat-production).
     #[arg(long, value_name = "NAME")]
     pub deployment_environment: Option<String>,

@@ -255,6 +255,52 @@ impl Reporter {
         }
     }
 
+    /// The pull request's number when this run is on a pull request that `release-pr` does not
+    /// recognise (run and submit then review nothing).
+    pub fn ordinary_pr(&self) -> Option<u64> {
+        self.s.pr.as_ref().filter(|p| !p.release).map(|p| p.number)
+    }
+
+    /// Completes the required check at once as `neutral` (a status: `success`), which branch
+    /// protection counts as passing: an ordinary pull request is not blocked and spends no quota.
+    pub async fn neutral(&mut self, title: &str, summary: &str) {
+        let Some((gh, sha)) = self.active() else {
+            return;
+        };
+        let r = match self.s.gating {
+            Gating::None => return,
+            Gating::Status => {
+                gh.create_status(
+                    &sha,
+                    "success",
+                    &self.s.check_name,
+                    &clip(title, 140),
+                    self.s.run_url.as_deref(),
+                )
+                .await
+            }
+            Gating::Check => {
+                let body = CheckRunBody {
+                    name: Some(self.s.check_name.clone()),
+                    head_sha: Some(sha.clone()),
+                    status: Some("completed"),
+                    conclusion: Some("neutral"),
+                    details_url: self.s.run_url.clone(),
+                    output: Some(json!({ "title": title, "summary": summary })),
+                    completed_at: Some(chrono::Utc::now().to_rfc3339()),
+                    ..CheckRunBody::default()
+                };
+                gh.create_check_run(&body).await.map(|run| {
+                    self.check_url.clone_from(&run.html_url);
+                    self.links.check_run = run.html_url;
+                })
+            }
+        };
+        if let Err(e) = r {
+            self.warn(&e);
+        }
+    }
+
     /// Called after every pipeline step: once the review exists, the check run carries the
     /// hand-over, so a `resume` in a later job can find it even if this job is cancelled.
     pub async fn progress(&mut self, state: &State) {

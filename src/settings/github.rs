@@ -24,6 +24,74 @@ pub struct PullRequest {
     pub number: u64,
     /// Opened from a fork: the workflow token is read-only there.
     pub fork: bool,
+    /// The head branch.
+    pub head_ref: String,
+    /// Its labels.
+    pub labels: Vec<String>,
+    /// Its title.
+    pub title: String,
+    /// Whether `release-pr` recognises it as a release pull request.
+    pub release: bool,
+}
+
+/// One rule of `release-pr`: what makes a pull request a release PR.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReleasePrRule {
+    /// Every pull request (review them all: the quota is spent on each).
+    All,
+    /// The head branch is this one, or starts with the part before a final `*`.
+    Branch(String),
+    /// The pull request has this label.
+    Label(String),
+    /// The title starts with this.
+    Title(String),
+}
+
+/// `release-pr`'s default: the branch `mp-release release-pr` opens, the label, the title prefix.
+pub const DEFAULT_RELEASE_PR: &str = "branch:mp-release/*, label:wechat-release, title:release:";
+
+/// Parses `release-pr`: comma- or newline-separated `branch:<name or prefix*>`, `label:<name>`,
+/// `title:<prefix>`, or `all`.
+pub fn parse_release_pr(s: &str) -> Result<Vec<ReleasePrRule>, String> {
+    let mut rules = Vec::new();
+    for item in s
+        .split([',', '\n'])
+        .map(str::trim)
+        .filter(|i| !i.is_empty())
+    {
+        let rule = match item.split_once(':') {
+            _ if item == "all" => ReleasePrRule::All,
+            Some(("branch", b)) if !b.trim().is_empty() => ReleasePrRule::Branch(b.trim().to_owned()),
+            Some(("label", l)) if !l.trim().is_empty() => ReleasePrRule::Label(l.trim().to_owned()),
+            // a title prefix keeps its own spaces but not the ones around the comma
+            Some(("title", t)) if !t.trim().is_empty() => ReleasePrRule::Title(t.trim_start().to_owned()),
+            _ => {
+                return Err(format!(
+                    "expected branch:<name or prefix*>, label:<name>, title:<prefix> or all, got {item:?}"
+                ))
+            }
+        };
+        rules.push(rule);
+    }
+    if rules.is_empty() {
+        return Err("give at least one rule (branch:…, label:…, title:… or all)".into());
+    }
+    Ok(rules)
+}
+
+impl PullRequest {
+    /// Whether any rule recognises this pull request.
+    pub fn matches(&self, rules: &[ReleasePrRule]) -> bool {
+        rules.iter().any(|r| match r {
+            ReleasePrRule::All => true,
+            ReleasePrRule::Branch(b) => match b.strip_suffix('*') {
+                Some(prefix) => self.head_ref.starts_with(prefix),
+                None => self.head_ref == *b,
+            },
+            ReleasePrRule::Label(l) => self.labels.iter().any(|x| x == l),
+            ReleasePrRule::Title(t) => self.title.starts_with(t.as_str()),
+        })
+    }
 }
 
 /// Validated GitHub settings. `api` is `None` when there is no token or no repository: the run
@@ -205,7 +273,16 @@ pub fn github(a: &GitHubArgs, layers: &Layers<'_>) -> Result<GitHubSettings, Usa
                 .map_err(|e| format!("expected a URL: {e}"))
         })?
         .map(|(u, _)| u);
-    let pr = pull_request(env.get("GITHUB_EVENT_PATH"));
+    let rules = layers
+        .parse("release-pr", a.release_pr.as_deref(), parse_release_pr)?
+        .map_or_else(
+            || parse_release_pr(DEFAULT_RELEASE_PR).expect("a valid constant"),
+            |(r, _)| r,
+        );
+    let pr = pull_request(env.get("GITHUB_EVENT_PATH")).map(|(mut p, head)| {
+        p.release = p.matches(&rules);
+        (p, head)
+    });
     let sha = match layers.parse("sha", a.sha.as_deref(), check_sha)? {
         Some((s, _)) => Some(s),
         None => pr
@@ -277,7 +354,24 @@ fn pull_request(event_path: Option<&str>) -> Option<(PullRequest, Option<String>
     let base = pr["base"]["repo"]["full_name"].as_str();
     let fork = pr["head"]["repo"]["fork"].as_bool() == Some(true) || head != base;
     let sha = pr["head"]["sha"].as_str().and_then(|s| check_sha(s).ok());
-    Some((PullRequest { number, fork }, sha))
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    let labels = pr["labels"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| text(&l["name"]))
+        .collect();
+    Some((
+        PullRequest {
+            number,
+            fork,
+            head_ref: text(&pr["head"]["ref"]),
+            labels,
+            title: text(&pr["title"]),
+            release: false,
+        },
+        sha,
+    ))
 }
 
 /// Validated settings of `mp-release resume`.

@@ -223,6 +223,7 @@ pub const INPUTS: &[Input] = &[
     i("sha", Text, true),
     i("gating", List, true),
     i("deployment-environment", Text, true),
+    i("release-pr", List, true),
     i("check-name", Text, true),
     i("pr-comment", Bool, true),
     i("qrcode-url", Url, true),

@@ -356,14 +356,28 @@ fn status_gating_and_a_missing_permission() {
     assert_eq!(wx.successes(RELEASE), 1);
 }
 
+/// A `pull_request` event of #7, a release PR (its branch is the one `release-pr` opens).
 fn pr_event(dir: &std::path::Path, fork: bool) -> String {
+    pr_event_on(dir, fork, "mp-release/release", &[], "release: 1.5.0")
+}
+
+fn pr_event_on(
+    dir: &std::path::Path,
+    fork: bool,
+    branch: &str,
+    labels: &[&str],
+    title: &str,
+) -> String {
     let head = if fork { "mallory/shop" } else { "acme/shop" };
+    let labels: Vec<Value> = labels.iter().map(|l| json!({ "name": l })).collect();
     let event = json!({
         "action": "synchronize",
         "number": 7,
         "pull_request": {
             "number": 7,
-            "head": { "sha": SHA, "ref": "feature", "repo": { "full_name": head, "fork": fork } },
+            "title": title,
+            "labels": labels,
+            "head": { "sha": SHA, "ref": branch, "repo": { "full_name": head, "fork": fork } },
             "base": { "sha": "553c2077f0edc3d5dc5d17262f6aa498e69d6f8e", "ref": "main", "repo": { "full_name": "acme/shop", "fork": false } }
         }
     });
@@ -1132,4 +1146,96 @@ fn resume_ends_the_deployment_the_submitting_run_made() {
     // The submitting run found the listed one too (same app and version): nothing was created.
     assert_eq!(gh.count("POST", "/repos/acme/shop/deployments"), 0);
     assert_eq!(wx.successes(RELEASE), 1);
+}
+
+/// An ordinary pull request (not recognised by `release-pr`): the required check is completed as
+/// neutral at once (branch protection counts it as passing), WeChat is not called at all, no
+/// quota is spent. A label or a rule of the user's own makes it a release PR.
+#[test]
+fn an_ordinary_pull_request_gets_a_neutral_check_and_no_wechat_call() {
+    let wx = wx_with(ReviewStep::approve_after_polls(1));
+    let gh = FakeGitHub::new();
+    gh.mount_check_runs();
+    let event = pr_event_on(
+        wx.dir.path(),
+        false,
+        "feature/login",
+        &["ui"],
+        "Fix the login page",
+    );
+    let pr_env = [
+        ("GITHUB_EVENT_NAME", "pull_request"),
+        ("GITHUB_EVENT_PATH", event.as_str()),
+        ("GITHUB_SHA", "0123456789abcdef0123456789abcdef01234567"),
+    ];
+    let r = run_with(&wx, &gh, &["submit"], &pr_env);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs["review-status"], "not-submitted");
+    assert!(
+        wx.emu.world().journal().is_empty(),
+        "no WeChat call: {:?}",
+        wx.emu.world().journal().len()
+    );
+    let seen = gh.seen();
+    let create = seen
+        .iter()
+        .find(|s| s.path == "/repos/acme/shop/check-runs")
+        .unwrap();
+    assert_eq!(
+        (
+            &create.body["head_sha"],
+            &create.body["status"],
+            &create.body["conclusion"],
+            &create.body["output"]["title"]
+        ),
+        (
+            &json!(SHA),
+            &json!("completed"),
+            &json!("neutral"),
+            &json!("not a release PR: nothing to review")
+        )
+    );
+    assert!(create.body["completed_at"].is_string());
+    assert_eq!(
+        r.outputs["check-run-url"],
+        "https://github.com/acme/shop/runs/4"
+    );
+    assert!(r.summary.contains("not a release PR"), "{}", r.summary);
+
+    // The label makes it a release PR: reviewed as usual.
+    let event = pr_event_on(
+        wx.dir.path(),
+        false,
+        "feature/login",
+        &["wechat-release"],
+        "Fix",
+    );
+    let r = run_with(
+        &wx,
+        &gh,
+        &["submit"],
+        &[pr_env[0], ("GITHUB_EVENT_PATH", event.as_str()), pr_env[2]],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs["review-status"], "pending");
+    assert_eq!(wx.successes("/wxa/submit_audit"), 1);
+
+    // A rule of the user's own; a bad rule is exit 2 before anything is sent.
+    let wx = wx_with(ReviewStep::approve_after_polls(1));
+    let gh = FakeGitHub::new();
+    gh.mount_check_runs();
+    let event = pr_event_on(wx.dir.path(), false, "hotfix/42", &[], "Hotfix");
+    let env = |rule: &'static str| {
+        vec![
+            pr_env[0],
+            ("GITHUB_EVENT_PATH", event.as_str()),
+            pr_env[2],
+            ("INPUT_RELEASE_PR", rule),
+        ]
+    };
+    let r = run_with(&wx, &gh, &["submit"], &env("branch:hotfix/*"));
+    assert_eq!(r.outputs["review-status"], "pending", "{}", r.stderr);
+    let r = run_with(&wx, &gh, &["submit"], &env("branches:x"));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("INPUT_RELEASE_PR"), "{}", r.stderr);
 }
