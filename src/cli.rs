@@ -467,6 +467,9 @@ pub struct PublishArgs {
     /// Pipeline options.
     #[command(flatten)]
     pub pipeline: PipelineArgs,
+    /// Reporting to GitHub, and the merge guard on a merged release pull request.
+    #[command(flatten)]
+    pub github: GitHubArgs,
 }
 
 /// `mp-release status`.

@@ -264,6 +264,18 @@ impl Reporter {
     /// Completes the required check at once as `neutral` (a status: `success`), which branch
     /// protection counts as passing: an ordinary pull request is not blocked and spends no quota.
     pub async fn neutral(&mut self, title: &str, summary: &str) {
+        self.complete_now("neutral", "success", title, summary)
+            .await;
+    }
+
+    /// A completed check run (or status) with `conclusion` written at once, on the commit.
+    pub async fn complete_now(
+        &mut self,
+        conclusion: &'static str,
+        status_state: &'static str,
+        title: &str,
+        summary: &str,
+    ) {
         let Some((gh, sha)) = self.active() else {
             return;
         };
@@ -272,7 +284,7 @@ impl Reporter {
             Gating::Status => {
                 gh.create_status(
                     &sha,
-                    "success",
+                    status_state,
                     &self.s.check_name,
                     &clip(title, 140),
                     self.s.run_url.as_deref(),
@@ -284,9 +296,9 @@ impl Reporter {
                     name: Some(self.s.check_name.clone()),
                     head_sha: Some(sha.clone()),
                     status: Some("completed"),
-                    conclusion: Some("neutral"),
+                    conclusion: Some(conclusion),
                     details_url: self.s.run_url.clone(),
-                    output: Some(json!({ "title": title, "summary": summary })),
+                    output: Some(json!({ "title": clip(title, 1000), "summary": summary })),
                     completed_at: Some(chrono::Utc::now().to_rfc3339()),
                     ..CheckRunBody::default()
                 };
@@ -299,6 +311,11 @@ impl Reporter {
         if let Err(e) = r {
             self.warn(&e);
         }
+    }
+
+    /// The settings (the merge guard reads the release-PR rules and the check name).
+    pub fn settings(&self) -> &GitHubSettings {
+        &self.s
     }
 
     /// Called after every pipeline step: once the review exists, the check run carries the

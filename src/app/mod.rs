@@ -5,6 +5,7 @@ mod calls;
 mod clock;
 mod commands;
 mod github;
+mod merge;
 mod observe;
 mod pipeline;
 mod resume;

@@ -386,13 +386,54 @@ pub(super) async fn publish(
     ps: PipelineSettings,
     wf: &mut Workflow,
     dry_run: bool,
+    mut rep: Reporter,
 ) -> anyhow::Result<Report> {
+    // On the commit a release pull request was merged into: only the reviewed code is published.
+    let guard = match (rep.api(), rep.settings().sha.clone()) {
+        (Some(gh), Some(sha)) => Some(
+            super::merge::check(gh, rep.settings(), &ws.appid, &sha)
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "the merged commit could not be checked against the code WeChat reviewed ({e}); nothing was published"
+                    )
+                })?,
+        ),
+        _ => None,
+    };
+    let reviewed = match guard {
+        Some(super::merge::Guard::Refused(why)) => {
+            rep.complete_now("failure", "failure", "not the code WeChat reviewed", &why)
+                .await;
+            anyhow::bail!(crate::exit::ReleaseFailed(why));
+        }
+        Some(super::merge::Guard::Allowed(r)) => {
+            tracing::info!(
+                "release PR #{} merged: the merged tree is the reviewed head {} (review {}, {})",
+                r.pr,
+                r.head,
+                r.audit_id,
+                r.version
+            );
+            Some(r)
+        }
+        Some(super::merge::Guard::NotAReleaseMerge) | None => None,
+    };
     let mut calls = connect(&ws, wf).await?;
     let Some(a) = latest(&mut calls).await? else {
         anyhow::bail!(crate::exit::ReleaseFailed(
             "nothing to publish: there is no review on record; submit first".into()
         ));
     };
+    if let Some(r) = reviewed.filter(|r| r.audit_id != a.auditid || r.version != a.user_version) {
+        let why = format!(
+            "WeChat's latest review is {} (version {}), not the review {} (version {}) of release PR #{}: nothing is published",
+            a.auditid, a.user_version, r.audit_id, r.version, r.pr
+        );
+        rep.complete_now("failure", "failure", "not the code WeChat reviewed", &why)
+            .await;
+        anyhow::bail!(crate::exit::ReleaseFailed(why));
+    }
     if a.status != 0 {
         let word = match a.status {
             1 => "rejected",
@@ -416,14 +457,14 @@ pub(super) async fn publish(
         reason: String::new(),
         screenshot: String::new(),
     });
-    let mut none = Observers::default();
+    let mut observers = Observers::github(rep);
     drive(
         &ws,
         &ps,
         resume_or(&ws, state)?,
         wf,
         "mp-release publish",
-        &mut none,
+        &mut observers,
         dry_run,
     )
     .await

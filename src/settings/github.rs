@@ -104,6 +104,8 @@ pub struct GitHubSettings {
     pub sha: Option<String>,
     /// Check run, status or nothing.
     pub gating: Gating,
+    /// `release-pr`: what makes a pull request a release PR (the merge guard of `publish` too).
+    pub release_rules: Vec<ReleasePrRule>,
     /// `gating: deployment`: the environment a GitHub deployment of the commit goes to.
     pub deployment: Option<String>,
     /// `GITHUB_SERVER_URL` (links to the environment's deployments).
@@ -134,6 +136,7 @@ impl Default for GitHubSettings {
             sha: None,
             gating: Gating::None,
             deployment: None,
+            release_rules: Vec::new(),
             server_url: None,
             check_name: "WeChat review".into(),
             pr: None,
@@ -330,6 +333,7 @@ pub fn github(a: &GitHubArgs, layers: &Layers<'_>) -> Result<GitHubSettings, Usa
         sha,
         gating,
         deployment,
+        release_rules: rules,
         server_url: env
             .get("GITHUB_SERVER_URL")
             .map(|u| u.trim_end_matches('/').to_owned()),

@@ -1239,3 +1239,151 @@ fn an_ordinary_pull_request_gets_a_neutral_check_and_no_wechat_call() {
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("INPUT_RELEASE_PR"), "{}", r.stderr);
 }
+
+const MERGE: &str = "fedcba9876543210fedcba9876543210fedcba98";
+
+/// The answers of a merged release PR #7 (head SHA, merged as MERGE) whose head's check run
+/// carries `handover` and ended with `conclusion`; the merge commit's tree is `merged_tree`.
+fn mount_merged_release_pr(gh: &FakeGitHub, handover: &str, conclusion: &str, merged_tree: &str) {
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path(format!("/repos/acme/shop/commits/{MERGE}/pulls")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([{
+                "number": 7,
+                "title": "release: 1.5.0",
+                "labels": [],
+                "state": "closed",
+                "head": { "ref": "mp-release/release", "sha": SHA },
+                "base": { "ref": "main", "sha": "553c2077f0edc3d5dc5d17262f6aa498e69d6f8e" },
+                "merged_at": "2026-11-25T08:00:00Z",
+                "merge_commit_sha": MERGE,
+                "html_url": "https://github.com/acme/shop/pull/7"
+            }]))),
+    );
+    let mut run = fixture("check_run.json");
+    run["status"] = json!("completed");
+    run["conclusion"] = json!(conclusion);
+    run["external_id"] = json!(handover);
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path(format!("/repos/acme/shop/commits/{SHA}/check-runs")))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({ "total_count": 1, "check_runs": [run] })),
+            ),
+    );
+    for (sha, tree) in [
+        (SHA, "1111111111111111111111111111111111111111"),
+        (MERGE, merged_tree),
+    ] {
+        gh.mount(
+            Mock::given(method("GET"))
+                .and(path(format!("/repos/acme/shop/git/commits/{sha}")))
+                .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                    "sha": sha,
+                    "tree": { "sha": tree, "url": format!("https://api.github.com/repos/acme/shop/git/trees/{tree}") },
+                    "message": "release: 1.5.0",
+                    "parents": []
+                }))),
+        );
+    }
+}
+
+/// The release PR is reviewed on its head (approved, not published), then merged: `publish` on the
+/// merge commit releases exactly that review when the merged tree is the reviewed tree, and tags
+/// the merge commit; a merge whose tree differs, or whose head was never approved, publishes
+/// nothing (exit 1) and says why in a failed check run on the merge commit.
+#[test]
+fn publish_on_merge_releases_only_the_reviewed_tree() {
+    let review_then_merge = |merged_tree: &str, conclusion: &str| {
+        let wx = wx_with(ReviewStep::approve_after_polls(1));
+        let gh = FakeGitHub::new();
+        gh.mount_check_runs();
+        gh.mount(
+            Mock::given(method("POST"))
+                .and(path("/repos/acme/shop/git/refs"))
+                .respond_with(answer(201, "ref.json")),
+        );
+        let event = pr_event(wx.dir.path(), false);
+        let r = run_with(
+            &wx,
+            &gh,
+            &["run", "--publish", "never"],
+            &[
+                ("GITHUB_EVENT_NAME", "pull_request"),
+                ("GITHUB_EVENT_PATH", &event),
+            ],
+        );
+        assert_eq!(r.outputs["review-status"], "approved", "{}", r.stderr);
+        assert_eq!(wx.successes(RELEASE), 0);
+        let handover = gh
+            .seen()
+            .iter()
+            .rfind(|s| s.method == "PATCH")
+            .unwrap()
+            .body["external_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        mount_merged_release_pr(&gh, &handover, conclusion, merged_tree);
+        let r = run_with(
+            &wx,
+            &gh,
+            &["publish"],
+            &[
+                ("GITHUB_EVENT_NAME", "push"),
+                ("GITHUB_SHA", MERGE),
+                ("INPUT_GIT_TAG", "true"),
+            ],
+        );
+        (wx, gh, r)
+    };
+    // Squash-merged: a new SHA, the reviewed tree.
+    let (wx, gh, r) = review_then_merge("1111111111111111111111111111111111111111", "success");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs["published"], "true");
+    assert_eq!(wx.successes(RELEASE), 1);
+    assert!(
+        r.stderr.contains("the merged tree is the reviewed head"),
+        "{}",
+        r.stderr
+    );
+    let tag = gh
+        .seen()
+        .into_iter()
+        .find(|s| s.path.ends_with("/git/refs"))
+        .unwrap();
+    assert_eq!(tag.body, json!({ "ref": "refs/tags/v1.5.0", "sha": MERGE }));
+
+    // A different tree (a commit added on the base branch, a conflict resolved in the merge):
+    // refused before the release call.
+    let (wx, gh, r) = review_then_merge("2222222222222222222222222222222222222222", "success");
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(wx.successes(RELEASE), 0, "nothing published");
+    assert_eq!(wx.calls(RELEASE), 0);
+    assert!(
+        r.stderr.contains("is not the code WeChat reviewed"),
+        "{}",
+        r.stderr
+    );
+    let refused = gh
+        .seen()
+        .into_iter()
+        .rfind(|s| s.method == "POST" && s.path == "/repos/acme/shop/check-runs")
+        .unwrap();
+    assert_eq!(
+        (&refused.body["head_sha"], &refused.body["conclusion"]),
+        (&json!(MERGE), &json!("failure"))
+    );
+    assert_eq!(gh.count("POST", "/repos/acme/shop/git/refs"), 0, "no tag");
+
+    // The head's review was never approved (its check run failed): refused too.
+    let (wx, _gh, r) = review_then_merge("1111111111111111111111111111111111111111", "failure");
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(wx.successes(RELEASE), 0);
+    assert!(
+        r.stderr.contains("has no approved WeChat review"),
+        "{}",
+        r.stderr
+    );
+}

@@ -130,6 +130,52 @@ pub struct CheckRun {
     /// The page its creator linked (the workflow run).
     #[serde(default)]
     pub details_url: Option<String>,
+    /// success, failure, neutral, … once completed.
+    #[serde(default)]
+    pub conclusion: Option<String>,
+}
+
+/// A pull request as `GET …/commits/{sha}/pulls` lists it (the part the merge guard reads).
+#[derive(Debug, Clone, Deserialize)]
+pub struct PullRequestInfo {
+    /// Its number.
+    pub number: u64,
+    /// Its title.
+    #[serde(default)]
+    pub title: String,
+    /// Its labels.
+    #[serde(default)]
+    pub labels: Vec<Label>,
+    /// The head branch and commit.
+    pub head: GitEnd,
+    /// When it was merged; `None` while open.
+    #[serde(default)]
+    pub merged_at: Option<String>,
+    /// The commit the merge made (merge, squash or rebase).
+    #[serde(default)]
+    pub merge_commit_sha: Option<String>,
+}
+
+/// A label.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Label {
+    /// Its name.
+    pub name: String,
+}
+
+/// One end of a pull request.
+#[derive(Debug, Clone, Deserialize)]
+pub struct GitEnd {
+    /// The branch.
+    #[serde(rename = "ref")]
+    pub branch: String,
+    /// The commit.
+    pub sha: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct GitCommit {
+    tree: GitObject,
 }
 
 #[derive(Debug, Deserialize)]
@@ -430,6 +476,31 @@ impl GitHub {
         format!("/repos/{}/{tail}", self.repo)
     }
 
+    /// `GET /repos/{repo}/commits/{sha}/pulls`: the pull requests the commit belongs to (for a
+    /// merge commit: the pull request it merged).
+    pub async fn pulls_of_commit(&self, sha: &str) -> Result<Vec<PullRequestInfo>, GhError> {
+        let route = self.route(&format!("commits/{sha}/pulls"));
+        self.call(
+            "list the pull requests of a commit",
+            "pull-requests: read",
+            true,
+            async |oc| oc.get(&route, None::<&()>).await,
+        )
+        .await
+    }
+
+    /// The tree of a commit (`GET /repos/{repo}/git/commits/{sha}`): what the commit contains,
+    /// whatever its parents and message.
+    pub async fn tree_of(&self, sha: &str) -> Result<String, GhError> {
+        let route = self.route(&format!("git/commits/{sha}"));
+        let c: GitCommit = self
+            .call("read a commit", "contents: read", true, async |oc| {
+                oc.get(&route, None::<&()>).await
+            })
+            .await?;
+        Ok(c.tree.sha)
+    }
+
     /// How many requests this client has sent.
     pub fn requests_sent(&self) -> usize {
         self.sent.load(std::sync::atomic::Ordering::Relaxed)
@@ -506,6 +577,7 @@ impl GitHub {
                             started_at: text("startedAt"),
                             html_url: text("url"),
                             details_url: text("detailsUrl"),
+                            conclusion: None,
                         });
                     }
                 }
