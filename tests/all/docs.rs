@@ -27,6 +27,8 @@ const DOCS: &[&str] = &[
     "docs/emulator.md",
     "docs/benchmarks.md",
     "docs/action.zh-CN.md",
+    "docs/gating.md",
+    "docs/gating.zh-CN.md",
 ];
 
 fn root() -> PathBuf {
