@@ -93,6 +93,10 @@ pub enum Command {
     /// follow each review, publish per its rule, and complete the check runs.
     #[command(after_help = ENV_HELP)]
     Resume(ResumeArgs),
+    /// Open or update the release pull request: the next version (the `version` rules), the files
+    /// of --write set to it, release notes; one pull request from the release branch, updated in place.
+    #[command(after_help = ENV_HELP)]
+    ReleasePr(ReleasePrArgs),
     /// Write the sticky pull-request comment of a preview (the Action runs it with the link of the
     /// QR code artifact it uploaded).
     #[command(after_help = ENV_HELP)]
@@ -456,6 +460,23 @@ pub struct WaitArgs {
     /// Pipeline options.
     #[command(flatten)]
     pub pipeline: PipelineArgs,
+}
+
+/// `mp-release release-pr`.
+#[derive(Debug, Args)]
+pub struct ReleasePrArgs {
+    /// How the next version is found and where it is written.
+    #[command(flatten)]
+    pub version: VersionArgs,
+    /// The repository and token.
+    #[command(flatten)]
+    pub github: GitHubArgs,
+    /// The branch of the release pull request (default mp-release/release); reset to the base plus one release commit on every run.
+    #[arg(long, value_name = "BRANCH")]
+    pub release_branch: Option<String>,
+    /// The branch the release pull request merges into (default: the workflow's branch).
+    #[arg(long, value_name = "BRANCH")]
+    pub base: Option<String>,
 }
 
 /// `mp-release publish`.

@@ -113,6 +113,8 @@ pub const OUTPUTS: &[Output] = &[
         "dry-run",
         "true when the command was a dry run of one change (nothing was sent).",
     ),
+    o("pr-number", "release-pr: the number of the release pull request."),
+    o("pr-url", "release-pr: the link to the release pull request."),
     Output {
         name: "url",
         description: "emulator: the URL it serves.",

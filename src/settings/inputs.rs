@@ -224,6 +224,8 @@ pub const INPUTS: &[Input] = &[
     i("gating", List, true),
     i("deployment-environment", Text, true),
     i("release-pr", List, true),
+    i("release-branch", Text, true),
+    i("base", Text, true),
     i("check-name", Text, true),
     i("pr-comment", Bool, true),
     i("qrcode-url", Url, true),

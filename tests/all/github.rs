@@ -1387,3 +1387,174 @@ fn publish_on_merge_releases_only_the_reviewed_tree() {
         r.stderr
     );
 }
+
+/// `release-pr` on a push to main: the next version from the commits since the last tag, set in
+/// package.json, in one release commit on `mp-release/release` made through the Git database API
+/// (the workspace is untouched), and one pull request — opened the first time, updated in place
+/// the second (the branch force-moved, no second pull request).
+#[test]
+fn release_pr_opens_one_pull_request_and_updates_it() {
+    let wx = wx_with(ReviewStep::approve_after_polls(1));
+    let gh = FakeGitHub::new();
+    git_history(
+        wx.dir.path(),
+        &["feat: first", "feat: pay with points", "fix: crash"],
+        "v1.4.2",
+    );
+    let pkg = "{\n  \"name\": \"shop\",\n  \"version\": \"1.4.2\"\n}\n";
+    std::fs::write(wx.dir.path().join("package.json"), pkg).unwrap();
+    let obj = |sha: &str| json!({ "sha": sha, "url": format!("https://api.github.com/repos/acme/shop/git/x/{sha}") });
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path(format!("/repos/acme/shop/git/commits/{SHA}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "sha": SHA, "tree": obj("1111111111111111111111111111111111111111"), "parents": []
+            }))),
+    );
+    gh.mount(
+        Mock::given(method("POST"))
+            .and(path("/repos/acme/shop/git/trees"))
+            .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+                "sha": "2222222222222222222222222222222222222222", "url": "u", "tree": [], "truncated": false
+            }))),
+    );
+    gh.mount(
+        Mock::given(method("POST"))
+            .and(path("/repos/acme/shop/git/commits"))
+            .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+                "sha": "3333333333333333333333333333333333333333",
+                "tree": obj("2222222222222222222222222222222222222222"), "parents": [obj(SHA)], "message": "release: 1.5.0"
+            }))),
+    );
+    // The branch does not exist the first time (GitHub: 422 "Reference does not exist").
+    gh.mount(
+        Mock::given(method("PATCH"))
+            .and(path("/repos/acme/shop/git/refs/heads/mp-release/release"))
+            .respond_with(ResponseTemplate::new(422).set_body_json(json!({
+                "message": "Reference does not exist",
+                "documentation_url": "https://docs.github.com/rest/git/refs#update-a-reference",
+                "status": "422"
+            })))
+            .up_to_n_times(1)
+            .with_priority(1),
+    );
+    gh.mount(
+        Mock::given(method("PATCH"))
+            .and(path("/repos/acme/shop/git/refs/heads/mp-release/release"))
+            .respond_with(answer(200, "ref.json")),
+    );
+    gh.mount(
+        Mock::given(method("POST"))
+            .and(path("/repos/acme/shop/git/refs"))
+            .respond_with(answer(201, "ref.json")),
+    );
+    let pull = json!({ "number": 8, "html_url": "https://github.com/acme/shop/pull/8", "state": "open",
+        "title": "release: 1.5.0", "head": { "ref": "mp-release/release", "sha": "3333333333333333333333333333333333333333" } });
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/acme/shop/pulls"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+            .up_to_n_times(1)
+            .with_priority(1),
+    );
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/acme/shop/pulls"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([&pull]))),
+    );
+    gh.mount(
+        Mock::given(method("POST"))
+            .and(path("/repos/acme/shop/pulls"))
+            .respond_with(ResponseTemplate::new(201).set_body_json(pull.clone())),
+    );
+    gh.mount(
+        Mock::given(method("PATCH"))
+            .and(path("/repos/acme/shop/pulls/8"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(pull)),
+    );
+    let env = [
+        ("INPUT_VERSION_FROM", "git-tag"),
+        ("INPUT_BUMP", "auto"),
+        ("INPUT_WRITE", "package.json"),
+    ];
+    let r = run_with(&wx, &gh, &["release-pr"], &env);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        (
+            r.outputs["version"].as_str(),
+            r.outputs["pr-number"].as_str()
+        ),
+        ("1.5.0", "8")
+    );
+    assert_eq!(r.outputs["pr-url"], "https://github.com/acme/shop/pull/8");
+    assert_eq!(
+        std::fs::read_to_string(wx.dir.path().join("package.json")).unwrap(),
+        pkg,
+        "the workspace is not touched"
+    );
+    let seen = gh.seen();
+    let tree = seen
+        .iter()
+        .find(|s| s.path.ends_with("/git/trees"))
+        .unwrap();
+    assert_eq!(
+        tree.body["base_tree"],
+        "1111111111111111111111111111111111111111"
+    );
+    assert_eq!(tree.body["tree"][0]["path"], "package.json");
+    assert!(tree.body["tree"][0]["content"]
+        .as_str()
+        .unwrap()
+        .contains("\"version\": \"1.5.0\""));
+    let commit = seen
+        .iter()
+        .find(|s| s.path.ends_with("/git/commits") && s.method == "POST")
+        .unwrap();
+    assert_eq!(commit.body["parents"], json!([SHA]));
+    assert!(commit.body["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("release: 1.5.0"));
+    let created = seen
+        .iter()
+        .find(|s| s.path == "/repos/acme/shop/git/refs")
+        .unwrap();
+    assert_eq!(created.body["ref"], "refs/heads/mp-release/release");
+    let opened = seen
+        .iter()
+        .find(|s| s.path == "/repos/acme/shop/pulls" && s.method == "POST")
+        .unwrap();
+    assert_eq!(
+        (
+            &opened.body["title"],
+            &opened.body["head"],
+            &opened.body["base"]
+        ),
+        (
+            &json!("release: 1.5.0"),
+            &json!("mp-release/release"),
+            &json!("main")
+        )
+    );
+    let body = opened.body["body"].as_str().unwrap();
+    assert!(
+        body.contains("<!-- mp-release:release-pr -->") && body.contains("pay with points"),
+        "{body}"
+    );
+
+    // Again: the branch is moved (force), the same pull request is updated, none is opened.
+    let r = run_with(&wx, &gh, &["release-pr"], &env);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(gh.count("POST", "/repos/acme/shop/pulls"), 1);
+    assert_eq!(gh.count("PATCH", "/repos/acme/shop/pulls/8"), 1);
+    let moved = gh
+        .seen()
+        .into_iter()
+        .rfind(|s| s.method == "PATCH" && s.path.contains("/git/refs/"))
+        .unwrap();
+    assert_eq!(moved.body["force"], true);
+    assert!(
+        wx.emu.world().journal().is_empty(),
+        "release-pr never calls WeChat"
+    );
+}

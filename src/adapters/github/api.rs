@@ -173,6 +173,15 @@ pub struct GitEnd {
     pub sha: String,
 }
 
+/// A pull request as GitHub answers for one (the part `release-pr` reads).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Pull {
+    /// Its number.
+    pub number: u64,
+    /// Its page.
+    pub html_url: String,
+}
+
 #[derive(Debug, Deserialize)]
 struct GitCommit {
     tree: GitObject,
@@ -499,6 +508,119 @@ impl GitHub {
             })
             .await?;
         Ok(c.tree.sha)
+    }
+
+    /// `POST /repos/{repo}/git/trees`: `base_tree` with these files' text replaced.
+    pub async fn create_tree(
+        &self,
+        base_tree: &str,
+        files: &[(String, String)],
+    ) -> Result<String, GhError> {
+        let route = self.route("git/trees");
+        let entries: Vec<Value> = files
+            .iter()
+            .map(|(path, text)| json!({ "path": path, "mode": "100644", "type": "blob", "content": text }))
+            .collect();
+        let b = json!({ "base_tree": base_tree, "tree": entries });
+        let t: GitObject = self
+            .call("create a tree", "contents: write", true, async |oc| {
+                oc.post(&route, Some(&b)).await
+            })
+            .await?;
+        Ok(t.sha)
+    }
+
+    /// `POST /repos/{repo}/git/commits`: a commit of `tree` on `parent` (an unreferenced object
+    /// until a ref points at it, so sending it twice is harmless).
+    pub async fn create_commit(
+        &self,
+        message: &str,
+        tree: &str,
+        parent: &str,
+    ) -> Result<String, GhError> {
+        let route = self.route("git/commits");
+        let b = json!({ "message": message, "tree": tree, "parents": [parent] });
+        let c: GitObject = self
+            .call("create a commit", "contents: write", true, async |oc| {
+                oc.post(&route, Some(&b)).await
+            })
+            .await?;
+        Ok(c.sha)
+    }
+
+    /// Points `refs/heads/{branch}` at `sha`, creating the branch when it does not exist (a
+    /// force update: the release branch is the base plus one release commit, every time).
+    pub async fn set_branch(&self, branch: &str, sha: &str) -> Result<(), GhError> {
+        let route = self.route(&format!("git/refs/heads/{branch}"));
+        let b = json!({ "sha": sha, "force": true });
+        let updated: Result<Value, GhError> = self
+            .call("move a branch", "contents: write", true, async |oc| {
+                oc.patch(&route, Some(&b)).await
+            })
+            .await;
+        match updated {
+            Ok(_) => Ok(()),
+            // GitHub answers 422 "Reference does not exist" (or 404) for a branch not made yet.
+            Err(GhError::Invalid { .. } | GhError::NotFound { .. }) => {
+                let route = self.route("git/refs");
+                let b = json!({ "ref": format!("refs/heads/{branch}"), "sha": sha });
+                let _: Value = self
+                    .call("create a branch", "contents: write", false, async |oc| {
+                        oc.post(&route, Some(&b)).await
+                    })
+                    .await?;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The open pull request from `branch` (of this repository) into `base`, if there is one.
+    pub async fn open_pull(&self, branch: &str, base: &str) -> Result<Option<Pull>, GhError> {
+        let route = self.route("pulls");
+        let owner = self.repo.split('/').next().unwrap_or_default();
+        let q = json!({ "head": format!("{owner}:{branch}"), "base": base, "state": "open", "per_page": 10 });
+        let list: Vec<Pull> = self
+            .call(
+                "list pull requests",
+                "pull-requests: read",
+                true,
+                async |oc| oc.get(&route, Some(&q)).await,
+            )
+            .await?;
+        Ok(list.into_iter().next())
+    }
+
+    /// `POST /repos/{repo}/pulls`.
+    pub async fn create_pull(
+        &self,
+        title: &str,
+        branch: &str,
+        base: &str,
+        body: &str,
+    ) -> Result<Pull, GhError> {
+        let route = self.route("pulls");
+        let b = json!({ "title": title, "head": branch, "base": base, "body": body });
+        self.call(
+            "open a pull request",
+            "pull-requests: write",
+            false,
+            async |oc| oc.post(&route, Some(&b)).await,
+        )
+        .await
+    }
+
+    /// `PATCH /repos/{repo}/pulls/{number}`: title and body.
+    pub async fn update_pull(&self, number: u64, title: &str, body: &str) -> Result<Pull, GhError> {
+        let route = self.route(&format!("pulls/{number}"));
+        let b = json!({ "title": title, "body": body });
+        self.call(
+            "update a pull request",
+            "pull-requests: write",
+            true,
+            async |oc| oc.patch(&route, Some(&b)).await,
+        )
+        .await
     }
 
     /// How many requests this client has sent.

@@ -6,6 +6,7 @@
 mod comment;
 mod publish;
 mod quota;
+mod release_pr;
 mod resume;
 mod rollback;
 mod run;
@@ -78,6 +79,7 @@ pub(super) fn command(
         Command::Upload(a) => upload::upload(a, &cx, wf),
         Command::Preview(a) => upload::preview(a, &cx, wf),
         Command::Comment(a) => comment::run(a, &cx, wf),
+        Command::ReleasePr(a) => release_pr::run(a, &cx, wf),
         Command::Version(_) | Command::Emulator(_) => unreachable!("handled by the caller"),
     }
 }
