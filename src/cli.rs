@@ -128,6 +128,9 @@ pub struct GitHubArgs {
     /// What makes a pull request a release PR that run and submit review (others get a neutral check at once): branch:<name or prefix*>, label:<name>, title:<prefix> or all (default branch:mp-release/*, label:wechat-release, title:release:).
     #[arg(long, value_name = "RULES")]
     pub release_pr: Option<String>,
+    /// A new commit on a release PR whose review is in flight: keep (default: the review goes on for the earlier commit, this commit's check fails) or resubmit (withdraw it and submit this commit; withdrawals are limited to 5 a day, 10 a month).
+    #[arg(long, value_name = "MODE")]
+    pub on_new_commit: Option<String>,
     /// The environment of gating: deployment (default wechat-production).
     #[arg(long, value_name = "NAME")]
     pub deployment_environment: Option<String>,

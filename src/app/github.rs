@@ -255,6 +255,11 @@ impl Reporter {
         }
     }
 
+    /// The pull request's number when this run is on a release pull request.
+    pub fn release_pr(&self) -> Option<u64> {
+        self.s.pr.as_ref().filter(|p| p.release).map(|p| p.number)
+    }
+
     /// The pull request's number when this run is on a pull request that `release-pr` does not
     /// recognise (run and submit then review nothing).
     pub fn ordinary_pr(&self) -> Option<u64> {

@@ -17,6 +17,15 @@ pub enum Gating {
     None,
 }
 
+/// What a new commit on a release PR does to a review in flight for an earlier one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NewCommit {
+    /// The review goes on; the new commit's check fails (it is not the code under review).
+    Keep,
+    /// The review is withdrawn and the new commit submitted.
+    Resubmit,
+}
+
 /// The pull request a run belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PullRequest {
@@ -104,6 +113,8 @@ pub struct GitHubSettings {
     pub sha: Option<String>,
     /// Check run, status or nothing.
     pub gating: Gating,
+    /// `on-new-commit`.
+    pub on_new_commit: NewCommit,
     /// `release-pr`: what makes a pull request a release PR (the merge guard of `publish` too).
     pub release_rules: Vec<ReleasePrRule>,
     /// `gating: deployment`: the environment a GitHub deployment of the commit goes to.
@@ -137,6 +148,7 @@ impl Default for GitHubSettings {
             gating: Gating::None,
             deployment: None,
             release_rules: Vec::new(),
+            on_new_commit: NewCommit::Keep,
             server_url: None,
             check_name: "WeChat review".into(),
             pr: None,
@@ -334,6 +346,15 @@ pub fn github(a: &GitHubArgs, layers: &Layers<'_>) -> Result<GitHubSettings, Usa
         gating,
         deployment,
         release_rules: rules,
+        on_new_commit: layers
+            .parse("on-new-commit", a.on_new_commit.as_deref(), |s| {
+                match s.trim() {
+                    "keep" => Ok(NewCommit::Keep),
+                    "resubmit" => Ok(NewCommit::Resubmit),
+                    _ => Err("expected keep or resubmit".to_owned()),
+                }
+            })?
+            .map_or(NewCommit::Keep, |(v, _)| v),
         server_url: env
             .get("GITHUB_SERVER_URL")
             .map(|u| u.trim_end_matches('/').to_owned()),

@@ -225,6 +225,7 @@ pub const INPUTS: &[Input] = &[
     i("deployment-environment", Text, true),
     i("release-pr", List, true),
     i("release-branch", Text, true),
+    i("on-new-commit", Choice, true),
     i("base", Text, true),
     i("check-name", Text, true),
     i("pr-comment", Bool, true),

@@ -1558,3 +1558,127 @@ fn release_pr_opens_one_pull_request_and_updates_it() {
         "release-pr never calls WeChat"
     );
 }
+
+/// A push to a release PR while its review is in flight for the earlier head: `keep` (the default)
+/// fails the new head's check and sends WeChat nothing more, so the unreviewed commit cannot be
+/// merged under the other's approval; `resubmit` withdraws that review (one withdrawal) and
+/// submits the new head.
+#[test]
+fn a_new_commit_during_the_review_is_kept_apart_or_resubmitted() {
+    const SHA2: &str = "abcdefabcdefabcdefabcdefabcdefabcdefabcd";
+    let during_review = |mode: &str| {
+        let wx = wx_with(ReviewStep::approve_after_polls(20));
+        let gh = FakeGitHub::new();
+        gh.mount_check_runs();
+        // The new head has no check run of its own yet.
+        gh.mount(
+            Mock::given(method("GET"))
+                .and(path(format!("/repos/acme/shop/commits/{SHA2}/check-runs")))
+                .respond_with(
+                    ResponseTemplate::new(200)
+                        .set_body_json(json!({ "total_count": 0, "check_runs": [] })),
+                ),
+        );
+        let event = pr_event(wx.dir.path(), false);
+        let pr = |event: &str| {
+            vec![
+                ("GITHUB_EVENT_NAME", "pull_request".to_owned()),
+                ("GITHUB_EVENT_PATH", event.to_owned()),
+            ]
+        };
+        let first: Vec<(&str, String)> = pr(&event);
+        let first: Vec<(&str, &str)> = first.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = run_with(&wx, &gh, &["submit"], &first);
+        assert_eq!(r.outputs["review-status"], "pending", "{}", r.stderr);
+        // The next push: the same pull request, a new head.
+        let text = std::fs::read_to_string(&event).unwrap().replace(SHA, SHA2);
+        let second_event = wx.dir.path().join("pr2.json");
+        std::fs::write(&second_event, text).unwrap();
+        let mut second = pr(second_event.to_str().unwrap());
+        second.push(("INPUT_ON_NEW_COMMIT", mode.to_owned()));
+        let second: Vec<(&str, &str)> = second.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let r = run_with(&wx, &gh, &["submit"], &second);
+        (wx, gh, r)
+    };
+    let (wx, gh, r) = during_review("keep");
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("is not the one under review"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        wx.successes("/wxa/submit_audit"),
+        1,
+        "nothing submitted again"
+    );
+    assert_eq!(wx.calls("/wxa/undocodeaudit"), 0, "nothing withdrawn");
+    assert_eq!(wx.calls("/wxa/commit"), 1, "the trial was not replaced");
+    let failed = gh
+        .seen()
+        .into_iter()
+        .rfind(|s| s.method == "POST" && s.path == "/repos/acme/shop/check-runs")
+        .unwrap();
+    assert_eq!(
+        (&failed.body["head_sha"], &failed.body["conclusion"]),
+        (&json!(SHA2), &json!("failure"))
+    );
+
+    let (wx, _gh, r) = during_review("resubmit");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs["review-status"], "pending");
+    assert_eq!(wx.successes("/wxa/undocodeaudit"), 1, "one withdrawal");
+    assert_eq!(
+        wx.successes("/wxa/submit_audit"),
+        2,
+        "the new head submitted"
+    );
+    assert!(
+        r.stderr
+            .contains("it is withdrawn and this commit submitted"),
+        "{}",
+        r.stderr
+    );
+
+    // The job re-run on the same head: its own check run carries the hand-over, so on-new-commit
+    // does not apply; the pipeline's own rules decide (without the state file of the first run, the
+    // in-flight review cannot be proven to be this run's: on-existing-review, default fail), and
+    // nothing is submitted twice.
+    let wx = wx_with(ReviewStep::approve_after_polls(20));
+    let gh = FakeGitHub::new();
+    gh.mount_check_runs();
+    let event = pr_event(wx.dir.path(), false);
+    let pr = [
+        ("GITHUB_EVENT_NAME", "pull_request"),
+        ("GITHUB_EVENT_PATH", event.as_str()),
+    ];
+    let r = run_with(&wx, &gh, &["submit"], &pr);
+    assert_eq!(r.outputs["review-status"], "pending", "{}", r.stderr);
+    let handover = gh
+        .seen()
+        .iter()
+        .rfind(|s| s.method == "PATCH")
+        .unwrap()
+        .body["external_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut own = fixture("check_run.json");
+    own["external_id"] = json!(handover);
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path(format!("/repos/acme/shop/commits/{SHA}/check-runs")))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({ "total_count": 1, "check_runs": [own] })),
+            ),
+    );
+    let r = run_with(&wx, &gh, &["submit"], &pr);
+    assert!(
+        !r.stderr.contains("is not the one under review"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("already in flight"), "{}", r.stderr);
+    assert_eq!(wx.successes("/wxa/submit_audit"), 1);
+}

@@ -4,12 +4,16 @@
 use super::Ctx;
 use crate::app::github::Reporter;
 use crate::app::observe::Observers;
-use crate::app::pipeline::{pipeline, pipeline_settings, reporter, Kind};
+use crate::app::pipeline::{connect, latest, pipeline, pipeline_settings, reporter, Kind};
 use crate::app::Report;
 use crate::cli::{
     GitHubArgs, PipelineArgs, RunArgs, SubmitArgs, UploadOptions, VersionArgs, WeChatArgs,
 };
+use crate::exit::ReleaseFailed;
 use crate::output::Workflow;
+use crate::settings::NewCommit;
+use mp_release_core::github::Handover;
+use mp_release_core::pipeline::OnExisting;
 
 pub(super) fn run(a: &RunArgs, cx: &Ctx<'_, '_>, wf: &mut Workflow) -> anyhow::Result<Report> {
     if cx.flag("sandbox", a.sandbox)? {
@@ -43,16 +47,79 @@ fn drive(
     cx: &Ctx<'_, '_>,
     wf: &mut Workflow,
 ) -> anyhow::Result<Report> {
-    let (ws, ps, vs) = pipeline_settings(w, p, v, u, cx.layers, cx.g)?;
+    let (ws, mut ps, vs) = pipeline_settings(w, p, v, u, cx.layers, cx.g)?;
     let mut rep = reporter(gh, cx.layers, cx.g, &vs.tag_prefix)?;
     if let Some(number) = rep.ordinary_pr() {
         return Ok(cx
             .rt
             .block_on(not_a_release_pr(&mut rep, &ws.appid, number)));
     }
+    if let Some(number) = rep.release_pr() {
+        cx.rt
+            .block_on(new_commit(&mut rep, &ws, &mut ps, number, wf))?;
+    }
     let mut observers = Observers::github(rep);
     cx.rt
         .block_on(pipeline(ws, ps, &vs, cx.g, wf, kind, &mut observers))
+}
+
+/// A release PR whose review is in flight for another commit (a push during the review):
+/// `on-new-commit: keep` fails this commit's check and sends nothing, `resubmit` has the pipeline
+/// withdraw that review and submit this commit. A review this commit's own check run handed over (a
+/// re-run of the job) is followed as usual.
+async fn new_commit(
+    rep: &mut Reporter,
+    ws: &crate::settings::WeChatSettings,
+    ps: &mut crate::settings::PipelineSettings,
+    number: u64,
+    wf: &Workflow,
+) -> anyhow::Result<()> {
+    let mut calls = connect(ws, wf).await?;
+    let Some(a) = latest(&mut calls).await? else {
+        return Ok(());
+    };
+    if !matches!(a.status, 2 | 4) {
+        return Ok(());
+    }
+    let sha = rep.settings().sha.clone().unwrap_or_default();
+    // Without GitHub's answer this commit's own hand-over cannot be told from another's: the
+    // pipeline's identity checks and on-existing-review decide then.
+    let Some(gh) = rep.api() else {
+        return Ok(());
+    };
+    let runs = match gh.check_runs(&sha, &rep.settings().check_name, None).await {
+        Ok(runs) => runs,
+        Err(e) => {
+            tracing::warn!("{e}; the review in flight is left to on-existing-review");
+            return Ok(());
+        }
+    };
+    let own = runs
+        .into_iter()
+        .filter_map(|r| r.external_id.as_deref().and_then(Handover::decode))
+        .any(|h| h.appid == ws.appid && h.audit_id == a.auditid);
+    if own {
+        return Ok(());
+    }
+    match rep.settings().on_new_commit {
+        NewCommit::Keep => {
+            let why = format!(
+                "review {} (version {}) is in flight for an earlier commit of release PR #{number}; this commit {sha} is not the one under review, so it cannot be merged under that review's approval. When the review ends, push a commit (an empty one will do) to have this code reviewed; or set on-new-commit: resubmit to withdraw the review and submit this commit",
+                a.auditid, a.user_version
+            );
+            rep.complete_now("failure", "failure", "not the commit under review", &why)
+                .await;
+            Err(ReleaseFailed(why).into())
+        }
+        NewCommit::Resubmit => {
+            tracing::warn!(
+                "review {} is in flight for an earlier commit of release PR #{number}: it is withdrawn and this commit submitted (WeChat allows 5 withdrawals a day, 10 a month)",
+                a.auditid
+            );
+            ps.rules.on_existing = OnExisting::Withdraw;
+            Ok(())
+        }
+    }
 }
 
 /// A pull request `release-pr` does not recognise: the required check is completed as neutral at
