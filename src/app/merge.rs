@@ -4,7 +4,7 @@
 //! head's check run must carry an approved hand-over for this app; WeChat's approved review must
 //! then be that hand-over's review. Anything else is refused before the release call.
 
-use crate::adapters::github::api::{GhError, GitHub};
+use crate::adapters::github::api::{GhError, GitHub, PullRequestInfo};
 use crate::settings::GitHubSettings;
 use mp_release_core::github::Handover;
 
@@ -45,21 +45,23 @@ pub async fn check(
         .await?
         .into_iter()
         .filter(|p| p.merged_at.is_some() && p.merge_commit_sha.as_deref() == Some(sha))
-        .filter(|p| {
-            crate::settings::PullRequest {
-                number: p.number,
-                fork: false,
-                head_ref: p.head.branch.clone(),
-                labels: p.labels.iter().map(|l| l.name.clone()).collect(),
-                title: p.title.clone(),
-                release: false,
-            }
-            .matches(&gs.release_rules)
-        })
+        .filter(|p| is_release(p, gs))
         .collect();
     let Some(pr) = merged.first() else {
         return Ok(Guard::NotAReleaseMerge);
     };
+    reviewed_tree(gh, gs, appid, pr, sha).await
+}
+
+/// `sha` (a merge commit, or a merge queue's candidate) against the review of release PR `pr`: its
+/// head must carry an approved hand-over for the app, and `sha`'s tree must be that head's tree.
+async fn reviewed_tree(
+    gh: &GitHub,
+    gs: &GitHubSettings,
+    appid: &str,
+    pr: &PullRequestInfo,
+    sha: &str,
+) -> Result<Guard, GhError> {
     let head = pr.head.sha.clone();
     let approved = gh
         .check_runs(&head, &gs.check_name, None)
@@ -91,4 +93,32 @@ pub async fn check(
         audit_id: h.audit_id,
         version: h.version,
     }))
+}
+
+fn is_release(p: &PullRequestInfo, gs: &GitHubSettings) -> bool {
+    crate::settings::PullRequest {
+        number: p.number,
+        fork: false,
+        head_ref: p.head.branch.clone(),
+        labels: p.labels.iter().map(|l| l.name.clone()).collect(),
+        title: p.title.clone(),
+        release: false,
+    }
+    .matches(&gs.release_rules)
+}
+
+/// A merge queue's candidate `head_sha` for pull request `pr` (the last of its group):
+/// `NotAReleaseMerge` when that pull request is not a release PR, otherwise as for a merge.
+pub async fn check_group(
+    gh: &GitHub,
+    gs: &GitHubSettings,
+    appid: &str,
+    pr: u64,
+    head_sha: &str,
+) -> Result<Guard, GhError> {
+    let info = gh.pull(pr).await?;
+    if !is_release(&info, gs) {
+        return Ok(Guard::NotAReleaseMerge);
+    }
+    reviewed_tree(gh, gs, appid, &info, head_sha).await
 }

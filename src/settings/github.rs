@@ -43,6 +43,15 @@ pub struct PullRequest {
     pub release: bool,
 }
 
+/// A `merge_group` event: the merge queue's candidate commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MergeGroup {
+    /// The commit the queue tests (the base with the queued pull requests merged).
+    pub head_sha: String,
+    /// The pull request the group ends with (from `gh-readonly-queue/<base>/pr-<N>-<sha>`).
+    pub pr: Option<u64>,
+}
+
 /// One rule of `release-pr`: what makes a pull request a release PR.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReleasePrRule {
@@ -115,6 +124,8 @@ pub struct GitHubSettings {
     pub gating: Gating,
     /// `on-new-commit`.
     pub on_new_commit: NewCommit,
+    /// On a `merge_group` event: the queue's candidate.
+    pub merge_group: Option<MergeGroup>,
     /// `release-pr`: what makes a pull request a release PR (the merge guard of `publish` too).
     pub release_rules: Vec<ReleasePrRule>,
     /// `gating: deployment`: the environment a GitHub deployment of the commit goes to.
@@ -149,6 +160,7 @@ impl Default for GitHubSettings {
             deployment: None,
             release_rules: Vec::new(),
             on_new_commit: NewCommit::Keep,
+            merge_group: None,
             server_url: None,
             check_name: "WeChat review".into(),
             pr: None,
@@ -346,6 +358,7 @@ pub fn github(a: &GitHubArgs, layers: &Layers<'_>) -> Result<GitHubSettings, Usa
         gating,
         deployment,
         release_rules: rules,
+        merge_group: merge_group(env.get("GITHUB_EVENT_PATH")),
         on_new_commit: layers
             .parse("on-new-commit", a.on_new_commit.as_deref(), |s| {
                 match s.trim() {
@@ -367,6 +380,22 @@ pub fn github(a: &GitHubArgs, layers: &Layers<'_>) -> Result<GitHubSettings, Usa
         run_url,
         ref_branch,
     })
+}
+
+/// The merge group of a `merge_group` event payload.
+fn merge_group(event_path: Option<&str>) -> Option<MergeGroup> {
+    let text = std::fs::read_to_string(event_path?).ok()?;
+    let event: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let g = event.get("merge_group")?;
+    let head_sha = check_sha(g["head_sha"].as_str()?).ok()?;
+    // gh-readonly-queue/main/pr-7-<sha of the pull request's head>
+    let pr = g["head_ref"]
+        .as_str()
+        .and_then(|r| r.rsplit('/').next())
+        .and_then(|last| last.strip_prefix("pr-"))
+        .and_then(|rest| rest.split('-').next())
+        .and_then(|n| n.parse().ok());
+    Some(MergeGroup { head_sha, pr })
 }
 
 /// The pull request of a `pull_request`/`pull_request_target` event payload, and its head commit.

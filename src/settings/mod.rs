@@ -12,7 +12,9 @@ pub(crate) mod parse;
 mod upload;
 mod wechat;
 
-pub use github::{github, resume, Gating, GitHubSettings, NewCommit, PullRequest, ResumeSettings};
+pub use github::{
+    github, resume, Gating, GitHubSettings, MergeGroup, NewCommit, PullRequest, ResumeSettings,
+};
 pub use upload::{upload, EngineChoice, UploadSettings};
 pub use wechat::{pipeline, wechat, PipelineSettings, SubmitBody, WeChatSettings};
 

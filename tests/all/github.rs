@@ -1682,3 +1682,91 @@ fn a_new_commit_during_the_review_is_kept_apart_or_resubmitted() {
     assert!(r.stderr.contains("already in flight"), "{}", r.stderr);
     assert_eq!(wx.successes("/wxa/submit_audit"), 1);
 }
+
+/// `merge_group` (a merge queue): the required check goes on the queue's candidate commit —
+/// success when the group ends with the release PR and the candidate's tree is the reviewed one,
+/// failure when the tree differs, neutral for an ordinary pull request; WeChat is not called.
+#[test]
+fn a_merge_queue_candidate_gets_the_check_of_the_reviewed_release_pr() {
+    let queue = |branch: &str, merged_tree: &str| {
+        let wx = wx_with(ReviewStep::approve_after_polls(1));
+        let gh = FakeGitHub::new();
+        gh.mount_check_runs();
+        let event = pr_event(wx.dir.path(), false);
+        let r = run_with(
+            &wx,
+            &gh,
+            &["run", "--publish", "never"],
+            &[
+                ("GITHUB_EVENT_NAME", "pull_request"),
+                ("GITHUB_EVENT_PATH", &event),
+            ],
+        );
+        assert_eq!(r.outputs["review-status"], "approved", "{}", r.stderr);
+        let handover = gh
+            .seen()
+            .iter()
+            .rfind(|s| s.method == "PATCH")
+            .unwrap()
+            .body["external_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        mount_merged_release_pr(&gh, &handover, "success", merged_tree);
+        gh.mount(
+            Mock::given(method("GET"))
+                .and(path("/repos/acme/shop/pulls/7"))
+                .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                    "number": 7, "title": "a change", "labels": [], "state": "open",
+                    "head": { "ref": branch, "sha": SHA },
+                    "base": { "ref": "main", "sha": "553c2077f0edc3d5dc5d17262f6aa498e69d6f8e" },
+                    "merged_at": null, "merge_commit_sha": null
+                }))),
+        );
+        let group = wx.dir.path().join("merge_group.json");
+        std::fs::write(
+            &group,
+            json!({ "action": "checks_requested", "merge_group": {
+                "head_sha": MERGE,
+                "head_ref": format!("refs/heads/gh-readonly-queue/main/pr-7-{SHA}"),
+                "base_sha": "553c2077f0edc3d5dc5d17262f6aa498e69d6f8e",
+                "base_ref": "refs/heads/main"
+            } })
+            .to_string(),
+        )
+        .unwrap();
+        let calls_before = wx.emu.world().journal().len();
+        let r = run_with(
+            &wx,
+            &gh,
+            &["run", "--publish", "never"],
+            &[
+                ("GITHUB_EVENT_NAME", "merge_group"),
+                ("GITHUB_EVENT_PATH", group.to_str().unwrap()),
+                ("GITHUB_SHA", MERGE),
+            ],
+        );
+        assert_eq!(
+            wx.emu.world().journal().len(),
+            calls_before,
+            "no WeChat call"
+        );
+        let check = gh
+            .seen()
+            .into_iter()
+            .rfind(|s| s.method == "POST" && s.path == "/repos/acme/shop/check-runs")
+            .unwrap();
+        assert_eq!(check.body["head_sha"], MERGE);
+        (r, check.body["conclusion"].clone())
+    };
+    let same = "1111111111111111111111111111111111111111";
+    let (r, conclusion) = queue("mp-release/release", same);
+    assert_eq!((r.code, conclusion), (0, json!("success")), "{}", r.stderr);
+    let (r, conclusion) = queue(
+        "mp-release/release",
+        "2222222222222222222222222222222222222222",
+    );
+    assert_eq!((r.code, conclusion), (1, json!("failure")), "{}", r.stderr);
+    let (r, conclusion) = queue("feature/login", same);
+    assert_eq!((r.code, conclusion), (0, json!("neutral")), "{}", r.stderr);
+}

@@ -498,6 +498,18 @@ impl GitHub {
         .await
     }
 
+    /// `GET /repos/{repo}/pulls/{number}`.
+    pub async fn pull(&self, number: u64) -> Result<PullRequestInfo, GhError> {
+        let route = self.route(&format!("pulls/{number}"));
+        self.call(
+            "read a pull request",
+            "pull-requests: read",
+            true,
+            async |oc| oc.get(&route, None::<&()>).await,
+        )
+        .await
+    }
+
     /// The tree of a commit (`GET /repos/{repo}/git/commits/{sha}`): what the commit contains,
     /// whatever its parents and message.
     pub async fn tree_of(&self, sha: &str) -> Result<String, GhError> {

@@ -3,6 +3,7 @@
 
 use super::Ctx;
 use crate::app::github::Reporter;
+use crate::app::merge::Guard;
 use crate::app::observe::Observers;
 use crate::app::pipeline::{connect, latest, pipeline, pipeline_settings, reporter, Kind};
 use crate::app::Report;
@@ -49,6 +50,9 @@ fn drive(
 ) -> anyhow::Result<Report> {
     let (ws, mut ps, vs) = pipeline_settings(w, p, v, u, cx.layers, cx.g)?;
     let mut rep = reporter(gh, cx.layers, cx.g, &vs.tag_prefix)?;
+    if let Some(group) = rep.settings().merge_group.clone() {
+        return cx.rt.block_on(merge_group(&mut rep, &ws.appid, &group));
+    }
     if let Some(number) = rep.ordinary_pr() {
         return Ok(cx
             .rt
@@ -61,6 +65,69 @@ fn drive(
     let mut observers = Observers::github(rep);
     cx.rt
         .block_on(pipeline(ws, ps, &vs, cx.g, wf, kind, &mut observers))
+}
+
+/// A `merge_group` event: the required check on the queue's candidate commit, from the review of
+/// the release PR the group ends with when the candidate's tree is the reviewed tree (success),
+/// `neutral` for a group of an ordinary pull request, failure otherwise. WeChat is not called.
+async fn merge_group(
+    rep: &mut Reporter,
+    appid: &str,
+    group: &crate::settings::MergeGroup,
+) -> anyhow::Result<Report> {
+    let guard = match (rep.api(), group.pr) {
+        (Some(gh), Some(pr)) => {
+            crate::app::merge::check_group(gh, rep.settings(), appid, pr, &group.head_sha)
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                "the merge queue's commit could not be checked against the reviewed code ({e})"
+            )
+                })?
+        }
+        _ => Guard::NotAReleaseMerge,
+    };
+    let (title, summary, outcome) = match &guard {
+        Guard::NotAReleaseMerge => (
+            "not a release PR: nothing to review".to_owned(),
+            "The merge group does not end with a release pull request: nothing to review.".to_owned(),
+            "neutral",
+        ),
+        Guard::Allowed(r) => (
+            format!("{} was approved by WeChat's review", r.version),
+            format!(
+                "The queue's commit {} has the tree WeChat reviewed: release PR #{}'s head {} (review {}).",
+                group.head_sha, r.pr, r.head, r.audit_id
+            ),
+            "success",
+        ),
+        Guard::Refused(why) => ("not the code WeChat reviewed".to_owned(), why.clone(), "failure"),
+    };
+    let state = if outcome == "failure" {
+        "failure"
+    } else {
+        "success"
+    };
+    rep.complete_now(outcome, state, &title, &summary).await;
+    tracing::info!("merge group {}: {title}", group.head_sha);
+    if let Guard::Refused(why) = guard {
+        return Err(ReleaseFailed(why).into());
+    }
+    let mut outputs: Vec<(String, String)> = vec![(
+        "review-status".into(),
+        match outcome {
+            "success" => "approved".into(),
+            _ => "not-submitted".into(),
+        },
+    )];
+    outputs.extend(rep.outputs());
+    Ok(Report {
+        json: serde_json::json!({ "merge-group": group.head_sha, "check": outcome, "title": title }),
+        summary: format!("### mp-release · `{appid}` · merge queue\n\n{title}\n\n{summary}\n"),
+        outputs,
+        annotations: rep.annotations().collect(),
+        ..Report::default()
+    })
 }
 
 /// A release PR whose review is in flight for another commit (a push during the review):
