@@ -17,6 +17,8 @@ use std::sync::OnceLock;
 
 const VERSION: &str = "v9.8.7";
 const UPLOAD_ARTIFACT: &str = "actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02";
+/// The docs' workflows check out with this; the test's workspace already is the checkout.
+const CHECKOUT: &str = "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683";
 
 /// The act binary, installed on first use. A machine where it cannot be installed fails here:
 /// the tests say so instead of skipping.
@@ -151,6 +153,21 @@ runs:
     git_at(dir, &["commit", "-qm", "stub"]);
 }
 
+/// A composite action that runs `script` and ignores its inputs.
+fn stub_action(dir: &Path, name: &str, script: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(
+        dir.join("action.yml"),
+        format!(
+            "name: {name}\ndescription: {name}\ninputs:\n  fetch-depth: {{ description: d }}\n  persist-credentials: {{ description: p }}\nruns:\n  using: composite\n  steps:\n    - shell: bash\n      run: {script}\n"
+        ),
+    )
+    .unwrap();
+    git_at(dir, &["init", "-q", "-b", "main"]);
+    git_at(dir, &["add", "-A"]);
+    git_at(dir, &["commit", "-qm", "stub"]);
+}
+
 /// One act run of a workflow.
 struct ActRun {
     code: i32,
@@ -193,6 +210,7 @@ struct Act {
     action: PathBuf,
     sha: String,
     stub: PathBuf,
+    checkout: PathBuf,
     repo: PathBuf,
 }
 
@@ -203,6 +221,12 @@ impl Act {
         let sha = action_checkout(&action, table);
         let stub = home.path().join("upload-artifact");
         artifact_stub(&stub);
+        let checkout = home.path().join("checkout");
+        stub_action(
+            &checkout,
+            "checkout stub",
+            "echo stub checkout, the workspace is the checkout",
+        );
         let repo = home.path().join("repo");
         std::fs::create_dir_all(repo.join(".github/workflows")).unwrap();
         Self {
@@ -210,17 +234,36 @@ impl Act {
             action,
             sha,
             stub,
+            checkout,
             repo,
         }
     }
 
     fn run(&self, workflow: &str, env: &[(&str, &str)], secrets: &[(&str, &str)]) -> ActRun {
+        self.run_event("push", None, workflow, env, secrets)
+    }
+
+    /// The workflow on `event` (with this payload, when given).
+    fn run_event(
+        &self,
+        event: &str,
+        payload: Option<&Path>,
+        workflow: &str,
+        env: &[(&str, &str)],
+        secrets: &[(&str, &str)],
+    ) -> ActRun {
         std::fs::write(self.repo.join(".github/workflows/release.yml"), workflow).unwrap();
         if !self.repo.join(".git").exists() {
             git_at(&self.repo, &["init", "-q", "-b", "main"]);
         }
         git_at(&self.repo, &["add", "-A"]);
-        git_at(&self.repo, &["commit", "-qm", "workflow", "--allow-empty"]);
+        // A commit only when something changed: a test can know HEAD (GITHUB_SHA) before the run.
+        if !git_at(&self.repo, &["status", "--porcelain"])
+            .trim()
+            .is_empty()
+        {
+            git_at(&self.repo, &["commit", "-qm", "workflow"]);
+        }
         let trap = NetTrap::new();
         let mut c = clean(Command::new(act()), &self.repo, &trap);
         // act asks api.nektosact.com for notices unless told not to.
@@ -232,7 +275,7 @@ impl Act {
         c.env("HOME", self.home.path())
             .env("ACT_DISABLE_VERSION_CHECK", "1")
             .args([
-                "push",
+                event,
                 "-P",
                 "ubuntu-latest=-self-hosted",
                 "--action-offline-mode",
@@ -248,6 +291,8 @@ impl Act {
             ))
             .arg("--local-repository")
             .arg(format!("{UPLOAD_ARTIFACT}={}", self.stub.display()))
+            .arg("--local-repository")
+            .arg(format!("{CHECKOUT}={}", self.checkout.display()))
             .arg("--env")
             .arg(format!("MP_RELEASE_DOWNLOAD_BASE={}", release().base));
         for (k, v) in env {
@@ -255,6 +300,9 @@ impl Act {
         }
         for (k, v) in secrets {
             c.arg("-s").arg(format!("{k}={v}"));
+        }
+        if let Some(p) = payload {
+            c.arg("-e").arg(p);
         }
         let out = c.output().expect("running act");
         let log = format!(
@@ -564,4 +612,197 @@ fn run_with_platform_credentials_reports_like_a_workflow_author_expects() {
     assert_ne!(r.code, 0, "{}", r.log);
     assert!(r.log.contains("::error"), "{}", r.log);
     assert!(r.log.contains("INPUT_BUMP"), "{}", r.log);
+}
+
+/// The workflows of docs/gating.md, as written there (`<owner>` → `acme`), in act: the review on
+/// a release PR (its `npm ci && npm run build:weapp` builds a real project into dist/, uploaded by
+/// the native engine to the emulator; the check run on the PR head ends `success`), then the
+/// publish on the merge commit (the merged tree is the reviewed one: released and tagged). GitHub
+/// is a wiremock fake whose requests are checked against GitHub's OpenAPI description.
+#[test]
+fn the_gating_workflows_of_the_docs_review_a_release_pr_and_publish_its_merge() {
+    use crate::github::{answer, fixture, FakeGitHub};
+    use serde_json::json;
+    use wiremock::matchers::{method, path, path_regex};
+    use wiremock::{Mock, ResponseTemplate};
+    const APPID: &str = "wx1234567890abcdef";
+    const PLATFORM: &str = "wxabcdef1234567890";
+    let docs =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/gating.md"))
+            .unwrap();
+    let workflow = |name: &str| -> String {
+        let start = docs.find(&format!("```yaml\nname: {name}\n")).expect(name) + 8;
+        let len = docs[start..].find("```").unwrap();
+        docs[start..start + len].replace("<owner>", "acme")
+    };
+    // WeChat: the docs' platform and app, the app live at 1.4.2, its code-upload key registered.
+    let mut w = World::new(Scenario::default().review(vec![ReviewStep::approve_after_polls(1)]));
+    let ticket = w.add_platform(PLATFORM, COMPONENT_SECRET);
+    let reg = w.add_app(AppSpec {
+        live_version: Some("1.4.2".into()),
+        ..AppSpec::authorized(APPID, PLATFORM)
+    });
+    let public =
+        std::fs::read_to_string(fixtures().join("keys/public.wx0123456789abcdef.pem")).unwrap();
+    w.add_upload_key(APPID, &public);
+    let emu = Emulator::start_with(w);
+    let key =
+        std::fs::read_to_string(fixtures().join("keys/private.wx0123456789abcdef.key")).unwrap();
+    // The repository: a mini program in project/, an npm build that copies it to dist/.
+    let a = Act::new(&release().table);
+    copy_dir(
+        &fixtures().join("sample-projects/sample"),
+        &a.repo.join("project"),
+    );
+    let config = a.repo.join("project/project.config.json");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("wx0123456789abcdef", APPID);
+    std::fs::write(&config, text).unwrap();
+    std::fs::write(
+        a.repo.join("package.json"),
+        r#"{ "name": "shop", "version": "1.4.2", "private": true, "scripts": { "build:weapp": "rm -rf dist && cp -r project dist" } }"#,
+    )
+    .unwrap();
+    std::fs::write(
+        a.repo.join("package-lock.json"),
+        r#"{ "name": "shop", "version": "1.4.2", "lockfileVersion": 3, "requires": true, "packages": { "": { "name": "shop", "version": "1.4.2" } } }"#,
+    )
+    .unwrap();
+    std::fs::write(a.repo.join(".gitignore"), "dist/\nnode_modules/\n").unwrap();
+    git_at(&a.repo, &["init", "-q", "-b", "main"]);
+    git_at(
+        &a.repo,
+        &[
+            "remote",
+            "add",
+            "origin",
+            "https://github.com/acme/shop.git",
+        ],
+    );
+    let gh = FakeGitHub::new();
+    gh.mount_check_runs();
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/acme/shop/issues/7/comments"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([]))),
+    );
+    gh.mount(
+        Mock::given(method("POST"))
+            .and(path("/repos/acme/shop/issues/7/comments"))
+            .respond_with(answer(201, "comment.json")),
+    );
+    let uri = emu.uri();
+    let gh_uri = gh.uri();
+    let env = [
+        ("GITHUB_API_URL", gh_uri.as_str()),
+        ("MP_RELEASE_WECHAT_BASE_URL", uri.as_str()),
+        ("MP_RELEASE_UPLOAD_BASE_URL", uri.as_str()),
+        ("MP_RELEASE_VIRTUAL_CLOCK", "true"),
+        ("MP_RELEASE_ENGINE", "native"),
+        // The platform's AppSecret and ticket instead of the docs' component-access-token secret
+        // (left unset here, so the input is empty and counts as not given).
+        ("MP_RELEASE_COMPONENT_SECRET", COMPONENT_SECRET),
+        ("MP_RELEASE_COMPONENT_VERIFY_TICKET", ticket.as_str()),
+    ];
+    let secrets = [
+        ("GITHUB_TOKEN", "ghs_actGatingToken0000000000000000000"),
+        ("MP_UPLOAD_KEY", key.as_str()),
+        ("MP_AUTHORIZER_REFRESH_TOKEN", reg.refresh_token.as_str()),
+    ];
+
+    // 1. The review, on the release PR #7 (its head: the repository's commit).
+    let review = workflow("wechat-review");
+    std::fs::write(a.repo.join(".github/workflows/release.yml"), &review).unwrap();
+    git_at(&a.repo, &["add", "-A"]);
+    git_at(&a.repo, &["commit", "-qm", "release: 1.5.0"]);
+    let head = git_at(&a.repo, &["rev-parse", "HEAD"]).trim().to_owned();
+    let event = a.home.path().join("pull_request.json");
+    std::fs::write(
+        &event,
+        json!({ "action": "opened", "number": 7, "pull_request": {
+            "number": 7, "title": "release: 1.5.0", "labels": [],
+            "head": { "sha": head, "ref": "mp-release/release", "repo": { "full_name": "acme/shop", "fork": false } },
+            "base": { "sha": head, "ref": "main", "repo": { "full_name": "acme/shop", "fork": false } }
+        } })
+        .to_string(),
+    )
+    .unwrap();
+    let r = a.run_event("pull_request", Some(&event), &review, &env, &secrets);
+    assert_eq!(r.code, 0, "{}", r.log);
+    assert!(r.log.contains("Job succeeded"), "{}", r.log);
+    assert!(
+        r.log.contains(&format!("Success - Main {CHECKOUT}")),
+        "{}",
+        r.log
+    );
+    assert_eq!(emu.world().uploads().len(), 1, "dist/ uploaded");
+    assert_eq!(emu.world().successes("/wxa/submit_audit"), 1);
+    assert_eq!(emu.world().successes("/wxa/release"), 0, "publish: never");
+    let seen = gh.seen();
+    let last = seen.iter().rfind(|s| s.method == "PATCH").unwrap();
+    assert_eq!(last.body["conclusion"], "success", "{:?}", last.body);
+    let handover = last.body["external_id"].as_str().unwrap().to_owned();
+    let created = seen
+        .iter()
+        .find(|s| s.path == "/repos/acme/shop/check-runs")
+        .unwrap();
+    assert_eq!(created.body["head_sha"], head.as_str());
+    assert_eq!(gh.count("POST", "/repos/acme/shop/issues/7/comments"), 1);
+    assert!(!r.log.contains(reg.refresh_token.as_str()));
+
+    // 2. The merge: a squash commit on main with the reviewed tree; the publish workflow.
+    let publish = workflow("wechat-publish");
+    std::fs::write(a.repo.join(".github/workflows/release.yml"), &publish).unwrap();
+    git_at(&a.repo, &["add", "-A"]);
+    git_at(&a.repo, &["commit", "-qm", "release: 1.5.0 (#7)"]);
+    let merge = git_at(&a.repo, &["rev-parse", "HEAD"]).trim().to_owned();
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path(format!("/repos/acme/shop/commits/{merge}/pulls")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([{
+                "number": 7, "title": "release: 1.5.0", "labels": [], "state": "closed",
+                "head": { "ref": "mp-release/release", "sha": head },
+                "merged_at": "2026-11-25T08:00:00Z", "merge_commit_sha": merge
+            }]))),
+    );
+    let mut run = fixture("check_run.json");
+    run["status"] = json!("completed");
+    run["conclusion"] = json!("success");
+    run["external_id"] = json!(handover);
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path(format!("/repos/acme/shop/commits/{head}/check-runs")))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({ "total_count": 1, "check_runs": [run] })),
+            ),
+    );
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path_regex("^/repos/acme/shop/git/commits/[0-9a-f]{40}$"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "sha": merge, "tree": { "sha": "1111111111111111111111111111111111111111", "url": "u" }
+            }))),
+    );
+    gh.mount(
+        Mock::given(method("POST"))
+            .and(path("/repos/acme/shop/git/refs"))
+            .respond_with(answer(201, "ref.json")),
+    );
+    let r = a.run_event("push", None, &publish, &env, &secrets);
+    assert_eq!(r.code, 0, "{}", r.log);
+    assert!(
+        r.log.contains("the merged tree is the reviewed head"),
+        "{}",
+        r.log
+    );
+    assert_eq!(emu.world().successes("/wxa/release"), 1, "published once");
+    let tag = gh
+        .seen()
+        .into_iter()
+        .find(|s| s.path.ends_with("/git/refs"))
+        .unwrap();
+    assert_eq!(tag.body, json!({ "ref": "refs/tags/v1.5.0", "sha": merge }));
+    gh.assert_follows_openapi();
 }

@@ -13,34 +13,34 @@ const SHA: &str = "ce587453ced02b1526dfb4cb910479d431683101";
 const TOKEN: &str = "ghs_e2eTestToken11111111111111111111";
 const RELEASE: &str = "/wxa/release";
 
-fn fixture(name: &str) -> Value {
+pub(crate) fn fixture(name: &str) -> Value {
     let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/github")
         .join(name);
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
-fn answer(status: u16, name: &str) -> ResponseTemplate {
+pub(crate) fn answer(status: u16, name: &str) -> ResponseTemplate {
     ResponseTemplate::new(status).set_body_json(fixture(name))
 }
 
 /// wiremock on its own thread, driven from these synchronous tests.
-struct FakeGitHub {
+pub(crate) struct FakeGitHub {
     rt: tokio::runtime::Runtime,
     server: MockServer,
 }
 
 /// One request GitHub received.
 #[derive(Debug)]
-struct Seen {
-    method: String,
-    path: String,
-    body: Value,
+pub(crate) struct Seen {
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) body: Value,
     auth: String,
 }
 
 impl FakeGitHub {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -49,11 +49,15 @@ impl FakeGitHub {
         Self { rt, server }
     }
 
-    fn mount(&self, mock: Mock) {
+    pub(crate) fn uri(&self) -> String {
+        self.server.uri()
+    }
+
+    pub(crate) fn mount(&self, mock: Mock) {
         self.rt.block_on(mock.mount(&self.server));
     }
 
-    fn seen(&self) -> Vec<Seen> {
+    pub(crate) fn seen(&self) -> Vec<Seen> {
         self.rt
             .block_on(self.server.received_requests())
             .unwrap_or_default()
@@ -75,7 +79,7 @@ impl FakeGitHub {
     /// GitHub's official OpenAPI description (@octokit/openapi): the operation exists, the body
     /// fits its schema, the query parameters are the operation's, the documented limits hold, and
     /// Accept, X-GitHub-Api-Version and User-Agent are sent.
-    fn assert_follows_openapi(&self) {
+    pub(crate) fn assert_follows_openapi(&self) {
         let requests: Vec<Value> = self
             .rt
             .block_on(self.server.received_requests())
@@ -136,7 +140,7 @@ impl FakeGitHub {
         );
     }
 
-    fn count(&self, m: &str, p: &str) -> usize {
+    pub(crate) fn count(&self, m: &str, p: &str) -> usize {
         self.seen()
             .iter()
             .filter(|s| s.method == m && s.path == p)
@@ -157,7 +161,7 @@ impl FakeGitHub {
     }
 
     /// Check runs: created as id 4, updated in place.
-    fn mount_check_runs(&self) {
+    pub(crate) fn mount_check_runs(&self) {
         self.mount(
             Mock::given(method("POST"))
                 .and(path("/repos/acme/shop/check-runs"))
@@ -1769,4 +1773,56 @@ fn a_merge_queue_candidate_gets_the_check_of_the_reviewed_release_pr() {
     assert_eq!((r.code, conclusion), (1, json!("failure")), "{}", r.stderr);
     let (r, conclusion) = queue("feature/login", same);
     assert_eq!((r.code, conclusion), (0, json!("neutral")), "{}", r.stderr);
+}
+
+/// A release PR whose review is rejected: the check run on its head fails with WeChat's reason
+/// and screenshot ids, and the sticky comment says so.
+#[test]
+fn a_rejected_release_pr_gets_a_failed_check_with_the_reason() {
+    let wx = wx_with(ReviewStep::reject_after_polls(
+        1,
+        "页面内容不完整<br>图标模糊",
+        &["media-3"],
+    ));
+    let gh = FakeGitHub::new();
+    gh.mount_check_runs();
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path("/repos/acme/shop/issues/7/comments"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!([]))),
+    );
+    gh.mount(
+        Mock::given(method("POST"))
+            .and(path("/repos/acme/shop/issues/7/comments"))
+            .respond_with(answer(201, "comment.json")),
+    );
+    let event = pr_event(wx.dir.path(), false);
+    let r = run_with(
+        &wx,
+        &gh,
+        &["run", "--publish", "never"],
+        &[
+            ("GITHUB_EVENT_NAME", "pull_request"),
+            ("GITHUB_EVENT_PATH", &event),
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.outputs["reject-reason"], "页面内容不完整\n图标模糊");
+    let seen = gh.seen();
+    let last = seen.iter().rfind(|s| s.method == "PATCH").unwrap();
+    assert_eq!(last.body["conclusion"], "failure");
+    let summary = last.body["output"]["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("> 页面内容不完整") && summary.contains("media-3"),
+        "{summary}"
+    );
+    let comment = seen
+        .iter()
+        .find(|s| s.method == "POST" && s.path.ends_with("/issues/7/comments"))
+        .unwrap();
+    assert!(
+        comment.body["body"].as_str().unwrap().contains("图标模糊"),
+        "{:?}",
+        comment.body
+    );
 }
