@@ -43,13 +43,26 @@ impl Observers {
         }
     }
 
-    /// The run ended (or detached); `infra_failure` says it gave up on infrastructure.
-    pub async fn finish(&mut self, s: &State, infra_failure: bool) {
+    /// The run ended (or detached); `infra_failure` says it gave up on infrastructure; `trial`
+    /// is the trial version's QR code for testers, when one was read.
+    pub async fn finish(
+        &mut self,
+        s: &State,
+        infra_failure: bool,
+        trial: Option<&mp_release_core::github::Preview>,
+    ) {
         for o in &mut self.0 {
             match o {
-                Observer::GitHub(r) => r.finish(s, None, infra_failure).await,
+                Observer::GitHub(r) => r.finish(s, trial, infra_failure).await,
             }
         }
+    }
+
+    /// Whether an observer shows the trial QR code (the comment of a release pull request).
+    pub fn wants_trial_qr(&self) -> bool {
+        self.0.iter().any(|o| match o {
+            Observer::GitHub(r) => r.release_pr().is_some() && r.api().is_some(),
+        })
     }
 
     /// Step outputs the observers add (check-run-url, release-url …).

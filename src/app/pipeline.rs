@@ -252,8 +252,40 @@ pub(super) async fn drive(
         .await?;
     // in_doubt: stopped on what it could not prove, or on an infrastructure failure (exit 3).
     let infra = end.in_doubt;
-    observers.finish(&end, infra).await;
+    // On a release PR the comment carries the trial version's QR code for testers.
+    let trial = match &end.outcome {
+        Some(Outcome::Approved | Outcome::Detached | Outcome::Published { .. })
+            if observers.wants_trial_qr() && !dry_run =>
+        {
+            trial_qr(&mut runner.calls).await
+        }
+        _ => None,
+    };
+    observers.finish(&end, infra, trial.as_ref()).await;
     Ok(pipeline_report(&end, infra, title, observers))
+}
+
+/// The trial version's QR code, drawn for a comment; a failure to read it is only logged (the
+/// release does not depend on it).
+async fn trial_qr(calls: &mut Calls) -> Option<mp_release_core::github::Preview> {
+    let image = match calls
+        .once("get_qrcode", false, async |wx, t| wx.qrcode(t, None).await)
+        .await
+    {
+        Ok(i) => i,
+        Err(e) => {
+            tracing::warn!("the trial QR code could not be read for the comment: {e}");
+            return None;
+        }
+    };
+    let blocks = crate::adapters::qr::decode(&image.bytes)
+        .and_then(|content| crate::adapters::qr::terminal(&content));
+    Some(mp_release_core::github::Preview {
+        image_url: None,
+        blocks,
+        packages: Vec::new(),
+        trial: true,
+    })
 }
 
 pub(super) fn pipeline_report(

@@ -182,6 +182,7 @@ pub async fn preview(
         .with_context(|| format!("writing the QR code to {}", out.display()))?;
     tracing::info!("preview QR code saved to {}", out.display());
     let preview = mp_release_core::github::Preview {
+        trial: false,
         image_url: gh.qrcode_url(),
         blocks,
         packages: u.packages(),

@@ -433,6 +433,11 @@ fn pull_requests_get_one_sticky_comment_and_forks_get_the_summary_only() {
             && body.contains("1.5.0 was approved"),
         "{body}"
     );
+    // The release PR's comment carries the trial version's QR code for testers, drawn in blocks.
+    assert!(
+        body.contains("**Trial version (体验版) for testers** scan with WeChat:\n\n```text\n"),
+        "{body}"
+    );
     // The check run is on the pull request's head commit.
     let create = seen
         .iter()

@@ -279,6 +279,8 @@ pub struct Preview {
     pub blocks: Option<String>,
     /// Package sizes: (name, bytes, limit).
     pub packages: Vec<(String, u64, u64)>,
+    /// The code is the trial version's (体验版, for testers of a release PR), not a preview's.
+    pub trial: bool,
 }
 
 /// The sticky pull-request comment: the run's result (when there is a run) and the preview.
@@ -294,25 +296,27 @@ pub fn pr_comment(appid: &str, run: Option<&State>, preview: Option<&Preview>) -
         }
     }
     if let Some(p) = preview {
+        let what = if p.trial {
+            "Trial version (体验版) for testers"
+        } else {
+            "Preview"
+        };
         match (&p.image_url, &p.blocks) {
             (Some(url), _) => {
                 let _ = writeln!(
                     out,
-                    "**Preview** scan with WeChat: [QR code]({url}) (workflow artifact)\n"
+                    "**{what}** scan with WeChat: [QR code]({url}) (workflow artifact)\n"
                 );
             }
             (None, Some(blocks)) => {
                 let _ = writeln!(
                     out,
-                    "**Preview** scan with WeChat:\n\n```text\n{}\n```\n",
+                    "**{what}** scan with WeChat:\n\n```text\n{}\n```\n",
                     blocks.trim_end()
                 );
             }
             (None, None) => {
-                let _ = writeln!(
-                    out,
-                    "**Preview** uploaded (no QR code could be read back)\n"
-                );
+                let _ = writeln!(out, "**{what}**: no QR code could be read back\n");
             }
         }
         let already = run.is_some_and(|s| !s.packages.is_empty());

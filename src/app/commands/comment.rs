@@ -30,6 +30,7 @@ pub(super) async fn comment(
     mut gh: Reporter,
 ) -> anyhow::Result<Report> {
     let preview = mp_release_core::github::Preview {
+        trial: false,
         image_url: gh.qrcode_url(),
         blocks: content.as_deref().and_then(crate::adapters::qr::terminal),
         packages,

@@ -102,6 +102,7 @@ fn job_summary_with_links_snapshot() {
 #[test]
 fn pr_comment_snapshots() {
     let preview = Preview {
+        trial: false,
         image_url: None,
         blocks: Some("█▀▀▀█ ▄ █▀▀▀█\n█ █ █ ▀ █ █ █\n▀▀▀▀▀ ▀ ▀▀▀▀▀".into()),
         packages: Vec::new(),
@@ -113,6 +114,7 @@ fn pr_comment_snapshots() {
     }
     // A preview on its own, with an artifact link and package sizes.
     let preview = Preview {
+        trial: false,
         image_url: Some("https://github.com/acme/shop/actions/runs/42/artifacts/7".into()),
         blocks: Some("ignored when there is a link".into()),
         packages: vec![("__FULL__".into(), 812_400, 12 * 1024 * 1024)],
