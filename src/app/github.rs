@@ -255,6 +255,19 @@ impl Reporter {
         }
     }
 
+    /// Reports to the sticky comment of release pull request `number` too (publish on its merge
+    /// commit: the comment then says the version is live).
+    pub fn comment_on(&mut self, number: u64) {
+        self.s.pr = Some(crate::settings::PullRequest {
+            number,
+            fork: false,
+            head_ref: String::new(),
+            labels: Vec::new(),
+            title: String::new(),
+            release: true,
+        });
+    }
+
     /// The pull request's number when this run is on a release pull request.
     pub fn release_pr(&self) -> Option<u64> {
         self.s.pr.as_ref().filter(|p| p.release).map(|p| p.number)

@@ -447,6 +447,7 @@ pub(super) async fn publish(
                 r.audit_id,
                 r.version
             );
+            rep.comment_on(r.pr);
             Some(r)
         }
         Some(super::merge::Guard::NotAReleaseMerge) | None => None,

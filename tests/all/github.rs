@@ -1313,6 +1313,16 @@ fn publish_on_merge_releases_only_the_reviewed_tree() {
                 .and(path("/repos/acme/shop/git/refs"))
                 .respond_with(answer(201, "ref.json")),
         );
+        gh.mount(
+            Mock::given(method("GET"))
+                .and(path("/repos/acme/shop/issues/7/comments"))
+                .respond_with(ResponseTemplate::new(200).set_body_json(json!([]))),
+        );
+        gh.mount(
+            Mock::given(method("POST"))
+                .and(path("/repos/acme/shop/issues/7/comments"))
+                .respond_with(answer(201, "comment.json")),
+        );
         let event = pr_event(wx.dir.path(), false);
         let r = run_with(
             &wx,
@@ -1363,6 +1373,20 @@ fn publish_on_merge_releases_only_the_reviewed_tree() {
         .find(|s| s.path.ends_with("/git/refs"))
         .unwrap();
     assert_eq!(tag.body, json!({ "ref": "refs/tags/v1.5.0", "sha": MERGE }));
+    // The release PR's sticky comment now says it is live.
+    let comment = gh
+        .seen()
+        .into_iter()
+        .rfind(|s| s.method == "POST" && s.path == "/repos/acme/shop/issues/7/comments")
+        .expect("a comment on the release PR");
+    assert!(
+        comment.body["body"]
+            .as_str()
+            .unwrap()
+            .contains("1.5.0 is live"),
+        "{:?}",
+        comment.body
+    );
 
     // A different tree (a commit added on the base branch, a conflict resolved in the merge):
     // refused before the release call.
