@@ -682,16 +682,7 @@ fn the_gating_workflows_of_the_docs_review_a_release_pr_and_publish_its_merge() 
     );
     let gh = FakeGitHub::new();
     gh.mount_check_runs();
-    gh.mount(
-        Mock::given(method("GET"))
-            .and(path("/repos/acme/shop/issues/7/comments"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!([]))),
-    );
-    gh.mount(
-        Mock::given(method("POST"))
-            .and(path("/repos/acme/shop/issues/7/comments"))
-            .respond_with(answer(201, "comment.json")),
-    );
+    gh.mount_new_comment();
     let uri = emu.uri();
     let gh_uri = gh.uri();
     let env = [

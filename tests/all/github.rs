@@ -161,6 +161,20 @@ impl FakeGitHub {
     }
 
     /// Check runs: created as id 4, updated in place.
+    /// PR #7 has no comment of ours yet: it is created.
+    pub(crate) fn mount_new_comment(&self) {
+        self.mount(
+            Mock::given(method("GET"))
+                .and(path("/repos/acme/shop/issues/7/comments"))
+                .respond_with(ResponseTemplate::new(200).set_body_json(json!([]))),
+        );
+        self.mount(
+            Mock::given(method("POST"))
+                .and(path("/repos/acme/shop/issues/7/comments"))
+                .respond_with(answer(201, "comment.json")),
+        );
+    }
+
     pub(crate) fn mount_check_runs(&self) {
         self.mount(
             Mock::given(method("POST"))
@@ -358,6 +372,20 @@ fn status_gating_and_a_missing_permission() {
         r.stdout
     );
     assert_eq!(wx.successes(RELEASE), 1);
+}
+
+/// `run --publish never` on the release PR #7: the review, without publishing (the merge does).
+fn review_on_release_pr(wx: &Wx, gh: &FakeGitHub) -> PipelineRun {
+    let event = pr_event(wx.dir.path(), false);
+    run_with(
+        wx,
+        gh,
+        &["run", "--publish", "never"],
+        &[
+            ("GITHUB_EVENT_NAME", "pull_request"),
+            ("GITHUB_EVENT_PATH", &event),
+        ],
+    )
 }
 
 /// A `pull_request` event of #7, a release PR (its branch is the one `release-pr` opens).
@@ -736,16 +764,7 @@ fn resume_refuses_to_start_without_github() {
 fn comment_links_the_qr_artifact_or_draws_the_code() {
     let wx = Wx::new(Scenario::default(), |a| a);
     let gh = FakeGitHub::new();
-    gh.mount(
-        Mock::given(method("GET"))
-            .and(path("/repos/acme/shop/issues/7/comments"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!([]))),
-    );
-    gh.mount(
-        Mock::given(method("POST"))
-            .and(path("/repos/acme/shop/issues/7/comments"))
-            .respond_with(answer(201, "comment.json")),
-    );
+    gh.mount_new_comment();
     let event = pr_event(wx.dir.path(), false);
     let artifact = "https://github.com/acme/shop/actions/runs/42/artifacts/7";
     let sizes = r#"[{"name":"__FULL__","size":812400,"limit":12582912}]"#;
@@ -1313,26 +1332,8 @@ fn publish_on_merge_releases_only_the_reviewed_tree() {
                 .and(path("/repos/acme/shop/git/refs"))
                 .respond_with(answer(201, "ref.json")),
         );
-        gh.mount(
-            Mock::given(method("GET"))
-                .and(path("/repos/acme/shop/issues/7/comments"))
-                .respond_with(ResponseTemplate::new(200).set_body_json(json!([]))),
-        );
-        gh.mount(
-            Mock::given(method("POST"))
-                .and(path("/repos/acme/shop/issues/7/comments"))
-                .respond_with(answer(201, "comment.json")),
-        );
-        let event = pr_event(wx.dir.path(), false);
-        let r = run_with(
-            &wx,
-            &gh,
-            &["run", "--publish", "never"],
-            &[
-                ("GITHUB_EVENT_NAME", "pull_request"),
-                ("GITHUB_EVENT_PATH", &event),
-            ],
-        );
+        gh.mount_new_comment();
+        let r = review_on_release_pr(&wx, &gh);
         assert_eq!(r.outputs["review-status"], "approved", "{}", r.stderr);
         assert_eq!(wx.successes(RELEASE), 0);
         let handover = gh
@@ -1725,16 +1726,7 @@ fn a_merge_queue_candidate_gets_the_check_of_the_reviewed_release_pr() {
         let wx = wx_with(ReviewStep::approve_after_polls(1));
         let gh = FakeGitHub::new();
         gh.mount_check_runs();
-        let event = pr_event(wx.dir.path(), false);
-        let r = run_with(
-            &wx,
-            &gh,
-            &["run", "--publish", "never"],
-            &[
-                ("GITHUB_EVENT_NAME", "pull_request"),
-                ("GITHUB_EVENT_PATH", &event),
-            ],
-        );
+        let r = review_on_release_pr(&wx, &gh);
         assert_eq!(r.outputs["review-status"], "approved", "{}", r.stderr);
         let handover = gh
             .seen()
@@ -1815,26 +1807,8 @@ fn a_rejected_release_pr_gets_a_failed_check_with_the_reason() {
     ));
     let gh = FakeGitHub::new();
     gh.mount_check_runs();
-    gh.mount(
-        Mock::given(method("GET"))
-            .and(path("/repos/acme/shop/issues/7/comments"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!([]))),
-    );
-    gh.mount(
-        Mock::given(method("POST"))
-            .and(path("/repos/acme/shop/issues/7/comments"))
-            .respond_with(answer(201, "comment.json")),
-    );
-    let event = pr_event(wx.dir.path(), false);
-    let r = run_with(
-        &wx,
-        &gh,
-        &["run", "--publish", "never"],
-        &[
-            ("GITHUB_EVENT_NAME", "pull_request"),
-            ("GITHUB_EVENT_PATH", &event),
-        ],
-    );
+    gh.mount_new_comment();
+    let r = review_on_release_pr(&wx, &gh);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!(r.outputs["reject-reason"], "页面内容不完整\n图标模糊");
     let seen = gh.seen();
