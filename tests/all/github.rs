@@ -1591,6 +1591,18 @@ fn release_pr_opens_one_pull_request_and_updates_it() {
         wx.emu.world().journal().is_empty(),
         "release-pr never calls WeChat"
     );
+
+    // Nothing to release (the version would not change): no request to GitHub at all.
+    let before = gh.seen().len();
+    let r = run_with(
+        &wx,
+        &gh,
+        &["release-pr"],
+        &[env[0], ("INPUT_BUMP", "none"), env[2]],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("nothing to release"), "{}", r.stderr);
+    assert_eq!(gh.seen().len(), before);
 }
 
 /// A push to a release PR while its review is in flight for the earlier head: `keep` (the default)
@@ -1827,5 +1839,42 @@ fn a_rejected_release_pr_gets_a_failed_check_with_the_reason() {
         comment.body["body"].as_str().unwrap().contains("图标模糊"),
         "{:?}",
         comment.body
+    );
+}
+
+/// A merge group whose head_ref names no pull request is not waved through as an ordinary one:
+/// its check fails (in doubt), and WeChat is not called.
+#[test]
+fn a_merge_group_naming_no_pull_request_fails_its_check() {
+    let wx = wx_with(ReviewStep::approve_after_polls(1));
+    let gh = FakeGitHub::new();
+    gh.mount_check_runs();
+    let group = wx.dir.path().join("merge_group.json");
+    std::fs::write(
+        &group,
+        json!({ "merge_group": { "head_sha": MERGE, "head_ref": "refs/heads/gh-readonly-queue/main/something-else" } })
+            .to_string(),
+    )
+    .unwrap();
+    let r = run_with(
+        &wx,
+        &gh,
+        &["submit"],
+        &[
+            ("GITHUB_EVENT_NAME", "merge_group"),
+            ("GITHUB_EVENT_PATH", group.to_str().unwrap()),
+            ("GITHUB_SHA", MERGE),
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(wx.emu.world().journal().is_empty());
+    let check = gh
+        .seen()
+        .into_iter()
+        .find(|s| s.path == "/repos/acme/shop/check-runs")
+        .unwrap();
+    assert_eq!(
+        (&check.body["head_sha"], &check.body["conclusion"]),
+        (&json!(MERGE), &json!("failure"))
     );
 }

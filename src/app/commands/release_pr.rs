@@ -64,6 +64,11 @@ pub(super) fn run(
     }
     let computed = version::compute(&vs, cx.g)?;
     let version = computed.plan.next.to_string();
+    if computed.plan.previous.as_ref() == Some(&computed.plan.next) {
+        // No commit since the last release (or bump: none): no release PR for the same version.
+        tracing::info!("nothing to release: {version} is the current version; no pull request opened or changed");
+        return Ok(report(&version, &computed, None, &[], "nothing to release"));
+    }
     let messages = computed.commits.clone().unwrap_or_default();
     let notes = mp_release_core::github::release_notes(&version, &messages);
     // The files of `write`, with the new version, by their path in the repository.
@@ -167,7 +172,7 @@ fn report(
         "### mp-release release-pr · {title}\n\n{}{}\n",
         match pull {
             Some(p) => format!("[#{}]({}) · ", p.number, p.html_url),
-            None => "dry run · ".to_owned(),
+            None => "no pull request opened or changed · ".to_owned(),
         },
         if written.is_empty() {
             "no file written".to_owned()

@@ -85,7 +85,12 @@ async fn merge_group(
             )
                 })?
         }
-        _ => Guard::NotAReleaseMerge,
+        // In doubt: a group that names no pull request does not pass as an ordinary one.
+        (Some(_), None) => Guard::Refused(format!(
+            "the merge group {} names no pull request in its head_ref (gh-readonly-queue/<base>/pr-<N>-…), so it cannot be told whether it is the reviewed release PR",
+            group.head_sha
+        )),
+        (None, _) => Guard::NotAReleaseMerge,
     };
     let (title, summary, outcome) = match &guard {
         Guard::NotAReleaseMerge => (
