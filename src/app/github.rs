@@ -10,8 +10,8 @@ use crate::adapters::http::Net;
 use crate::output::Level;
 use crate::settings::{Gating, GitHubSettings};
 use mp_release_core::github::{
-    check_output, deployment_state, pr_comment, release_notes, status_description, CheckState,
-    Handover, Links, Preview,
+    check_output, clip_chars as clip, deployment_state, pr_comment, release_notes,
+    status_description, CheckState, Handover, Links, Preview,
 };
 use mp_release_core::pipeline::{Outcome, State};
 use secrecy::ExposeSecret;
@@ -282,27 +282,34 @@ impl Reporter {
     /// Completes the required check at once as `neutral` (a status: `success`), which branch
     /// protection counts as passing: an ordinary pull request is not blocked and spends no quota.
     pub async fn neutral(&mut self, title: &str, summary: &str) {
-        self.complete_now("neutral", "success", title, summary)
-            .await;
+        self.complete_now("neutral", title, summary).await;
     }
 
-    /// A completed check run (or status) with `conclusion` written at once, on the commit.
-    pub async fn complete_now(
-        &mut self,
-        conclusion: &'static str,
-        status_state: &'static str,
-        title: &str,
-        summary: &str,
-    ) {
+    /// Refuses what WeChat did not review: a failed check (or status) on the commit that says
+    /// why, and the error that ends the run with exit 1.
+    pub async fn refuse(&mut self, title: &str, why: String) -> anyhow::Error {
+        self.complete_now("failure", title, &why).await;
+        crate::exit::ReleaseFailed(why).into()
+    }
+
+    /// A completed check run with `conclusion` (`success`, `neutral` or `failure`) written at once
+    /// on the commit; with `gating: status` a commit status (`failure`, else `success`: statuses
+    /// have no neutral).
+    pub async fn complete_now(&mut self, conclusion: &'static str, title: &str, summary: &str) {
         let Some((gh, sha)) = self.active() else {
             return;
         };
         let r = match self.s.gating {
             Gating::None => return,
             Gating::Status => {
+                let state = if conclusion == "failure" {
+                    "failure"
+                } else {
+                    "success"
+                };
                 gh.create_status(
                     &sha,
-                    status_state,
+                    state,
                     &self.s.check_name,
                     &clip(title, 140),
                     self.s.run_url.as_deref(),
@@ -583,15 +590,6 @@ impl Reporter {
             ),
         ]
     }
-}
-
-/// The first `max` characters of `s` (with an ellipsis when cut).
-fn clip(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_owned();
-    }
-    let cut: String = s.chars().take(max - 1).collect();
-    format!("{cut}…")
 }
 
 /// An environment name as one segment of a URL path.

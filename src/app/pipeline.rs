@@ -435,9 +435,7 @@ pub(super) async fn publish(
     };
     let reviewed = match guard {
         Some(super::merge::Guard::Refused(why)) => {
-            rep.complete_now("failure", "failure", "not the code WeChat reviewed", &why)
-                .await;
-            anyhow::bail!(crate::exit::ReleaseFailed(why));
+            return Err(rep.refuse("not the code WeChat reviewed", why).await);
         }
         Some(super::merge::Guard::Allowed(r)) => {
             tracing::info!(
@@ -463,9 +461,7 @@ pub(super) async fn publish(
             "WeChat's latest review is {} (version {}), not the review {} (version {}) of release PR #{}: nothing is published",
             a.auditid, a.user_version, r.audit_id, r.version, r.pr
         );
-        rep.complete_now("failure", "failure", "not the code WeChat reviewed", &why)
-            .await;
-        anyhow::bail!(crate::exit::ReleaseFailed(why));
+        return Err(rep.refuse("not the code WeChat reviewed", why).await);
     }
     if a.status != 0 {
         let word = match a.status {

@@ -244,11 +244,16 @@ pub fn check_output(s: &State, links: &Links) -> CheckOutput {
 
 /// The commit status `description` (one short line, cut on a character boundary).
 pub fn status_description(s: &State) -> String {
-    let line = report::headline(s);
-    if line.chars().count() <= STATUS_DESCRIPTION_LIMIT {
-        return line;
+    clip_chars(&report::headline(s), STATUS_DESCRIPTION_LIMIT)
+}
+
+/// `text` cut to at most `max` characters (GitHub counts characters in its short fields: status
+/// and deployment descriptions, check-run titles), ending with `…` when cut.
+pub fn clip_chars(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
     }
-    let cut: String = line.chars().take(STATUS_DESCRIPTION_LIMIT - 1).collect();
+    let cut: String = text.chars().take(max.saturating_sub(1)).collect();
     format!("{cut}…")
 }
 

@@ -82,16 +82,6 @@ pub enum GhError {
     },
 }
 
-/// GitHub's words, cut to a length a log line can carry.
-fn clip_message(m: &str) -> String {
-    let cut: String = m.chars().take(500).collect();
-    if cut.len() < m.len() {
-        format!("{cut}…")
-    } else {
-        cut
-    }
-}
-
 impl GhError {
     /// `true` for a 422 whose errors say the thing exists already.
     pub fn already_exists(&self) -> bool {
@@ -681,7 +671,7 @@ impl GitHub {
                 return Err(GhError::Other {
                     what: "list check runs (GraphQL)".into(),
                     status: Some(200),
-                    message: clip_message(&message),
+                    message: mp_release_core::pipeline::clip(&message),
                 });
             }
             let history = &answer["data"]["repository"]["ref"]["target"]["history"];

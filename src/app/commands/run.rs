@@ -10,7 +10,6 @@ use crate::app::Report;
 use crate::cli::{
     GitHubArgs, PipelineArgs, RunArgs, SubmitArgs, UploadOptions, VersionArgs, WeChatArgs,
 };
-use crate::exit::ReleaseFailed;
 use crate::output::Workflow;
 use crate::settings::NewCommit;
 use mp_release_core::github::Handover;
@@ -108,16 +107,11 @@ async fn merge_group(
         ),
         Guard::Refused(why) => ("not the code WeChat reviewed".to_owned(), why.clone(), "failure"),
     };
-    let state = if outcome == "failure" {
-        "failure"
-    } else {
-        "success"
-    };
-    rep.complete_now(outcome, state, &title, &summary).await;
     tracing::info!("merge group {}: {title}", group.head_sha);
     if let Guard::Refused(why) = guard {
-        return Err(ReleaseFailed(why).into());
+        return Err(rep.refuse(&title, why).await);
     }
+    rep.complete_now(outcome, &title, &summary).await;
     let mut outputs: Vec<(String, String)> = vec![(
         "review-status".into(),
         match outcome {
@@ -179,9 +173,7 @@ async fn new_commit(
                 "review {} (version {}) is in flight for an earlier commit of release PR #{number}; this commit {sha} is not the one under review, so it cannot be merged under that review's approval. When the review ends, push a commit (an empty one will do) to have this code reviewed; or set on-new-commit: resubmit to withdraw the review and submit this commit",
                 a.auditid, a.user_version
             );
-            rep.complete_now("failure", "failure", "not the commit under review", &why)
-                .await;
-            Err(ReleaseFailed(why).into())
+            Err(rep.refuse("not the commit under review", why).await)
         }
         NewCommit::Resubmit => {
             tracing::warn!(
