@@ -1729,6 +1729,28 @@ fn a_new_commit_during_the_review_is_kept_apart_or_resubmitted() {
     assert_eq!(wx.successes("/wxa/submit_audit"), 1);
 }
 
+/// `args` on a `merge_group` event whose candidate is MERGE, with this `head_ref`.
+fn on_merge_group(wx: &Wx, gh: &FakeGitHub, args: &[&str], head_ref: &str) -> PipelineRun {
+    let group = wx.dir.path().join("merge_group.json");
+    let event = json!({ "action": "checks_requested", "merge_group": {
+        "head_sha": MERGE,
+        "head_ref": head_ref,
+        "base_sha": "553c2077f0edc3d5dc5d17262f6aa498e69d6f8e",
+        "base_ref": "refs/heads/main"
+    } });
+    std::fs::write(&group, event.to_string()).unwrap();
+    run_with(
+        wx,
+        gh,
+        args,
+        &[
+            ("GITHUB_EVENT_NAME", "merge_group"),
+            ("GITHUB_EVENT_PATH", group.to_str().unwrap()),
+            ("GITHUB_SHA", MERGE),
+        ],
+    )
+}
+
 /// `merge_group` (a merge queue): the required check goes on the queue's candidate commit —
 /// success when the group ends with the release PR and the candidate's tree is the reviewed one,
 /// failure when the tree differs, neutral for an ordinary pull request; WeChat is not called.
@@ -1760,28 +1782,12 @@ fn a_merge_queue_candidate_gets_the_check_of_the_reviewed_release_pr() {
                     "merged_at": null, "merge_commit_sha": null
                 }))),
         );
-        let group = wx.dir.path().join("merge_group.json");
-        std::fs::write(
-            &group,
-            json!({ "action": "checks_requested", "merge_group": {
-                "head_sha": MERGE,
-                "head_ref": format!("refs/heads/gh-readonly-queue/main/pr-7-{SHA}"),
-                "base_sha": "553c2077f0edc3d5dc5d17262f6aa498e69d6f8e",
-                "base_ref": "refs/heads/main"
-            } })
-            .to_string(),
-        )
-        .unwrap();
         let calls_before = wx.emu.world().journal().len();
-        let r = run_with(
+        let r = on_merge_group(
             &wx,
             &gh,
             &["run", "--publish", "never"],
-            &[
-                ("GITHUB_EVENT_NAME", "merge_group"),
-                ("GITHUB_EVENT_PATH", group.to_str().unwrap()),
-                ("GITHUB_SHA", MERGE),
-            ],
+            &format!("refs/heads/gh-readonly-queue/main/pr-7-{SHA}"),
         );
         assert_eq!(
             wx.emu.world().journal().len(),
@@ -1849,22 +1855,11 @@ fn a_merge_group_naming_no_pull_request_fails_its_check() {
     let wx = wx_with(ReviewStep::approve_after_polls(1));
     let gh = FakeGitHub::new();
     gh.mount_check_runs();
-    let group = wx.dir.path().join("merge_group.json");
-    std::fs::write(
-        &group,
-        json!({ "merge_group": { "head_sha": MERGE, "head_ref": "refs/heads/gh-readonly-queue/main/something-else" } })
-            .to_string(),
-    )
-    .unwrap();
-    let r = run_with(
+    let r = on_merge_group(
         &wx,
         &gh,
         &["submit"],
-        &[
-            ("GITHUB_EVENT_NAME", "merge_group"),
-            ("GITHUB_EVENT_PATH", group.to_str().unwrap()),
-            ("GITHUB_SHA", MERGE),
-        ],
+        "refs/heads/gh-readonly-queue/main/something-else",
     );
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(wx.emu.world().journal().is_empty());
