@@ -621,10 +621,10 @@ fn run_with_platform_credentials_reports_like_a_workflow_author_expects() {
 /// is a wiremock fake whose requests are checked against GitHub's OpenAPI description.
 #[test]
 fn the_gating_workflows_of_the_docs_review_a_release_pr_and_publish_its_merge() {
-    use crate::github::{answer, fixture, FakeGitHub};
+    use crate::github::{answer, FakeGitHub};
     use serde_json::json;
-    use wiremock::matchers::{method, path, path_regex};
-    use wiremock::{Mock, ResponseTemplate};
+    use wiremock::matchers::{method, path};
+    use wiremock::Mock;
     const APPID: &str = "wx1234567890abcdef";
     const PLATFORM: &str = "wxabcdef1234567890";
     let docs =
@@ -748,33 +748,13 @@ fn the_gating_workflows_of_the_docs_review_a_release_pr_and_publish_its_merge() 
     git_at(&a.repo, &["add", "-A"]);
     git_at(&a.repo, &["commit", "-qm", "release: 1.5.0 (#7)"]);
     let merge = git_at(&a.repo, &["rev-parse", "HEAD"]).trim().to_owned();
-    gh.mount(
-        Mock::given(method("GET"))
-            .and(path(format!("/repos/acme/shop/commits/{merge}/pulls")))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!([{
-                "number": 7, "title": "release: 1.5.0", "labels": [], "state": "closed",
-                "head": { "ref": "mp-release/release", "sha": head },
-                "merged_at": "2026-11-25T08:00:00Z", "merge_commit_sha": merge
-            }]))),
-    );
-    let mut run = fixture("check_run.json");
-    run["status"] = json!("completed");
-    run["conclusion"] = json!("success");
-    run["external_id"] = json!(handover);
-    gh.mount(
-        Mock::given(method("GET"))
-            .and(path(format!("/repos/acme/shop/commits/{head}/check-runs")))
-            .respond_with(
-                ResponseTemplate::new(200)
-                    .set_body_json(json!({ "total_count": 1, "check_runs": [run] })),
-            ),
-    );
-    gh.mount(
-        Mock::given(method("GET"))
-            .and(path_regex("^/repos/acme/shop/git/commits/[0-9a-f]{40}$"))
-            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-                "sha": merge, "tree": { "sha": "1111111111111111111111111111111111111111", "url": "u" }
-            }))),
+    crate::github::mount_merged_release_pr_at(
+        &gh,
+        &head,
+        &merge,
+        &handover,
+        "success",
+        "1111111111111111111111111111111111111111",
     );
     gh.mount(
         Mock::given(method("POST"))

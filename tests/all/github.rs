@@ -1273,18 +1273,30 @@ const MERGE: &str = "fedcba9876543210fedcba9876543210fedcba98";
 /// The answers of a merged release PR #7 (head SHA, merged as MERGE) whose head's check run
 /// carries `handover` and ended with `conclusion`; the merge commit's tree is `merged_tree`.
 fn mount_merged_release_pr(gh: &FakeGitHub, handover: &str, conclusion: &str, merged_tree: &str) {
+    mount_merged_release_pr_at(gh, SHA, MERGE, handover, conclusion, merged_tree);
+}
+
+/// The same for release PR #7 with head `head`, merged as `merge`.
+pub(crate) fn mount_merged_release_pr_at(
+    gh: &FakeGitHub,
+    head: &str,
+    merge: &str,
+    handover: &str,
+    conclusion: &str,
+    merged_tree: &str,
+) {
     gh.mount(
         Mock::given(method("GET"))
-            .and(path(format!("/repos/acme/shop/commits/{MERGE}/pulls")))
+            .and(path(format!("/repos/acme/shop/commits/{merge}/pulls")))
             .respond_with(ResponseTemplate::new(200).set_body_json(json!([{
                 "number": 7,
                 "title": "release: 1.5.0",
                 "labels": [],
                 "state": "closed",
-                "head": { "ref": "mp-release/release", "sha": SHA },
+                "head": { "ref": "mp-release/release", "sha": head },
                 "base": { "ref": "main", "sha": "553c2077f0edc3d5dc5d17262f6aa498e69d6f8e" },
                 "merged_at": "2026-11-25T08:00:00Z",
-                "merge_commit_sha": MERGE,
+                "merge_commit_sha": merge,
                 "html_url": "https://github.com/acme/shop/pull/7"
             }]))),
     );
@@ -1294,15 +1306,15 @@ fn mount_merged_release_pr(gh: &FakeGitHub, handover: &str, conclusion: &str, me
     run["external_id"] = json!(handover);
     gh.mount(
         Mock::given(method("GET"))
-            .and(path(format!("/repos/acme/shop/commits/{SHA}/check-runs")))
+            .and(path(format!("/repos/acme/shop/commits/{head}/check-runs")))
             .respond_with(
                 ResponseTemplate::new(200)
                     .set_body_json(json!({ "total_count": 1, "check_runs": [run] })),
             ),
     );
     for (sha, tree) in [
-        (SHA, "1111111111111111111111111111111111111111"),
-        (MERGE, merged_tree),
+        (head, "1111111111111111111111111111111111111111"),
+        (merge, merged_tree),
     ] {
         gh.mount(
             Mock::given(method("GET"))
