@@ -363,6 +363,15 @@ pub struct UploadOptions {
     /// Where the official engine is installed on first use (default ~/.cache/mp-release).
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<String>,
+    /// Compile settings over project.config.json's, as a JSON object of miniprogram-ci options:
+    /// es6, es7, minify, minifyJS, minifyWXML, minifyWXSS, autoPrefixWXSS, codeProtect,
+    /// disableUseStrict, compileWorklet (true/false). Any of them on needs the miniprogram-ci engine.
+    #[arg(long, value_name = "JSON")]
+    pub setting: Option<String>,
+    /// The miniprogram-ci version the official engine installs and runs (default: the newest one
+    /// verified by mp-release's interop tests).
+    #[arg(long, value_name = "VERSION")]
+    pub miniprogram_ci_version: Option<String>,
 }
 
 /// `mp-release upload`.
@@ -397,6 +406,9 @@ pub struct PreviewArgs {
     /// The page's query string.
     #[arg(long, value_name = "QUERY")]
     pub search_query: Option<String>,
+    /// The scene the preview opens with (default 1011, scanning a QR code).
+    #[arg(long, value_name = "SCENE")]
+    pub scene: Option<String>,
     /// Where to save the preview QR code (a PNG; default preview-qrcode.png).
     #[arg(long, value_name = "FILE")]
     pub qrcode_output: Option<String>,

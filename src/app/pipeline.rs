@@ -228,15 +228,7 @@ pub(super) async fn drive(
             .or_else(|| crate::adapters::git::Git::new(&up.project).head_subject())
             .unwrap_or(desc);
         let desc = tagged(&desc);
-        let req = crate::adapters::upload::native::Request {
-            project: up.project.clone(),
-            appid: up.appid.clone(),
-            version: String::new(),
-            desc,
-            robot: up.robot,
-            preview: false,
-            page: None,
-        };
+        let req = up.request("", desc, false);
         runner.uploader = Some(super::upload::uploader(up, req)?);
     }
     runner.dry_run = dry_run;

@@ -107,6 +107,7 @@ pub async fn sandbox(wf: &mut Workflow) -> anyhow::Result<Report> {
         virtual_clock: true,
         crash_after: None,
     };
+    let listing = crate::adapters::upload::native::list_project(&project)?;
     let ps = PipelineSettings {
         template: None,
         desc: Some("sandbox: new cart page".into()),
@@ -135,12 +136,11 @@ pub async fn sandbox(wf: &mut Workflow) -> anyhow::Result<Report> {
             net: crate::adapters::http::Net::default(),
             engine: crate::settings::EngineChoice::Native,
             cache: std::env::temp_dir(),
-            marker: {
-                let files = crate::adapters::upload::native::list_project(&project)?;
-                mp_release_core::identity::files(
-                    files.iter().map(|(n, b)| (n.as_str(), b.as_slice())),
-                )
-            },
+            marker: listing.marker.clone(),
+            listing: std::sync::Arc::new(listing),
+            setting: serde_json::Map::new(),
+            ci_version: crate::adapters::upload::official::VERSION.to_owned(),
+            project_type: "miniProgram",
         }),
     };
     let bump = BumpSpec {

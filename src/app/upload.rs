@@ -61,6 +61,7 @@ pub fn uploader(up: &UploadSettings, req: Request) -> anyhow::Result<Uploader> {
             net.log_route("upload host (miniprogram-ci)", &up.base);
             Engine::Official(Official::new(
                 &up.cache,
+                &up.ci_version,
                 proxy,
                 net.ca_file.clone(),
                 up.timeout * 3,
@@ -115,15 +116,7 @@ pub async fn upload(
     let desc = desc
         .or_else(|| Git::new(&up.project).head_subject())
         .unwrap_or_else(|| format!("mp-release {version}"));
-    let req = Request {
-        project: up.project.clone(),
-        appid: up.appid.clone(),
-        version: version.clone(),
-        desc,
-        robot: up.robot,
-        preview: false,
-        page: None,
-    };
+    let req = up.request(&version, desc, false);
     let u = send(&up, &req, wf).await?;
     Ok(report(
         &up,
@@ -137,6 +130,7 @@ pub async fn upload(
 pub async fn preview(
     up: UploadSettings,
     page: Option<(String, Option<String>)>,
+    scene: u32,
     out: std::path::PathBuf,
     desc: Option<String>,
     wf: &mut Workflow,
@@ -144,13 +138,9 @@ pub async fn preview(
 ) -> anyhow::Result<Report> {
     let desc = desc.unwrap_or_else(|| "mp-release preview".into());
     let req = Request {
-        project: up.project.clone(),
-        appid: up.appid.clone(),
-        version: "0.0.1".into(),
-        desc,
-        robot: up.robot,
-        preview: true,
         page,
+        scene,
+        ..up.request("0.0.1", desc, true)
     };
     let u = send(&up, &req, wf).await?;
     let qr = u

@@ -213,7 +213,10 @@ pub const INPUTS: &[Input] = &[
     i("upload-base-url", Url, true),
     i("upload-timeout", Duration, true),
     i("cache-dir", Path, true),
+    i("setting", Json, true),
+    i("miniprogram-ci-version", Text, true),
     i("page-path", Text, true),
+    i("scene", Number, true),
     i("search-query", Text, true),
     i("qrcode-output", Path, true),
     // ---- GitHub

@@ -37,6 +37,113 @@ pub struct UploadSettings {
     pub cache: PathBuf,
     /// The identity marker of the project's content ([`mp_release_core::identity`]).
     pub marker: String,
+    /// The project as listed here (text files read), for the native engine to pack.
+    pub listing: std::sync::Arc<native::Listing>,
+    /// The `setting` input: miniprogram-ci compile options over project.config.json's.
+    pub setting: serde_json::Map<String, serde_json::Value>,
+    /// The miniprogram-ci version the official engine runs.
+    pub ci_version: String,
+    /// The project type (miniprogram-ci's `type`), from project.config.json's `compileType`.
+    pub project_type: &'static str,
+}
+
+impl UploadSettings {
+    /// The request for one upload (or preview) of this project.
+    pub fn request(&self, version: &str, desc: String, preview: bool) -> native::Request {
+        native::Request {
+            project: self.project.clone(),
+            appid: self.appid.clone(),
+            version: version.to_owned(),
+            desc,
+            robot: self.robot,
+            preview,
+            page: None,
+            scene: 1011,
+            setting: self.setting.clone(),
+            listing: Some(self.listing.clone()),
+            project_type: self.project_type,
+        }
+    }
+}
+
+/// The project type miniprogram-ci is told, from project.config.json's `compileType` (absent:
+/// a mini program, as DevTools assumes).
+pub fn project_type(listing: &native::Listing) -> Result<&'static str, String> {
+    let config = listing
+        .files
+        .iter()
+        .find(|f| f.name == "project.config.json")
+        .and_then(|f| f.data.as_deref())
+        .ok_or("project.config.json could not be read")?;
+    let v: serde_json::Value =
+        mp_release_core::upload::js_json::parse(&String::from_utf8_lossy(config))
+            .map_err(|e| format!("project.config.json is not valid JSON: {e}"))?;
+    match v.get("compileType") {
+        None | Some(serde_json::Value::Null) => Ok("miniProgram"),
+        Some(t) => match t.as_str() {
+            Some("miniprogram") => Ok("miniProgram"),
+            Some("game") => Ok("miniGame"),
+            Some("plugin") => Ok("miniProgramPlugin"),
+            Some("gamePlugin") => Ok("miniGamePlugin"),
+            _ => Err(format!(
+                "project.config.json: compileType {t} is not one of miniprogram, game, plugin, gamePlugin"
+            )),
+        },
+    }
+}
+
+/// miniprogram-ci's compile options the `setting` input may set (all booleans).
+pub const SETTING_KEYS: &[&str] = &[
+    "es6",
+    "es7",
+    "minify",
+    "minifyJS",
+    "minifyWXML",
+    "minifyWXSS",
+    "autoPrefixWXSS",
+    "codeProtect",
+    "disableUseStrict",
+    "compileWorklet",
+];
+
+/// The `setting` input: a JSON object of [`SETTING_KEYS`] with boolean values.
+pub fn parse_setting(s: &str) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    let v: serde_json::Value =
+        serde_json::from_str(s.trim()).map_err(|e| format!("not valid JSON: {e}"))?;
+    let serde_json::Value::Object(m) = v else {
+        return Err(r#"expected a JSON object such as {"es6": true, "minify": true}"#.into());
+    };
+    for (k, v) in &m {
+        if !SETTING_KEYS.contains(&k.as_str()) {
+            return Err(format!(
+                "unknown compile option {k:?}: expected some of {}",
+                SETTING_KEYS.join(", ")
+            ));
+        }
+        if !v.is_boolean() {
+            return Err(format!("{k} must be true or false, got {v}"));
+        }
+    }
+    Ok(m)
+}
+
+/// A miniprogram-ci version: `X.Y.Z` (what npm is asked for; no ranges or tags, so the run is
+/// reproducible).
+pub fn parse_ci_version(s: &str) -> Result<String, String> {
+    let t = s.trim();
+    let parts: Vec<&str> = t.split('.').collect();
+    if parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        Ok(t.to_owned())
+    } else {
+        Err(format!(
+            "expected an exact version such as {}, got {s:?}",
+            crate::adapters::upload::official::VERSION
+        ))
+    }
 }
 
 /// The engine decided during validation.
@@ -101,17 +208,32 @@ pub fn upload(
     // before anything is sent (getattr's `platform` only changes how ext.json is packed).
     // The listing also gives the run's identity marker: a digest of what is uploaded, so a
     // read-back can tell this upload from other code under the same version string.
-    let files = native::list_project(&project).map_err(|e| UsageError::input(&origin, e))?;
-    let marker =
-        mp_release_core::identity::files(files.iter().map(|(n, b)| (n.as_str(), b.as_slice())));
+    let setting = layers
+        .parse("setting", a.setting.as_deref(), parse_setting)?
+        .map(|(m, _)| m)
+        .unwrap_or_default();
+    let ci_version = layers
+        .parse(
+            "miniprogram-ci-version",
+            a.miniprogram_ci_version.as_deref(),
+            parse_ci_version,
+        )?
+        .map_or_else(
+            || crate::adapters::upload::official::VERSION.to_owned(),
+            |(v, _)| v,
+        );
+    let listing = native::list_project(&project).map_err(|e| UsageError::input(&origin, e))?;
+    let marker = listing.marker.clone();
+    let project_type = project_type(&listing).map_err(|e| UsageError::input(&origin, e))?;
     let engine = if asked == Some(EngineChoice::Official) {
         EngineChoice::Official
     } else {
         match compile(&Input {
-            files,
+            files: std::borrow::Cow::Borrowed(&listing.files),
             appid: appid.0.clone(),
             platform: false,
             whitelist: None,
+            setting: setting.clone(),
         }) {
             Ok(_) => EngineChoice::Native,
             Err(CompileError::OutOfSubset(why)) if asked.is_none() => {
@@ -177,5 +299,9 @@ pub fn upload(
         engine,
         cache,
         marker,
+        listing: std::sync::Arc::new(listing),
+        setting,
+        ci_version,
+        project_type,
     }))
 }

@@ -1,7 +1,7 @@
 //! The native uploader through the binary, against the emulator's upload side.
 
 use crate::helpers::*;
-use mp_release_core::upload::project::{compile, Input};
+use mp_release_core::upload::project::{compile, Input, ProjectFile};
 use mp_release_emulator::{AppSpec, Emulator, ReviewStep, Scenario, World};
 use std::path::{Path, PathBuf};
 
@@ -132,14 +132,24 @@ fn upload_sends_the_engine_map_signed_and_reports_sizes() {
         ],
         "the official order"
     );
-    let expected = compile(&Input {
-        files: listing(&sample("sample2")),
+    let input = Input {
+        files: listing(&sample("sample2"))
+            .into_iter()
+            .map(|(n, b)| ProjectFile::read(n, b))
+            .collect::<Vec<_>>()
+            .into(),
         appid: UPLOADER.into(),
-        platform: false,
-        whitelist: None,
-    })
-    .unwrap()
-    .entries;
+        ..Input::default()
+    };
+    let expected: Vec<(String, Vec<u8>)> = compile(&input)
+        .unwrap()
+        .entries
+        .into_iter()
+        .map(|(n, b)| {
+            let v = b.bytes(&input.files).unwrap().to_vec();
+            (n, v)
+        })
+        .collect();
     assert_eq!(
         &up.files[..expected.len()],
         expected.as_slice(),

@@ -43,14 +43,26 @@ pub fn template(template_id: u64, ext_json: &str) -> String {
     m.finish()
 }
 
-/// The marker of a project: its files as (relative path, bytes), in any order (sorted here).
+/// The digest of one file: its name and bytes.
+pub fn file_digest(name: &str, bytes: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update((name.len() as u64).to_le_bytes());
+    h.update(name.as_bytes());
+    h.update((bytes.len() as u64).to_le_bytes());
+    h.update(bytes);
+    h.finalize().into()
+}
+
+/// The marker of a project: its files as (relative path, bytes), in any order (sorted here by
+/// name): the digest of the files' digests ([`file_digest`]), so files can be hashed apart (in
+/// parallel, and let go) and still give the same marker.
 pub fn files<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> String {
     let mut list: Vec<_> = files.into_iter().collect();
     list.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let mut m = Marker::new();
     m.part(b"files");
     for (name, bytes) in list {
-        m.part(name.as_bytes()).part(bytes);
+        m.part(&file_digest(name, bytes));
     }
     m.finish()
 }

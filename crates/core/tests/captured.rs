@@ -2,7 +2,7 @@
 //! tests/fixtures): same names, same order, same bytes, ignoring only the `__warning__` key the
 //! official tool injects from its schema checks.
 
-use mp_release_core::upload::project::{compile, CompileError, Input};
+use mp_release_core::upload::project::{compile, Body, CompileError, Input, ProjectFile};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -26,17 +26,32 @@ fn list(dir: &Path, base: &Path, out: &mut Vec<(String, Vec<u8>)>) {
     }
 }
 
-fn project(sample: &str, platform: bool) -> Input {
+fn project(sample: &str, platform: bool) -> Input<'static> {
     let dir = fixtures().join("sample-projects").join(sample);
     let mut files = Vec::new();
     list(&dir, &dir, &mut files);
     files.sort();
     Input {
-        files,
+        files: files
+            .into_iter()
+            .map(|(n, b)| ProjectFile::read(n, b))
+            .collect::<Vec<_>>()
+            .into(),
         appid: "wx0123456789abcdef".into(),
         platform,
-        whitelist: None,
+        ..Input::default()
     }
+}
+
+/// The entries with their bytes.
+fn bytes(input: &Input<'_>, entries: Vec<(String, Body)>) -> Vec<(String, Vec<u8>)> {
+    entries
+        .into_iter()
+        .map(|(n, b)| {
+            let v = b.bytes(&input.files).expect("read").to_vec();
+            (n, v)
+        })
+        .collect()
 }
 
 /// The captured upload of a scenario: entries in order, without ci.signature.
@@ -80,7 +95,8 @@ fn normalise(name: &str, bytes: &[u8]) -> Vec<u8> {
 }
 
 fn assert_same(sample: &str, platform: bool, scenario: &str) {
-    let ours = compile(&project(sample, platform)).unwrap().entries;
+    let input = project(sample, platform);
+    let ours = bytes(&input, compile(&input).unwrap().entries);
     let theirs = captured(scenario);
     let names = |v: &[(String, Vec<u8>)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
     assert_eq!(names(&ours), names(&theirs), "{scenario}: names and order");
@@ -98,7 +114,8 @@ fn sample_matches_byte_for_byte() {
     assert_same("sample", false, "api-proxy");
     assert_same("sample", false, "s1-preview");
     // no __warning__ at all here: the whole map is byte-identical
-    let ours = compile(&project("sample", false)).unwrap().entries;
+    let input = project("sample", false);
+    let ours = bytes(&input, compile(&input).unwrap().entries);
     assert_eq!(ours, captured("api-proxy"));
 }
 

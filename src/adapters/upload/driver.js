@@ -5,12 +5,15 @@
 const req = JSON.parse(process.env.MP_RELEASE_CI_REQUEST || '{}');
 const ci = require(req.module || 'miniprogram-ci');
 const emit = (o) => process.stdout.write(JSON.stringify(o) + '\n');
-const setting = { es6: false, es7: false, minify: false, minifyJS: false, minifyWXML: false, minifyWXSS: false, codeProtect: false, autoPrefixWXSS: false };
+// As WeChat DevTools does: project.config.json's `setting` (es6, enhance, minified, minifyWXML,
+// minifyWXSS, postcss, uglifyFileName, compileWorklet, …) decides the compilation, and the
+// `setting` input's options (miniprogram-ci's names) win where given.
+const setting = Object.assign({ useProjectConfig: true }, req.setting || {});
 
 (async () => {
   const project = new ci.Project({
     appid: req.appid,
-    type: 'miniProgram',
+    type: req.type || 'miniProgram',
     projectPath: req.projectPath,
     privateKeyPath: req.privateKeyPath,
     ignores: ['node_modules/**/*'],
@@ -31,6 +34,7 @@ const setting = { es6: false, es7: false, minify: false, minifyJS: false, minify
       qrcodeOutputDest: req.qrcodeOutputDest,
       pagePath: req.pagePath,
       searchQuery: req.searchQuery,
+      scene: req.scene || 1011,
     });
   } else {
     result = await ci.upload(common);

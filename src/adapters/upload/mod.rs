@@ -1,6 +1,7 @@
 //! Putting code on WeChat: the native engine (this binary speaks miniprogram-ci's protocol) and the
 //! official one (the pinned npm package, for projects that need its compiler).
 
+pub mod gzip;
 pub mod native;
 pub mod official;
 

@@ -2,11 +2,10 @@
 //! `miniprogram-ci` with compilation off (the rules live in `mp_release_core::upload::project`),
 //! signs a fresh random string per signature, packs, gzips and posts it to `servicewechat.com`.
 
-use mp_release_core::upload::project::{compile, CompileError, Input};
+use mp_release_core::upload::project::{compile, Body, CompileError, Input, ProjectFile};
 use mp_release_core::upload::signature::SigningKey;
 use mp_release_core::upload::{pack, signature};
 use serde_json::{json, Value};
-use std::io::Write;
 use std::path::Path;
 use std::time::Duration;
 use url::Url;
@@ -90,6 +89,14 @@ pub struct Request {
     pub preview: bool,
     /// Preview: the page to open, and its query.
     pub page: Option<(String, Option<String>)>,
+    /// Preview: the scene the QR code opens with (`debugLaunchInfo.scene`).
+    pub scene: u32,
+    /// The `setting` input: miniprogram-ci's compile options over project.config.json's.
+    pub setting: serde_json::Map<String, Value>,
+    /// The project as listed when the settings were checked (listed again when absent).
+    pub listing: Option<std::sync::Arc<Listing>>,
+    /// miniprogram-ci's project `type` (`miniProgram`, `miniGame`, …).
+    pub project_type: &'static str,
 }
 
 /// What came back.
@@ -153,23 +160,74 @@ fn qs_escape(s: &str) -> String {
     out
 }
 
+/// Node's `querystring.parse`: `&`-separated `key=value` pairs, `+` and %-escapes decoded, a
+/// repeated key collecting its values in a list.
+fn qs_parse(q: &str) -> Value {
+    let decode = |s: &str| {
+        let s = s.replace('+', " ");
+        percent_encoding::percent_decode_str(&s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    let mut out = serde_json::Map::new();
+    for pair in q.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        let (k, v) = (decode(k), Value::String(decode(v)));
+        match out.get_mut(&k) {
+            None => {
+                out.insert(k, v);
+            }
+            Some(Value::Array(list)) => list.push(v),
+            Some(first) => *first = Value::Array(vec![first.take(), v]),
+        }
+    }
+    Value::Object(out)
+}
+
 /// What the walk of a project found besides its files.
 #[derive(Default)]
 struct Walk {
-    files: Vec<(String, Vec<u8>)>,
+    /// (relative name, path on disk, size).
+    files: Vec<(String, std::path::PathBuf, u64)>,
     /// Names the package cannot carry: (relative path as the OS gave it, why).
     bad: Vec<(String, &'static str)>,
     /// Symbolic links, which are not followed.
     links: Vec<String>,
 }
 
-/// Lists every file under `dir` (relative, `/`-separated), sorted as miniprogram-ci lists them.
+/// A listed project: its files (text files read, binary ones only sized) and the identity marker
+/// of all their bytes.
+#[derive(Debug, Clone)]
+pub struct Listing {
+    /// The project directory.
+    pub dir: std::path::PathBuf,
+    /// The files, sorted by name.
+    pub files: Vec<ProjectFile>,
+    /// [`mp_release_core::identity::files`] of every file's bytes.
+    pub marker: String,
+}
+
+/// Extensions whose files the rules never look inside: packed as they are, read again when packed
+/// rather than held in memory (most of a real project's bytes are such images and media).
+const BINARY: &[&str] = &[
+    "png", "jpg", "jpeg", "gif", "webp", "bmp", "ico", "cur", "mp3", "mp4", "m4a", "aac", "wav",
+    "ogg", "silk", "wasm", "br", "skel", "ttf", "otf", "woff", "woff2", "zip", "gz", "pdf", "mov",
+    "avi", "flv", "glb", "gltf", "bin", "ktx", "pvr", "astc", "cer", "crt", "cert",
+];
+
+fn binary(name: &str) -> bool {
+    name.rsplit_once('.')
+        .is_some_and(|(_, ext)| BINARY.iter().any(|b| ext.eq_ignore_ascii_case(b)))
+}
+
+/// Lists every file under `dir` (relative, `/`-separated), reads the text files, and hashes every
+/// file for the identity marker (binary files are hashed and let go).
 ///
 /// Names the package cannot carry stop the upload, naming them: a backslash (a path separator
 /// on Windows, so `..\\x` would escape the package), a name that is not UTF-8, and two names
 /// that differ only in Unicode composition (one file would silently replace the other). Symbolic
 /// links are skipped, and listed in a warning.
-pub fn list_project(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, UploadError> {
+pub fn list_project(dir: &Path) -> Result<Listing, UploadError> {
     fn walk(dir: &Path, base: &Path, out: &mut Walk) -> std::io::Result<()> {
         for entry in std::fs::read_dir(dir)? {
             let entry = entry?;
@@ -207,7 +265,8 @@ pub fn list_project(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, UploadError> {
                     .map(|c| c.as_os_str().to_string_lossy())
                     .collect::<Vec<_>>()
                     .join("/");
-                out.files.push((rel, std::fs::read(&path)?));
+                let size = entry.metadata()?.len();
+                out.files.push((rel, path, size));
             }
         }
         Ok(())
@@ -224,7 +283,7 @@ pub fn list_project(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, UploadError> {
         );
     }
     let mut seen: std::collections::BTreeMap<String, &str> = std::collections::BTreeMap::new();
-    for (name, _) in &w.files {
+    for (name, _, _) in &w.files {
         if let Some(other) = seen.insert(fold(name), name) {
             w.bad.push((
                 format!("{other} and {name}"),
@@ -246,7 +305,67 @@ pub fn list_project(dir: &Path) -> Result<Vec<(String, Vec<u8>)>, UploadError> {
         )));
     }
     w.files.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(w.files)
+    read_all(dir, w.files)
+}
+
+/// Reads the listed files (in parallel, one thread per core up to four), keeping text files and
+/// hashing all of them in name order for the marker.
+fn read_all(
+    dir: &Path,
+    listed: Vec<(String, std::path::PathBuf, u64)>,
+) -> Result<Listing, UploadError> {
+    use mp_release_core::identity::Marker;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    let chunk = listed.len().div_ceil(threads).max(1);
+    // Each thread hashes its run of files into its own digest of per-file digests; the marker
+    // is the digest of those in order, so the result does not depend on the thread count.
+    let parts: Vec<Result<Vec<(ProjectFile, [u8; 32])>, UploadError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = listed
+            .chunks(chunk)
+            .map(|run| {
+                s.spawn(move || {
+                    run.iter()
+                        .map(|(name, path, size)| {
+                            let bytes = std::fs::read(path)
+                                .map_err(|e| UploadError::Io(format!("{}: {e}", path.display())))?;
+                            let digest = mp_release_core::identity::file_digest(name, &bytes);
+                            let data = (!binary(name)).then_some(bytes);
+                            let size = data.as_ref().map_or(*size, |d| d.len() as u64);
+                            Ok((
+                                ProjectFile {
+                                    name: name.clone(),
+                                    data,
+                                    size,
+                                },
+                                digest,
+                            ))
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(UploadError::Io("a reading thread failed".into())))
+            })
+            .collect()
+    });
+    let mut marker = Marker::new();
+    marker.part(b"files");
+    let mut files = Vec::with_capacity(listed.len());
+    for part in parts {
+        for (file, digest) in part? {
+            marker.part(&digest);
+            files.push(file);
+        }
+    }
+    Ok(Listing {
+        dir: dir.to_owned(),
+        files,
+        marker: marker.finish(),
+    })
 }
 
 /// A name in Unicode composed form (NFC): a precomposed `é` (U+00E9) and `e` + U+0301 are the
@@ -397,7 +516,10 @@ impl Native {
 
     /// Uploads (or previews) the project.
     pub async fn upload(&self, key: &SigningKey, req: &Request) -> Result<Uploaded, UploadError> {
-        let files = list_project(&req.project)?;
+        let listing = match &req.listing {
+            Some(l) => l.clone(),
+            None => std::sync::Arc::new(list_project(&req.project)?),
+        };
         let sig = self.sign(key, &req.appid).await?;
         // getattr: an error means defaults, as in the official client.
         let attr = self
@@ -449,29 +571,35 @@ impl Native {
                 .collect()
         });
         let out = compile(&Input {
-            files,
+            files: std::borrow::Cow::Borrowed(&listing.files),
             appid: req.appid.clone(),
             platform,
             whitelist,
+            setting: req.setting.clone(),
         })?;
         let sig = self.sign(key, &req.appid).await?;
         let mut entries = out.entries;
-        entries.push(("/ci.signature".into(), signature::entry(&sig).into_bytes()));
-        let packed = pack::pack(&entries).map_err(|e| UploadError::Io(e.to_string()))?;
-        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
-        gz.write_all(&packed)
-            .map_err(|e| UploadError::Io(e.to_string()))?;
-        let body = gz.finish().map_err(|e| UploadError::Io(e.to_string()))?;
+        entries.push((
+            "/ci.signature".into(),
+            Body::Made(signature::entry(&sig).into_bytes()),
+        ));
+        let files_in_package = entries.len();
+        let body = {
+            let listing = listing.clone();
+            tokio::task::spawn_blocking(move || gzip_pack(&listing, &entries))
+                .await
+                .map_err(|e| UploadError::Io(format!("packing: {e}")))??
+        };
 
         let version = if req.preview {
             "0.0.1"
         } else {
             req.version.as_str()
         };
-        let mut launch = json!({ "scene": 1011 });
+        let mut launch = json!({ "scene": req.scene });
         let mut query = vec![
             ("codeprotect", "0".to_owned()),
-            ("type", "miniProgram".to_owned()),
+            ("type", req.project_type.to_owned()),
             ("appid", req.appid.clone()),
             ("version", version.to_owned()),
             ("desc", req.desc.clone()),
@@ -484,8 +612,14 @@ impl Native {
             };
             query.push(("path", path));
             launch["path"] = json!(page);
+            if let Some(q) = q {
+                launch["query"] = qs_parse(q);
+            }
         }
-        query.push(("debugLaunchInfo", launch.to_string()));
+        query.push((
+            "debugLaunchInfo",
+            mp_release_core::upload::js_json::stringify(&launch),
+        ));
         if let Some(ext) = &out.ext_appid {
             query.push(("extAppId", ext.clone()));
         }
@@ -521,10 +655,61 @@ impl Native {
             subpackages,
             limits,
             qrcode,
-            files: entries.len(),
+            files: files_in_package,
             gzip_bytes,
         })
     }
+}
+
+/// The pack of `entries`, gzipped: the header from the sizes, then each body streamed into the
+/// compressor (files the listing did not keep are read from disk now, and must not have changed
+/// size since they were listed and hashed).
+pub fn gzip_pack(listing: &Listing, entries: &[(String, Body)]) -> Result<Vec<u8>, UploadError> {
+    let io = |e: &dyn std::fmt::Display| UploadError::Io(format!("packing: {e}"));
+    let sizes: Vec<(&str, u64)> = entries
+        .iter()
+        .map(|(n, b)| {
+            let size = match b {
+                Body::File(i) => listing.files.get(*i).map_or(0, |f| f.size),
+                Body::Made(m) => m.len() as u64,
+            };
+            (n.as_str(), size)
+        })
+        .collect();
+    let header = pack::header(&sizes).map_err(|e| io(&e))?;
+    let total: u64 = header.len() as u64 + sizes.iter().map(|(_, s)| s).sum::<u64>();
+    let mut gz = super::gzip::Gzip::new(total);
+    gz.write_all(&header).map_err(|e| io(&e))?;
+    for ((_, body), (_, size)) in entries.iter().zip(&sizes) {
+        match body {
+            Body::Made(b) => gz.write_all(b).map_err(|e| io(&e))?,
+            Body::File(i) => {
+                let file = &listing.files[*i];
+                match &file.data {
+                    Some(d) => gz.write_all(d).map_err(|e| io(&e))?,
+                    None => {
+                        let path = listing.dir.join(&file.name);
+                        let bytes = std::fs::read(&path)
+                            .map_err(|e| UploadError::Io(format!("{}: {e}", path.display())))?;
+                        if bytes.len() as u64 != *size {
+                            return Err(UploadError::Io(format!(
+                                "{} changed while it was being uploaded ({size} bytes when listed, {} now); nothing was sent",
+                                path.display(),
+                                bytes.len()
+                            )));
+                        }
+                        // Large binary files go in uncompressed (they do not compress).
+                        if bytes.len() >= 16 << 10 {
+                            gz.write_stored(&bytes).map_err(|e| io(&e))?;
+                        } else {
+                            gz.write_all(&bytes).map_err(|e| io(&e))?;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    gz.finish().map_err(|e| io(&e))
 }
 
 #[cfg(test)]
@@ -537,5 +722,13 @@ mod tests {
         assert_eq!(qs_escape("{\"scene\":1011}"), "%7B%22scene%22%3A1011%7D");
         assert_eq!(qs_escape("a-b_c.d!e~f*g'h(i)"), "a-b_c.d!e~f*g'h(i)");
         assert_eq!(qs_escape("体"), "%E4%BD%93");
+    }
+
+    #[test]
+    fn query_parsing_is_nodes() {
+        assert_eq!(
+            qs_parse("id=7&tag=a&tag=b+c&x=%E4%BD%93&flag"),
+            json!({"id": "7", "tag": ["a", "b c"], "x": "体", "flag": ""})
+        );
     }
 }

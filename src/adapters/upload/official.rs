@@ -14,13 +14,15 @@ use std::process::Stdio;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
-/// The pinned version.
+/// The default version: the newest release the interop tests (tests/all/interop.rs) have verified.
 pub const VERSION: &str = "2.1.42";
 const DRIVER: &str = include_str!("driver.js");
 
 /// The official engine.
 #[derive(Debug, Clone)]
 pub struct Official {
+    /// The miniprogram-ci version.
+    pub version: String,
     /// Where the package is (or will be) installed: `<cache>/miniprogram-ci/<version>`.
     pub dir: PathBuf,
     /// An HTTPS proxy for the tool (a fixed egress IP, or the emulator in tests).
@@ -39,12 +41,14 @@ impl Official {
     /// The engine with its package under `cache`.
     pub fn new(
         cache: &Path,
+        version: &str,
         proxy: Option<String>,
         ca_file: Option<PathBuf>,
         timeout: Duration,
     ) -> Self {
         Self {
-            dir: cache.join("miniprogram-ci").join(VERSION),
+            version: version.to_owned(),
+            dir: cache.join("miniprogram-ci").join(version),
             proxy,
             ca_file,
             timeout,
@@ -73,7 +77,8 @@ impl Official {
             }
         }
         tracing::info!(
-            "installing miniprogram-ci@{VERSION} into {} (once)",
+            "installing miniprogram-ci@{} into {} (once)",
+            self.version,
             self.dir.display()
         );
         let started = std::time::Instant::now();
@@ -90,7 +95,7 @@ impl Official {
                 "--no-fund",
                 "--loglevel=error",
                 "--ignore-scripts",
-                &format!("miniprogram-ci@{VERSION}"),
+                &format!("miniprogram-ci@{}", self.version),
             ])
             .current_dir(&self.dir)
             .kill_on_drop(true)
@@ -101,13 +106,15 @@ impl Official {
             .await
             .map_err(|_| {
                 UploadError::Io(format!(
-                    "npm install miniprogram-ci@{VERSION} did not finish within 10 minutes; check the npm registry and proxy settings"
+                    "npm install miniprogram-ci@{} did not finish within 10 minutes; check the npm registry and proxy settings",
+                    self.version
                 ))
             })?
             .map_err(|e| io("running npm", &e))?;
         if !out.status.success() {
             return Err(UploadError::Io(format!(
-                "npm install miniprogram-ci@{VERSION} failed: {}",
+                "npm install miniprogram-ci@{} failed: {}",
+                self.version,
                 String::from_utf8_lossy(&out.stderr).trim()
             )));
         }
@@ -143,6 +150,9 @@ impl Official {
             "qrcodeOutputDest": qr,
             "pagePath": page,
             "searchQuery": query,
+            "scene": req.scene,
+            "type": req.project_type,
+            "setting": req.setting,
         });
         let mut cmd = tokio::process::Command::new("node");
         cmd.arg(&driver)

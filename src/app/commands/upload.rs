@@ -50,10 +50,17 @@ pub(super) fn preview(
             Ok(p)
         })?
         .map_or_else(|| cwd.join("preview-qrcode.png"), |(p, _)| p);
+    let scene = layers
+        .parse("scene", a.scene.as_deref(), |s| match s.trim().parse::<u32>() {
+            Ok(n @ 1000..=9999) => Ok(n),
+            _ => Err(format!("expected a scene number from 1000 to 9999 (e.g. 1011: scanning a QR code), got {s:?}")),
+        })?
+        .map_or(1011, |(n, _)| n);
     let desc = layers.pick("desc", a.desc.as_deref()).map(|(d, _)| d);
     if cx.g.dry_run {
         return Ok(dry("upload a preview and comment on the pull request"));
     }
-    cx.rt
-        .block_on(crate::app::upload::preview(up, page, out, desc, wf, gh))
+    cx.rt.block_on(crate::app::upload::preview(
+        up, page, scene, out, desc, wf, gh,
+    ))
 }

@@ -1,8 +1,11 @@
 //! The code-upload protocol of the official `miniprogram-ci` (2.1.42): the pack format, the
 //! `ci.signature`, and the limits the server checks. Pure: bytes and strings in, bytes and strings out.
 
+pub mod checks;
+pub mod components;
 pub mod js_json;
 pub mod pack;
+pub mod paths;
 pub mod project;
 pub mod signature;
 

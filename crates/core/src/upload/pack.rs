@@ -58,39 +58,49 @@ pub enum PackError {
 
 const HEADER: usize = 14;
 
-/// Packs `(name, bytes)` entries in order. Names get a leading `/` if they lack one.
-pub fn pack<N: AsRef<str>, B: AsRef<[u8]>>(entries: &[(N, B)]) -> Result<Vec<u8>, PackError> {
-    let names: Vec<String> = entries
+/// The header and index of a pack whose entries have these names and sizes, in order (the
+/// bodies follow it, in the same order). Names get a leading `/` if they lack one.
+pub fn header<N: AsRef<str>>(entries: &[(N, u64)]) -> Result<Vec<u8>, PackError> {
+    let names: Vec<std::borrow::Cow<'_, str>> = entries
         .iter()
         .map(|(n, _)| {
             let n = n.as_ref();
             if n.starts_with('/') {
-                n.to_owned()
+                n.into()
             } else {
-                format!("/{n}")
+                format!("/{n}").into()
             }
         })
         .collect();
-    let index_len: usize = 4 + names.iter().map(|n| 12 + n.len()).sum::<usize>();
-    let data_len: usize = entries.iter().map(|(_, b)| b.as_ref().len()).sum();
-    let total = HEADER + index_len + data_len;
-    let u32_of = |n: usize| u32::try_from(n).map_err(|_| PackError::TooLarge);
-    u32_of(total)?;
-    let mut out = Vec::with_capacity(total);
+    let u32_of = |n: u64| u32::try_from(n).map_err(|_| PackError::TooLarge);
+    let index_len: u64 = 4 + names.iter().map(|n| 12 + n.len() as u64).sum::<u64>();
+    let data_len: u64 = entries.iter().map(|(_, s)| *s).sum();
+    u32_of(HEADER as u64 + index_len + data_len)?;
+    let mut out = Vec::with_capacity(HEADER + index_len as usize);
     out.push(0xBE);
     out.extend_from_slice(&0u32.to_be_bytes());
     out.extend_from_slice(&u32_of(index_len)?.to_be_bytes());
     out.extend_from_slice(&u32_of(data_len)?.to_be_bytes());
     out.push(0xED);
-    out.extend_from_slice(&u32_of(entries.len())?.to_be_bytes());
-    let mut offset = HEADER + index_len;
-    for (name, (_, body)) in names.iter().zip(entries) {
-        out.extend_from_slice(&u32_of(name.len())?.to_be_bytes());
+    out.extend_from_slice(&u32_of(entries.len() as u64)?.to_be_bytes());
+    let mut offset = HEADER as u64 + index_len;
+    for (name, (_, size)) in names.iter().zip(entries) {
+        out.extend_from_slice(&u32_of(name.len() as u64)?.to_be_bytes());
         out.extend_from_slice(name.as_bytes());
         out.extend_from_slice(&u32_of(offset)?.to_be_bytes());
-        out.extend_from_slice(&u32_of(body.as_ref().len())?.to_be_bytes());
-        offset += body.as_ref().len();
+        out.extend_from_slice(&u32_of(*size)?.to_be_bytes());
+        offset += size;
     }
+    Ok(out)
+}
+
+/// Packs `(name, bytes)` entries in order. Names get a leading `/` if they lack one.
+pub fn pack<N: AsRef<str>, B: AsRef<[u8]>>(entries: &[(N, B)]) -> Result<Vec<u8>, PackError> {
+    let sizes: Vec<(&str, u64)> = entries
+        .iter()
+        .map(|(n, b)| (n.as_ref(), b.as_ref().len() as u64))
+        .collect();
+    let mut out = header(&sizes)?;
     for (_, body) in entries {
         out.extend_from_slice(body.as_ref());
     }

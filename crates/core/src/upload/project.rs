@@ -8,6 +8,7 @@
 //! the official engine.
 
 use super::js_json::{parse, stringify};
+use super::{checks, components, paths};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -41,8 +42,24 @@ pub enum CompileError {
         detail: String,
     },
     /// A page listed in app.json has no `.js` or no `.wxml` (miniprogram-ci's 10005).
-    #[error("app.json lists page {0:?}, but its .js or .wxml file is missing")]
-    MissingPage(String),
+    #[error("app.json: {tip} names page {page:?}, but {missing} does not exist")]
+    MissingPage {
+        /// The page.
+        page: String,
+        /// The file that is not there.
+        missing: String,
+        /// Where app.json names it (`["pages"][3]`).
+        tip: String,
+    },
+    /// A project miniprogram-ci refuses before packing (its error 10009 and others): what is
+    /// wrong, in which file.
+    #[error("{file}: {detail} (miniprogram-ci refuses this project too; nothing was uploaded)")]
+    Broken {
+        /// The file (relative to the project directory).
+        file: String,
+        /// The key and the missing path.
+        detail: String,
+    },
     /// A subpackage root starts with `/` (miniprogram-ci's 10009).
     #[error("app.json: subpackage root {0:?} must not start with /")]
     RootSlash(String),
@@ -55,22 +72,24 @@ pub enum CompileError {
 
 /// What the caller provides.
 #[derive(Debug, Clone, Default)]
-pub struct Input {
-    /// Every file under the project directory: `/`-separated relative path and bytes.
-    pub files: Vec<(String, Vec<u8>)>,
+pub struct Input<'a> {
+    /// Every file under the project directory.
+    pub files: std::borrow::Cow<'a, [ProjectFile]>,
     /// The uploading appid.
     pub appid: String,
     /// getattr `platform`: whether ext.json takes effect.
     pub platform: bool,
     /// getwhiteextlist's list, if it gave one.
     pub whitelist: Option<Vec<String>>,
+    /// The `setting` input: miniprogram-ci's compile options, over project.config.json's.
+    pub setting: Map<String, Value>,
 }
 
 /// The package contents, in miniprogram-ci's order (without `ci.signature`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Output {
-    /// `(name with leading /, bytes)`.
-    pub entries: Vec<(String, Vec<u8>)>,
+    /// `(name with leading /, what it holds)`.
+    pub entries: Vec<(String, Body)>,
     /// `extAppid` when the raw ext.json has `extEnable: true` (goes into the upload query).
     pub ext_appid: Option<String>,
     /// Subpackage roots (with trailing `/`), for size reports.
@@ -166,137 +185,19 @@ fn extension(rel: &str) -> Option<&str> {
         .map(|i| &base[i..])
 }
 
-/// Joins `dir` and a relative path, resolving `.` and `..` (never above the root).
-fn join(dir: &str, rel: &str) -> String {
-    let mut parts: Vec<&str> = if rel.starts_with('/') {
-        Vec::new()
-    } else {
-        dir.split('/').filter(|p| !p.is_empty()).collect()
-    };
-    for seg in rel.split('/') {
-        match seg {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            s => parts.push(s),
-        }
-    }
-    parts.join("/")
-}
-
-fn parent(rel: &str) -> &str {
-    rel.rsplit_once('/').map_or("", |(d, _)| d)
-}
-
-/// The relative path from directory `from` to `to` (both root-relative).
-fn relative(from: &str, to: &str) -> String {
-    let f: Vec<&str> = from.split('/').filter(|p| !p.is_empty()).collect();
-    let t: Vec<&str> = to.split('/').filter(|p| !p.is_empty()).collect();
-    let common = f.iter().zip(&t).take_while(|(a, b)| a == b).count();
-    let mut parts: Vec<String> = std::iter::repeat_n("..".to_owned(), f.len() - common).collect();
-    parts.extend(t[common..].iter().map(|s| (*s).to_owned()));
-    parts.join("/")
-}
-
-struct Tree<'a> {
-    files: &'a BTreeMap<String, Vec<u8>>,
-}
-
-impl Tree<'_> {
-    fn has(&self, p: &str) -> bool {
-        self.files.contains_key(p)
-    }
-
-    fn has_dir(&self, p: &str) -> bool {
-        let prefix = format!("{p}/");
-        self.files
-            .range(prefix.clone()..)
-            .next()
-            .is_some_and(|(k, _)| k.starts_with(&prefix))
-    }
-
-    /// Resolves a `usingComponents` value written in the JSON file at `json_rel`; returns the value
-    /// to write and the component's root-relative path (without extension), if it is a local one.
-    fn resolve(&self, json_rel: &str, value: &str) -> (String, Option<String>) {
-        if value.starts_with("plugin://")
-            || value.starts_with("plugin-private://")
-            || value.contains("://")
-        {
-            return (value.to_owned(), None);
-        }
-        let dir = parent(json_rel);
-        let is_path = value.starts_with('/') || value.starts_with("./") || value.starts_with("../");
-        let local = join(dir, value);
-        let found = |p: &str| {
-            self.has(&format!("{p}.json"))
-                || self.has(&format!("{p}.js"))
-                || self.has(&format!("{p}.wxml"))
-        };
-        if is_path || found(&local) || self.has_dir(&local) {
-            if !found(&local) && self.has_dir(&local) && found(&format!("{local}/index")) {
-                return (format!("{value}/index"), Some(format!("{local}/index")));
-            }
-            return (value.to_owned(), Some(local));
-        }
-        // A bare name: an npm component in miniprogram_npm, searched from the file's directory up.
-        let mut d = dir.to_owned();
-        loop {
-            let base = join(&d, &format!("miniprogram_npm/{value}"));
-            for candidate in [base.clone(), format!("{base}/index")] {
-                if found(&candidate) {
-                    return (relative(dir, &candidate), Some(candidate));
-                }
-            }
-            if d.is_empty() {
-                return (value.to_owned(), None);
-            }
-            d = parent(&d).to_owned();
-        }
-    }
-}
-
-/// `usingComponents` (and `componentGenerics` defaults) of a page/component JSON: resolves paths,
-/// adds an empty `usingComponents` when missing, and returns the components it names.
-fn components(
-    obj: &mut Map<String, Value>,
-    json_rel: &str,
-    tree: &Tree<'_>,
-    add_default: bool,
-) -> Vec<String> {
-    let mut found = Vec::new();
-    match obj.get_mut("usingComponents") {
-        Some(Value::Object(using)) => {
-            for v in using.values_mut() {
-                if let Some(s) = v.as_str() {
-                    let (written, target) = tree.resolve(json_rel, s);
-                    *v = Value::String(written);
-                    found.extend(target);
-                }
-            }
-        }
-        Some(_) => {}
-        None if add_default => {
-            obj.insert("usingComponents".into(), json!({}));
-        }
-        None => {}
-    }
-    if let Some(Value::Object(generics)) = obj.get("componentGenerics") {
-        for g in generics.values() {
-            if let Some(d) = g.get("default").and_then(Value::as_str) {
-                found.extend(tree.resolve(json_rel, d).1);
-            }
-        }
-    }
-    found
-}
-
 /// The source map of a JS file, as miniprogram-ci packs it (observed with 2.1.42 through the
 /// interop harness, fixture `sample-maps`): from a `//# sourceMappingURL=` comment (a file relative
 /// to the JS, or an inline base64 `data:` URL), else from a sibling `<file>.js.map`; parsed,
 /// `sourcesContent` filled from the sources (relative to the map) when absent and appended last,
 /// and written compactly. REFERENCE-UNSURE: a source that cannot be read becomes `null` (not observed).
-fn source_map(rel_js: &str, js: &[u8], files: &BTreeMap<String, Vec<u8>>) -> Option<Vec<u8>> {
+fn source_map(rel_js: &str, js: &[u8], files: &Tree<'_>) -> Option<Vec<u8>> {
+    // A `/` path restarts at the root here (how the interop fixtures were written; not observed
+    // otherwise).
+    let join = |dir: &str, rel: &str| match rel.strip_prefix('/') {
+        Some(abs) => paths::normalize(abs),
+        None => paths::join(dir, rel),
+    };
+    let read = |p: &str| files.get(p).and_then(|n| n.data);
     use base64::Engine;
     let text = String::from_utf8_lossy(js);
     let url = text.lines().rev().find_map(|l| {
@@ -304,7 +205,7 @@ fn source_map(rel_js: &str, js: &[u8], files: &BTreeMap<String, Vec<u8>>) -> Opt
             .strip_prefix("//# sourceMappingURL=")
             .map(|u| u.trim().to_owned())
     });
-    let dir = parent(rel_js);
+    let dir = paths::dirname(rel_js);
     let (raw, map_dir) = match url {
         Some(u) if u.starts_with("data:") => {
             let b64 = u.split_once("base64,")?.1;
@@ -317,9 +218,12 @@ fn source_map(rel_js: &str, js: &[u8], files: &BTreeMap<String, Vec<u8>>) -> Opt
         }
         Some(u) => {
             let map_rel = join(dir, &u);
-            (files.get(&map_rel)?.clone(), parent(&map_rel).to_owned())
+            (
+                read(&map_rel)?.to_vec(),
+                paths::dirname(&map_rel).to_owned(),
+            )
         }
-        None => (files.get(&format!("{rel_js}.map"))?.clone(), dir.to_owned()),
+        None => (read(&format!("{rel_js}.map"))?.to_vec(), dir.to_owned()),
     };
     let Value::Object(mut map) = parse(&String::from_utf8_lossy(&raw)).ok()? else {
         return None;
@@ -332,7 +236,7 @@ fn source_map(rel_js: &str, js: &[u8], files: &BTreeMap<String, Vec<u8>>) -> Opt
             .flatten()
             .map(|s| {
                 let path = join(&map_dir, s.as_str().unwrap_or_default());
-                files.get(&path).map_or(Value::Null, |b| {
+                read(&path).map_or(Value::Null, |b| {
                     Value::String(String::from_utf8_lossy(b).into_owned())
                 })
             })
@@ -342,18 +246,111 @@ fn source_map(rel_js: &str, js: &[u8], files: &BTreeMap<String, Vec<u8>>) -> Opt
     Some(stringify(&Value::Object(map)).into_bytes())
 }
 
+/// One file of the project, as listed.
+#[derive(Debug, Clone, Default)]
+pub struct ProjectFile {
+    /// `/`-separated path relative to the project directory.
+    pub name: String,
+    /// The bytes, when read (text files). Images, audio and other binary files are not read
+    /// for compiling: they are copied into the package as they are, read when packed.
+    pub data: Option<Vec<u8>>,
+    /// The size in bytes.
+    pub size: u64,
+}
+
+impl ProjectFile {
+    /// A file whose bytes are known.
+    pub fn read(name: impl Into<String>, data: Vec<u8>) -> Self {
+        Self {
+            name: name.into(),
+            size: data.len() as u64,
+            data: Some(data),
+        }
+    }
+}
+
+/// A file under the mini program root, for the rules: its bytes (if read), size and index in
+/// [`Input::files`].
+#[derive(Debug, Clone, Copy)]
+pub struct Node<'a> {
+    /// The bytes, if read.
+    pub data: Option<&'a [u8]>,
+    /// The size.
+    pub size: u64,
+    /// Index into [`Input::files`].
+    pub index: usize,
+}
+
+/// The files under the mini program root, by root-relative path.
+pub type Tree<'a> = BTreeMap<String, Node<'a>>;
+
+/// What a package entry holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    /// A project file, unchanged: its index in [`Input::files`].
+    File(usize),
+    /// Bytes made by the rules (JSON, source maps, the project.config.json stub).
+    Made(Vec<u8>),
+}
+
+impl Body {
+    /// The bytes, with the project's files at hand (`None` for a file that was not read).
+    pub fn bytes<'a>(&'a self, files: &'a [ProjectFile]) -> Option<&'a [u8]> {
+        match self {
+            Self::File(i) => files.get(*i).and_then(|f| f.data.as_deref()),
+            Self::Made(b) => Some(b),
+        }
+    }
+}
+
+/// miniprogram-ci's compile settings that change the files (`formatCISetting` with
+/// `useProjectConfig`): project.config.json's `setting`, with the `setting` input's keys (the
+/// tool's option names) taking precedence. Returns those that are on.
+pub fn compile_settings_on(project: &Value, overrides: &Map<String, Value>) -> Vec<&'static str> {
+    let p = |k: &str| components::truthy(project.get(k));
+    let e = |k: &str| overrides.get(k).filter(|v| !v.is_null());
+    let t = |k: &str| components::truthy(e(k));
+    let either = |k: &str, project_key: &str| match e(k) {
+        None => p(project_key),
+        Some(v) => components::truthy(Some(v)),
+    };
+    let minify = |k: &str, project_key: &str| {
+        e(k) != Some(&Value::Bool(false)) && (t("minify") || either(k, project_key))
+    };
+    let es = if e("es6").is_none() && e("es7").is_none() {
+        (p("es6"), p("enhance"))
+    } else {
+        (t("es6") || t("es7"), t("es6") || t("es7"))
+    };
+    let mut on = Vec::new();
+    for (name, value) in [
+        ("es6", es.0),
+        ("enhance", es.1),
+        ("minified", minify("minifyJS", "minified")),
+        ("minifyWXML", minify("minifyWXML", "minifyWXML")),
+        ("minifyWXSS", minify("minifyWXSS", "minifyWXSS")),
+        ("postcss", either("autoPrefixWXSS", "postcss")),
+        ("compileWorklet", either("compileWorklet", "compileWorklet")),
+        ("uglifyFileName", either("codeProtect", "uglifyFileName")),
+    ] {
+        if value {
+            on.push(name);
+        }
+    }
+    on
+}
+
 /// Builds the package contents.
 #[allow(clippy::too_many_lines)]
-pub fn compile(input: &Input) -> Result<Output, CompileError> {
-    let all: BTreeMap<&str, &[u8]> = input
+pub fn compile(input: &Input<'_>) -> Result<Output, CompileError> {
+    let config_file = input
         .files
         .iter()
-        .map(|(n, b)| (n.as_str(), b.as_slice()))
-        .collect();
+        .find(|f| f.name == "project.config.json")
+        .ok_or(CompileError::NoProjectConfig)?;
     let config = parse_file(
         "project.config.json",
-        all.get("project.config.json")
-            .ok_or(CompileError::NoProjectConfig)?,
+        config_file.data.as_deref().unwrap_or_default(),
     )?;
     let setting = config.get("setting").cloned().unwrap_or_default();
     if setting
@@ -375,6 +372,13 @@ pub fn compile(input: &Input) -> Result<Output, CompileError> {
         return Err(CompileError::OutOfSubset(
             "setting.ignoreUploadUnusedFiles needs the dependency analyser".into(),
         ));
+    }
+    let on = compile_settings_on(&setting, &input.setting);
+    if !on.is_empty() {
+        return Err(CompileError::OutOfSubset(format!(
+            "compile setting {} is on (project.config.json's setting, or the setting input) and the native engine compiles nothing",
+            on.join(", ")
+        )));
     }
     if config
         .get("compileType")
@@ -403,34 +407,78 @@ pub fn compile(input: &Input) -> Result<Output, CompileError> {
         rel.split('/')
             .any(|p| matches!(p, "node_modules" | ".git" | ".svn" | ".DS_Store"))
     };
-    let files: BTreeMap<String, Vec<u8>> = input
+    let files: Tree<'_> = input
         .files
         .iter()
-        .filter_map(|(n, b)| {
-            n.strip_prefix(&prefix)
-                .map(|rel| (rel.to_owned(), b.clone()))
+        .enumerate()
+        .filter_map(|(index, f)| {
+            f.name.strip_prefix(&prefix).map(|rel| {
+                (
+                    rel.to_owned(),
+                    Node {
+                        data: f.data.as_deref(),
+                        size: f.size,
+                        index,
+                    },
+                )
+            })
         })
         .filter(|(rel, _)| !skipped(rel))
         .collect();
-    let tree = Tree { files: &files };
     let packed = |rel: &str| {
         include.iter().any(|r| r.matches(rel)) || !ignore.iter().any(|r| r.matches(rel))
     };
+    // Errors name files relative to the project directory.
+    let in_root = |e: CompileError| match e {
+        CompileError::Broken { file, detail } => CompileError::Broken {
+            file: format!("{prefix}{file}"),
+            detail,
+        },
+        CompileError::BadJson { file, detail } => CompileError::BadJson {
+            file: format!("{prefix}{file}"),
+            detail,
+        },
+        e => e,
+    };
 
-    // app.json and what it names.
+    // app.json, checked as the official tool checks it.
     let app_bytes = files
         .get("app.json")
         .ok_or_else(|| CompileError::NoAppJson(root.to_owned()))?;
-    let Value::Object(mut app) = parse_file("app.json", app_bytes)? else {
-        return Err(CompileError::BadJson {
+    let Value::Object(raw_app) =
+        parse_file("app.json", app_bytes.data.unwrap_or_default()).map_err(in_root)?
+    else {
+        return Err(in_root(CompileError::BadJson {
             file: "app.json".into(),
             detail: "expected an object".into(),
-        });
+        }));
     };
+    let mut app = raw_app.clone();
     if let Some(sp) = app.shift_remove("subpackages") {
         // Renamed, and (being re-inserted) moved to the end, as miniprogram-ci does.
         app.insert("subPackages".into(), sp);
     }
+    for (key, what) in [
+        ("agent", "app.json's agent skills"),
+        (
+            "plugins",
+            "generics implemented by plugins (plugins.*.genericsImplementation)",
+        ),
+    ] {
+        let used = match (key, app.get(key)) {
+            ("agent", Some(a)) => a.get("skills").is_some(),
+            ("plugins", Some(Value::Object(p))) => p
+                .values()
+                .any(|v| components::truthy(v.get("genericsImplementation"))),
+            _ => false,
+        };
+        if used {
+            return Err(CompileError::OutOfSubset(format!(
+                "{what}: the official tool walks them concurrently, in an order not reproduced here"
+            )));
+        }
+    }
+    checks::check_app(&mut app, &files).map_err(in_root)?;
     let mut pages: Vec<String> = app
         .get("pages")
         .and_then(Value::as_array)
@@ -440,38 +488,25 @@ pub fn compile(input: &Input) -> Result<Output, CompileError> {
         .map(str::to_owned)
         .collect();
     let mut roots = Vec::new();
-    if let Some(Value::Array(subs)) = app.get_mut("subPackages") {
-        for sub in subs.iter_mut() {
-            let Some(r) = sub.get("root").and_then(Value::as_str).map(str::to_owned) else {
-                continue;
-            };
-            if r.starts_with('/') {
-                return Err(CompileError::RootSlash(r));
-            }
-            let slashed = if r.ends_with('/') {
-                r.clone()
-            } else {
-                format!("{r}/")
-            };
-            sub["root"] = json!(slashed);
-            for p in sub
-                .get("pages")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-            {
-                pages.push(format!("{slashed}{p}"));
-            }
-            roots.push(slashed);
+    for sub in app
+        .get("subPackages")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let Some(r) = sub.get("root").and_then(Value::as_str) else {
+            continue;
+        };
+        for p in sub
+            .get("pages")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            pages.push(paths::normalize(&format!("{r}{p}")));
         }
-    }
-    for key in ["openDataContext"] {
-        if let Some(Value::String(s)) = app.get_mut(key) {
-            if !s.ends_with('/') {
-                s.push('/');
-            }
-        }
+        roots.push(r.to_owned());
     }
     if let Some(Value::String(s)) = app
         .get_mut("accountCardPackage")
@@ -481,16 +516,21 @@ pub fn compile(input: &Input) -> Result<Output, CompileError> {
             s.push('/');
         }
     }
-    for p in &pages {
-        if !files.contains_key(&format!("{p}.js")) || !files.contains_key(&format!("{p}.wxml")) {
-            return Err(CompileError::MissingPage(p.clone()));
-        }
+    let no_ext = Map::new();
+    components::Project {
+        files: &files,
+        raw_app: &raw_app,
+        app: &raw_app,
+        ext_pages: &no_ext,
+        pages: &pages,
     }
-    let mut queue = components(&mut app, "app.json", &tree, false);
+    .resolve_in(&mut app, "app.json")
+    .map_err(in_root)?;
+    checks::check_app_late(&app).map_err(in_root)?;
 
     // ext.json by getattr.platform.
     let raw_ext = match files.get("ext.json") {
-        Some(b) => Some(parse_file("ext.json", b)?),
+        Some(b) => Some(parse_file("ext.json", b.data.unwrap_or_default()).map_err(in_root)?),
         None => None,
     };
     let ext_enabled = raw_ext
@@ -505,24 +545,25 @@ pub fn compile(input: &Input) -> Result<Output, CompileError> {
         .and_then(Value::as_str)
         .map(str::to_owned);
     let mut ext_pages = Map::new();
+    let mut packed_app = app.clone();
     let ext_out = raw_ext.as_ref().map(|ext| {
         if !input.platform {
             let warning = format!(
                 "{} is not a 3rdMiniProgramAppid, ext.json cannot take effect;Read the documentation: \"https://developers.weixin.qq.com/miniprogram/dev/devtools/ext.html\"",
                 input.appid
             );
-            app.insert("__warning__".into(), json!(warning));
+            packed_app.insert("__warning__".into(), json!(warning));
             return json!({ "__warning__": warning });
         }
         if !ext_enabled {
             return json!({});
         }
-        if let Some(Value::Object(obj)) = ext.as_object().map(|_| ext) {
+        if let Some(obj) = ext.as_object() {
             for (k, v) in obj {
                 match (k.as_str(), v) {
                     ("extPages", Value::Object(p)) => ext_pages.clone_from(p),
                     ("window" | "networkTimeout" | "tabBar", Value::Object(inner)) => {
-                        let slot = app.entry(k.clone()).or_insert_with(|| json!({}));
+                        let slot = packed_app.entry(k.clone()).or_insert_with(|| json!({}));
                         if let Value::Object(target) = slot {
                             for (ik, iv) in inner {
                                 target.insert(ik.clone(), iv.clone());
@@ -530,7 +571,7 @@ pub fn compile(input: &Input) -> Result<Output, CompileError> {
                         }
                     }
                     _ => {
-                        app.insert(k.clone(), v.clone());
+                        packed_app.insert(k.clone(), v.clone());
                     }
                 }
             }
@@ -538,71 +579,67 @@ pub fn compile(input: &Input) -> Result<Output, CompileError> {
         ext.clone()
     });
 
-    // Page JSON (only where the file exists), then components in discovery order.
-    let mut regenerated: Vec<(String, Value)> = Vec::new();
-    for p in &pages {
-        let rel = format!("{p}.json");
-        let Some(b) = files.get(&rel) else { continue };
-        let mut obj = match parse_file(&rel, b)? {
-            Value::Object(m) => m,
-            other => {
-                return Err(CompileError::BadJson {
-                    file: rel,
-                    detail: format!("expected an object, got {other}"),
-                })
-            }
-        };
-        queue.extend(components(&mut obj, &rel, &tree, true));
-        if let Some(Value::Object(extra)) = ext_pages.get(p.as_str()) {
-            for (k, v) in extra {
-                obj.insert(k.clone(), v.clone());
-            }
+    // Pages and components, in the order of the official walk.
+    let project = components::Project {
+        files: &files,
+        raw_app: &raw_app,
+        app: &app,
+        ext_pages: &ext_pages,
+        pages: &pages,
+    };
+    let walked = components::walk(&project).map_err(in_root)?;
+    let mut regenerated: Vec<(String, Map<String, Value>)> = Vec::new();
+    for (page, obj) in walked.pages {
+        let rel = format!("{page}.json");
+        if !files.contains_key(&rel) || !packed(&rel) {
+            continue;
         }
-        regenerated.push((rel, Value::Object(obj)));
+        // A page that is also used as a component keeps its place, with the component's JSON.
+        let obj = walked
+            .comps
+            .iter()
+            .find(|(c, _)| *c == page)
+            .map_or(obj, |(_, o)| o.clone());
+        regenerated.push((rel, obj));
     }
-    let mut seen: BTreeSet<String> = pages.iter().cloned().collect();
-    let mut i = 0;
-    while i < queue.len() {
-        let c = queue[i].clone();
-        i += 1;
-        if !seen.insert(c.clone()) {
-            continue;
+    for (comp, obj) in walked.comps {
+        let rel = format!("{comp}.json");
+        if files.contains_key(&rel) && packed(&rel) && !regenerated.iter().any(|(n, _)| *n == rel) {
+            regenerated.push((rel, obj));
         }
-        let rel = format!("{c}.json");
-        let Some(b) = files.get(&rel) else { continue };
-        let Value::Object(mut obj) = parse_file(&rel, b)? else {
-            continue;
-        };
-        queue.extend(components(&mut obj, &rel, &tree, true));
-        regenerated.push((rel, Value::Object(obj)));
     }
 
-    let regenerated_names: BTreeSet<String> = ["app.json".to_owned(), "ext.json".to_owned()]
+    let regenerated_names: BTreeSet<&str> = ["app.json", "ext.json"]
         .into_iter()
-        .chain(regenerated.iter().map(|(n, _)| n.clone()))
+        .chain(regenerated.iter().map(|(n, _)| n.as_str()))
         .collect();
     let whitelist: Vec<String> = input
         .whitelist
         .clone()
         .unwrap_or_else(|| BUILTIN_WHITELIST.iter().map(|s| (*s).to_owned()).collect());
+    let mut listed: Vec<(&String, &Node<'_>)> = files.iter().collect();
+    listed.sort_by(|a, b| paths::listing_order(a.0, b.0));
     let mut other = Vec::new();
     let mut code = Vec::new();
-    for (rel, bytes) in &files {
-        if regenerated_names.contains(rel) || !packed(rel) {
+    for (rel, node) in listed {
+        if regenerated_names.contains(rel.as_str()) || !packed(rel) {
             continue;
         }
         let ext = extension(rel).unwrap_or_default();
         if rel == "project.config.json" {
-            other.push((format!("/{rel}"), PROJECT_CONFIG_STUB.as_bytes().to_vec()));
+            other.push((
+                format!("/{rel}"),
+                Body::Made(PROJECT_CONFIG_STUB.as_bytes().to_vec()),
+            ));
         } else if CODE.contains(&ext) {
-            code.push((format!("/{rel}"), bytes.clone()));
+            code.push((format!("/{rel}"), Body::File(node.index)));
             if ext == ".js" {
-                if let Some(map) = source_map(rel, bytes, &files) {
-                    code.push((format!("/{rel}.map"), map));
+                if let Some(map) = source_map(rel, node.data.unwrap_or_default(), &files) {
+                    code.push((format!("/{rel}.map"), Body::Made(map)));
                 }
             }
         } else if whitelist.iter().any(|w| w == ext) {
-            other.push((format!("/{rel}"), bytes.clone()));
+            other.push((format!("/{rel}"), Body::File(node.index)));
         }
     }
     let mut entries = other;
@@ -610,20 +647,21 @@ pub fn compile(input: &Input) -> Result<Output, CompileError> {
     entries.extend(code);
     entries.push((
         "/app.json".into(),
-        stringify(&Value::Object(app)).into_bytes(),
+        Body::Made(stringify(&Value::Object(packed_app)).into_bytes()),
     ));
     if let Some(ext) = ext_out {
-        entries.push(("/ext.json".into(), stringify(&ext).into_bytes()));
+        entries.push(("/ext.json".into(), Body::Made(stringify(&ext).into_bytes())));
     }
-    entries.extend(
-        regenerated
-            .into_iter()
-            .map(|(n, v)| (format!("/{n}"), stringify(&v).into_bytes())),
-    );
+    entries.extend(regenerated.into_iter().map(|(n, v)| {
+        (
+            format!("/{n}"),
+            Body::Made(stringify(&Value::Object(v)).into_bytes()),
+        )
+    }));
     if !stub_placed {
         entries.push((
             "/project.config.json".into(),
-            PROJECT_CONFIG_STUB.as_bytes().to_vec(),
+            Body::Made(PROJECT_CONFIG_STUB.as_bytes().to_vec()),
         ));
     }
     Ok(Output {
@@ -637,20 +675,27 @@ pub fn compile(input: &Input) -> Result<Output, CompileError> {
 mod tests {
     use super::*;
 
-    fn project(files: &[(&str, &str)]) -> Input {
+    fn project(files: &[(&str, &str)]) -> Input<'static> {
         Input {
             files: files
                 .iter()
-                .map(|(n, b)| ((*n).to_owned(), b.as_bytes().to_vec()))
-                .collect(),
+                .map(|(n, b)| ProjectFile::read(*n, b.as_bytes().to_vec()))
+                .collect::<Vec<_>>()
+                .into(),
             appid: "wx0123456789abcdef".into(),
-            platform: false,
-            whitelist: None,
+            ..Input::default()
         }
     }
 
     fn names(o: &Output) -> Vec<&str> {
         o.entries.iter().map(|(n, _)| n.as_str()).collect()
+    }
+
+    fn made(o: &Output, i: usize) -> &[u8] {
+        match &o.entries[i].1 {
+            Body::Made(b) => b,
+            Body::File(_) => panic!("entry {i} is a project file"),
+        }
     }
 
     const APP: (&str, &str) = ("app.json", r#"{"pages":["pages/a/a"]}"#);
@@ -680,9 +725,9 @@ mod tests {
                 "/pages/a/a.json"
             ]
         );
-        assert_eq!(out.entries[0].1, PROJECT_CONFIG_STUB.as_bytes());
+        assert_eq!(made(&out, 0), PROJECT_CONFIG_STUB.as_bytes());
         assert_eq!(
-            out.entries[5].1,
+            made(&out, 5),
             br#"{"component":false,"usingComponents":{}}"#
         );
     }
@@ -734,10 +779,14 @@ mod tests {
                 "/app.json"
             ]
         );
-        assert_eq!(out.entries[2].1, br#"{"version":3,"sources":["a.ts","gone.ts"],"mappings":"","sourcesContent":["let x = 1",null]}"#);
+        assert_eq!(made(&out, 2), br#"{"version":3,"sources":["a.ts","gone.ts"],"mappings":"","sourcesContent":["let x = 1",null]}"#);
         assert_eq!(
             compile(&project(&[CONFIG, APP, ("pages/a/a.js", "x")])).unwrap_err(),
-            CompileError::MissingPage("pages/a/a".into())
+            CompileError::MissingPage {
+                page: "pages/a/a".into(),
+                missing: "pages/a/a.wxml".into(),
+                tip: r#"["pages"][0]"#.into()
+            }
         );
         assert_eq!(
             compile(&project(&[APP])).unwrap_err(),
@@ -782,7 +831,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            out.entries[4].1,
+            made(&out, 4),
             br#"{"pages":[],"window":{},"subPackages":[{"root":"s/","pages":["p"]}]}"#
         );
         assert_eq!(out.subpackage_roots, ["s/"]);
@@ -794,15 +843,5 @@ mod tests {
         assert!(glob(b"**/*.js", b"c.js"));
         assert!(!glob(b"*.js", b"a/c.js"));
         assert!(glob(b"a/?.js", b"a/b.js"));
-    }
-
-    #[test]
-    fn relative_paths() {
-        assert_eq!(
-            relative("pages/index", "miniprogram_npm/v/button/index"),
-            "../../miniprogram_npm/v/button/index"
-        );
-        assert_eq!(join("pages/index", "../../components/c"), "components/c");
-        assert_eq!(join("pages", "/components/c"), "components/c");
     }
 }
