@@ -57,10 +57,28 @@ fn emulator(platform: bool) -> (Emulator, tempfile::TempDir) {
 
 /// Runs the official tool through the driver script; returns its result JSON.
 fn run_official(module: &Path, emu: &Emulator, dir: &Path, sample: &str, preview: bool) -> Value {
-    let request = json!({
+    let project = fixtures().join("sample-projects").join(sample);
+    match official_on(module, emu, dir, &project, preview, &json!({})) {
+        Ok(v) => v,
+        Err(e) => panic!("{sample} (preview {preview}) failed:\n{e}"),
+    }
+}
+
+/// Runs the official tool on `project` (extra request fields in `extra`); its result JSON, or
+/// its output when it failed.
+fn official_on(
+    module: &Path,
+    emu: &Emulator,
+    dir: &Path,
+    project: &Path,
+    preview: bool,
+    extra: &Value,
+) -> Result<Value, String> {
+    let sample = project.file_name().unwrap().to_string_lossy().into_owned();
+    let mut request = json!({
         "module": module,
         "appid": APPID,
-        "projectPath": fixtures().join("sample-projects").join(sample),
+        "projectPath": project,
         "privateKeyPath": fixtures().join("keys/private.wx0123456789abcdef.key"),
         "version": "1.0.0",
         "robot": 3,
@@ -68,6 +86,9 @@ fn run_official(module: &Path, emu: &Emulator, dir: &Path, sample: &str, preview
         "qrcodeOutputDest": dir.join(format!("{sample}-qr.jpg")),
         "pagePath": "pages/index/index",
     });
+    for (k, v) in extra.as_object().into_iter().flatten() {
+        request[k] = v.clone();
+    }
     let out = Command::new("node")
         .arg(root().join("src/adapters/upload/driver.js"))
         .current_dir(dir)
@@ -86,26 +107,33 @@ fn run_official(module: &Path, emu: &Emulator, dir: &Path, sample: &str, preview
         .unwrap_or("{}")
         .to_owned();
     let v: Value = serde_json::from_str(&last).unwrap_or(Value::Null);
-    assert!(
-        out.status.success() && v.get("result").is_some(),
-        "{sample} (preview {preview}) failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    v["result"].clone()
+    if out.status.success() && v.get("result").is_some() {
+        Ok(v["result"].clone())
+    } else {
+        Err(format!(
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
 }
 
 fn run_native(emu: &Emulator, dir: &Path, sample: &str) {
+    let r = native_on(emu, dir, &fixtures().join("sample-projects").join(sample));
+    assert_eq!(r.code, 0, "native upload of {sample}: {}", r.stderr);
+}
+
+/// The native engine (`--engine native`) on `project`.
+fn native_on(emu: &Emulator, dir: &Path, project: &Path) -> Run {
     let trap = NetTrap::new();
     let mut c = bin(dir, &trap);
-    c.args(["upload", "--project-path"])
-        .arg(fixtures().join("sample-projects").join(sample))
+    c.args(["upload", "--engine", "native", "--project-path"])
+        .arg(project)
         .arg("--private-key-path")
         .arg(fixtures().join("keys/private.wx0123456789abcdef.key"))
         .args(["--version-from", "explicit:1.0.0", "--robot", "3"])
         .env("INPUT_APPID", APPID)
         .env("MP_RELEASE_UPLOAD_BASE_URL", emu.uri());
-    let r = run(c);
-    assert_eq!(r.code, 0, "native upload of {sample}: {}", r.stderr);
+    run(c)
 }
 
 /// The file map without the signature, JSON normalised by dropping `__warning__`.
@@ -314,4 +342,528 @@ fn the_official_engine_ends_after_a_compile_error() {
         started.elapsed()
     );
     assert!(emu.world().uploads().is_empty(), "nothing was uploaded");
+}
+
+/// Writes a project: `(path, content)` pairs under `dir`.
+fn write_project(dir: &Path, files: &[(String, String)]) {
+    for (p, c) in files {
+        let path = dir.join(p);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, c).unwrap();
+    }
+}
+
+fn files(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(p, c)| ((*p).to_owned(), (*c).to_owned()))
+        .collect()
+}
+
+/// A page or component: `.js` and `.wxml` (and the `.json` when given).
+fn unit(path: &str, json: Option<&str>) -> Vec<(String, String)> {
+    let mut v = vec![
+        (format!("{path}.js"), "Component({})\n".to_owned()),
+        (format!("{path}.wxml"), "<view/>\n".to_owned()),
+    ];
+    if let Some(j) = json {
+        v.push((format!("{path}.json"), j.to_owned()));
+    }
+    v
+}
+
+const CONFIG: &str = r#"{"appid":"wx0123456789abcdef","compileType":"miniprogram","setting":{"es6":false,"postcss":false,"minified":false}}"#;
+
+/// One project per packing rule of the issue (names, order, component JSON, `./`, extended libs,
+/// skyline, appBar, workers).
+fn rule_projects() -> Vec<(&'static str, Vec<(String, String)>)> {
+    let mut out = Vec::new();
+    // 1. Path order: names that are a prefix of a sibling followed by a character below `/`.
+    let mut order = files(&[
+        ("project.config.json", CONFIG),
+        ("app.json", r#"{"pages":["pages/index/index"]}"#),
+        ("a.js", "1"),
+        ("a-b.js", "1"),
+        ("a/b.js", "1"),
+        ("a.b/c.js", "1"),
+        ("components/patch.wxss", ".p{}"),
+        ("components/patch/x.js", "1"),
+        ("components/cell.wxss", ".c{}"),
+        ("img/x-y.png", "png"),
+        ("img/x/y.png", "png"),
+        ("img/x.png", "png"),
+    ]);
+    order.extend(unit("pages/index/index", None));
+    order.extend(unit("components/cell/index", Some(r#"{"component":true}"#)));
+    order.extend(unit(
+        "components/cell-group/index",
+        Some(r#"{"component":true}"#),
+    ));
+    out.push(("order", order));
+    // 2. Component JSON order: pages out of name order, subpackages, global components,
+    // components shared by pages, nested four levels, npm components, a page used as a component.
+    let mut walk = files(&[
+        ("project.config.json", CONFIG),
+        (
+            "app.json",
+            r#"{"pages":["pages/b/index","pages/a/index"],"usingComponents":{"g":"/components/glob/index"},"subPackages":[{"root":"s2","pages":["p/index"]},{"root":"s1","pages":["p/index"]}]}"#,
+        ),
+        ("app.js", "App({})"),
+    ]);
+    walk.extend(unit("pages/b/index", Some(r#"{"usingComponents":{"x":"../../components/cell/index","y":"/components/cell-group/index","z":"lib/btn","p":"/pages/a/index"}}"#)));
+    walk.extend(unit("pages/a/index", Some(r#"{"usingComponents":{"x":"../../components/deep1/index","w":"../../components/shared/index"}}"#)));
+    walk.extend(unit("s1/p/index", Some(r#"{"usingComponents":{"s":"../../components/shared/index","d":"/components/deep3/index"}}"#)));
+    walk.extend(unit(
+        "s2/p/index",
+        Some(r#"{"usingComponents":{"d":"/components/deep4/index"}}"#),
+    ));
+    for (c, json) in [
+        (
+            "cell",
+            r#"{"component":true,"usingComponents":{"s":"../shared/index"}}"#,
+        ),
+        ("cell-group", r#"{"component":true}"#),
+        (
+            "glob",
+            r#"{"component":true,"usingComponents":{"d":"../deep2/index"}}"#,
+        ),
+        ("shared", r#"{"component":true}"#),
+        (
+            "deep1",
+            r#"{"component":true,"usingComponents":{"d":"../deep2/index","e":"../cell-group/index"}}"#,
+        ),
+        (
+            "deep2",
+            r#"{"component":true,"usingComponents":{"d":"../deep3/index"}}"#,
+        ),
+        (
+            "deep3",
+            r#"{"component":true,"usingComponents":{"d":"../deep4/index"}}"#,
+        ),
+        ("deep4", r#"{"component":true}"#),
+    ] {
+        walk.extend(unit(&format!("components/{c}/index"), Some(json)));
+    }
+    walk.extend(unit(
+        "miniprogram_npm/lib/btn/index",
+        Some(r#"{"component":true,"usingComponents":{"i":"../icon/index"}}"#),
+    ));
+    walk.extend(unit(
+        "miniprogram_npm/lib/icon/index",
+        Some(r#"{"component":true}"#),
+    ));
+    out.push(("walk", walk));
+    // 3. `./` for relative values without a leading `/`, `./` or `../`.
+    let mut dot = files(&[
+        ("project.config.json", CONFIG),
+        (
+            "app.json",
+            r#"{"pages":["pages/index/index"],"usingComponents":{"h":"miniprogram_npm/mp-html/index","c":"components/c/index"},"subPackages":[{"root":"sub","pages":["p/index"]}]}"#,
+        ),
+    ]);
+    dot.extend(unit("pages/index/index", Some(r#"{"usingComponents":{"l":"local/x","g":"mp-html"},"componentGenerics":{"sel":{"default":"local/x"}}}"#)));
+    dot.extend(unit("pages/index/local/x", Some(r#"{"component":true}"#)));
+    dot.extend(unit(
+        "sub/p/index",
+        Some(r#"{"usingComponents":{"c":"parts/c"}}"#),
+    ));
+    dot.extend(unit("sub/p/parts/c", Some(r#"{"component":true}"#)));
+    dot.extend(unit("components/c/index", Some(r#"{"component":true}"#)));
+    dot.extend(unit(
+        "miniprogram_npm/mp-html/index",
+        Some(r#"{"component":true,"usingComponents":{"n":"./node/node"}}"#),
+    ));
+    dot.extend(unit(
+        "miniprogram_npm/mp-html/node/node",
+        Some(r#"{"component":true}"#),
+    ));
+    out.push(("dot-slash", dot));
+    // 4. useExtendedLib: references to the extended libraries are rewritten, never looked for.
+    let mut ext = files(&[
+        ("project.config.json", CONFIG),
+        (
+            "app.json",
+            r#"{"pages":["pages/index/index"],"useExtendedLib":{"weui":true},"usingComponents":{"b":"weui-miniprogram/badge/badge"},"subPackages":[{"root":"k","pages":["p/index"],"useExtendedLib":{"kbone":true}}]}"#,
+        ),
+    ]);
+    ext.extend(unit("pages/index/index", Some(r#"{"usingComponents":{"d":"weui-miniprogram/dialog/dialog","a":"/miniprogram_npm/weui-miniprogram/slideview/slideview"}}"#)));
+    ext.extend(unit("k/p/index", Some(r#"{"usingComponents":{"e":"miniprogram-element","d":"weui-miniprogram/dialog/dialog"}}"#)));
+    out.push(("extended-lib", ext));
+    // 5. Skyline: pages get disableScroll/navigationStyle; components reached from a page whose
+    // own JSON says skyline get the renderer (xr-frame ones are left alone); app-wide skyline.
+    let mut sky = files(&[
+        ("project.config.json", CONFIG),
+        (
+            "app.json",
+            r#"{"pages":["pages/sky/index","pages/web/index","pages/own/index"],"lazyCodeLoading":"requiredComponents","componentFramework":"glass-easel","window":{"navigationStyle":"custom","navigationBarTitleText":"t"}}"#,
+        ),
+    ]);
+    sky.extend(unit("pages/sky/index", Some(r#"{"renderer":"skyline","usingComponents":{"s":"../../components/skyc/index","x":"../../components/xr/index"},"componentGenerics":{"g":{"default":"../../components/gen/index"}}}"#)));
+    sky.extend(unit(
+        "pages/web/index",
+        Some(r#"{"usingComponents":{"p":"../../components/plain/index"}}"#),
+    ));
+    sky.extend(unit(
+        "pages/own/index",
+        Some(r#"{"renderer":"skyline","disableScroll":false,"navigationStyle":"custom"}"#),
+    ));
+    for (c, json) in [
+        (
+            "skyc",
+            r#"{"component":true,"usingComponents":{"d":"../skyd/index"}}"#,
+        ),
+        ("skyd", r#"{"usingComponents":{},"component":true}"#),
+        (
+            "xr",
+            r#"{"component":true,"renderer":"xr-frame","usingComponents":{"d":"../skyd/index"}}"#,
+        ),
+        ("gen", r#"{"component":true}"#),
+        ("plain", r#"{"component":true}"#),
+    ] {
+        sky.extend(unit(&format!("components/{c}/index"), Some(json)));
+    }
+    out.push(("skyline", sky));
+    let mut app_sky = files(&[
+        ("project.config.json", CONFIG),
+        (
+            "app.json",
+            r#"{"pages":["pages/a/index","pages/b/index"],"renderer":"skyline","rendererOptions":{"skyline":{"defaultDisplayBlock":true}},"lazyCodeLoading":"requiredComponents","componentFramework":"glass-easel"}"#,
+        ),
+    ]);
+    app_sky.extend(unit(
+        "pages/a/index",
+        Some(r#"{"usingComponents":{"c":"/components/c/index"}}"#),
+    ));
+    app_sky.extend(unit("pages/b/index", Some(r#"{"renderer":"webview"}"#)));
+    app_sky.extend(unit("components/c/index", Some(r#"{"component":true}"#)));
+    out.push(("skyline-app", app_sky));
+    // 6. appBar.
+    let mut bar = files(&[
+        ("project.config.json", CONFIG),
+        (
+            "app.json",
+            r#"{"pages":["pages/index/index"],"appBar":{},"usingComponents":{"c":"/components/c"}}"#,
+        ),
+    ]);
+    bar.extend(unit("pages/index/index", Some(r#"{"usingComponents":{}}"#)));
+    bar.extend(unit(
+        "app-bar/index",
+        Some(r#"{ "component": true, "usingComponents": { "c": "../components/c" } }"#),
+    ));
+    bar.extend(unit("components/c/index", Some(r#"{"component":true}"#)));
+    out.push(("app-bar", bar));
+    // 7. workers, the string form and the object form.
+    for (name, workers) in [
+        ("workers", r#""workers""#),
+        (
+            "workers-object",
+            r#"{"path":"workers","isSubpackage":true}"#,
+        ),
+    ] {
+        let mut w = files(&[
+            ("project.config.json", CONFIG),
+            ("workers/index.js", "worker.onMessage(function () {})"),
+            ("workers/lib/util.js", "module.exports = 1"),
+        ]);
+        w.push((
+            "app.json".into(),
+            format!(r#"{{"pages":["pages/index/index"],"workers":{workers}}}"#),
+        ));
+        w.extend(unit("pages/index/index", None));
+        out.push((name, w));
+    }
+    out
+}
+
+/// The large mixed project: 200+ files, npm components (nested), 6 subpackages (one
+/// independent), components shared by pages and nested, skyline pages, workers, appBar, a custom
+/// tab bar, useExtendedLib and ext.json.
+fn large_project() -> Vec<(String, String)> {
+    let mut f = files(&[
+        (
+            "project.config.json",
+            r#"{"appid":"wx0123456789abcdef","compileType":"miniprogram","miniprogramRoot":"miniprogram/","setting":{"es6":false,"minified":false}}"#,
+        ),
+        ("miniprogram/app.js", "App({ onLaunch() {} })\n"),
+        ("miniprogram/app.wxss", "page { color: #333; }\n"),
+        (
+            "miniprogram/sitemap.json",
+            r#"{"rules":[{"action":"allow","page":"*"}]}"#,
+        ),
+        (
+            "miniprogram/ext.json",
+            r#"{"extEnable":true,"extAppid":"wxaaaaaaaaaaaaaaaa","ext":{"shop":"s1"},"window":{"navigationBarTitleText":"Shop"},"extPages":{"pages/index/index":{"navigationBarTitleText":"Home"}}}"#,
+        ),
+        (
+            "miniprogram/workers/index.js",
+            "worker.onMessage(function (m) { worker.postMessage(m) })\n",
+        ),
+        (
+            "miniprogram/workers/calc.js",
+            "module.exports = function (a) { return a * 2 }\n",
+        ),
+        (
+            "cloudfunctions/login/index.js",
+            "exports.main = async () => ({})\n",
+        ),
+        ("README.md", "# large\n"),
+    ]);
+    let mut app_subs = Vec::new();
+    let mut tab = Vec::new();
+    let main_pages = [
+        "pages/index/index",
+        "pages/cart/index",
+        "pages/user/index",
+        "pages/sky/index",
+    ];
+    for (i, p) in main_pages.iter().enumerate() {
+        let json = match i {
+            0 => r#"{"usingComponents":{"card":"/components/card/index","badge":"weui-miniprogram/badge/badge","vbtn":"@vant/weapp/button"}}"#.to_owned(),
+            3 => r#"{"renderer":"skyline","componentFramework":"glass-easel","usingComponents":{"tile":"../../components/tile/index"}}"#.to_owned(),
+            _ => format!(r#"{{"navigationBarTitleText":"p{i}","usingComponents":{{"list":"../../components/list/index","cell":"../../components/cell"}}}}"#),
+        };
+        f.extend(unit(&format!("miniprogram/{p}"), Some(&json)));
+        f.push((
+            format!("miniprogram/{}.wxss", p),
+            ".page { padding: 8rpx; }\n".into(),
+        ));
+        if i < 3 {
+            tab.push(format!(
+                r#"{{"pagePath":"{p}","text":"t{i}","iconPath":"images/tab{i}.png"}}"#
+            ));
+            f.push((format!("miniprogram/images/tab{i}.png"), format!("PNG{i}")));
+        }
+    }
+    for s in 0..6 {
+        let root = format!("pkg{s}");
+        let mut pages = Vec::new();
+        for p in 0..5 {
+            let page = format!("pages/p{p}/index");
+            let json = format!(
+                r#"{{"navigationBarTitleText":"{s}-{p}","usingComponents":{{"card":"/components/card/index","row":"../../components/row/index","item":"item{p}"}}}}"#
+            );
+            f.extend(unit(&format!("miniprogram/{root}/{page}"), Some(&json)));
+            f.extend(unit(
+                &format!("miniprogram/{root}/pages/p{p}/item{p}"),
+                Some(r#"{"component":true,"usingComponents":{"tile":"/components/tile/index"}}"#),
+            ));
+            pages.push(format!(r#""{page}""#));
+        }
+        f.extend(unit(
+            &format!("miniprogram/{root}/components/row/index"),
+            Some(r#"{"component":true,"usingComponents":{"cell":"/components/cell/index"}}"#),
+        ));
+        let independent = if s == 5 { r#","independent":true"# } else { "" };
+        app_subs.push(format!(
+            r#"{{"root":"{root}","name":"n{s}","pages":[{}]{independent}}}"#,
+            pages.join(",")
+        ));
+    }
+    for (c, json) in [
+        (
+            "card",
+            r#"{"component":true,"usingComponents":{"list":"../list/index","vicon":"@vant/weapp/icon"}}"#,
+        ),
+        (
+            "list",
+            r#"{"component":true,"usingComponents":{"cell":"../cell/index","cell-group":"../cell-group/index"}}"#,
+        ),
+        (
+            "cell",
+            r#"{"component":true,"usingComponents":{"tile":"../tile/index"}}"#,
+        ),
+        ("cell-group", r#"{"component":true}"#),
+        (
+            "tile",
+            r#"{"component":true,"usingComponents":{"leaf":"./leaf"}}"#,
+        ),
+    ] {
+        f.extend(unit(
+            &format!("miniprogram/components/{c}/index"),
+            Some(json),
+        ));
+        f.push((
+            format!("miniprogram/components/{c}/index.wxss"),
+            ".c { margin: 0; }\n".into(),
+        ));
+    }
+    f.extend(unit(
+        "miniprogram/components/tile/leaf",
+        Some(r#"{"component":true}"#),
+    ));
+    for (c, json) in [
+        (
+            "button/index",
+            r#"{"component":true,"usingComponents":{"van-icon":"../icon/index","van-loading":"../loading/index"}}"#,
+        ),
+        (
+            "icon/index",
+            r#"{"component":true,"usingComponents":{"van-info":"../info/index"}}"#,
+        ),
+        ("loading/index", r#"{"component":true}"#),
+        ("info/index", r#"{"component":true}"#),
+    ] {
+        f.extend(unit(
+            &format!("miniprogram/miniprogram_npm/@vant/weapp/{c}"),
+            Some(json),
+        ));
+        f.push((
+            format!("miniprogram/miniprogram_npm/@vant/weapp/{c}.wxss"),
+            "@import '../common/index.wxss';\n".into(),
+        ));
+    }
+    f.push((
+        "miniprogram/miniprogram_npm/@vant/weapp/common/index.wxss".into(),
+        ".van { display: block; }\n".into(),
+    ));
+    f.push((
+        "miniprogram/miniprogram_npm/@vant/weapp/wxs/utils.wxs".into(),
+        "module.exports = {};\n".into(),
+    ));
+    f.extend(unit(
+        "miniprogram/app-bar/index",
+        Some(r#"{"component":true,"usingComponents":{"card":"../components/card/index"}}"#),
+    ));
+    f.extend(unit(
+        "miniprogram/custom-tab-bar/index",
+        Some(r#"{"component":true}"#),
+    ));
+    for i in 0..40 {
+        f.push((
+            format!("miniprogram/images/pic-{i}.jpg"),
+            format!("JPEG{i}"),
+        ));
+        f.push((
+            format!("miniprogram/data/d{i}.json"),
+            format!(r#"{{"n":{i}}}"#),
+        ));
+    }
+    f.push(("miniprogram/app.json".into(), format!(
+        r#"{{"pages":[{}],"subpackages":[{}],"lazyCodeLoading":"requiredComponents","useExtendedLib":{{"weui":true}},"appBar":{{}},"workers":"workers","tabBar":{{"custom":true,"list":[{}]}},"usingComponents":{{"cell":"components/cell/index"}},"preloadRule":{{"pages/index/index":{{"packages":["n0","pkg1"]}}}},"sitemapLocation":"sitemap.json"}}"#,
+        main_pages.iter().map(|p| format!(r#""{p}""#)).collect::<Vec<_>>().join(","),
+        app_subs.join(","),
+        tab.join(",")
+    )));
+    f
+}
+
+/// The file maps of the last two uploads must be the same (the official one first).
+fn assert_same_map(emu: &Emulator, what: &str) {
+    let w = emu.world();
+    let n = w.uploads().len();
+    let (theirs, ours) = (map(&w.uploads()[n - 2]), map(&w.uploads()[n - 1]));
+    let names = |m: &[(String, String)]| m.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&ours), names(&theirs), "{what}: names and order");
+    for (a, b) in ours.iter().zip(&theirs) {
+        assert_eq!(a, b, "{what}: {}", a.0);
+    }
+}
+
+/// Each packing rule, and all of them in one large project, against the real miniprogram-ci:
+/// the same map, name for name, byte for byte, in the same order.
+#[test]
+fn the_native_engine_packs_what_miniprogram_ci_packs_rule_by_rule() {
+    let module = official();
+    let mut projects = rule_projects();
+    projects.push(("large", large_project()));
+    for platform in [false, true] {
+        let (emu, dir) = emulator(platform);
+        for (name, list) in &projects {
+            if platform && *name != "large" {
+                continue;
+            }
+            let project = dir.path().join(name);
+            write_project(&project, list);
+            if let Err(e) = official_on(&module, &emu, dir.path(), &project, false, &json!({})) {
+                panic!("miniprogram-ci refused {name}: {e}");
+            }
+            let r = native_on(&emu, dir.path(), &project);
+            assert_eq!(r.code, 0, "native engine on {name}: {}", r.stderr);
+            assert_same_map(&emu, &format!("{name} (platform {platform})"));
+        }
+    }
+    let count = large_project().len();
+    assert!(count >= 200, "the large project has {count} files");
+}
+
+/// Projects miniprogram-ci refuses before packing: the native engine refuses each with exit 2,
+/// names the file, the key and the missing path, and sends nothing (the emulator's journal).
+#[test]
+fn broken_projects_are_refused_before_anything_is_sent() {
+    let module = official();
+    let base = || {
+        let mut f = files(&[
+            ("project.config.json", CONFIG),
+            ("app.js", "App({})"),
+            ("icon.png", "png"),
+            ("workers/w.js", "1"),
+        ]);
+        for p in ["pages/a/index", "pages/b/index", "sub/p/index"] {
+            f.extend(unit(p, None));
+        }
+        f.extend(unit("components/c/index", Some(r#"{"component":true}"#)));
+        f
+    };
+    let a = r#"["pages/a/index"]"#;
+    let cases: Vec<(&str, String, Option<(&str, &str)>, &str)> = vec![
+        ("component missing (app.json)", format!(r#"{{"pages":{a},"usingComponents":{{"x":"/components/nope/index"}}}}"#), None, "app.json: [\"usingComponents\"][\"x\"]: \"/components/nope/index\": component not found"),
+        ("component missing (page)", format!(r#"{{"pages":{a}}}"#), Some(("pages/a/index.json", r#"{"usingComponents":{"x":"../../components/nope"}}"#)), "pages/a/index.json: [\"usingComponents\"][\"x\"]"),
+        ("component without .wxml", format!(r#"{{"pages":{a}}}"#), Some(("pages/a/index.json", r#"{"usingComponents":{"x":"/components/c/index","y":"/pages/b/index.js"}}"#)), "[\"usingComponents\"][\"y\"]"),
+        ("npm component missing", format!(r#"{{"pages":{a}}}"#), Some(("pages/a/index.json", r#"{"usingComponents":{"x":"vant/button"}}"#)), "miniprogram_npm/vant/button"),
+        ("preloadRule page", format!(r#"{{"pages":{a},"subPackages":[{{"root":"sub","pages":["p/index"]}}],"preloadRule":{{"pages/zz/index":{{"packages":["sub"]}}}}}}"#), None, "[\"preloadRule\"][\"pages/zz/index\"]"),
+        ("preloadRule package", format!(r#"{{"pages":{a},"subPackages":[{{"root":"sub","pages":["p/index"]}}],"preloadRule":{{"pages/a/index":{{"packages":["nosuch"]}}}}}}"#), None, "[\"packages\"][0]: nosuch/"),
+        ("tabBar page", r#"{"pages":["pages/a/index","pages/b/index"],"tabBar":{"list":[{"pagePath":"pages/a/index","text":"a"},{"pagePath":"pages/zz/index","text":"b"}]}}"#.into(), None, "\"pages/zz/index\" needs to be in [\"pages\"]"),
+        ("tabBar of one", format!(r#"{{"pages":{a},"tabBar":{{"list":[{{"pagePath":"pages/a/index","text":"a"}}]}}}}"#), None, "at least 2"),
+        ("tabBar icon", r#"{"pages":["pages/a/index","pages/b/index"],"tabBar":{"list":[{"pagePath":"pages/a/index","text":"a","iconPath":"nope.png"},{"pagePath":"pages/b/index","text":"b"}]}}"#.into(), None, "[\"iconPath\"]: \"nope.png\" not found"),
+        ("entryPagePath", format!(r#"{{"pages":{a},"entryPagePath":"pages/zz/index"}}"#), None, "[\"entryPagePath\"]: \"pages/zz/index\""),
+        ("page twice", r#"{"pages":["pages/a/index","pages/a/index"]}"#.into(), None, "repeated"),
+        ("page missing", r#"{"pages":["pages/a/index","pages/zz/index"]}"#.into(), None, "pages/zz/index.wxml does not exist"),
+        ("main page in a subpackage", r#"{"pages":["pages/a/index","sub/p/index"],"subPackages":[{"root":"sub","pages":["p/index"]}]}"#.into(), None, "[\"pages\"][1]: \"sub/p/index\""),
+        ("subpackage root missing", format!(r#"{{"pages":{a},"subPackages":[{{"root":"nosub","pages":["p/index"]}}]}}"#), None, "nosub/ does not exist"),
+        ("subpackage root with /", format!(r#"{{"pages":{a},"subPackages":[{{"root":"/sub","pages":["p/index"]}}]}}"#), None, "\"/sub\" must not start with /"),
+        ("workers missing", format!(r#"{{"pages":{a},"workers":"nowhere"}}"#), None, "[\"workers\"]"),
+        ("openDataContext missing", format!(r#"{{"pages":{a},"openDataContext":"odc"}}"#), None, "[\"openDataContext\"]"),
+        ("skyline page without lazyCodeLoading", format!(r#"{{"pages":{a}}}"#), Some(("pages/a/index.json", r#"{"renderer":"skyline","componentFramework":"glass-easel"}"#)), "lazyCodeLoading"),
+        ("skyline app without rendererOptions", format!(r#"{{"pages":{a},"renderer":"skyline","lazyCodeLoading":"requiredComponents","componentFramework":"glass-easel"}}"#), None, "rendererOptions"),
+        ("skyline page with a navigation bar", format!(r#"{{"pages":{a},"lazyCodeLoading":"requiredComponents"}}"#), Some(("pages/a/index.json", r#"{"renderer":"skyline","componentFramework":"glass-easel","navigationBarTitleText":"x"}"#)), "navigationStyle"),
+        ("skyline page without glass-easel", format!(r#"{{"pages":{a},"lazyCodeLoading":"requiredComponents"}}"#), Some(("pages/a/index.json", r#"{"renderer":"skyline"}"#)), "glass-easel"),
+        ("skyline page using a webview component", format!(r#"{{"pages":{a},"lazyCodeLoading":"requiredComponents"}}"#), Some(("pages/a/index.json", r#"{"renderer":"skyline","componentFramework":"glass-easel","usingComponents":{"c":"/components/w/index"}}"#)), "webview"),
+        ("componentGenerics without a default", format!(r#"{{"pages":{a}}}"#), Some(("pages/a/index.json", r#"{"componentGenerics":{"g":{}}}"#)), "[\"componentGenerics\"][\"g\"]"),
+        ("unknown extended library", format!(r#"{{"pages":{a},"useExtendedLib":{{"foo":true}},"usingComponents":{{"c":"/components/c/index"}}}}"#), None, "foo is not allowed in [\"useExtendedLib\"]"),
+    ];
+    let (emu, dir) = emulator(false);
+    for (name, app, extra, says) in cases {
+        let project = dir.path().join(name.replace(' ', "-"));
+        let mut list = base();
+        list.push(("app.json".into(), app));
+        list.extend(unit(
+            "components/w/index",
+            Some(r#"{"component":true,"renderer":"webview"}"#),
+        ));
+        if let Some((p, c)) = extra {
+            list.push((p.into(), c.into()));
+        }
+        write_project(&project, &list);
+        let before = emu.world().uploads().len();
+        assert!(
+            official_on(&module, &emu, dir.path(), &project, false, &json!({})).is_err(),
+            "{name}: miniprogram-ci refuses it too"
+        );
+        emu.world().clear_journal();
+        for engine in ["native", "auto"] {
+            let trap = NetTrap::new();
+            let mut c = bin(dir.path(), &trap);
+            c.args(["upload", "--engine", engine, "--project-path"])
+                .arg(&project)
+                .arg("--private-key-path")
+                .arg(fixtures().join("keys/private.wx0123456789abcdef.key"))
+                .args(["--version-from", "explicit:1.0.0"])
+                .env("INPUT_APPID", APPID)
+                .env("MP_RELEASE_UPLOAD_BASE_URL", emu.uri());
+            let r = run(c);
+            assert_eq!(r.code, 2, "{name} ({engine}): {}", r.stderr);
+            assert!(r.stderr.contains(says), "{name}: {}", r.stderr);
+            assert!(emu.world().journal().is_empty(), "{name}: nothing was sent");
+        }
+        assert_eq!(emu.world().uploads().len(), before, "{name}");
+    }
 }

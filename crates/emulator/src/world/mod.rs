@@ -378,6 +378,11 @@ impl World {
         &self.journal
     }
 
+    /// Forgets the exchanges so far.
+    pub fn clear_journal(&mut self) {
+        self.journal.clear();
+    }
+
     /// Requests on one path that took effect (processed with errcode 0), whatever the client saw.
     pub fn successes(&self, path: &str) -> usize {
         self.journal
