@@ -372,6 +372,14 @@ pub struct UploadOptions {
     /// verified by mp-release's interop tests).
     #[arg(long, value_name = "VERSION")]
     pub miniprogram_ci_version: Option<String>,
+    /// Build miniprogram_npm from the project's npm dependencies (miniprogram-ci's packNpm) before
+    /// uploading (true/false; needs the miniprogram-ci engine).
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub pack_npm: Option<String>,
+    /// Save the uploaded code's source maps (a zip, miniprogram-ci's getDevSourceMap) to this file,
+    /// for error monitoring (needs the miniprogram-ci engine).
+    #[arg(long, value_name = "FILE")]
+    pub source_map_output: Option<String>,
 }
 
 /// `mp-release upload`.

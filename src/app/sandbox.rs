@@ -141,6 +141,8 @@ pub async fn sandbox(wf: &mut Workflow) -> anyhow::Result<Report> {
             setting: serde_json::Map::new(),
             ci_version: crate::adapters::upload::official::VERSION.to_owned(),
             project_type: "miniProgram",
+            pack_npm: false,
+            source_map: None,
         }),
     };
     let bump = BumpSpec {

@@ -100,7 +100,11 @@ async fn send(up: &UploadSettings, req: &Request, wf: &Workflow) -> anyhow::Resu
             e => crate::exit::ReleaseFailed(e.to_string()).into(),
         })
         .with_context(|| format!("{what} {}", req.project.display()))?;
-    tracing::info!("done: {} files, {} bytes gzipped", u.files, u.gzip_bytes);
+    if u.files > 0 {
+        tracing::info!("done: {} files, {} bytes gzipped", u.files, u.gzip_bytes);
+    } else {
+        tracing::info!("done");
+    }
     Ok(u)
 }
 

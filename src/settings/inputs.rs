@@ -215,6 +215,8 @@ pub const INPUTS: &[Input] = &[
     i("cache-dir", Path, true),
     i("setting", Json, true),
     i("miniprogram-ci-version", Text, true),
+    i("pack-npm", Bool, true),
+    i("source-map-output", Path, true),
     i("page-path", Text, true),
     i("scene", Number, true),
     i("search-query", Text, true),

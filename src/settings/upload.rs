@@ -45,6 +45,10 @@ pub struct UploadSettings {
     pub ci_version: String,
     /// The project type (miniprogram-ci's `type`), from project.config.json's `compileType`.
     pub project_type: &'static str,
+    /// Build miniprogram_npm (miniprogram-ci's packNpm) before uploading.
+    pub pack_npm: bool,
+    /// Where to save the upload's source maps (miniprogram-ci's getDevSourceMap).
+    pub source_map: Option<PathBuf>,
 }
 
 impl UploadSettings {
@@ -62,6 +66,8 @@ impl UploadSettings {
             setting: self.setting.clone(),
             listing: Some(self.listing.clone()),
             project_type: self.project_type,
+            pack_npm: self.pack_npm,
+            source_map: self.source_map.clone(),
         }
     }
 }
@@ -222,10 +228,38 @@ pub fn upload(
             || crate::adapters::upload::official::VERSION.to_owned(),
             |(v, _)| v,
         );
+    let pack_npm = layers
+        .parse("pack-npm", a.pack_npm.as_deref(), super::parse_bool)?
+        .is_some_and(|(b, _)| b);
+    let source_map = layers.parse("source-map-output", a.source_map_output.as_deref(), |p| {
+        let p = cwd.join(p);
+        super::writable_file(&p)?;
+        Ok(p)
+    })?;
+    // What only the official tool does: the native engine cannot be asked for it.
+    let official_only = match (&source_map, pack_npm) {
+        (Some((_, o)), _) => Some(("source-map-output", o.clone())),
+        (None, true) => Some((
+            "pack-npm",
+            layers
+                .pick("pack-npm", a.pack_npm.as_deref())
+                .map_or(super::Origin::Flag("pack-npm".into()), |(_, o)| o),
+        )),
+        (None, false) => None,
+    };
+    if let (Some((what, o)), Some(EngineChoice::Native)) = (&official_only, asked) {
+        return Err(UsageError::input(
+            o,
+            format_args!("{what} needs the miniprogram-ci engine (engine auto or miniprogram-ci); the native engine has no packNpm or getDevSourceMap"),
+        ));
+    }
     let listing = native::list_project(&project).map_err(|e| UsageError::input(&origin, e))?;
     let marker = listing.marker.clone();
     let project_type = project_type(&listing).map_err(|e| UsageError::input(&origin, e))?;
     let engine = if asked == Some(EngineChoice::Official) {
+        EngineChoice::Official
+    } else if let Some((what, _)) = official_only {
+        tracing::info!("engine auto: {what} is set; using the official miniprogram-ci engine");
         EngineChoice::Official
     } else {
         match compile(&Input {
@@ -303,5 +337,7 @@ pub fn upload(
         setting,
         ci_version,
         project_type,
+        pack_npm,
+        source_map: source_map.map(|(p, _)| p),
     }))
 }

@@ -867,3 +867,310 @@ fn broken_projects_are_refused_before_anything_is_sent() {
         assert_eq!(emu.world().uploads().len(), before, "{name}");
     }
 }
+
+/// Installs (once) the given miniprogram-ci version; returns the cache directory that holds it.
+fn official_version(version: &str) -> PathBuf {
+    let out = Command::new("bash")
+        .arg(root().join("scripts/install-miniprogram-ci.sh"))
+        .env("MINIPROGRAM_CI_VERSION", version)
+        .output()
+        .expect("bash runs");
+    assert!(
+        out.status.success(),
+        "installing miniprogram-ci@{version}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // <cache>/miniprogram-ci/<version>
+    PathBuf::from(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        .ancestors()
+        .nth(2)
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The official engine compiles as DevTools does: project.config.json's settings, the `setting`
+/// input over them, the chosen miniprogram-ci version, and the project type from compileType.
+#[test]
+fn the_official_engine_honours_project_settings_the_setting_input_version_and_type() {
+    let cache = official().ancestors().nth(4).unwrap().to_path_buf();
+    let (emu, dir) = emulator(false);
+    const JS: &str = "// a comment the minifier drops\nconst add = (a, b) => {\n  return a + b;\n};\nmodule.exports = { add };\n";
+    let project = |name: &str, setting: &str| {
+        let p = dir.path().join(name);
+        let mut list = files(&[
+            ("app.json", r#"{"pages":["pages/index/index"]}"#),
+            ("app.js", "App({})"),
+            ("utils/add.js", JS),
+        ]);
+        list.push(("project.config.json".into(), format!(r#"{{"appid":"wx0123456789abcdef","compileType":"miniprogram","setting":{setting}}}"#)));
+        list.extend(unit("pages/index/index", None));
+        write_project(&p, &list);
+        p
+    };
+    let upload = |project: &Path, args: &[&str]| {
+        let trap = NetTrap::new();
+        let mut c = bin(dir.path(), &trap);
+        c.args(["upload", "--project-path"])
+            .arg(project)
+            .arg("--private-key-path")
+            .arg(fixtures().join("keys/private.wx0123456789abcdef.key"))
+            .arg("--cache-dir")
+            .arg(&cache)
+            .arg("--ca-file")
+            .arg(dir.path().join("ca.pem"))
+            .args(["--version-from", "explicit:1.0.0"])
+            .args(args)
+            .env("INPUT_APPID", APPID)
+            .env("MP_RELEASE_UPLOAD_BASE_URL", emu.uri());
+        let r = run(c);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        let w = emu.world();
+        let up = w.uploads().last().unwrap().clone();
+        (r, up)
+    };
+    let file = |up: &UploadRecord, name: &str| {
+        String::from_utf8_lossy(
+            &up.files
+                .iter()
+                .find(|(n, _)| n == name)
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{name} in {:?}",
+                        up.files.iter().map(|f| &f.0).collect::<Vec<_>>()
+                    )
+                })
+                .1,
+        )
+        .into_owned()
+    };
+    // es6 + minified in project.config.json: auto hands it to the official engine, which compiles.
+    let compiled = project("compiled", r#"{"es6":true,"minified":true}"#);
+    let (r, up) = upload(&compiled, &[]);
+    assert!(
+        r.stderr.contains("compile setting es6, minified is on"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("with the miniprogram-ci engine"),
+        "{}",
+        r.stderr
+    );
+    let js = file(&up, "/utils/add.js");
+    assert!(
+        !js.contains("=>") && !js.contains("const ") && !js.contains("a comment"),
+        "transpiled and minified: {js}"
+    );
+    // The setting input turns them off again: the native engine, the file as written.
+    let (r, up) = upload(
+        &compiled,
+        &["--setting", r#"{"es6":false,"minifyJS":false}"#],
+    );
+    assert!(r.stderr.contains("with the native engine"), "{}", r.stderr);
+    assert_eq!(file(&up, "/utils/add.js"), JS);
+    // …or on, for a project that has none: minified, but still ES2015 (es6 off).
+    let plain = project("plain", "{}");
+    let (r, up) = upload(
+        &plain,
+        &[
+            "--engine",
+            "miniprogram-ci",
+            "--setting",
+            r#"{"minifyJS":true}"#,
+        ],
+    );
+    assert!(
+        r.stderr.contains("with the miniprogram-ci engine"),
+        "{}",
+        r.stderr
+    );
+    let js = file(&up, "/utils/add.js");
+    assert!(
+        js.contains("=>") && !js.contains("a comment") && js.len() < JS.len() / 2,
+        "minified only: {js}"
+    );
+    // An explicit miniprogram-ci version is the one that runs (its version is in ci.signature).
+    let other = official_version("2.1.31");
+    let trap = NetTrap::new();
+    let mut c = bin(dir.path(), &trap);
+    c.args([
+        "upload",
+        "--engine",
+        "miniprogram-ci",
+        "--miniprogram-ci-version",
+        "2.1.31",
+        "--project-path",
+    ])
+    .arg(&plain)
+    .arg("--private-key-path")
+    .arg(fixtures().join("keys/private.wx0123456789abcdef.key"))
+    .arg("--cache-dir")
+    .arg(&other)
+    .arg("--ca-file")
+    .arg(dir.path().join("ca.pem"))
+    .args(["--version-from", "explicit:1.0.1"])
+    .env("INPUT_APPID", APPID)
+    .env("MP_RELEASE_UPLOAD_BASE_URL", emu.uri());
+    let r = run(c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let up = emu.world().uploads().last().unwrap().clone();
+    let sig: Value = serde_json::from_str(&file(&up, "/ci.signature")).unwrap();
+    assert_eq!(sig["version"], "2.1.31", "{sig}");
+    // A mini game: type=miniGame (the native engine does not pack games; auto says so).
+    let game = dir.path().join("game");
+    write_project(
+        &game,
+        &files(&[
+            (
+                "project.config.json",
+                r#"{"appid":"wx0123456789abcdef","compileType":"game","setting":{}}"#,
+            ),
+            ("game.json", r#"{"deviceOrientation":"portrait"}"#),
+            ("game.js", "console.log('game')\n"),
+        ]),
+    );
+    let (r, up) = upload(&game, &[]);
+    assert!(
+        r.stderr
+            .contains("only compileType miniprogram is packed natively"),
+        "{}",
+        r.stderr
+    );
+    let ty = up
+        .query
+        .iter()
+        .find(|(k, _)| k == "type")
+        .map(|(_, v)| v.clone());
+    assert_eq!(ty.as_deref(), Some("miniGame"));
+    assert!(up.files.iter().any(|(n, _)| n == "/game.json"));
+    // Asked for explicitly, the native engine refuses a game (exit 2), sending nothing.
+    emu.world().clear_journal();
+    let trap = NetTrap::new();
+    let mut c = bin(dir.path(), &trap);
+    c.args(["upload", "--engine", "native", "--project-path"])
+        .arg(&game)
+        .arg("--private-key-path")
+        .arg(fixtures().join("keys/private.wx0123456789abcdef.key"))
+        .args(["--version-from", "explicit:1.0.0"])
+        .env("INPUT_APPID", APPID)
+        .env("MP_RELEASE_UPLOAD_BASE_URL", emu.uri());
+    let r = run(c);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(emu.world().journal().is_empty());
+}
+
+/// `pack-npm` builds miniprogram_npm (the official packNpm) before the upload, and
+/// `source-map-output` saves the upload's source maps (the official getDevSourceMap); both
+/// choose the official engine under auto, and are refused with the native engine.
+#[test]
+fn pack_npm_and_source_maps_go_through_the_official_engine() {
+    let cache = official().ancestors().nth(4).unwrap().to_path_buf();
+    let (emu, dir) = emulator(false);
+    let project = dir.path().join("npm");
+    let mut list = files(&[
+        (
+            "project.config.json",
+            r#"{"appid":"wx0123456789abcdef","compileType":"miniprogram","setting":{"es6":true}}"#,
+        ),
+        ("app.json", r#"{"pages":["pages/index/index"]}"#),
+        (
+            "app.js",
+            "const lib = require('plain-lib');\nApp({ n: lib });\n",
+        ),
+        (
+            "package.json",
+            r#"{"name":"demo","private":true,"dependencies":{"mini-lib":"1.0.0","plain-lib":"1.0.0"}}"#,
+        ),
+        (
+            "node_modules/mini-lib/package.json",
+            r#"{"name":"mini-lib","version":"1.0.0","miniprogram":"dist","main":"dist/index.js"}"#,
+        ),
+        (
+            "node_modules/mini-lib/dist/index.js",
+            "module.exports = 1;\n",
+        ),
+        (
+            "node_modules/plain-lib/package.json",
+            r#"{"name":"plain-lib","version":"1.0.0","main":"index.js"}"#,
+        ),
+        (
+            "node_modules/plain-lib/index.js",
+            "module.exports = require('./util');\n",
+        ),
+        ("node_modules/plain-lib/util.js", "module.exports = 2;\n"),
+    ]);
+    list.extend(unit(
+        "node_modules/mini-lib/dist/comp/index",
+        Some(r#"{"component":true}"#),
+    ));
+    list.extend(unit(
+        "pages/index/index",
+        Some(r#"{"usingComponents":{"c":"mini-lib/comp"}}"#),
+    ));
+    write_project(&project, &list);
+    let zip = dir.path().join("maps/source-maps.zip");
+    std::fs::create_dir_all(zip.parent().unwrap()).unwrap();
+    let command = |engine: &str| {
+        let trap = NetTrap::new();
+        let mut c = bin(dir.path(), &trap);
+        c.args(["upload", "--engine", engine, "--pack-npm", "--project-path"])
+            .arg(&project)
+            .arg("--source-map-output")
+            .arg(&zip)
+            .arg("--private-key-path")
+            .arg(fixtures().join("keys/private.wx0123456789abcdef.key"))
+            .arg("--cache-dir")
+            .arg(&cache)
+            .arg("--ca-file")
+            .arg(dir.path().join("ca.pem"))
+            .args(["--version-from", "explicit:1.2.0"])
+            .env("INPUT_APPID", APPID)
+            .env("MP_RELEASE_UPLOAD_BASE_URL", emu.uri());
+        run(c)
+    };
+    let r = command("native");
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("needs the miniprogram-ci engine"),
+        "{}",
+        r.stderr
+    );
+    assert!(emu.world().journal().is_empty() && !project.join("miniprogram_npm").exists());
+    let r = command("auto");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "pack-npm: built miniprogram_npm from 1 miniprogram package(s) and 1 other package(s)"
+        ),
+        "{}",
+        r.stderr
+    );
+    let up = emu.world().uploads().last().unwrap().clone();
+    let names: Vec<&str> = up.files.iter().map(|(n, _)| n.as_str()).collect();
+    for want in [
+        "/miniprogram_npm/mini-lib/comp/index.json",
+        "/miniprogram_npm/plain-lib/index.js",
+        "/pages/index/index.json",
+    ] {
+        assert!(names.contains(&want), "{want} in {names:?}");
+    }
+    let page = &up
+        .files
+        .iter()
+        .find(|(n, _)| n == "/pages/index/index.json")
+        .unwrap()
+        .1;
+    assert!(
+        String::from_utf8_lossy(page).contains("miniprogram_npm/mini-lib/comp/index"),
+        "{}",
+        String::from_utf8_lossy(page)
+    );
+    // The zip holds the source maps the upload carried (es6 on makes one per JS file).
+    let bytes = std::fs::read(&zip).expect("the source maps were saved");
+    assert_eq!(&bytes[..2], b"PK");
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(
+        text.contains("app.js.map") && text.contains("index.js.map"),
+        "{text:.300}"
+    );
+}

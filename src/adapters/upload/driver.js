@@ -26,6 +26,11 @@ const setting = Object.assign({ useProjectConfig: true }, req.setting || {});
     setting,
     onProgressUpdate: (p) => emit({ progress: typeof p === 'string' ? p : (p && (p._msg || p.message || p.status)) || String(p) }),
   };
+  if (req.packNpm) {
+    let report = {};
+    const warnings = await ci.packNpm(project, { ignores: [], reporter: (r) => { report = r || {}; } });
+    emit({ packNpm: Object.assign({}, report, { warnings: (warnings || []).map((w) => w.msg || String(w)) }) });
+  }
   let result;
   if (req.preview) {
     result = await ci.preview({
@@ -38,6 +43,10 @@ const setting = Object.assign({ useProjectConfig: true }, req.setting || {});
     });
   } else {
     result = await ci.upload(common);
+  }
+  if (req.sourceMapSavePath && !req.preview) {
+    await ci.getDevSourceMap({ project, robot: req.robot || 1, sourceMapSavePath: req.sourceMapSavePath });
+    emit({ sourceMap: req.sourceMapSavePath });
   }
   emit({ result });
   process.exit(0);

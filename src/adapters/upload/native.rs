@@ -97,6 +97,10 @@ pub struct Request {
     pub listing: Option<std::sync::Arc<Listing>>,
     /// miniprogram-ci's project `type` (`miniProgram`, `miniGame`, …).
     pub project_type: &'static str,
+    /// Build miniprogram_npm first (official engine).
+    pub pack_npm: bool,
+    /// Save the source maps here afterwards (official engine).
+    pub source_map: Option<std::path::PathBuf>,
 }
 
 /// What came back.

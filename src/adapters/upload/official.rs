@@ -152,6 +152,8 @@ impl Official {
             "searchQuery": query,
             "scene": req.scene,
             "type": req.project_type,
+            "packNpm": req.pack_npm,
+            "sourceMapSavePath": req.source_map,
             "setting": req.setting,
         });
         let mut cmd = tokio::process::Command::new("node");
@@ -195,6 +197,18 @@ impl Official {
                 };
                 if let Some(p) = v.get("progress").and_then(Value::as_str) {
                     tracing::info!("miniprogram-ci: {p}");
+                } else if let Some(n) = v.get("packNpm") {
+                    tracing::info!(
+                        "pack-npm: built miniprogram_npm from {} miniprogram package(s) and {} other package(s){}",
+                        n["miniprogram_pack_num"].as_u64().unwrap_or(0),
+                        n["other_pack_num"].as_u64().unwrap_or(0),
+                        match n["warnings"].as_array().map(Vec::len) {
+                            Some(w) if w > 0 => format!("; {w} warning(s): {}", n["warnings"]),
+                            _ => String::new(),
+                        }
+                    );
+                } else if let Some(p) = v.get("sourceMap").and_then(Value::as_str) {
+                    tracing::info!("source maps of the upload saved to {p}");
                 } else if v.get("result").is_some() || v.get("error").is_some() {
                     outcome = Some(v);
                 }

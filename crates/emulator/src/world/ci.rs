@@ -55,6 +55,8 @@ impl World {
                     Err(r) => r,
                 }
             }
+            "/wxa/ci/get_dev_sourcemap_info" => self.dev_sourcemap(&body, true),
+            "/wxa/ci/get_dev_sourcemap" => self.dev_sourcemap(&body, false),
             // Refused on purpose: the client then falls back to the direct upload.
             "/wxa/ci/getmulticosuploadinfo" => err(-1, "cos upload is not available"),
             "/wxa-dev-logic/clientreportv2" => Response::json(&json!({ "errCode": 0 })),
@@ -65,6 +67,80 @@ impl World {
                 ..Response::json(&Value::Null)
             },
         }
+    }
+
+    /// The source maps of a robot's last upload (`getDevSourceMap`): the `info` call gives the
+    /// size of the whole answer and the chunk limit; each chunk call returns `limit` characters of
+    /// it from `offset`, wrapped in `innerRequestResp`; `streaming: false` gives it in one answer.
+    /// Each call needs a fresh signature. REFERENCE-UNSURE: the reference does not document these
+    /// answers; their shape is what miniprogram-ci 2.1.42 reads, the `fullpath` of an entry is
+    /// its pack name here, and the chunk limit is chosen.
+    fn dev_sourcemap(&mut self, body: &Value, info: bool) -> Response {
+        const LIMIT: usize = 64 * 1024;
+        let appid = body
+            .get("appid")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let sig = body
+            .get("signature")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        if let Err(r) = self.check_signature(&appid, &sig) {
+            return r;
+        }
+        let robot = body
+            .get("robot")
+            .and_then(Value::as_u64)
+            .unwrap_or(1)
+            .to_string();
+        let Some(up) = self
+            .uploads
+            .iter()
+            .rev()
+            .find(|u| u.appid == appid && u.robot == robot && !u.preview)
+        else {
+            return err(-1, "no upload of this robot");
+        };
+        let list: Vec<Value> = up
+            .files
+            .iter()
+            .filter(|(n, _)| n.ends_with(".map"))
+            .map(|(n, b)| json!({ "fullpath": n, "sourcemap": String::from_utf8_lossy(b) }))
+            .collect();
+        let data = json!({ "sourcemap_list": list });
+        if body.get("streaming") == Some(&json!(false)) {
+            return ok(&data);
+        }
+        // ASCII only, so that offsets in bytes and in JavaScript characters agree.
+        let text: String = data
+            .to_string()
+            .chars()
+            .flat_map(|c| -> Vec<char> {
+                if c.is_ascii() {
+                    vec![c]
+                } else {
+                    let mut units = [0u16; 2];
+                    c.encode_utf16(&mut units)
+                        .iter()
+                        .flat_map(|u| format!("\\u{u:04x}").chars().collect::<Vec<_>>())
+                        .collect()
+                }
+            })
+            .collect();
+        if info {
+            return ok(&json!({ "total_size": text.len(), "limit": LIMIT }));
+        }
+        let offset = body.get("offset").and_then(Value::as_u64).unwrap_or(0) as usize;
+        let limit = body
+            .get("limit")
+            .and_then(Value::as_u64)
+            .unwrap_or(LIMIT as u64) as usize;
+        let chunk = text
+            .get(offset.min(text.len())..(offset.saturating_add(limit)).min(text.len()))
+            .unwrap_or_default();
+        Response::json(&json!({ "innerRequestResp": { "errCode": 0, "body": chunk } }))
     }
 
     fn getrandstr(&mut self, body: &Value) -> Response {
