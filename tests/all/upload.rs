@@ -200,14 +200,53 @@ fn preview_saves_the_qr_code_and_names_the_page() {
     assert_eq!(up.version, "0.0.1");
     let q: std::collections::BTreeMap<_, _> = up.query.iter().cloned().collect();
     assert_eq!(q["path"], "pages/index/index?a=1&b=2");
+    // As miniprogram-ci 2.1.42 sent it (tests/fixtures/miniprogram-ci/requests.txt): the query
+    // parsed into the launch info as well.
     assert_eq!(
         q["debugLaunchInfo"],
-        r#"{"scene":1011,"path":"pages/index/index"}"#
+        r#"{"scene":1011,"path":"pages/index/index","query":{"a":"1","b":"2"}}"#
     );
     assert!(
         world.app_state(UPLOADER).unwrap()["trial"].is_null(),
         "a preview is not a version"
     );
+    drop(world);
+    // Another scene (scanning a mini program code: 1047), and a bad one refused before any call.
+    let r = cmd(
+        &emu,
+        dir.path(),
+        &[
+            "preview",
+            "--project-path",
+            &sample("sample"),
+            "--scene",
+            "1047",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let world = emu.world();
+    let q: std::collections::BTreeMap<_, _> = world.uploads()[1].query.iter().cloned().collect();
+    assert_eq!(q["debugLaunchInfo"], r#"{"scene":1047}"#);
+    drop(world);
+    let before = emu.world().journal().len();
+    let r = cmd(
+        &emu,
+        dir.path(),
+        &[
+            "preview",
+            "--project-path",
+            &sample("sample"),
+            "--scene",
+            "12",
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--scene") && r.stderr.contains("1000 to 9999"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(emu.world().journal().len(), before);
 }
 
 #[test]
