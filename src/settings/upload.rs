@@ -253,7 +253,9 @@ pub fn upload(
             format_args!("{what} needs the miniprogram-ci engine (engine auto or miniprogram-ci); the native engine has no packNpm or getDevSourceMap"),
         ));
     }
+    let t0 = std::time::Instant::now();
     let listing = native::list_project(&project).map_err(|e| UsageError::input(&origin, e))?;
+    tracing::debug!("listed {} files in {:?}", listing.files.len(), t0.elapsed());
     let marker = listing.marker.clone();
     let project_type = project_type(&listing).map_err(|e| UsageError::input(&origin, e))?;
     let engine = if asked == Some(EngineChoice::Official) {
@@ -269,7 +271,10 @@ pub fn upload(
             whitelist: None,
             setting: setting.clone(),
         }) {
-            Ok(_) => EngineChoice::Native,
+            Ok(_) => {
+                tracing::debug!("checked against the native rules in {:?}", t0.elapsed());
+                EngineChoice::Native
+            }
             Err(CompileError::OutOfSubset(why)) if asked.is_none() => {
                 tracing::info!("engine auto: {why}; using the official miniprogram-ci engine");
                 EngineChoice::Official

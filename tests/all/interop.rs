@@ -623,7 +623,7 @@ fn large_project() -> Vec<(String, String)> {
         };
         f.extend(unit(&format!("miniprogram/{p}"), Some(&json)));
         f.push((
-            format!("miniprogram/{}.wxss", p),
+            format!("miniprogram/{p}.wxss"),
             ".page { padding: 8rpx; }\n".into(),
         ));
         if i < 3 {
@@ -804,7 +804,9 @@ fn broken_projects_are_refused_before_anything_is_sent() {
         f
     };
     let a = r#"["pages/a/index"]"#;
-    let cases: Vec<(&str, String, Option<(&str, &str)>, &str)> = vec![
+    /// (name, app.json, another file, what the refusal says)
+    type Case<'a> = (&'a str, String, Option<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         ("component missing (app.json)", format!(r#"{{"pages":{a},"usingComponents":{{"x":"/components/nope/index"}}}}"#), None, "app.json: [\"usingComponents\"][\"x\"]: \"/components/nope/index\": component not found"),
         ("component missing (page)", format!(r#"{{"pages":{a}}}"#), Some(("pages/a/index.json", r#"{"usingComponents":{"x":"../../components/nope"}}"#)), "pages/a/index.json: [\"usingComponents\"][\"x\"]"),
         ("component without .wxml", format!(r#"{{"pages":{a}}}"#), Some(("pages/a/index.json", r#"{"usingComponents":{"x":"/components/c/index","y":"/pages/b/index.js"}}"#)), "[\"usingComponents\"][\"y\"]"),

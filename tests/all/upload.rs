@@ -675,3 +675,55 @@ fn upload_host_redirects_are_not_followed() {
         assert!(emu.world().uploads().is_empty());
     }
 }
+
+/// Large binary files go into the body as stored blocks read while it is sent: they reach the
+/// emulator intact next to compressed text (one that changes size after it was listed fails the
+/// body: the unit test `gzip::tests::stored_files_are_read_when_written_and_must_not_change`).
+#[test]
+fn large_binaries_are_streamed_intact() {
+    let emu = emulator(|a| a);
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("p");
+    copy_dir(Path::new(&sample("sample")), &project);
+    let mut x = 0x9e37_79b9_u32;
+    let noise: Vec<u8> = (0..300_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            x as u8
+        })
+        .collect();
+    std::fs::create_dir_all(project.join("images")).unwrap();
+    std::fs::write(project.join("images/big.png"), &noise).unwrap();
+    std::fs::write(project.join("images/small.png"), &noise[..1000]).unwrap();
+    std::fs::write(project.join("images/empty.png"), b"").unwrap();
+    let p = project.to_string_lossy().into_owned();
+    let r = cmd(
+        &emu,
+        dir.path(),
+        &[
+            "upload",
+            "--project-path",
+            &p,
+            "--version-from",
+            "explicit:1.0.0",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let w = emu.world();
+    let up = w.uploads().last().unwrap();
+    let get = |n: &str| {
+        up.files
+            .iter()
+            .find(|(f, _)| f == n)
+            .map(|(_, b)| b.clone())
+    };
+    assert_eq!(get("/images/big.png").as_deref(), Some(noise.as_slice()));
+    assert_eq!(get("/images/small.png").as_deref(), Some(&noise[..1000]));
+    assert_eq!(get("/images/empty.png").as_deref(), Some(&b""[..]));
+    assert_eq!(
+        get("/app.js").as_deref(),
+        Some(std::fs::read(project.join("app.js")).unwrap().as_slice())
+    );
+}

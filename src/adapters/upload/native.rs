@@ -309,21 +309,22 @@ pub fn list_project(dir: &Path) -> Result<Listing, UploadError> {
         )));
     }
     w.files.sort_by(|a, b| a.0.cmp(&b.0));
-    read_all(dir, w.files)
+    read_all(dir, &w.files)
 }
 
 /// Reads the listed files (in parallel, one thread per core up to four), keeping text files and
 /// hashing all of them in name order for the marker.
 fn read_all(
     dir: &Path,
-    listed: Vec<(String, std::path::PathBuf, u64)>,
+    listed: &[(String, std::path::PathBuf, u64)],
 ) -> Result<Listing, UploadError> {
     use mp_release_core::identity::Marker;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
     let chunk = listed.len().div_ceil(threads).max(1);
     // Each thread hashes its run of files into its own digest of per-file digests; the marker
     // is the digest of those in order, so the result does not depend on the thread count.
-    let parts: Vec<Result<Vec<(ProjectFile, [u8; 32])>, UploadError>> = std::thread::scope(|s| {
+    type Run = Result<Vec<(ProjectFile, [u8; 32])>, UploadError>;
+    let parts: Vec<Run> = std::thread::scope(|s| {
         let handles: Vec<_> = listed
             .chunks(chunk)
             .map(|run| {
@@ -574,6 +575,7 @@ impl Native {
                 .filter_map(|x| x.as_str().map(str::to_owned))
                 .collect()
         });
+        let t0 = std::time::Instant::now();
         let out = compile(&Input {
             files: std::borrow::Cow::Borrowed(&listing.files),
             appid: req.appid.clone(),
@@ -588,7 +590,9 @@ impl Native {
             Body::Made(signature::entry(&sig).into_bytes()),
         ));
         let files_in_package = entries.len();
-        let body = {
+        tracing::debug!("compiled {files_in_package} entries in {:?}", t0.elapsed());
+        let t0 = std::time::Instant::now();
+        let plan = {
             let listing = listing.clone();
             tokio::task::spawn_blocking(move || gzip_pack(&listing, &entries))
                 .await
@@ -636,13 +640,26 @@ impl Native {
         } else {
             "/wxa/ci/upload"
         };
-        let gzip_bytes = body.len();
-        let v = self
+        let gzip_bytes = usize::try_from(plan.size()).unwrap_or(usize::MAX);
+        tracing::debug!("packed and gzipped {gzip_bytes} bytes (large binaries to be read while sending) in {:?}", t0.elapsed());
+        let t0 = std::time::Instant::now();
+        let length = plan.size();
+        let (body, failure) = streamed(plan);
+        let sent = self
             .call(
                 endpoint,
-                self.http.post(self.url(endpoint, &qs.join("&"))).body(body),
+                self.http
+                    .post(self.url(endpoint, &qs.join("&")))
+                    .header(reqwest::header::CONTENT_LENGTH, length)
+                    .body(body),
             )
-            .await?;
+            .await;
+        let failed = failure.lock().ok().and_then(|f| f.clone());
+        let v = match (sent, failed) {
+            (Err(_), Some(why)) => return Err(UploadError::Io(why)),
+            (sent, _) => sent?,
+        };
+        tracing::debug!("{endpoint} answered in {:?}", t0.elapsed());
         let b = v.get("body").ok_or_else(|| UploadError::Transport {
             endpoint: endpoint.into(),
             detail: "the answer has no body".into(),
@@ -665,10 +682,13 @@ impl Native {
     }
 }
 
-/// The pack of `entries`, gzipped: the header from the sizes, then each body streamed into the
-/// compressor (files the listing did not keep are read from disk now, and must not have changed
-/// size since they were listed and hashed).
-pub fn gzip_pack(listing: &Listing, entries: &[(String, Body)]) -> Result<Vec<u8>, UploadError> {
+/// The pack of `entries`, gzipped: the header from the sizes, then each body into the
+/// compressor; large binary files the listing did not keep are stored, read only when the body is
+/// sent (they must not change size in between; small ones are read and compressed now).
+pub fn gzip_pack(
+    listing: &Listing,
+    entries: &[(String, Body)],
+) -> Result<super::gzip::Plan, UploadError> {
     let io = |e: &dyn std::fmt::Display| UploadError::Io(format!("packing: {e}"));
     let sizes: Vec<(&str, u64)> = entries
         .iter()
@@ -681,18 +701,20 @@ pub fn gzip_pack(listing: &Listing, entries: &[(String, Body)]) -> Result<Vec<u8
         })
         .collect();
     let header = pack::header(&sizes).map_err(|e| io(&e))?;
-    let total: u64 = header.len() as u64 + sizes.iter().map(|(_, s)| s).sum::<u64>();
-    let mut gz = super::gzip::Gzip::new(total);
+    let mut gz = super::gzip::Gzip::new();
     gz.write_all(&header).map_err(|e| io(&e))?;
     for ((_, body), (_, size)) in entries.iter().zip(&sizes) {
         match body {
             Body::Made(b) => gz.write_all(b).map_err(|e| io(&e))?,
             Body::File(i) => {
                 let file = &listing.files[*i];
+                let path = listing.dir.join(&file.name);
                 match &file.data {
                     Some(d) => gz.write_all(d).map_err(|e| io(&e))?,
+                    None if *size >= 16 << 10 => {
+                        gz.stored_file(path, *size).map_err(|e| io(&e))?;
+                    }
                     None => {
-                        let path = listing.dir.join(&file.name);
                         let bytes = std::fs::read(&path)
                             .map_err(|e| UploadError::Io(format!("{}: {e}", path.display())))?;
                         if bytes.len() as u64 != *size {
@@ -702,18 +724,42 @@ pub fn gzip_pack(listing: &Listing, entries: &[(String, Body)]) -> Result<Vec<u8
                                 bytes.len()
                             )));
                         }
-                        // Large binary files go in uncompressed (they do not compress).
-                        if bytes.len() >= 16 << 10 {
-                            gz.write_stored(&bytes).map_err(|e| io(&e))?;
-                        } else {
-                            gz.write_all(&bytes).map_err(|e| io(&e))?;
-                        }
+                        gz.write_all(&bytes).map_err(|e| io(&e))?;
                     }
                 }
             }
         }
     }
     gz.finish().map_err(|e| io(&e))
+}
+
+/// The plan as a request body streamed from a thread that reads the stored files, and where a
+/// failure of that thread is kept (the request then fails with a transport error).
+fn streamed(
+    plan: super::gzip::Plan,
+) -> (
+    reqwest::Body,
+    std::sync::Arc<std::sync::Mutex<Option<String>>>,
+) {
+    let failure = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<bytes::Bytes, std::io::Error>>(8);
+    let seen = failure.clone();
+    std::thread::spawn(move || {
+        let r = plan.write_to(&mut |b| {
+            tx.blocking_send(Ok(b))
+                .map_err(|_| std::io::Error::other("the request ended"))
+        });
+        if let Err(e) = r {
+            if let Ok(mut f) = seen.lock() {
+                *f = Some(e.to_string());
+            }
+            let _ = tx.blocking_send(Err(e));
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    (reqwest::Body::wrap_stream(stream), failure)
 }
 
 #[cfg(test)]

@@ -168,10 +168,10 @@ pub fn check_app(app: &mut Map<String, Value>, files: &Tree<'_>) -> Result<(), C
                 let ptip = format!(r#"{tip}["pages"][{j}]"#);
                 let p = check_path(Some(p), &ptip, true)?;
                 let full = normalize(&format!("{slashed}{p}"));
-                if !seen.insert(full.clone()) {
-                    errors.push(format!(r#""{p}" is repeated in {tip}"#));
-                } else {
+                if seen.insert(full.clone()) {
                     f.page(&full, &ptip)?;
+                } else {
+                    errors.push(format!(r#""{p}" is repeated in {tip}"#));
                 }
             }
         }
