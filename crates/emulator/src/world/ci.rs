@@ -77,19 +77,10 @@ impl World {
     /// its pack name here, and the chunk limit is chosen.
     fn dev_sourcemap(&mut self, body: &Value, info: bool) -> Response {
         const LIMIT: usize = 64 * 1024;
-        let appid = body
-            .get("appid")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let sig = body
-            .get("signature")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        if let Err(r) = self.check_signature(&appid, &sig) {
-            return r;
-        }
+        let appid = match self.signed(body) {
+            Ok(a) => a,
+            Err(r) => return r,
+        };
         let robot = body
             .get("robot")
             .and_then(Value::as_u64)
@@ -192,20 +183,24 @@ impl World {
         }
     }
 
+    /// The `appid` of a JSON body whose `signature` signs an issued random string for it.
+    fn signed(&mut self, body: &Value) -> Result<String, Response> {
+        let field = |k: &str| {
+            body.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let appid = field("appid");
+        self.check_signature(&appid, &field("signature"))?;
+        Ok(appid)
+    }
+
     fn getattr(&mut self, body: &Value) -> Response {
-        let appid = body
-            .get("appid")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let sig = body
-            .get("signature")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        if let Err(r) = self.check_signature(&appid, &sig) {
-            return r;
-        }
+        let appid = match self.signed(body) {
+            Ok(a) => a,
+            Err(r) => return r,
+        };
         let app = &self.apps[&appid];
         let l = self.scenario.upload_limits;
         ok(&json!({
