@@ -628,3 +628,74 @@ fn skyline_components(out: &mut Walked) -> Result<(), CompileError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::upload::project::Node;
+
+    fn tree(names: &[&str]) -> Tree<'static> {
+        names
+            .iter()
+            .enumerate()
+            .map(|(index, n)| {
+                (
+                    (*n).to_owned(),
+                    Node {
+                        data: Some(b"{}"),
+                        size: 2,
+                        index,
+                    },
+                )
+            })
+            .collect()
+    }
+
+    fn comp(dir: &str) -> [String; 2] {
+        [format!("{dir}.json"), format!("{dir}.wxml")]
+    }
+
+    #[test]
+    fn resolution_follows_miniprogram_ci() {
+        let mut names: Vec<String> = Vec::new();
+        for c in [
+            "components/c/index",
+            "pages/a/local/x",
+            "miniprogram_npm/lib/btn/index",
+            "pages/miniprogram_npm/near/index",
+        ] {
+            names.extend(comp(c));
+        }
+        names.push("components/nowxml/index.json".into());
+        let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+        let files = tree(&refs);
+        let raw: Map<String, Value> =
+            serde_json::from_str(r#"{"useExtendedLib":{"weui":true,"kbone":false}}"#).unwrap();
+        let p = Project {
+            files: &files,
+            raw_app: &raw,
+            app: &raw,
+            ext_pages: &Map::new(),
+            pages: &[],
+        };
+        let r = |file: &str, v: &str| p.resolve(file, "tip", v);
+        // a directory gets /index; a path as written stays
+        assert_eq!(r("app.json", "/components/c").unwrap(), "/components/c/index");
+        assert_eq!(r("pages/a/index.json", "../../components/c/index").unwrap(), "../../components/c/index");
+        // a relative value without ./ is written back with it; npm names are searched upwards
+        assert_eq!(r("pages/a/index.json", "local/x").unwrap(), "./local/x");
+        assert_eq!(r("app.json", "components/c").unwrap(), "./components/c/index");
+        assert_eq!(r("pages/a/index.json", "lib/btn").unwrap(), "../../miniprogram_npm/lib/btn/index");
+        assert_eq!(r("pages/a/index.json", "near").unwrap(), "../miniprogram_npm/near/index");
+        // extended libraries are rewritten, never looked for; kbone is off here
+        assert_eq!(r("app.json", "weui-miniprogram/badge/badge").unwrap(), "/miniprogram_npm/weui-miniprogram/badge/badge");
+        assert!(r("app.json", "miniprogram-element").is_err());
+        // plugins pass; a component needs its .json and its .wxml
+        assert_eq!(r("app.json", "plugin://p/x").unwrap(), "plugin://p/x");
+        let e = r("app.json", "/components/nowxml/index").unwrap_err();
+        assert!(e.to_string().contains("component not found"), "{e}");
+        let unknown: Map<String, Value> = serde_json::from_str(r#"{"useExtendedLib":{"foo":true}}"#).unwrap();
+        let q = Project { raw_app: &unknown, app: &unknown, ..p };
+        assert!(q.resolve("app.json", "t", "/components/c").unwrap_err().to_string().contains("foo is not allowed"));
+    }
+}
