@@ -12,6 +12,8 @@ struct Case {
     says: &'static [&'static str],
 }
 
+const PROJECT_CONFIG: (&str, &str) = ("project.config.json", "{\"compileType\": \"miniprogram\"}");
+
 const CASES: &[Case] = &[
     Case {
         name: "bump flag",
@@ -217,6 +219,98 @@ const CASES: &[Case] = &[
         env: &[],
         files: &[],
         says: &["--bumpp"],
+    },
+    Case {
+        name: "setting not JSON",
+        args: &[
+            "upload",
+            "--appid",
+            "wx0123456789abcdef",
+            "--project-path",
+            ".",
+            "--setting",
+            "{",
+        ],
+        env: &[],
+        files: &[PROJECT_CONFIG],
+        says: &["--setting", "not valid JSON"],
+    },
+    Case {
+        name: "setting unknown option",
+        args: &[
+            "upload",
+            "--appid",
+            "wx0123456789abcdef",
+            "--project-path",
+            ".",
+        ],
+        env: &[("INPUT_SETTING", "{\"es5\": true}")],
+        files: &[PROJECT_CONFIG],
+        says: &[
+            "INPUT_SETTING",
+            "unknown compile option \"es5\"",
+            "minifyWXSS",
+        ],
+    },
+    Case {
+        name: "setting not a boolean",
+        args: &[
+            "upload",
+            "--appid",
+            "wx0123456789abcdef",
+            "--project-path",
+            ".",
+        ],
+        env: &[],
+        files: &[
+            PROJECT_CONFIG,
+            (".mp-release.yml", "setting: '{\"es6\": \"yes\"}'\n"),
+        ],
+        says: &["setting", "es6 must be true or false"],
+    },
+    Case {
+        name: "miniprogram-ci-version a tag",
+        args: &[
+            "upload",
+            "--appid",
+            "wx0123456789abcdef",
+            "--project-path",
+            ".",
+            "--miniprogram-ci-version",
+            "latest",
+        ],
+        env: &[],
+        files: &[PROJECT_CONFIG],
+        says: &["--miniprogram-ci-version", "exact version"],
+    },
+    Case {
+        name: "compileType unknown",
+        args: &[
+            "upload",
+            "--appid",
+            "wx0123456789abcdef",
+            "--project-path",
+            ".",
+        ],
+        env: &[],
+        files: &[("project.config.json", "{\"compileType\": \"widget\"}")],
+        says: &["--project-path", "compileType \"widget\""],
+    },
+    Case {
+        name: "pack-npm with the native engine",
+        args: &[
+            "upload",
+            "--appid",
+            "wx0123456789abcdef",
+            "--project-path",
+            ".",
+            "--engine",
+            "native",
+            "--pack-npm",
+        ],
+        env: &[],
+        files: &[PROJECT_CONFIG],
+        says: &["--pack-npm", "needs the miniprogram-ci engine"],
     },
     Case {
         name: "not a git repo",

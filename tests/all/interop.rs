@@ -1031,20 +1031,71 @@ fn the_official_engine_honours_project_settings_the_setting_input_version_and_ty
             ("game.js", "console.log('game')\n"),
         ]),
     );
-    let (r, up) = upload(&game, &[]);
-    assert!(
-        r.stderr
-            .contains("only compileType miniprogram is packed natively"),
-        "{}",
-        r.stderr
+    // A mini program plugin and a mini game plugin: the other two types.
+    let plugin = dir.path().join("plugin");
+    let mut list = files(&[
+        (
+            "project.config.json",
+            r#"{"appid":"wx0123456789abcdef","compileType":"plugin","miniprogramRoot":"miniprogram/","pluginRoot":"plugin/","setting":{}}"#,
+        ),
+        (
+            "plugin/plugin.json",
+            r#"{"publicComponents":{"hello":"components/hello/hello"},"main":"index.js"}"#,
+        ),
+        ("plugin/index.js", "module.exports = {}\n"),
+        (
+            "miniprogram/app.json",
+            r#"{"pages":["pages/index/index"],"plugins":{"myPlugin":{"version":"dev","provider":"wx0123456789abcdef"}}}"#,
+        ),
+        ("miniprogram/app.js", "App({})"),
+        (
+            "miniprogram/pages/index/index.json",
+            r#"{"usingComponents":{"hello":"plugin://myPlugin/hello"}}"#,
+        ),
+    ]);
+    list.extend(unit(
+        "plugin/components/hello/hello",
+        Some(r#"{"component":true}"#),
+    ));
+    list.extend(unit("miniprogram/pages/index/index", None));
+    write_project(&plugin, &list);
+    let game_plugin = dir.path().join("game-plugin");
+    write_project(
+        &game_plugin,
+        &files(&[
+            (
+                "project.config.json",
+                r#"{"appid":"wx0123456789abcdef","compileType":"gamePlugin","miniprogramRoot":"miniprogram/","pluginRoot":"plugin/","setting":{}}"#,
+            ),
+            ("plugin/plugin.json", r#"{"main":"index.js"}"#),
+            ("plugin/index.js", "module.exports = {}\n"),
+            (
+                "miniprogram/game.json",
+                r#"{"plugins":{"p":{"version":"dev","provider":"wx0123456789abcdef"}}}"#,
+            ),
+            ("miniprogram/game.js", "requirePlugin('p')\n"),
+        ]),
     );
-    let ty = up
-        .query
-        .iter()
-        .find(|(k, _)| k == "type")
-        .map(|(_, v)| v.clone());
-    assert_eq!(ty.as_deref(), Some("miniGame"));
-    assert!(up.files.iter().any(|(n, _)| n == "/game.json"));
+    for (project, ty, has) in [
+        (&game, "miniGame", "/game.json"),
+        (&plugin, "miniProgramPlugin", "/plugin/plugin.json"),
+        (&game_plugin, "miniGamePlugin", "/plugin/plugin.json"),
+    ] {
+        let (r, up) = upload(project, &[]);
+        assert!(
+            r.stderr
+                .contains("only compileType miniprogram is packed natively"),
+            "{ty}: {}",
+            r.stderr
+        );
+        let sent = up
+            .query
+            .iter()
+            .find(|(k, _)| k == "type")
+            .map(|(_, v)| v.clone());
+        assert_eq!(sent.as_deref(), Some(ty));
+        assert!(up.files.iter().any(|(n, _)| n == has), "{ty}: {has}");
+    }
     // Asked for explicitly, the native engine refuses a game (exit 2), sending nothing.
     emu.world().clear_journal();
     let trap = NetTrap::new();

@@ -680,22 +680,49 @@ mod tests {
         };
         let r = |file: &str, v: &str| p.resolve(file, "tip", v);
         // a directory gets /index; a path as written stays
-        assert_eq!(r("app.json", "/components/c").unwrap(), "/components/c/index");
-        assert_eq!(r("pages/a/index.json", "../../components/c/index").unwrap(), "../../components/c/index");
+        assert_eq!(
+            r("app.json", "/components/c").unwrap(),
+            "/components/c/index"
+        );
+        assert_eq!(
+            r("pages/a/index.json", "../../components/c/index").unwrap(),
+            "../../components/c/index"
+        );
         // a relative value without ./ is written back with it; npm names are searched upwards
         assert_eq!(r("pages/a/index.json", "local/x").unwrap(), "./local/x");
-        assert_eq!(r("app.json", "components/c").unwrap(), "./components/c/index");
-        assert_eq!(r("pages/a/index.json", "lib/btn").unwrap(), "../../miniprogram_npm/lib/btn/index");
-        assert_eq!(r("pages/a/index.json", "near").unwrap(), "../miniprogram_npm/near/index");
+        assert_eq!(
+            r("app.json", "components/c").unwrap(),
+            "./components/c/index"
+        );
+        assert_eq!(
+            r("pages/a/index.json", "lib/btn").unwrap(),
+            "../../miniprogram_npm/lib/btn/index"
+        );
+        assert_eq!(
+            r("pages/a/index.json", "near").unwrap(),
+            "../miniprogram_npm/near/index"
+        );
         // extended libraries are rewritten, never looked for; kbone is off here
-        assert_eq!(r("app.json", "weui-miniprogram/badge/badge").unwrap(), "/miniprogram_npm/weui-miniprogram/badge/badge");
+        assert_eq!(
+            r("app.json", "weui-miniprogram/badge/badge").unwrap(),
+            "/miniprogram_npm/weui-miniprogram/badge/badge"
+        );
         assert!(r("app.json", "miniprogram-element").is_err());
         // plugins pass; a component needs its .json and its .wxml
         assert_eq!(r("app.json", "plugin://p/x").unwrap(), "plugin://p/x");
         let e = r("app.json", "/components/nowxml/index").unwrap_err();
         assert!(e.to_string().contains("component not found"), "{e}");
-        let unknown: Map<String, Value> = serde_json::from_str(r#"{"useExtendedLib":{"foo":true}}"#).unwrap();
-        let q = Project { raw_app: &unknown, app: &unknown, ..p };
-        assert!(q.resolve("app.json", "t", "/components/c").unwrap_err().to_string().contains("foo is not allowed"));
+        let unknown: Map<String, Value> =
+            serde_json::from_str(r#"{"useExtendedLib":{"foo":true}}"#).unwrap();
+        let q = Project {
+            raw_app: &unknown,
+            app: &unknown,
+            ..p
+        };
+        assert!(q
+            .resolve("app.json", "t", "/components/c")
+            .unwrap_err()
+            .to_string()
+            .contains("foo is not allowed"));
     }
 }
