@@ -830,6 +830,14 @@ fn broken_projects_are_refused_before_anything_is_sent() {
         ("skyline page without glass-easel", format!(r#"{{"pages":{a},"lazyCodeLoading":"requiredComponents"}}"#), Some(("pages/a/index.json", r#"{"renderer":"skyline"}"#)), "glass-easel"),
         ("skyline page using a webview component", format!(r#"{{"pages":{a},"lazyCodeLoading":"requiredComponents"}}"#), Some(("pages/a/index.json", r#"{"renderer":"skyline","componentFramework":"glass-easel","usingComponents":{"c":"/components/w/index"}}"#)), "webview"),
         ("componentGenerics without a default", format!(r#"{{"pages":{a}}}"#), Some(("pages/a/index.json", r#"{"componentGenerics":{"g":{}}}"#)), "[\"componentGenerics\"][\"g\"]"),
+        ("app.json without pages", r#"{"window":{}}"#.into(), None, "[\"pages\"] should not be empty"),
+        ("window word misspelt", format!(r#"{{"pages":{a},"window":{{"navigationStyle":"customm"}}}}"#), None, "[\"window\"][\"navigationStyle\"] field needs to be one of custom, default"),
+        ("tab without pagePath", r#"{"pages":["pages/a/index","pages/b/index"],"tabBar":{"list":[{"text":"a"},{"pagePath":"pages/b/index","text":"b"}]}}"#.into(), None, "[\"tabBar\"][\"list\"][0][\"pagePath\"] should not be empty"),
+        ("subpackage without root", format!(r#"{{"pages":{a},"subPackages":[{{"pages":["p/index"]}}]}}"#), None, "[\"subPackages\"][0][\"root\"] should not be empty"),
+        ("debug not a boolean", format!(r#"{{"pages":{a},"debug":"yes"}}"#), None, "[\"debug\"] field needs to be boolean"),
+        ("page renderer misspelt", format!(r#"{{"pages":{a}}}"#), Some(("pages/a/index.json", r#"{"renderer":"webview-free"}"#)), "pages/a/index.json: [\"renderer\"] field needs to be one of"),
+        ("page disableScroll a word", format!(r#"{{"pages":{a}}}"#), Some(("pages/a/index.json", r#"{"disableScroll":"yes"}"#)), "[\"disableScroll\"] field needs to be boolean"),
+        ("component path a number", format!(r#"{{"pages":{a}}}"#), Some(("pages/a/index.json", r#"{"usingComponents":{"c":7}}"#)), "[\"usingComponents\"][\"c\"] field needs to be string"),
         ("unknown extended library", format!(r#"{{"pages":{a},"useExtendedLib":{{"foo":true}},"usingComponents":{{"c":"/components/c/index"}}}}"#), None, "foo is not allowed in [\"useExtendedLib\"]"),
     ];
     let (emu, dir) = emulator(false);

@@ -241,6 +241,7 @@ impl Project<'_> {
                 }
             }
         };
+        super::schema::check_page(&rel, &obj)?;
         if let Some(Value::Object(extra)) = self.ext_pages.get(path) {
             for (k, v) in extra {
                 obj.insert(k.clone(), v.clone());

@@ -7,6 +7,7 @@ pub mod js_json;
 pub mod pack;
 pub mod paths;
 pub mod project;
+pub mod schema;
 pub mod signature;
 
 /// The `miniprogram-ci` version our uploads claim to be (it goes into `ci.signature`).

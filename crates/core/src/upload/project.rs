@@ -8,7 +8,7 @@
 //! the official engine.
 
 use super::js_json::{parse, stringify};
-use super::{checks, components, paths};
+use super::{checks, components, paths, schema};
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -453,6 +453,7 @@ pub fn compile(input: &Input<'_>) -> Result<Output, CompileError> {
             detail: "expected an object".into(),
         }));
     };
+    schema::check_app(&raw_app).map_err(in_root)?;
     let mut app = raw_app.clone();
     if let Some(sp) = app.shift_remove("subpackages") {
         // Renamed, and (being re-inserted) moved to the end, as miniprogram-ci does.

@@ -1,0 +1,306 @@
+//! The field types of app.json and page/component JSON that miniprogram-ci refuses to pack when
+//! wrong (its JSON-schema check, error 10009 "field needs to be …"), for the fields WeChat
+//! documents in its configuration reference: the value types, the closed sets of words, and the
+//! required keys. Fields not listed are not checked here (the official tool only warns about
+//! unknown fields, in a `__warning__` string the native engine does not write).
+
+use super::project::CompileError;
+use serde_json::{Map, Value};
+
+/// A field's type.
+#[derive(Clone, Copy)]
+enum T {
+    Str,
+    Bool,
+    Num,
+    Arr,
+    Obj,
+    StrOrObj,
+    ObjOrBool,
+    /// One of these strings.
+    Words(&'static [&'static str]),
+}
+
+impl T {
+    fn accepts(self, v: &Value) -> bool {
+        match self {
+            Self::Str => v.is_string(),
+            Self::Bool => v.is_boolean(),
+            Self::Num => v.is_number(),
+            Self::Arr => v.is_array(),
+            Self::Obj => v.is_object(),
+            Self::StrOrObj => v.is_string() || v.is_object(),
+            Self::ObjOrBool => v.is_object() || v.is_boolean(),
+            Self::Words(w) => v.as_str().is_some_and(|s| w.contains(&s)),
+        }
+    }
+
+    fn describe(self) -> String {
+        match self {
+            Self::Str => "string".into(),
+            Self::Bool => "boolean".into(),
+            Self::Num => "number".into(),
+            Self::Arr => "array".into(),
+            Self::Obj => "object".into(),
+            Self::StrOrObj => "string or object".into(),
+            Self::ObjOrBool => "object or boolean".into(),
+            Self::Words(w) => format!("one of {}", w.join(", ")),
+        }
+    }
+}
+
+use T::{Arr, Bool, Num, Obj, ObjOrBool, Str, StrOrObj, Words};
+
+/// Window settings: app.json's `window`, and every page's top level.
+const WINDOW: &[(&str, T)] = &[
+    ("navigationBarBackgroundColor", Str),
+    ("navigationBarTextStyle", Str),
+    ("navigationBarTitleText", Str),
+    ("navigationStyle", Words(&["custom", "default"])),
+    ("homeButton", Bool),
+    ("backgroundColor", Str),
+    ("backgroundColorTop", Str),
+    ("backgroundColorBottom", Str),
+    ("backgroundColorContent", Str),
+    ("backgroundTextStyle", Str),
+    ("enablePullDownRefresh", Bool),
+    ("onReachBottomDistance", Num),
+    ("pageOrientation", Words(&["auto", "landscape", "portrait"])),
+    ("renderingMode", Words(&["mixed", "seperated"])),
+    (
+        "restartStrategy",
+        Words(&["homePage", "homePageAndLatestPage"]),
+    ),
+    ("visualEffectInBackground", Words(&["hidden", "none"])),
+    (
+        "initialRenderingCache",
+        Words(&["capture", "dynamic", "static"]),
+    ),
+    ("handleWebviewPreload", Words(&["auto", "manual", "static"])),
+];
+
+const PAGE: &[(&str, T)] = &[
+    ("usingComponents", Obj),
+    ("component", Bool),
+    ("componentGenerics", Obj),
+    ("componentPlaceholder", Obj),
+    ("disableScroll", Bool),
+    ("disableSwipeBack", Bool),
+    (
+        "renderer",
+        Words(&["cover-view", "skyline", "webview", "xr-frame"]),
+    ),
+    ("rendererOptions", Obj),
+    ("componentFramework", Words(&["exparser", "glass-easel"])),
+    (
+        "styleIsolation",
+        Words(&[
+            "apply-shared",
+            "isolated",
+            "page-apply-shared",
+            "page-isolated",
+            "page-shared",
+            "shared",
+        ]),
+    ),
+    ("pureDataPattern", Str),
+    ("singlePage", Obj),
+];
+
+const APP: &[(&str, T)] = &[
+    ("pages", Arr),
+    ("window", Obj),
+    ("tabBar", Obj),
+    ("subPackages", Arr),
+    ("subpackages", Arr),
+    ("workers", StrOrObj),
+    ("preloadRule", Obj),
+    ("usingComponents", Obj),
+    ("componentPlaceholder", Obj),
+    ("appBar", Obj),
+    ("plugins", Obj),
+    ("entryPagePath", Str),
+    ("permission", Obj),
+    ("networkTimeout", Obj),
+    ("debug", Bool),
+    ("resizable", Bool),
+    ("functionalPages", ObjOrBool),
+    ("openDataContext", Str),
+    ("openLocationPagePath", Str),
+    ("sitemapLocation", Str),
+    ("useExtendedLib", Obj),
+    ("darkmode", Bool),
+    ("themeLocation", Str),
+    ("lazyCodeLoading", Str),
+    ("renderer", Words(&["skyline", "webview"])),
+    ("rendererOptions", Obj),
+    ("componentFramework", Words(&["exparser", "glass-easel"])),
+    ("requiredBackgroundModes", Arr),
+    ("requiredPrivateInfos", Arr),
+    ("embeddedAppIdList", Arr),
+    ("enablePassiveEvent", ObjOrBool),
+    ("displayMode", Words(&["desktop", "mobile", "pad"])),
+    ("resolveAlias", Obj),
+    ("accountCardPackage", Obj),
+    ("cloud", Bool),
+    ("style", Str),
+    ("halfPage", Obj),
+    ("singlePage", Obj),
+    ("entranceDeclare", Obj),
+    ("mimeTypeDeclarations", Obj),
+];
+
+const TAB_BAR: &[(&str, T)] = &[
+    ("custom", Bool),
+    ("list", Arr),
+    ("position", Words(&["bottom", "top"])),
+    ("color", Str),
+    ("selectedColor", Str),
+    ("backgroundColor", Str),
+    ("borderStyle", Str),
+];
+
+const TAB: &[(&str, T)] = &[
+    ("pagePath", Str),
+    ("text", Str),
+    ("iconPath", Str),
+    ("selectedIconPath", Str),
+    ("renderer", Words(&["cover-view", "skyline", "webview"])),
+];
+
+const SUBPACKAGE: &[(&str, T)] = &[
+    ("root", Str),
+    ("pages", Arr),
+    ("name", Str),
+    ("independent", Bool),
+    ("entry", Str),
+    ("plugins", Obj),
+    ("useExtendedLib", Obj),
+    ("componentFramework", Str),
+    ("renderer", Str),
+];
+
+fn fields(
+    obj: &Map<String, Value>,
+    at: &str,
+    table: &[(&str, T)],
+    required: &[&str],
+    errors: &mut Vec<String>,
+) {
+    for key in required {
+        if !obj.contains_key(*key) {
+            errors.push(format!("{at}[\"{key}\"] should not be empty"));
+        }
+    }
+    for (key, t) in table {
+        if let Some(v) = obj.get(*key) {
+            if !t.accepts(v) {
+                errors.push(format!(
+                    "{at}[\"{key}\"] field needs to be {}, not {v}",
+                    t.describe()
+                ));
+            }
+        }
+    }
+}
+
+fn done(file: &str, errors: &[String]) -> Result<(), CompileError> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(CompileError::Broken {
+            file: file.to_owned(),
+            detail: errors.join("; "),
+        })
+    }
+}
+
+/// app.json's field types, before any other check (as the official tool orders them).
+pub fn check_app(app: &Map<String, Value>) -> Result<(), CompileError> {
+    let mut errors = Vec::new();
+    fields(app, "", APP, &["pages"], &mut errors);
+    if let Some(Value::Array(pages)) = app.get("pages") {
+        for (i, p) in pages.iter().enumerate() {
+            if !p.is_string() {
+                errors.push(format!(
+                    "[\"pages\"][{i}] field needs to be string, not {p}"
+                ));
+            }
+        }
+    }
+    if let Some(Value::Object(w)) = app.get("window") {
+        fields(w, "[\"window\"]", WINDOW, &[], &mut errors);
+    }
+    if let Some(Value::Object(t)) = app.get("tabBar") {
+        fields(t, "[\"tabBar\"]", TAB_BAR, &["list"], &mut errors);
+        for (i, item) in t
+            .get("list")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            match item {
+                Value::Object(o) => fields(
+                    o,
+                    &format!("[\"tabBar\"][\"list\"][{i}]"),
+                    TAB,
+                    &["pagePath"],
+                    &mut errors,
+                ),
+                other => errors.push(format!(
+                    "[\"tabBar\"][\"list\"][{i}] field needs to be object, not {other}"
+                )),
+            }
+        }
+    }
+    for key in ["subPackages", "subpackages"] {
+        for (i, sub) in app
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            match sub {
+                Value::Object(o) => fields(
+                    o,
+                    &format!("[\"{key}\"][{i}]"),
+                    SUBPACKAGE,
+                    &["pages", "root"],
+                    &mut errors,
+                ),
+                other => errors.push(format!(
+                    "[\"{key}\"][{i}] field needs to be object, not {other}"
+                )),
+            }
+        }
+    }
+    if let Some(Value::Object(using)) = app.get("usingComponents") {
+        for (k, v) in using {
+            if !v.is_string() {
+                errors.push(format!(
+                    "[\"usingComponents\"][\"{k}\"] field needs to be string, not {v}"
+                ));
+            }
+        }
+    }
+    done("app.json", &errors)
+}
+
+/// A page's or component's JSON field types (`file`: its path, for the error).
+pub fn check_page(file: &str, obj: &Map<String, Value>) -> Result<(), CompileError> {
+    let mut errors = Vec::new();
+    fields(obj, "", PAGE, &[], &mut errors);
+    fields(obj, "", WINDOW, &[], &mut errors);
+    if let Some(Value::Object(using)) = obj.get("usingComponents") {
+        for (k, v) in using {
+            if !v.is_string() {
+                errors.push(format!(
+                    "[\"usingComponents\"][\"{k}\"] field needs to be string, not {v}"
+                ));
+            }
+        }
+    }
+    done(file, &errors)
+}
