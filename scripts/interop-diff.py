@@ -50,7 +50,11 @@ def main():
     ci = subprocess.run(["bash", os.path.join(ROOT, "scripts/install-miniprogram-ci.sh")], check=True,
                         capture_output=True, text=True).stdout.strip()
     module = os.path.join(ci, "node_modules/miniprogram-ci")
-    emu = subprocess.Popen([binary, "emulator"], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    # Large package limits, so that big real projects fit (WeChat's are per account).
+    scenario = tempfile.NamedTemporaryFile("w", suffix=".yml", delete=False)
+    scenario.write("upload-limits: {main-mb: 64, sub-mb: 64, full-mb: 256}\n")
+    scenario.close()
+    emu = subprocess.Popen([binary, "emulator", "--scenario", scenario.name], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         out = dict(emu.stdout.readline().strip().split("=", 1) for _ in range(2))
         url, ca = out["url"], out["ca"]

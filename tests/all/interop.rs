@@ -39,7 +39,11 @@ fn official() -> PathBuf {
 }
 
 fn emulator(platform: bool) -> (Emulator, tempfile::TempDir) {
-    let mut w = World::new(Scenario::default());
+    emulator_in(platform, Scenario::default())
+}
+
+fn emulator_in(platform: bool, scenario: Scenario) -> (Emulator, tempfile::TempDir) {
+    let mut w = World::new(scenario);
     w.add_app(AppSpec {
         appid: APPID.into(),
         platform_app: platform,
@@ -838,6 +842,9 @@ fn broken_projects_are_refused_before_anything_is_sent() {
         ("page renderer misspelt", format!(r#"{{"pages":{a}}}"#), Some(("pages/a/index.json", r#"{"renderer":"webview-free"}"#)), "pages/a/index.json: [\"renderer\"] field needs to be one of"),
         ("page disableScroll a word", format!(r#"{{"pages":{a}}}"#), Some(("pages/a/index.json", r#"{"disableScroll":"yes"}"#)), "[\"disableScroll\"] field needs to be boolean"),
         ("component path a number", format!(r#"{{"pages":{a}}}"#), Some(("pages/a/index.json", r#"{"usingComponents":{"c":7}}"#)), "[\"usingComponents\"][\"c\"] field needs to be string"),
+        ("theme variable where none is allowed", format!(r#"{{"pages":{a}}}"#), Some(("pages/a/index.json", r#"{"navigationBarTitleText":"@vant/weapp"}"#)), "\"@vant/weapp\" should not be there"),
+        ("theme variable without themeLocation", format!(r#"{{"pages":{a},"window":{{"navigationBarBackgroundColor":"@bg"}}}}"#), None, "app.json has no themeLocation"),
+        ("theme variable missing from theme.json", format!(r#"{{"pages":{a},"themeLocation":"theme.json","window":{{"backgroundColor":"@bg"}}}}"#), Some(("theme.json", r##"{"light":{"bg":"#ffffff"},"dark":{}}"##)), "not defined in the theme's \"dark\""),
         ("unknown extended library", format!(r#"{{"pages":{a},"useExtendedLib":{{"foo":true}},"usingComponents":{{"c":"/components/c/index"}}}}"#), None, "foo is not allowed in [\"useExtendedLib\"]"),
     ];
     let (emu, dir) = emulator(false);
@@ -1234,4 +1241,138 @@ fn pack_npm_and_source_maps_go_through_the_official_engine() {
         text.contains("app.js.map") && text.contains("index.js.map"),
         "{text:.300}"
     );
+}
+
+/// Real, published component libraries (Vant Weapp, TDesign, WeUI, mp-html: 200 components with
+/// their own nested usingComponents), built into miniprogram_npm by the official packNpm and used
+/// by pages, uploaded by both engines: the same package.
+#[test]
+fn real_component_libraries_pack_the_same() {
+    let out = Command::new("bash")
+        .arg(root().join("scripts/install-real-components.sh"))
+        .output()
+        .expect("bash runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let libs = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim().to_owned());
+    let cache = official().ancestors().nth(4).unwrap().to_path_buf();
+    let (emu, dir) = emulator_in(
+        false,
+        Scenario {
+            upload_limits: mp_release_emulator::UploadLimits {
+                main_mb: 64,
+                sub_mb: 64,
+                full_mb: 256,
+            },
+            ..Scenario::default()
+        },
+    );
+    let project = dir.path().join("real");
+    copy_tree(&libs.join("node_modules"), &project.join("node_modules"));
+    let mut list = files(&[
+        ("project.config.json", CONFIG),
+        (
+            "package.json",
+            r#"{"name":"real","private":true,"dependencies":{"@vant/weapp":"1.11.7","mp-html":"2.5.2","weui-miniprogram":"1.5.6","tdesign-miniprogram":"1.16.0"}}"#,
+        ),
+        ("app.js", "App({})\n"),
+    ]);
+    // One page per library using every component it ships, by its npm name; a subpackage page
+    // using two; an app-wide component.
+    let mut pages = Vec::new();
+    for (i, (lib, dist)) in [
+        ("@vant/weapp", "lib"),
+        ("mp-html", "dist/mp-weixin"),
+        ("tdesign-miniprogram", "miniprogram_dist"),
+        ("weui-miniprogram", "miniprogram_dist"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let base = project.join("node_modules").join(lib).join(dist);
+        let mut using = serde_json::Map::new();
+        for json in walk_files(&base)
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        {
+            let stem = json.with_extension("");
+            if !stem.with_extension("wxml").exists() {
+                continue;
+            }
+            let v: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap())
+                .unwrap_or(Value::Null);
+            if v.get("component") != Some(&json!(true)) {
+                continue;
+            }
+            let rel = stem
+                .strip_prefix(&base)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            let name = rel.strip_suffix("/index").unwrap_or(&rel);
+            using.insert(format!("c{}", using.len()), json!(format!("{lib}/{name}")));
+        }
+        assert!(using.len() >= 2, "{lib}: {} components", using.len());
+        let page = format!("pages/p{i}/index");
+        list.extend(unit(
+            &page,
+            Some(
+                &json!({ "navigationBarTitleText": format!("lib {i}"), "usingComponents": using })
+                    .to_string(),
+            ),
+        ));
+        pages.push(page);
+    }
+    list.extend(unit(
+        "sub/pages/x/index",
+        Some(r#"{"usingComponents":{"btn":"@vant/weapp/button","html":"mp-html"}}"#),
+    ));
+    list.push(("app.json".into(), json!({ "pages": pages, "subPackages": [{ "root": "sub", "pages": ["pages/x/index"] }], "usingComponents": { "van-icon": "@vant/weapp/icon" } }).to_string()));
+    write_project(&project, &list);
+    // The official engine builds miniprogram_npm (pack-npm) and uploads; then the native engine.
+    let trap = NetTrap::new();
+    let mut c = bin(dir.path(), &trap);
+    c.args(["upload", "--pack-npm", "--project-path"])
+        .arg(&project)
+        .arg("--private-key-path")
+        .arg(fixtures().join("keys/private.wx0123456789abcdef.key"))
+        .arg("--cache-dir")
+        .arg(&cache)
+        .arg("--ca-file")
+        .arg(dir.path().join("ca.pem"))
+        .args(["--version-from", "explicit:1.0.0", "--robot", "3"])
+        .env("INPUT_APPID", APPID)
+        .env("MP_RELEASE_UPLOAD_BASE_URL", emu.uri());
+    let r = run(c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = native_on(&emu, dir.path(), &project);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_same_map(&emu, "real component libraries");
+    let n = emu.world().uploads().last().unwrap().files.len();
+    assert!(n > 1000, "{n} entries");
+}
+
+fn walk_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk_files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for p in walk_files(from) {
+        let dest = to.join(p.strip_prefix(from).unwrap());
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(&p, &dest).unwrap();
+    }
 }

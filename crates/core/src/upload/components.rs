@@ -71,6 +71,8 @@ pub struct Project<'a> {
     pub ext_pages: &'a Map<String, Value>,
     /// Every page path (main package, then subpackages).
     pub pages: &'a [String],
+    /// theme.json, when app.json names one.
+    pub theme: Option<&'a Value>,
 }
 
 impl Project<'_> {
@@ -241,7 +243,7 @@ impl Project<'_> {
                 }
             }
         };
-        super::schema::check_page(&rel, &obj)?;
+        super::schema::check_page(&rel, &obj, self.theme)?;
         if let Some(Value::Object(extra)) = self.ext_pages.get(path) {
             for (k, v) in extra {
                 obj.insert(k.clone(), v.clone());
@@ -678,6 +680,7 @@ mod tests {
             app: &raw,
             ext_pages: &Map::new(),
             pages: &[],
+            theme: None,
         };
         let r = |file: &str, v: &str| p.resolve(file, "tip", v);
         // a directory gets /index; a path as written stays

@@ -453,7 +453,15 @@ pub fn compile(input: &Input<'_>) -> Result<Output, CompileError> {
             detail: "expected an object".into(),
         }));
     };
-    schema::check_app(&raw_app).map_err(in_root)?;
+    // theme.json (`themeLocation`), for the theme variables of app.json and the pages.
+    let theme = match raw_app.get("themeLocation").and_then(Value::as_str) {
+        Some(t) => match files.get(&paths::normalize(t)) {
+            Some(n) => Some(parse_file(t, n.data.unwrap_or_default()).map_err(in_root)?),
+            None => None,
+        },
+        None => None,
+    };
+    schema::check_app(&raw_app, theme.as_ref()).map_err(in_root)?;
     let mut app = raw_app.clone();
     if let Some(sp) = app.shift_remove("subpackages") {
         // Renamed, and (being re-inserted) moved to the end, as miniprogram-ci does.
@@ -524,6 +532,7 @@ pub fn compile(input: &Input<'_>) -> Result<Output, CompileError> {
         app: &raw_app,
         ext_pages: &no_ext,
         pages: &pages,
+        theme: theme.as_ref(),
     }
     .resolve_in(&mut app, "app.json")
     .map_err(in_root)?;
@@ -587,6 +596,7 @@ pub fn compile(input: &Input<'_>) -> Result<Output, CompileError> {
         app: &app,
         ext_pages: &ext_pages,
         pages: &pages,
+        theme: theme.as_ref(),
     };
     let walked = components::walk(&project).map_err(in_root)?;
     let mut regenerated: Vec<(String, Map<String, Value>)> = Vec::new();

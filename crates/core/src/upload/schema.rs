@@ -204,6 +204,56 @@ fn fields(
     }
 }
 
+/// Keys whose values may be theme variables (`@name`, resolved from theme.json).
+const WINDOW_VARIABLES: &[&str] = &[
+    "navigationBarBackgroundColor",
+    "navigationBarTextStyle",
+    "backgroundColor",
+    "backgroundTextStyle",
+    "backgroundColorTop",
+    "backgroundColorBottom",
+    "backgroundColorContent",
+];
+const TAB_BAR_VARIABLES: &[&str] = &["color", "selectedColor", "backgroundColor", "borderStyle"];
+const TAB_VARIABLES: &[&str] = &["iconPath", "selectedIconPath"];
+
+/// theme.json's `light` and `dark` variables, when app.json names one.
+pub type Theme<'a> = Option<&'a Value>;
+
+/// Values starting with `@` are theme variables: only in the keys that take them, and only with a
+/// theme.json that defines them in both modes.
+fn variables(
+    obj: &Map<String, Value>,
+    at: &str,
+    allowed: &[&str],
+    theme: Theme<'_>,
+    errors: &mut Vec<String>,
+) {
+    for (k, v) in obj {
+        let Some(name) = v.as_str().and_then(|s| s.strip_prefix('@')) else {
+            continue;
+        };
+        if !allowed.contains(&k.as_str()) {
+            errors.push(format!("{at}[\"{k}\"]: \"@{name}\" should not be there (a theme variable is allowed only in {})", allowed.join(", ")));
+            continue;
+        }
+        match theme {
+            None => errors.push(format!(
+                "{at}[\"{k}\"]: \"@{name}\" is a theme variable, and app.json has no themeLocation"
+            )),
+            Some(t) => {
+                for mode in ["light", "dark"] {
+                    if t.get(mode).and_then(|m| m.get(name)).is_none() {
+                        errors.push(format!(
+                            "{at}[\"{k}\"]: \"@{name}\" is not defined in the theme's \"{mode}\""
+                        ));
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn done(file: &str, errors: &[String]) -> Result<(), CompileError> {
     if errors.is_empty() {
         Ok(())
@@ -215,9 +265,38 @@ fn done(file: &str, errors: &[String]) -> Result<(), CompileError> {
     }
 }
 
-/// app.json's field types, before any other check (as the official tool orders them).
-pub fn check_app(app: &Map<String, Value>) -> Result<(), CompileError> {
+/// app.json's field types and theme variables, before any other check (as the official tool
+/// orders them).
+pub fn check_app(app: &Map<String, Value>, theme: Theme<'_>) -> Result<(), CompileError> {
     let mut errors = Vec::new();
+    if let Some(Value::Object(w)) = app.get("window") {
+        variables(w, "[\"window\"]", WINDOW_VARIABLES, theme, &mut errors);
+    }
+    if let Some(Value::Object(t)) = app.get("tabBar") {
+        let top: Map<String, Value> = t
+            .iter()
+            .filter(|(k, _)| *k != "list")
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        variables(&top, "[\"tabBar\"]", TAB_BAR_VARIABLES, theme, &mut errors);
+        for (i, item) in t
+            .get("list")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            if let Value::Object(o) = item {
+                variables(
+                    o,
+                    &format!("[\"tabBar\"][\"list\"][{i}]"),
+                    TAB_VARIABLES,
+                    theme,
+                    &mut errors,
+                );
+            }
+        }
+    }
     fields(app, "", APP, &["pages"], &mut errors);
     if let Some(Value::Array(pages)) = app.get("pages") {
         for (i, p) in pages.iter().enumerate() {
@@ -288,9 +367,14 @@ pub fn check_app(app: &Map<String, Value>) -> Result<(), CompileError> {
     done("app.json", &errors)
 }
 
-/// A page's or component's JSON field types (`file`: its path, for the error).
-pub fn check_page(file: &str, obj: &Map<String, Value>) -> Result<(), CompileError> {
+/// A page's or component's JSON field types and theme variables (`file`: its path, for the error).
+pub fn check_page(
+    file: &str,
+    obj: &Map<String, Value>,
+    theme: Theme<'_>,
+) -> Result<(), CompileError> {
     let mut errors = Vec::new();
+    variables(obj, "", WINDOW_VARIABLES, theme, &mut errors);
     fields(obj, "", PAGE, &[], &mut errors);
     fields(obj, "", WINDOW, &[], &mut errors);
     if let Some(Value::Object(using)) = obj.get("usingComponents") {
