@@ -3,10 +3,10 @@
 and prints where the two file maps differ (names, order, bytes). A tool for finding miniprogram-ci's
 packing rules; the tests that hold them are in tests/all/interop.rs.
 
-    python3 scripts/interop-diff.py [--platform] [--dump] PROJECT_DIR...
+    python3 scripts/interop-diff.py [--platform] [--dump] [--raw] PROJECT_DIR...
 
 --platform makes the appid a third-party platform's (ext.json takes effect); --dump lists the
-official map (with the JSON files' text).
+official map (with the JSON files' text); --raw compares `__warning__` keys too.
 
 Uses target/debug/mp-release (run `cargo build` first) and the miniprogram-ci installed by
 scripts/install-miniprogram-ci.sh. `__warning__` keys of JSON files are ignored (locale text).
@@ -23,13 +23,13 @@ def post(url, body):
     return json.load(urllib.request.urlopen(req))
 
 
-def entries(upload):
+def entries(upload, raw=False):
     out = []
     for f in upload["files"]:
         if f["name"] == "/ci.signature":
             continue
         b = base64.b64decode(f["base64"])
-        if f["name"].endswith(".json"):
+        if f["name"].endswith(".json") and not raw:
             try:
                 v = json.loads(b)
                 if isinstance(v, dict) and "__warning__" in v:
@@ -45,7 +45,8 @@ def main():
     args = sys.argv[1:]
     platform = "--platform" in args
     dump = "--dump" in args
-    projects = [a for a in args if a not in ("--platform", "--dump")]
+    raw = "--raw" in args
+    projects = [a for a in args if a not in ("--platform", "--dump", "--raw")]
     binary = os.path.join(ROOT, "target/debug/mp-release")
     ci = subprocess.run(["bash", os.path.join(ROOT, "scripts/install-miniprogram-ci.sh")], check=True,
                         capture_output=True, text=True).stdout.strip()
@@ -84,7 +85,7 @@ def main():
                     failed = True
                     post(f"{url}/__emulator/clock", {"advance": 0})
                     continue
-                theirs, ours = entries(ups[-2]), entries(ups[-1])
+                theirs, ours = entries(ups[-2], raw), entries(ups[-1], raw)
                 if dump:
                     for n, b in theirs:
                         print(f"  {n}" + (f"  {b.decode(errors='replace')[:300]}" if n.endswith('.json') else ""))

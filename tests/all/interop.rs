@@ -5,7 +5,7 @@
 //!   and unpacks its packs;
 //! - differential: for every sample inside the native engine's subset, the native upload (this
 //!   binary) and the official one give the same file map as seen by the emulator — same names,
-//!   order and bytes, ignoring only the `__warning__` key the official tool injects.
+//!   order and bytes, the `__warning__` strings the official tool writes included.
 
 use crate::helpers::*;
 use mp_release_emulator::{AppSpec, Emulator, Scenario, UploadRecord, World};
@@ -140,23 +140,12 @@ fn native_on(emu: &Emulator, dir: &Path, project: &Path) -> Run {
     run(c)
 }
 
-/// The file map without the signature, JSON normalised by dropping `__warning__`.
+/// The file map without the signature, as text (exact: `__warning__` strings included).
 fn map(up: &UploadRecord) -> Vec<(String, String)> {
     up.files
         .iter()
         .filter(|(n, _)| n != "/ci.signature")
-        .map(|(n, b)| {
-            let text = match serde_json::from_slice::<Value>(b) {
-                Ok(Value::Object(mut m))
-                    if n.ends_with(".json") && m.contains_key("__warning__") =>
-                {
-                    m.shift_remove("__warning__");
-                    mp_release_core::upload::js_json::stringify(&Value::Object(m))
-                }
-                _ => String::from_utf8_lossy(b).into_owned(),
-            };
-            (n.clone(), text)
-        })
+        .map(|(n, b)| (n.clone(), String::from_utf8_lossy(b).into_owned()))
         .collect()
 }
 
@@ -555,6 +544,26 @@ fn rule_projects() -> Vec<(&'static str, Vec<(String, String)>)> {
     ));
     bar.extend(unit("components/c/index", Some(r#"{"component":true}"#)));
     out.push(("app-bar", bar));
+    // Unknown keys: the official `__warning__` strings (top level, window, tabBar and its list,
+    // subpackages, pages), joined with ext.json's when the appid is not a platform's.
+    let mut warn = files(&[
+        ("project.config.json", CONFIG),
+        (
+            "app.json",
+            r#"{"pages":["pages/a/index","pages/b/index"],"zeta":1,"window":{"foo":1,"navigationBarTitleText":"x","bar":2},"navigateToMiniProgramAppIdList":["wx1"],"tabBar":{"list":[{"pagePath":"pages/a/index","text":"a","badge":1},{"pagePath":"pages/b/index","text":"b"}],"extra":true},"subpackages":[{"root":"sub","pages":["p/index"],"note":"n"}],"alpha":{}}"#,
+        ),
+        (
+            "ext.json",
+            r#"{"extEnable":true,"extAppid":"wxaaaaaaaaaaaaaaaa","ext":{"a":1}}"#,
+        ),
+    ]);
+    warn.extend(unit(
+        "pages/a/index",
+        Some(r#"{"enableShareAppMessage":true,"navigationBarTitleText":"a","zz":{"k":1}}"#),
+    ));
+    warn.extend(unit("pages/b/index", Some(r#"{"usingComponents":{}}"#)));
+    warn.extend(unit("sub/p/index", Some(r#"{"yy":1,"component":true}"#)));
+    out.push(("warnings", warn));
     // 7. workers, the string form and the object form.
     for (name, workers) in [
         ("workers", r#""workers""#),

@@ -244,6 +244,9 @@ impl Project<'_> {
             }
         };
         super::schema::check_page(&rel, &obj, self.theme)?;
+        if let Some(w) = super::schema::page_warning(&obj) {
+            obj.insert("__warning__".into(), Value::String(w));
+        }
         if let Some(Value::Object(extra)) = self.ext_pages.get(path) {
             for (k, v) in extra {
                 obj.insert(k.clone(), v.clone());

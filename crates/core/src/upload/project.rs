@@ -2,8 +2,9 @@
 //! uploads with every compile setting off (reference §4). Pure: the caller lists and reads the files.
 //!
 //! Inside the subset (no compiler plugins, no swc, no `ignoreUploadUnusedFiles`, no plugin projects,
-//! no `regexp` pack rules) the map is the official one, except for the `__warning__`
-//! strings the official tool injects from its schema checks (locale-dependent; not produced here).
+//! no `regexp` pack rules) the map is the official one, `__warning__` strings included (those the
+//! official tool writes, in its default `en` locale, for unknown keys at the levels
+//! [`schema`](super::schema) models, and for ext.json).
 //! Outside it, [`compile`] answers [`CompileError::OutOfSubset`] so `auto` can hand the project to
 //! the official engine.
 
@@ -463,6 +464,9 @@ pub fn compile(input: &Input<'_>) -> Result<Output, CompileError> {
     };
     schema::check_app(&raw_app, theme.as_ref()).map_err(in_root)?;
     let mut app = raw_app.clone();
+    if let Some(w) = schema::app_warning(&raw_app) {
+        app.insert("__warning__".into(), Value::String(w));
+    }
     if let Some(sp) = app.shift_remove("subpackages") {
         // Renamed, and (being re-inserted) moved to the end, as miniprogram-ci does.
         app.insert("subPackages".into(), sp);
@@ -562,7 +566,12 @@ pub fn compile(input: &Input<'_>) -> Result<Output, CompileError> {
                 "{} is not a 3rdMiniProgramAppid, ext.json cannot take effect;Read the documentation: \"https://developers.weixin.qq.com/miniprogram/dev/devtools/ext.html\"",
                 input.appid
             );
-            packed_app.insert("__warning__".into(), json!(warning));
+            // After the schema's warnings, if any, joined as the official tool joins them.
+            let joined = match packed_app.get("__warning__").and_then(Value::as_str) {
+                Some(w) => format!("{w}、{warning}"),
+                None => warning.clone(),
+            };
+            packed_app.insert("__warning__".into(), json!(joined));
             return json!({ "__warning__": warning });
         }
         if !ext_enabled {

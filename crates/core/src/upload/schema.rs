@@ -254,6 +254,201 @@ fn variables(
     }
 }
 
+/// Every key app.json's schema knows at its top level, in the schema's order.
+const APP_KEYS: &[&str] = &[
+    "pages",
+    "static",
+    "mini-ios",
+    "mini-android",
+    "mini-weixin",
+    "__warning__",
+    "window",
+    "plugins",
+    "entryPagePath",
+    "permission",
+    "workers",
+    "agent",
+    "subPackages",
+    "subpackages",
+    "chatTools",
+    "preloadRule",
+    "usingComponents",
+    "componentPlaceholder",
+    "tabBar",
+    "appBar",
+    "requiredBackgroundModes",
+    "mimeTypeDeclarations",
+    "networkTimeout",
+    "debug",
+    "resizable",
+    "displayMode",
+    "frameset",
+    "functionalPages",
+    "cloud",
+    "cloudVersion",
+    "cloudConfig",
+    "openDataContext",
+    "openLocationPagePath",
+    "sitemapLocation",
+    "serviceProviderTicket",
+    "style",
+    "useExtendedLib",
+    "entranceDeclare",
+    "darkmode",
+    "themeLocation",
+    "theme",
+    "singlePage",
+    "lazyCodeLoading",
+    "lazyCodeLoadingLegacy",
+    "enablePassiveEvent",
+    "requireBackgroundModes",
+    "embeddedAppIdList",
+    "renderer",
+    "resolveAlias",
+    "debugOptions",
+    "halfPage",
+    "requiredPrivateInfos",
+    "rendererOptions",
+    "componentFramework",
+    "accountCardPackage",
+    "xrEntryPagePath",
+    "miniApp",
+    "__usePrivacyCheck__",
+    "keepContextPageInCycleJump",
+];
+const TAB_BAR_KEYS: &[&str] = &[
+    "custom",
+    "list",
+    "borderStyle",
+    "position",
+    "color",
+    "selectedColor",
+    "backgroundColor",
+];
+const TAB_KEYS: &[&str] = &[
+    "pagePath",
+    "text",
+    "iconPath",
+    "selectedIconPath",
+    "renderer",
+];
+const SUBPACKAGE_KEYS: &[&str] = &[
+    "independent",
+    "name",
+    "entry",
+    "root",
+    "pages",
+    "plugins",
+    "useExtendedLib",
+    "componentFramework",
+    "renderer",
+];
+/// The page schema's own keys besides the window ones.
+const PAGE_KEYS: &[&str] = &[
+    "pageJSONLight",
+    "pageJSONDark",
+    "enablePassiveEvent",
+    "style",
+    "componentPlaceholder",
+    "mini-ios",
+    "mini-android",
+    "mini-ohos",
+    "mini-weixin",
+    "disableScroll",
+    "disableSwipeBack",
+    "usingComponents",
+    "renderer",
+    "rendererOptions",
+    "component",
+    "componentGenerics",
+    "singlePage",
+    "componentFramework",
+    "styleIsolation",
+    "pureDataPattern",
+];
+
+fn unknown(
+    obj: &Map<String, Value>,
+    known: &[&str],
+    extra: &[&str],
+    file: &str,
+    at: &str,
+    out: &mut Vec<String>,
+) {
+    for k in obj.keys() {
+        if !known.contains(&k.as_str()) && !extra.contains(&k.as_str()) {
+            out.push(format!("{file} {at}[\"{k}\"]"));
+        }
+    }
+}
+
+fn warning(found: &[String]) -> Option<String> {
+    (!found.is_empty()).then(|| format!("invalid {}", found.join("、")))
+}
+
+/// The `__warning__` miniprogram-ci writes into app.json for keys its schema does not know (its
+/// locale `en`), for the levels modelled here: the top level, `window`, `tabBar` and its `list`,
+/// and subpackages. Warnings come in the schema's order of properties, each object's unknown keys
+/// after what is inside it.
+pub fn app_warning(app: &Map<String, Value>) -> Option<String> {
+    let mut found = Vec::new();
+    let window_keys: Vec<&str> = WINDOW.iter().map(|(k, _)| *k).collect();
+    if let Some(Value::Object(w)) = app.get("window") {
+        unknown(w, &window_keys, &[], "app.json", "window", &mut found);
+    }
+    for key in ["subPackages", "subpackages"] {
+        for (i, sub) in app
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            if let Value::Object(o) = sub {
+                unknown(
+                    o,
+                    SUBPACKAGE_KEYS,
+                    &[],
+                    "app.json",
+                    &format!("{key}[{i}]"),
+                    &mut found,
+                );
+            }
+        }
+    }
+    if let Some(Value::Object(t)) = app.get("tabBar") {
+        for (i, item) in t
+            .get("list")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .enumerate()
+        {
+            if let Value::Object(o) = item {
+                unknown(
+                    o,
+                    TAB_KEYS,
+                    &[],
+                    "app.json",
+                    &format!("tabBar.list[{i}]"),
+                    &mut found,
+                );
+            }
+        }
+        unknown(t, TAB_BAR_KEYS, &[], "app.json", "tabBar", &mut found);
+    }
+    unknown(app, APP_KEYS, &[], "app.json", "", &mut found);
+    warning(&found)
+}
+
+/// The `__warning__` of a page's or component's JSON (its top-level keys).
+pub fn page_warning(obj: &Map<String, Value>) -> Option<String> {
+    let mut found = Vec::new();
+    let window_keys: Vec<&str> = WINDOW.iter().map(|(k, _)| *k).collect();
+    unknown(obj, PAGE_KEYS, &window_keys, "page.json", "", &mut found);
+    warning(&found)
+}
+
 fn done(file: &str, errors: &[String]) -> Result<(), CompileError> {
     if errors.is_empty() {
         Ok(())
