@@ -564,6 +564,28 @@ fn rule_projects() -> Vec<(&'static str, Vec<(String, String)>)> {
     warn.extend(unit("pages/b/index", Some(r#"{"usingComponents":{}}"#)));
     warn.extend(unit("sub/p/index", Some(r#"{"yy":1,"component":true}"#)));
     out.push(("warnings", warn));
+    // Theme variables (kept as written: the theme is applied by WeChat), resolveAlias, darkmode.
+    let mut theme = files(&[
+        ("project.config.json", CONFIG),
+        (
+            "app.json",
+            r#"{"pages":["pages/a/index"],"themeLocation":"theme.json","window":{"navigationBarBackgroundColor":"@navBg","navigationBarTextStyle":"@navTxt"},"resolveAlias":{"~/*":"/*"},"darkmode":true,"style":"v2","sitemapLocation":"sitemap.json"}"#,
+        ),
+        (
+            "theme.json",
+            r##"{"light":{"navBg":"#ffffff","navTxt":"black"},"dark":{"navBg":"#000000","navTxt":"white"}}"##,
+        ),
+        (
+            "sitemap.json",
+            r#"{"rules":[{"action":"allow","page":"*"}]}"#,
+        ),
+    ]);
+    theme.extend(unit(
+        "pages/a/index",
+        Some(r#"{"usingComponents":{"c":"/components/c/index"},"backgroundColor":"@navBg"}"#),
+    ));
+    theme.extend(unit("components/c/index", Some(r#"{"component":true}"#)));
+    out.push(("theme", theme));
     // 7. workers, the string form and the object form.
     for (name, workers) in [
         ("workers", r#""workers""#),
