@@ -9,6 +9,7 @@ pub mod github;
 pub mod identity;
 pub mod json_edit;
 pub mod limit;
+pub mod notify;
 pub mod pipeline;
 pub mod report;
 pub mod retry;

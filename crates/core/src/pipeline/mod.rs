@@ -21,7 +21,7 @@
 mod types;
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 pub use types::*;
 

@@ -4,7 +4,7 @@
 use super::*;
 use crate::version::{BumpLevel, BumpRequest};
 
-fn config() -> Config {
+pub(crate) fn config() -> Config {
     Config {
         appid: "wxa1a1a1a1a1a1a1a1".into(),
         template: Some(CommitSpec {
