@@ -51,6 +51,30 @@ pub struct GlobalArgs {
     /// ones by every client, the official upload engine too (a TLS-inspecting proxy, the emulator).
     #[arg(long, global = true, value_name = "FILE")]
     pub ca_file: Option<String>,
+    /// Notify a WeCom (企业微信) group: the robot's webhook URL (secret).
+    #[arg(long, global = true, value_name = "URL")]
+    pub notify_wecom: Option<String>,
+    /// Notify a DingTalk (钉钉) group: the robot's webhook URL (secret).
+    #[arg(long, global = true, value_name = "URL")]
+    pub notify_dingtalk: Option<String>,
+    /// The DingTalk robot's signing secret (加签, SEC…; secret).
+    #[arg(long, global = true, value_name = "SECRET")]
+    pub notify_dingtalk_secret: Option<String>,
+    /// Notify a Feishu/Lark (飞书) group: the bot's webhook URL (secret).
+    #[arg(long, global = true, value_name = "URL")]
+    pub notify_feishu: Option<String>,
+    /// The Feishu bot's signing secret (secret).
+    #[arg(long, global = true, value_name = "SECRET")]
+    pub notify_feishu_secret: Option<String>,
+    /// Notify a Slack channel: the incoming webhook URL (secret).
+    #[arg(long, global = true, value_name = "URL")]
+    pub notify_slack: Option<String>,
+    /// Which events the chats hear about, comma-separated (default rejected,published,rolled-back,failed,preview; also submitted, approved, detached, phased, reverted; all).
+    #[arg(long, global = true, value_name = "EVENTS")]
+    pub notify_on: Option<String>,
+    /// Who is mentioned, comma-separated: WeCom userids, DingTalk mobiles or userids, Feishu open ids, or @all.
+    #[arg(long, global = true, value_name = "WHO")]
+    pub notify_mention: Option<String>,
 }
 
 /// The commands.

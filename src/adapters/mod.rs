@@ -4,6 +4,7 @@ pub mod fs;
 pub mod git;
 pub mod github;
 pub mod http;
+pub mod notify;
 pub mod qr;
 pub mod upload;
 pub mod wechat;

@@ -15,14 +15,52 @@ pub enum Observer {
     GitHub(Box<Reporter>),
 }
 
+/// The chats, with the state they last saw: a notification is sent for what a step changed, so
+/// each event is told once, by the process in which it happened (a resume that finds the approval
+/// tells it; the next resume, finding nothing new, tells nothing).
+#[derive(Debug)]
+pub struct Chat {
+    notifier: crate::adapters::notify::Notifier,
+    last: Option<State>,
+}
+
 /// The observers of one run, told in order.
 #[derive(Debug, Default)]
-pub struct Observers(Vec<Observer>);
+pub struct Observers(Vec<Observer>, Option<Chat>);
 
 impl Observers {
     /// A list with the GitHub reporter.
     pub fn github(reporter: Reporter) -> Self {
-        Self(vec![Observer::GitHub(Box::new(reporter))])
+        Self(vec![Observer::GitHub(Box::new(reporter))], None)
+    }
+
+    /// Adds the chats of `g` (when any is configured).
+    #[must_use]
+    pub fn with_chats(mut self, g: &crate::settings::Globals) -> Self {
+        self.1 = crate::adapters::notify::Notifier::new(&g.notify, &g.net).map(|notifier| Chat {
+            notifier,
+            last: None,
+        });
+        self
+    }
+
+    /// Tells the chats what changed since they last looked.
+    async fn chat(&mut self, s: &State) {
+        let links = self.links();
+        let Some(chat) = &mut self.1 else { return };
+        if let Some(before) = &chat.last {
+            for event in mp_release_core::notify::events_between(before, s) {
+                let notice = mp_release_core::notify::Notice {
+                    appid: s.config.appid.clone(),
+                    version: s.version.clone(),
+                    previous: s.previous_version.clone(),
+                    event,
+                    links: links.clone(),
+                };
+                chat.notifier.send(&notice, None).await;
+            }
+        }
+        chat.last = Some(s.clone());
     }
 
     /// The run begins (or resumes).
@@ -31,6 +69,9 @@ impl Observers {
             match o {
                 Observer::GitHub(r) => r.start(s).await,
             }
+        }
+        if let Some(chat) = &mut self.1 {
+            chat.last = Some(s.clone());
         }
     }
 
@@ -41,6 +82,7 @@ impl Observers {
                 Observer::GitHub(r) => r.progress(s).await,
             }
         }
+        self.chat(s).await;
     }
 
     /// The run ended (or detached); `infra_failure` says it gave up on infrastructure; `trial`
@@ -56,6 +98,7 @@ impl Observers {
                 Observer::GitHub(r) => r.finish(s, trial, infra_failure).await,
             }
         }
+        self.chat(s).await;
     }
 
     /// Whether an observer shows the trial QR code (the comment of a release pull request).
@@ -75,14 +118,19 @@ impl Observers {
             .collect()
     }
 
-    /// Warnings and notices the observers met (a missing permission …).
+    /// Warnings and notices the observers met (a missing permission, an undelivered message …).
     pub fn annotations(&self) -> Vec<(Level, String)> {
-        self.0
+        let mut out: Vec<(Level, String)> = self
+            .0
             .iter()
             .flat_map(|o| match o {
                 Observer::GitHub(r) => r.annotations().collect::<Vec<_>>(),
             })
-            .collect()
+            .collect();
+        if let Some(chat) = &self.1 {
+            out.extend(chat.notifier.warnings.iter().map(|w| (Level::Warning, w.clone())));
+        }
+        out
     }
 
     /// The links the job summary shows.

@@ -378,13 +378,13 @@ pub(super) async fn wait(
     mut ps: PipelineSettings,
     audit_id: Option<u64>,
     wf: &mut Workflow,
-    dry_run: bool,
+    g: &Globals,
 ) -> anyhow::Result<Report> {
     ps.rules.publish.never = true;
     let mut state = State::new(config(&ws, &ps, BumpSpec::default()), None).at(Stage::Wait);
     state.audit_id = audit_id;
-    let mut none = Observers::default();
-    drive(&ws, &ps, state, wf, "mp-release wait", &mut none, dry_run).await
+    let mut chats = Observers::default().with_chats(g);
+    drive(&ws, &ps, state, wf, "mp-release wait", &mut chats, g.dry_run).await
 }
 
 /// The latest review (None when there is none: 85058), through the shared call path.
@@ -409,9 +409,10 @@ pub(super) async fn publish(
     ws: WeChatSettings,
     ps: PipelineSettings,
     wf: &mut Workflow,
-    dry_run: bool,
+    g: &Globals,
     mut rep: Reporter,
 ) -> anyhow::Result<Report> {
+    let dry_run = g.dry_run;
     // On the commit a release pull request was merged into: only the reviewed code is published.
     let guard = match (rep.api(), rep.settings().sha.clone()) {
         (Some(gh), Some(sha)) => Some(
@@ -478,7 +479,7 @@ pub(super) async fn publish(
         reason: String::new(),
         screenshot: String::new(),
     });
-    let mut observers = Observers::github(rep);
+    let mut observers = Observers::github(rep).with_chats(g);
     drive(
         &ws,
         &ps,

@@ -166,7 +166,7 @@ pub async fn resume(
             state,
             wf,
             "mp-release resume",
-            &mut super::observe::Observers::github(rep),
+            &mut super::observe::Observers::github(rep).with_chats(g),
             g.dry_run,
         )
         .await?;

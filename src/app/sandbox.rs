@@ -58,7 +58,7 @@ const DEMO: &[(&str, &str)] = &[
 ];
 
 /// Runs the sandbox.
-pub async fn sandbox(wf: &mut Workflow) -> anyhow::Result<Report> {
+pub async fn sandbox(wf: &mut Workflow, g: &crate::settings::Globals) -> anyhow::Result<Report> {
     let mut world =
         World::new(Scenario::default().review(vec![ReviewStep::approve_after_polls(3)]));
     let ticket = world.add_platform(COMPONENT, COMPONENT_SECRET);
@@ -150,7 +150,8 @@ pub async fn sandbox(wf: &mut Workflow) -> anyhow::Result<Report> {
         ..BumpSpec::default()
     };
     let state = State::new(config(&ws, &ps, bump), None);
-    let mut gh = super::observe::Observers::default();
+    // The configured chats hear about the sandbox run too: a team can try its robot this way.
+    let mut gh = super::observe::Observers::default().with_chats(g);
     let result = drive(&ws, &ps, state, wf, "mp-release SANDBOX", &mut gh, false).await;
     let _ = std::fs::remove_dir_all(&project);
     let mut report = result?;

@@ -139,6 +139,7 @@ pub async fn preview(
     desc: Option<String>,
     wf: &mut Workflow,
     mut gh: super::github::Reporter,
+    g: &crate::settings::Globals,
 ) -> anyhow::Result<Report> {
     let desc = desc.unwrap_or_else(|| "mp-release preview".into());
     let req = Request {
@@ -172,9 +173,25 @@ pub async fn preview(
             (qr.clone(), String::new())
         }
     };
-    std::fs::write(&out, bytes)
+    std::fs::write(&out, &bytes)
         .with_context(|| format!("writing the QR code to {}", out.display()))?;
     tracing::info!("preview QR code saved to {}", out.display());
+    // The chats: WeCom shows the QR code itself; the others get the link, if there is one.
+    let mut chat_warnings = Vec::new();
+    if let Some(mut chats) = crate::adapters::notify::Notifier::new(&g.notify, &g.net) {
+        let notice = mp_release_core::notify::Notice {
+            appid: up.appid.clone(),
+            version: None,
+            previous: None,
+            event: mp_release_core::notify::Event::Preview {
+                packages: u.packages(),
+                qr_link: gh.qrcode_url(),
+            },
+            links: gh.links.clone(),
+        };
+        chats.send(&notice, Some(&bytes)).await;
+        chat_warnings = chats.warnings;
+    }
     let preview = mp_release_core::github::Preview {
         trial: false,
         image_url: gh.qrcode_url(),
@@ -192,5 +209,7 @@ pub async fn preview(
         "mp-release preview",
     );
     r.annotations.extend(gh.annotations());
+    r.annotations
+        .extend(chat_warnings.into_iter().map(|w| (crate::output::Level::Warning, w)));
     Ok(r)
 }

@@ -498,6 +498,94 @@ pub struct Globals {
     pub cwd: PathBuf,
     /// Proxies and trust roots of every client.
     pub net: crate::adapters::http::Net,
+    /// The chats that hear about the run.
+    pub notify: NotifySettings,
+}
+
+/// One chat webhook.
+#[derive(Debug, Clone)]
+pub struct NotifyTarget {
+    /// Which chat.
+    pub provider: mp_release_core::notify::Provider,
+    /// The webhook URL (holds the robot's key: a secret).
+    pub url: url::Url,
+    /// The signing secret (DingTalk 加签, Feishu).
+    pub secret: Option<secrecy::SecretString>,
+}
+
+/// Chat notifications.
+#[derive(Debug, Clone, Default)]
+pub struct NotifySettings {
+    /// The webhooks.
+    pub targets: Vec<NotifyTarget>,
+    /// The events sent.
+    pub on: Vec<String>,
+    /// Who is mentioned.
+    pub mentions: Vec<String>,
+}
+
+/// Comma-, space- or newline-separated words.
+fn words(s: &str) -> Vec<String> {
+    s.split(|c: char| c == ',' || c.is_whitespace())
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn notify(g: &GlobalArgs, layers: &Layers<'_>) -> Result<NotifySettings, UsageError> {
+    use mp_release_core::notify::{Provider, DEFAULT_EVENTS, EVENTS};
+    let mut targets = Vec::new();
+    for (provider, url_name, flag, secret_name, secret_flag) in [
+        (Provider::WeCom, "notify-wecom", g.notify_wecom.as_deref(), None, None),
+        (Provider::DingTalk, "notify-dingtalk", g.notify_dingtalk.as_deref(), Some("notify-dingtalk-secret"), g.notify_dingtalk_secret.as_deref()),
+        (Provider::Feishu, "notify-feishu", g.notify_feishu.as_deref(), Some("notify-feishu-secret"), g.notify_feishu_secret.as_deref()),
+        (Provider::Slack, "notify-slack", g.notify_slack.as_deref(), None, None),
+    ] {
+        let secret = match secret_name {
+            Some(n) => layers.pick(n, secret_flag),
+            None => None,
+        };
+        let Some((u, origin)) = layers.pick(url_name, flag) else {
+            if let Some((_, o)) = secret {
+                return Err(UsageError::input(&o, format_args!("a signing secret without {url_name}: give the robot's webhook URL too")));
+            }
+            continue;
+        };
+        // The URL is a secret: errors never show it.
+        let url = url::Url::parse(u.trim())
+            .ok()
+            .filter(|x| {
+                x.scheme() == "https"
+                    || (x.scheme() == "http"
+                        && x.host_str().is_some_and(|h| h == "127.0.0.1" || h == "localhost" || h == "[::1]"))
+            })
+            .ok_or_else(|| UsageError::input(&origin, "expected the robot's https:// webhook URL (http:// only on loopback, for tests); the value is not shown: it is a secret"))?;
+        targets.push(NotifyTarget {
+            provider,
+            url,
+            secret: secret.map(|(s, _)| s.into()),
+        });
+    }
+    let on = match layers.pick("notify-on", g.notify_on.as_deref()) {
+        None => DEFAULT_EVENTS.iter().map(|e| (*e).to_owned()).collect(),
+        Some((v, o)) => {
+            let list = words(&v);
+            if list.iter().any(|w| w == "all") {
+                EVENTS.iter().map(|e| (*e).to_owned()).collect()
+            } else {
+                if let Some(bad) = list.iter().find(|w| !EVENTS.contains(&w.as_str())) {
+                    return Err(UsageError::input(&o, format_args!("unknown event {bad:?}: expected some of {}, or all", EVENTS.join(", "))));
+                }
+                list
+            }
+        }
+    };
+    let mentions = layers
+        .pick("notify-mention", g.notify_mention.as_deref())
+        .map(|(v, _)| words(&v))
+        .unwrap_or_default();
+    Ok(NotifySettings { targets, on, mentions })
 }
 
 /// Validated settings of `mp-release version`.
@@ -598,6 +686,7 @@ pub fn globals(
         no_color: env.get("NO_COLOR").is_some(),
         cwd: cwd.to_owned(),
         net: net(g, layers, env, cwd)?,
+        notify: notify(g, layers)?,
     })
 }
 

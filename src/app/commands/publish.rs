@@ -17,5 +17,5 @@ pub(super) fn run(a: &PublishArgs, cx: &Ctx<'_, '_>, wf: &mut Workflow) -> anyho
         .pick("tag-prefix", None)
         .map_or_else(|| "v".to_owned(), |(p, _)| p);
     let rep = reporter(&a.github, cx.layers, cx.g, &tag_prefix)?;
-    cx.rt.block_on(publish(ws, ps, wf, cx.g.dry_run, rep))
+    cx.rt.block_on(publish(ws, ps, wf, cx.g, rep))
 }

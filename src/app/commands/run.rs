@@ -17,7 +17,7 @@ use mp_release_core::pipeline::OnExisting;
 
 pub(super) fn run(a: &RunArgs, cx: &Ctx<'_, '_>, wf: &mut Workflow) -> anyhow::Result<Report> {
     if cx.flag("sandbox", a.sandbox)? {
-        return cx.rt.block_on(crate::app::sandbox::sandbox(wf));
+        return cx.rt.block_on(crate::app::sandbox::sandbox(wf, cx.g));
     }
     let args = (&a.wechat, &a.pipeline, &a.version, &a.upload, &a.github);
     drive(Kind::Run, args, cx, wf)
@@ -61,7 +61,7 @@ fn drive(
         cx.rt
             .block_on(new_commit(&mut rep, &ws, &mut ps, number, wf))?;
     }
-    let mut observers = Observers::github(rep);
+    let mut observers = Observers::github(rep).with_chats(cx.g);
     cx.rt
         .block_on(pipeline(ws, ps, &vs, cx.g, wf, kind, &mut observers))
 }

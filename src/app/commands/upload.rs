@@ -61,6 +61,6 @@ pub(super) fn preview(
         return Ok(dry("upload a preview and comment on the pull request"));
     }
     cx.rt.block_on(crate::app::upload::preview(
-        up, page, scene, out, desc, wf, gh,
+        up, page, scene, out, desc, wf, gh, cx.g,
     ))
 }

@@ -12,5 +12,5 @@ pub(super) fn run(a: &WaitArgs, cx: &Ctx<'_, '_>, wf: &mut Workflow) -> anyhow::
     require_platform(&ws)?;
     let ps = settings::pipeline(&a.pipeline, cx.layers, &cx.g.cwd, &ws.appid)?;
     let audit_id = cx.audit_id(a.audit_id.as_deref())?;
-    cx.rt.block_on(wait(ws, ps, audit_id, wf, cx.g.dry_run))
+    cx.rt.block_on(wait(ws, ps, audit_id, wf, cx.g))
 }

@@ -174,6 +174,12 @@ fn derived_lists() {
             "component-verify-ticket",
             "authorizer-refresh-token",
             "app-secret",
+            "notify-wecom",
+            "notify-dingtalk",
+            "notify-dingtalk-secret",
+            "notify-feishu",
+            "notify-feishu-secret",
+            "notify-slack",
             "private-key",
             "github-token"
         ]
