@@ -11,13 +11,8 @@ use serde_json::Value;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-/// The window of the providers' per-minute limits (shorter in tests).
-fn window() -> Duration {
-    std::env::var("MP_RELEASE_TEST_NOTIFY_WINDOW_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .map_or(Duration::from_secs(60), Duration::from_millis)
-}
+/// The window of the providers' per-minute limits.
+const WINDOW: Duration = Duration::from_secs(60);
 
 /// The chats of one run.
 #[derive(Debug)]
@@ -30,6 +25,8 @@ pub struct Notifier {
     pub warnings: Vec<String>,
     /// Messages delivered.
     pub delivered: usize,
+    /// The window of the per-minute limits.
+    window: Duration,
 }
 
 fn now_ms() -> u64 {
@@ -51,6 +48,7 @@ impl Notifier {
             settings: settings.clone(),
             warnings: Vec::new(),
             delivered: 0,
+            window: WINDOW,
         })
     }
 
@@ -66,7 +64,7 @@ impl Notifier {
         }
         for i in 0..self.settings.targets.len() {
             let target = self.settings.targets[i].clone();
-            let name = format!("{} webhook #{}", target.provider.name(), i + 1);
+            let name = format!("{} webhook", target.provider.name());
             for payload in render(target.provider, notice, &self.settings.mentions, qr_png) {
                 self.room(i, target.provider).await;
                 match self.post(&target, payload).await {
@@ -87,7 +85,7 @@ impl Notifier {
 
     /// Waits until target `i` may send again (its per-minute limit).
     async fn room(&mut self, i: usize, provider: Provider) {
-        let window = window();
+        let window = self.window;
         let limit = provider.per_minute();
         let q = &mut self.sent[i];
         while q.front().is_some_and(|t| t.elapsed() >= window) {
@@ -149,25 +147,36 @@ impl Notifier {
             v.as_ref()
                 .and_then(|v| v.get(k))
                 .and_then(Value::as_str)
-                .map(|m| mp_release_core::pipeline::clip(m))
+                .map(mp_release_core::pipeline::clip)
                 .unwrap_or_default()
         };
         match target.provider {
             Provider::WeCom | Provider::DingTalk => match code("errcode") {
                 Some(0) if status == 200 => Ok(()),
-                Some(c) => Err(format!("errcode {c}: {}{}", msg("errmsg"), hint(target.provider, c))),
+                Some(c) => Err(format!(
+                    "errcode {c}: {}{}",
+                    msg("errmsg"),
+                    hint(target.provider, c)
+                )),
                 None => Err(format!("HTTP {status}, an answer without errcode")),
             },
             Provider::Feishu => match code("code").or_else(|| code("StatusCode")) {
                 Some(0) if status == 200 => Ok(()),
-                Some(c) => Err(format!("code {c}: {}{}", msg("msg"), hint(target.provider, c))),
+                Some(c) => Err(format!(
+                    "code {c}: {}{}",
+                    msg("msg"),
+                    hint(target.provider, c)
+                )),
                 None => Err(format!("HTTP {status}, an answer without code")),
             },
             Provider::Slack => {
                 if status == 200 && text.trim() == "ok" {
                     Ok(())
                 } else {
-                    Err(format!("HTTP {status}: {}", mp_release_core::pipeline::clip(text.trim())))
+                    Err(format!(
+                        "HTTP {status}: {}",
+                        mp_release_core::pipeline::clip(text.trim())
+                    ))
                 }
             }
         }
@@ -187,5 +196,64 @@ fn hint(p: Provider, code: i64) -> &'static str {
         (Provider::Feishu, 19024) => " (the message lacks the bot's keyword)",
         (Provider::WeCom, 93000) => " (the webhook key is invalid: copy the robot's URL again)",
         _ => "",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::NotifyTarget;
+    use mp_release_core::notify::{Event, Notice};
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    /// 21 events for one WeCom robot (20 a minute): the 21st waits for the window to move, and
+    /// every one is delivered (none dropped).
+    #[tokio::test]
+    async fn the_twenty_first_message_waits_for_room() {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_string(r#"{"errcode":0,"errmsg":"ok"}"#),
+            )
+            .mount(&server)
+            .await;
+        let settings = NotifySettings {
+            targets: vec![NotifyTarget {
+                provider: Provider::WeCom,
+                url: format!("{}/cgi-bin/webhook/send?key=k", server.uri())
+                    .parse()
+                    .unwrap(),
+                secret: None,
+            }],
+            on: vec!["failed".into()],
+            mentions: Vec::new(),
+        };
+        let mut n = Notifier::new(&settings, &crate::adapters::http::Net::default()).unwrap();
+        n.window = Duration::from_millis(600);
+        let started = Instant::now();
+        for i in 0..21 {
+            let notice = Notice {
+                appid: "wx1".into(),
+                version: Some("1.0.0".into()),
+                previous: None,
+                event: Event::Failed {
+                    message: format!("failure {i}"),
+                },
+                links: mp_release_core::github::Links::default(),
+            };
+            n.send(&notice, None).await;
+        }
+        assert_eq!(n.delivered, 21, "{:?}", n.warnings);
+        assert!(n.warnings.is_empty());
+        assert!(
+            started.elapsed() >= Duration::from_millis(550),
+            "{:?}",
+            started.elapsed()
+        );
+        let got = server.received_requests().await.unwrap();
+        assert_eq!(got.len(), 21);
+        let last: serde_json::Value = serde_json::from_slice(&got[20].body).unwrap();
+        assert!(last.to_string().contains("failure 20"));
     }
 }

@@ -128,7 +128,12 @@ impl Observers {
             })
             .collect();
         if let Some(chat) = &self.1 {
-            out.extend(chat.notifier.warnings.iter().map(|w| (Level::Warning, w.clone())));
+            out.extend(
+                chat.notifier
+                    .warnings
+                    .iter()
+                    .map(|w| (Level::Warning, w.clone())),
+            );
         }
         out
     }

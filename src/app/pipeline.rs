@@ -384,7 +384,16 @@ pub(super) async fn wait(
     let mut state = State::new(config(&ws, &ps, BumpSpec::default()), None).at(Stage::Wait);
     state.audit_id = audit_id;
     let mut chats = Observers::default().with_chats(g);
-    drive(&ws, &ps, state, wf, "mp-release wait", &mut chats, g.dry_run).await
+    drive(
+        &ws,
+        &ps,
+        state,
+        wf,
+        "mp-release wait",
+        &mut chats,
+        g.dry_run,
+    )
+    .await
 }
 
 /// The latest review (None when there is none: 85058), through the shared call path.

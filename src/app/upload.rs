@@ -130,17 +130,32 @@ pub async fn upload(
     ))
 }
 
+/// What a preview opens, where its QR code goes, and its description.
+pub struct PreviewOptions {
+    /// The page and its query.
+    pub page: Option<(String, Option<String>)>,
+    /// The scene.
+    pub scene: u32,
+    /// Where the QR code is saved.
+    pub out: std::path::PathBuf,
+    /// The description.
+    pub desc: Option<String>,
+}
+
 /// Uploads a preview and saves its QR code.
 pub async fn preview(
     up: UploadSettings,
-    page: Option<(String, Option<String>)>,
-    scene: u32,
-    out: std::path::PathBuf,
-    desc: Option<String>,
+    o: PreviewOptions,
     wf: &mut Workflow,
     mut gh: super::github::Reporter,
     g: &crate::settings::Globals,
 ) -> anyhow::Result<Report> {
+    let PreviewOptions {
+        page,
+        scene,
+        out,
+        desc,
+    } = o;
     let desc = desc.unwrap_or_else(|| "mp-release preview".into());
     let req = Request {
         page,
@@ -209,7 +224,10 @@ pub async fn preview(
         "mp-release preview",
     );
     r.annotations.extend(gh.annotations());
-    r.annotations
-        .extend(chat_warnings.into_iter().map(|w| (crate::output::Level::Warning, w)));
+    r.annotations.extend(
+        chat_warnings
+            .into_iter()
+            .map(|w| (crate::output::Level::Warning, w)),
+    );
     Ok(r)
 }

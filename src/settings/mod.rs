@@ -76,7 +76,9 @@ impl Env {
     pub fn secrets(&self, argv: &[String]) -> Vec<String> {
         let mut out = Vec::new();
         for input in inputs::secrets() {
-            out.extend(self.values_of(input, argv));
+            let values = self.values_of(input, argv);
+            out.extend(values.iter().flat_map(|v| webhook_parts(input, v)));
+            out.extend(values);
         }
         // A proxy's password, in https-proxy or in the proxy variables, is a secret too.
         let proxies = PROXY_VARS
@@ -395,7 +397,12 @@ impl<'a> Layers<'a> {
             return Vec::new();
         };
         inputs::secrets()
-            .filter_map(|name| cfg.scalar(name))
+            .filter_map(|name| cfg.scalar(name).map(|v| (name, v)))
+            .flat_map(|(name, v)| {
+                let mut parts = webhook_parts(name, &v);
+                parts.push(v);
+                parts
+            })
             .chain(cfg.scalar("https-proxy").and_then(|p| proxy_password(&p)))
             .collect()
     }
@@ -524,6 +531,24 @@ pub struct NotifySettings {
     pub mentions: Vec<String>,
 }
 
+/// The parts of a chat webhook URL that are its key (query values, and path segments of 12
+/// characters or more: WeCom's `key`, DingTalk's `access_token`, Feishu's hook id, Slack's
+/// path), masked and redacted on their own too: an error or a proxy log may show one without
+/// the rest of the URL.
+fn webhook_parts(input: &str, value: &str) -> Vec<String> {
+    if !input.starts_with("notify-") || input.ends_with("-secret") {
+        return Vec::new();
+    }
+    let Ok(u) = url::Url::parse(value.trim()) else {
+        return Vec::new();
+    };
+    u.query_pairs()
+        .map(|(_, v)| v.into_owned())
+        .chain(u.path_segments().into_iter().flatten().map(str::to_owned))
+        .filter(|p| p.len() >= 12)
+        .collect()
+}
+
 /// Comma-, space- or newline-separated words.
 fn words(s: &str) -> Vec<String> {
     s.split(|c: char| c == ',' || c.is_whitespace())
@@ -537,10 +562,34 @@ fn notify(g: &GlobalArgs, layers: &Layers<'_>) -> Result<NotifySettings, UsageEr
     use mp_release_core::notify::{Provider, DEFAULT_EVENTS, EVENTS};
     let mut targets = Vec::new();
     for (provider, url_name, flag, secret_name, secret_flag) in [
-        (Provider::WeCom, "notify-wecom", g.notify_wecom.as_deref(), None, None),
-        (Provider::DingTalk, "notify-dingtalk", g.notify_dingtalk.as_deref(), Some("notify-dingtalk-secret"), g.notify_dingtalk_secret.as_deref()),
-        (Provider::Feishu, "notify-feishu", g.notify_feishu.as_deref(), Some("notify-feishu-secret"), g.notify_feishu_secret.as_deref()),
-        (Provider::Slack, "notify-slack", g.notify_slack.as_deref(), None, None),
+        (
+            Provider::WeCom,
+            "notify-wecom",
+            g.notify_wecom.as_deref(),
+            None,
+            None,
+        ),
+        (
+            Provider::DingTalk,
+            "notify-dingtalk",
+            g.notify_dingtalk.as_deref(),
+            Some("notify-dingtalk-secret"),
+            g.notify_dingtalk_secret.as_deref(),
+        ),
+        (
+            Provider::Feishu,
+            "notify-feishu",
+            g.notify_feishu.as_deref(),
+            Some("notify-feishu-secret"),
+            g.notify_feishu_secret.as_deref(),
+        ),
+        (
+            Provider::Slack,
+            "notify-slack",
+            g.notify_slack.as_deref(),
+            None,
+            None,
+        ),
     ] {
         let secret = match secret_name {
             Some(n) => layers.pick(n, secret_flag),
@@ -548,7 +597,12 @@ fn notify(g: &GlobalArgs, layers: &Layers<'_>) -> Result<NotifySettings, UsageEr
         };
         let Some((u, origin)) = layers.pick(url_name, flag) else {
             if let Some((_, o)) = secret {
-                return Err(UsageError::input(&o, format_args!("a signing secret without {url_name}: give the robot's webhook URL too")));
+                return Err(UsageError::input(
+                    &o,
+                    format_args!(
+                        "a signing secret without {url_name}: give the robot's webhook URL too"
+                    ),
+                ));
             }
             continue;
         };
@@ -575,7 +629,13 @@ fn notify(g: &GlobalArgs, layers: &Layers<'_>) -> Result<NotifySettings, UsageEr
                 EVENTS.iter().map(|e| (*e).to_owned()).collect()
             } else {
                 if let Some(bad) = list.iter().find(|w| !EVENTS.contains(&w.as_str())) {
-                    return Err(UsageError::input(&o, format_args!("unknown event {bad:?}: expected some of {}, or all", EVENTS.join(", "))));
+                    return Err(UsageError::input(
+                        &o,
+                        format_args!(
+                            "unknown event {bad:?}: expected some of {}, or all",
+                            EVENTS.join(", ")
+                        ),
+                    ));
                 }
                 list
             }
@@ -585,7 +645,11 @@ fn notify(g: &GlobalArgs, layers: &Layers<'_>) -> Result<NotifySettings, UsageEr
         .pick("notify-mention", g.notify_mention.as_deref())
         .map(|(v, _)| words(&v))
         .unwrap_or_default();
-    Ok(NotifySettings { targets, on, mentions })
+    Ok(NotifySettings {
+        targets,
+        on,
+        mentions,
+    })
 }
 
 /// Validated settings of `mp-release version`.

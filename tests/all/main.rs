@@ -12,6 +12,7 @@ mod hostile;
 mod inputs;
 mod interop;
 mod layout;
+mod notify;
 mod pipeline;
 mod proxy;
 mod upload;

@@ -139,8 +139,9 @@ pub struct Notice {
 /// The events a run's step made happen: what differs between the state before and after.
 pub fn events_between(before: &State, after: &State) -> Vec<Event> {
     let mut out = Vec::new();
-    if before.audit_id.is_none() && before.attached_version.is_none() {
-        if let (Some(id), None) = (after.audit_id, &after.attached_version) {
+    // Submitted by this run (not a review it attached to or found).
+    if before.audit_id.is_none() && after.submit_sent && after.attached_version.is_none() {
+        if let Some(id) = after.audit_id {
             out.push(Event::Submitted { audit_id: id });
         }
     }
@@ -163,8 +164,16 @@ pub fn events_between(before: &State, after: &State) -> Vec<Event> {
                         .collect(),
                 });
             }
-            Some(Outcome::Published { phased: None }) => out.push(Event::Published),
-            Some(Outcome::Published { phased: Some(p) }) => {
+            // Only a release this run (or the run it resumes) sent: finding the version live
+            // already is no news.
+            Some(Outcome::Published { phased: None })
+                if after.release_sent && !after.found_live =>
+            {
+                out.push(Event::Published);
+            }
+            Some(Outcome::Published { phased: Some(p) })
+                if after.release_sent && !after.found_live =>
+            {
                 out.push(Event::Phased { percent: *p });
             }
             Some(Outcome::Detached) => out.push(Event::Detached),

@@ -60,7 +60,12 @@ pub(super) fn preview(
     if cx.g.dry_run {
         return Ok(dry("upload a preview and comment on the pull request"));
     }
-    cx.rt.block_on(crate::app::upload::preview(
-        up, page, scene, out, desc, wf, gh, cx.g,
-    ))
+    let options = crate::app::upload::PreviewOptions {
+        page,
+        scene,
+        out,
+        desc,
+    };
+    cx.rt
+        .block_on(crate::app::upload::preview(up, options, wf, gh, cx.g))
 }

@@ -157,8 +157,14 @@ fn events_come_from_what_a_step_changed() {
         crate::pipeline::tests::config(),
         Some(("1.3.0".into(), Some("1.2.9".into()), "minor".into())),
     );
-    let mut submitted = base.clone();
-    submitted.audit_id = Some(5);
+    let mut found = base.clone();
+    found.audit_id = Some(5);
+    assert!(
+        events_between(&base, &found).is_empty(),
+        "a review found, not submitted here"
+    );
+    let mut submitted = found;
+    submitted.submit_sent = true;
     assert_eq!(
         events_between(&base, &submitted),
         vec![Event::Submitted { audit_id: 5 }]
@@ -189,10 +195,21 @@ fn events_come_from_what_a_step_changed() {
     });
     let mut live = approved.clone();
     live.outcome = Some(Outcome::Published { phased: None });
+    assert!(
+        events_between(&approved, &live).is_empty(),
+        "found live already: no news"
+    );
+    live.release_sent = true;
     assert_eq!(events_between(&submitted, &approved), vec![Event::Approved]);
     assert_eq!(events_between(&approved, &live), vec![Event::Published]);
     assert_eq!(
         events_between(&submitted, &live),
         vec![Event::Approved, Event::Published]
+    );
+    let mut already = live;
+    already.found_live = true;
+    assert!(
+        events_between(&approved, &already).is_empty(),
+        "85052: live already"
     );
 }

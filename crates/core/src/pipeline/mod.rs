@@ -386,6 +386,7 @@ fn advance(s: &mut State, event: Event, now: u64) -> Option<Effect> {
         // Already released: confirm by reading what is live.
         (Event::Refused(85052), Some(Effect::Release)) => {
             s.released = true;
+            s.found_live = true;
             Some(Effect::GetVersionInfo)
         }
         (Event::Refused(85082), Some(Effect::GrayRelease(_))) => Some(Effect::GetGrayPlan),

@@ -511,6 +511,9 @@ pub struct State {
     /// `undocodeaudit` attempts (87012 "nothing to withdraw" leads to a fresh look).
     #[serde(default)]
     pub withdraw_tries: u32,
+    /// `release` answered 85052: the version was live already (no news for the chats).
+    #[serde(default)]
+    pub found_live: bool,
 }
 
 impl State {
@@ -554,6 +557,7 @@ impl State {
             trial_time: None,
             refused_85009: false,
             withdraw_tries: 0,
+            found_live: false,
         }
     }
 
