@@ -57,15 +57,25 @@ impl Notifier {
         self.settings.on.iter().any(|e| e == event)
     }
 
-    /// Sends `notice` to every chat (when its event is wanted); `qr_png`: a preview's QR code.
+    /// Sends `notice` to every chat that wants its event (the target's `on`, else `notify-on`);
+    /// `qr_png`: a preview's QR code.
     pub async fn send(&mut self, notice: &Notice, qr_png: Option<&[u8]>) {
-        if !self.wants(notice.event.name()) {
-            return;
-        }
+        let event = notice.event.name();
         for i in 0..self.settings.targets.len() {
             let target = self.settings.targets[i].clone();
+            let wanted = match &target.on {
+                Some(on) => on.iter().any(|e| e == event),
+                None => self.wants(event),
+            };
+            if !wanted {
+                continue;
+            }
             let name = format!("{} webhook", target.provider.name());
-            for payload in render(target.provider, notice, &self.settings.mentions, qr_png) {
+            let mentions = target
+                .mentions
+                .clone()
+                .unwrap_or_else(|| self.settings.mentions.clone());
+            for payload in render(target.provider, notice, &mentions, qr_png) {
                 self.room(i, target.provider).await;
                 match self.post(&target, payload).await {
                     Ok(()) => self.delivered += 1,
@@ -225,6 +235,8 @@ mod tests {
                     .parse()
                     .unwrap(),
                 secret: None,
+                on: None,
+                mentions: None,
             }],
             on: vec!["failed".into()],
             mentions: Vec::new(),

@@ -206,6 +206,16 @@ fn run(
     for (level, message) in &report.annotations {
         wf.annotate(*level, message, &title())?;
     }
+    let mut report = report;
+    // The job summary as an output too, for chat-ops of one's own (it is redacted as all output is).
+    if !report.summary.is_empty() {
+        report
+            .outputs
+            .push(("summary-markdown".into(), report.summary.clone()));
+        if let serde_json::Value::Object(m) = &mut report.json {
+            m.insert("summary-markdown".into(), serde_json::json!(report.summary));
+        }
+    }
     wf.outputs(&report.outputs, &report.json)?;
     if report.print_summary {
         wf.raw_result(&format!("\n{}", report.summary))?;

@@ -220,6 +220,10 @@ pub async fn preview(
         vec![
             ("qrcode".into(), out.display().to_string()),
             ("qrcode-content".into(), content),
+            (
+                "qrcode-base64".into(),
+                base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &bytes),
+            ),
         ],
         "mp-release preview",
     );

@@ -63,6 +63,14 @@ pub const OUTPUTS: &[Output] = &[
         "The text the QR code encodes (the preview or trial link).",
     ),
     o(
+        "qrcode-base64",
+        "The preview QR code PNG, base64: to forward it anywhere (preview).",
+    ),
+    o(
+        "summary-markdown",
+        "The job summary's Markdown, to forward it anywhere (a chat, an issue).",
+    ),
+    o(
         "check-run-url",
         "Link to the check run (gating: check).",
     ),

@@ -166,6 +166,8 @@ pub const INPUTS: &[Input] = &[
     secret("notify-slack", true),
     i("notify-on", List, true),
     i("notify-mention", List, true),
+    // several targets, each with its own events and mentions: a list only a file can hold
+    only("notify", Structured, Sources::FileOnly, false),
     i("request-timeout", Duration, true),
     i("state-file", Path, true),
     i("restart", Bool, true),

@@ -396,6 +396,28 @@ impl<'a> Layers<'a> {
         let Some((_, cfg)) = &self.file else {
             return Vec::new();
         };
+        // The `notify:` list's webhook URLs (and their keys) and signing secrets.
+        let chats: Vec<String> = match cfg.value("notify") {
+            Some(serde_json::Value::Array(items)) => items
+                .iter()
+                .filter_map(serde_json::Value::as_object)
+                .flat_map(|m| m.iter())
+                .filter_map(|(k, v)| {
+                    let v = v.as_str()?;
+                    match k.as_str() {
+                        "secret" => Some(vec![v.to_owned()]),
+                        "wecom" | "dingtalk" | "feishu" | "slack" => {
+                            let mut parts = webhook_parts("notify-x", v);
+                            parts.push(v.to_owned());
+                            Some(parts)
+                        }
+                        _ => None,
+                    }
+                })
+                .flatten()
+                .collect(),
+            _ => Vec::new(),
+        };
         inputs::secrets()
             .filter_map(|name| cfg.scalar(name).map(|v| (name, v)))
             .flat_map(|(name, v)| {
@@ -404,6 +426,7 @@ impl<'a> Layers<'a> {
                 parts
             })
             .chain(cfg.scalar("https-proxy").and_then(|p| proxy_password(&p)))
+            .chain(chats)
             .collect()
     }
 
@@ -518,6 +541,10 @@ pub struct NotifyTarget {
     pub url: url::Url,
     /// The signing secret (DingTalk 加签, Feishu).
     pub secret: Option<secrecy::SecretString>,
+    /// This target's events, when not the common `notify-on`.
+    pub on: Option<Vec<String>>,
+    /// This target's mentions, when not the common `notify-mention`.
+    pub mentions: Option<Vec<String>>,
 }
 
 /// Chat notifications.
@@ -549,6 +576,133 @@ fn webhook_parts(input: &str, value: &str) -> Vec<String> {
         .collect()
 }
 
+/// `notify-on`'s words (or `all`), checked.
+fn events(v: &str) -> Result<Vec<String>, String> {
+    use mp_release_core::notify::EVENTS;
+    let list = words(v);
+    if list.iter().any(|w| w == "all") {
+        return Ok(EVENTS.iter().map(|e| (*e).to_owned()).collect());
+    }
+    match list.iter().find(|w| !EVENTS.contains(&w.as_str())) {
+        Some(bad) => Err(format!(
+            "unknown event {bad:?}: expected some of {}, or all",
+            EVENTS.join(", ")
+        )),
+        None => Ok(list),
+    }
+}
+
+/// A list or a comma-separated text, from the config file.
+fn file_words(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Array(a) => Some(
+            a.iter()
+                .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_owned))
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+        _ => None,
+    }
+}
+
+/// A chat webhook URL: https, or http on loopback (tests).
+fn webhook_url(u: &str) -> Option<url::Url> {
+    url::Url::parse(u.trim()).ok().filter(|x| {
+        x.scheme() == "https"
+            || (x.scheme() == "http"
+                && x.host_str()
+                    .is_some_and(|h| h == "127.0.0.1" || h == "localhost" || h == "[::1]"))
+    })
+}
+
+/// The config file's `notify:` list: `- wecom: <url>` (or dingtalk, feishu, slack) with
+/// `secret`, `on` and `mention` of its own.
+fn file_targets(layers: &Layers<'_>) -> Result<Vec<NotifyTarget>, UsageError> {
+    use mp_release_core::notify::Provider;
+    let Some((v, origin)) = layers.file_value("notify") else {
+        return Ok(Vec::new());
+    };
+    let bad =
+        |i: usize, why: &str| UsageError::input(&origin, format_args!("item {}: {why}", i + 1));
+    let serde_json::Value::Array(items) = v else {
+        return Err(UsageError::input(&origin, "expected a list of chats: - wecom: <webhook URL> (or dingtalk, feishu, slack), with secret, on and mention if wanted"));
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let serde_json::Value::Object(m) = item else {
+            return Err(bad(
+                i,
+                "expected a map such as {wecom: <webhook URL>, on: [rejected, published]}",
+            ));
+        };
+        if let Some(k) = m.keys().find(|k| {
+            !matches!(
+                k.as_str(),
+                "wecom" | "dingtalk" | "feishu" | "slack" | "secret" | "on" | "mention"
+            )
+        }) {
+            return Err(bad(
+                i,
+                &format!("unknown key {k:?} (wecom, dingtalk, feishu, slack, secret, on, mention)"),
+            ));
+        }
+        let chats: Vec<(Provider, &serde_json::Value)> = [
+            (Provider::WeCom, "wecom"),
+            (Provider::DingTalk, "dingtalk"),
+            (Provider::Feishu, "feishu"),
+            (Provider::Slack, "slack"),
+        ]
+        .into_iter()
+        .filter_map(|(p, k)| m.get(k).map(|v| (p, v)))
+        .collect();
+        let [(provider, url)] = chats.as_slice() else {
+            return Err(bad(
+                i,
+                "name exactly one chat: wecom, dingtalk, feishu or slack",
+            ));
+        };
+        let url = url.as_str().and_then(webhook_url).ok_or_else(|| {
+            bad(i, "expected the robot's https:// webhook URL (http:// only on loopback); the value is not shown: it is a secret")
+        })?;
+        let secret = match m.get("secret") {
+            None => None,
+            Some(serde_json::Value::String(s))
+                if matches!(provider, Provider::DingTalk | Provider::Feishu) =>
+            {
+                Some(s.clone().into())
+            }
+            Some(_) => {
+                return Err(bad(
+                    i,
+                    "secret is DingTalk's or Feishu's signing secret (text)",
+                ))
+            }
+        };
+        let on = match m.get("on") {
+            None => None,
+            Some(v) => {
+                let text = file_words(v).ok_or_else(|| bad(i, "on: expected a list of events"))?;
+                Some(events(&text).map_err(|e| bad(i, &e))?)
+            }
+        };
+        let mentions = match m.get("mention") {
+            None => None,
+            Some(v) => Some(words(
+                &file_words(v).ok_or_else(|| bad(i, "mention: expected a list"))?,
+            )),
+        };
+        out.push(NotifyTarget {
+            provider: *provider,
+            url,
+            secret,
+            on,
+            mentions,
+        });
+    }
+    Ok(out)
+}
+
 /// Comma-, space- or newline-separated words.
 fn words(s: &str) -> Vec<String> {
     s.split(|c: char| c == ',' || c.is_whitespace())
@@ -559,7 +713,7 @@ fn words(s: &str) -> Vec<String> {
 }
 
 fn notify(g: &GlobalArgs, layers: &Layers<'_>) -> Result<NotifySettings, UsageError> {
-    use mp_release_core::notify::{Provider, DEFAULT_EVENTS, EVENTS};
+    use mp_release_core::notify::{Provider, DEFAULT_EVENTS};
     let mut targets = Vec::new();
     for (provider, url_name, flag, secret_name, secret_flag) in [
         (
@@ -607,39 +761,20 @@ fn notify(g: &GlobalArgs, layers: &Layers<'_>) -> Result<NotifySettings, UsageEr
             continue;
         };
         // The URL is a secret: errors never show it.
-        let url = url::Url::parse(u.trim())
-            .ok()
-            .filter(|x| {
-                x.scheme() == "https"
-                    || (x.scheme() == "http"
-                        && x.host_str().is_some_and(|h| h == "127.0.0.1" || h == "localhost" || h == "[::1]"))
-            })
+        let url = webhook_url(&u)
             .ok_or_else(|| UsageError::input(&origin, "expected the robot's https:// webhook URL (http:// only on loopback, for tests); the value is not shown: it is a secret"))?;
         targets.push(NotifyTarget {
             provider,
             url,
             secret: secret.map(|(s, _)| s.into()),
+            on: None,
+            mentions: None,
         });
     }
+    targets.extend(file_targets(layers)?);
     let on = match layers.pick("notify-on", g.notify_on.as_deref()) {
         None => DEFAULT_EVENTS.iter().map(|e| (*e).to_owned()).collect(),
-        Some((v, o)) => {
-            let list = words(&v);
-            if list.iter().any(|w| w == "all") {
-                EVENTS.iter().map(|e| (*e).to_owned()).collect()
-            } else {
-                if let Some(bad) = list.iter().find(|w| !EVENTS.contains(&w.as_str())) {
-                    return Err(UsageError::input(
-                        &o,
-                        format_args!(
-                            "unknown event {bad:?}: expected some of {}, or all",
-                            EVENTS.join(", ")
-                        ),
-                    ));
-                }
-                list
-            }
-        }
+        Some((v, o)) => events(&v).map_err(|e| UsageError::input(&o, e))?,
     };
     let mentions = layers
         .pick("notify-mention", g.notify_mention.as_deref())

@@ -173,6 +173,12 @@ fn every_secret_from_every_source_is_masked_and_redacted_in_every_form() {
         "app-secret",
         "github-token",
         "private-key",
+        "notify-wecom",
+        "notify-dingtalk",
+        "notify-dingtalk-secret",
+        "notify-feishu",
+        "notify-feishu-secret",
+        "notify-slack",
     ];
     assert_eq!(
         secrets.len(),
@@ -181,7 +187,13 @@ fn every_secret_from_every_source_is_masked_and_redacted_in_every_form() {
     );
     for name in secrets {
         for source in ["flag", "env", "config"] {
-            let value = format!("S3cr3t+{name}/{source}=&x");
+            // A webhook is a URL (on loopback, where nothing answers: the notification fails into a
+            // warning); its signing secret needs the URL too.
+            let value = if name.starts_with("notify-") && !name.ends_with("-secret") {
+                format!("http://127.0.0.1:9/hook?key=S3cr3t+{name}/{source}=&x")
+            } else {
+                format!("S3cr3t+{name}/{source}=&x")
+            };
             let echo = forms(&value).join(" | ");
             let body = format!(r#"{{"errcode":40097,"errmsg":"invalid args: {echo} rid: 1-2-3"}}"#);
             let wx = Wx::new(
@@ -207,6 +219,18 @@ fn every_secret_from_every_source_is_masked_and_redacted_in_every_form() {
             if name == "access-token" || name == "component-access-token" {
                 env.push(("INPUT_COMPONENT_SECRET", ""));
                 env.push(("INPUT_COMPONENT_VERIFY_TICKET", ""));
+            }
+            if name == "notify-dingtalk-secret" {
+                env.push((
+                    "INPUT_NOTIFY_DINGTALK",
+                    "http://127.0.0.1:9/robot/send?access_token=t",
+                ));
+            }
+            if name == "notify-feishu-secret" {
+                env.push((
+                    "INPUT_NOTIFY_FEISHU",
+                    "http://127.0.0.1:9/open-apis/bot/v2/hook/h",
+                ));
             }
             if name == "access-token" {
                 env.push(("INPUT_COMPONENT-APPID", ""));

@@ -350,6 +350,22 @@ fn each_event_is_told_once_across_submit_wait_and_publish() {
     let r = run_with(&wx, &["publish"], &chats, &all);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(count(&chats), before, "nothing new: {:?}", events(&chats));
+    // A rollback is told (and listing the versions is not).
+    let r = run_with(&wx, &["rollback", "--list"], &chats, &all);
+    assert_eq!((r.code, count(&chats)), (0, before), "{}", r.stderr);
+    let r = run_with(&wx, &["rollback"], &chats, &all);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let last = events(&chats).pop().unwrap_or_default();
+    assert!(
+        last.contains("rolled back: 1.4.2 is live again"),
+        "{:?}",
+        events(&chats)
+    );
+    assert!(
+        r.outputs["summary-markdown"].contains("rolled back"),
+        "{:?}",
+        r.outputs
+    );
 }
 
 #[test]
@@ -421,4 +437,53 @@ fn a_preview_reaches_wecom_as_text_and_the_qr_image() {
     ] {
         assert!(!all.contains(secret));
     }
+}
+
+/// The config file's list: several chats, each with its own events and mentions; their URLs
+/// and secrets masked like any other secret.
+#[test]
+fn the_config_file_lists_chats_with_their_own_events() {
+    let wx = Wx::new(
+        Scenario::default().review(vec![ReviewStep::approve_after_polls(1)]),
+        |a| a,
+    );
+    let chats = Chats::new(true);
+    std::fs::write(
+        wx.dir.path().join(".mp-release.yml"),
+        format!(
+            "notify:\n  - wecom: {}/cgi-bin/webhook/send?key={WECOM_KEY}\n    on: [published]\n    mention: [lisi]\n  - dingtalk: {}/robot/send?access_token={DING_TOKEN}\n    secret: {DING_SECRET}\n    on: submitted, rejected\n  - slack: {}{SLACK_PATH}\n    on: [rejected]\n",
+            chats.wecom.uri(),
+            chats.dingtalk.uri(),
+            chats.slack.uri()
+        ),
+    )
+    .unwrap();
+    let r = wx.run(&["run"], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let w = chats.seen(&chats.wecom);
+    assert_eq!(w.len(), 1, "{w:?}");
+    let text = w[0].1["markdown"]["content"].as_str().unwrap();
+    assert!(
+        text.contains("is live") && text.contains("<@lisi>"),
+        "{text}"
+    );
+    let d = chats.seen(&chats.dingtalk);
+    assert_eq!(d.len(), 1, "submitted only: {d:?}");
+    assert!(d[0].1.to_string().contains("submitted for review"));
+    assert!(chats.seen(&chats.slack).is_empty(), "not rejected");
+    assert_secrets_kept(&r, &[WECOM_KEY, DING_TOKEN, DING_SECRET]);
+    // A bad list is bad input: exit 2, naming the file and the item, never the URL.
+    std::fs::write(
+        wx.dir.path().join(".mp-release.yml"),
+        format!("notify:\n  - wecom: ftp://x/{WECOM_KEY}\n"),
+    )
+    .unwrap();
+    let r = wx.run(&["run"], &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(".mp-release.yml") && r.stderr.contains("item 1"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains(WECOM_KEY));
 }

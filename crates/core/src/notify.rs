@@ -215,7 +215,7 @@ pub fn headline(n: &Notice) -> String {
         Event::Detached => format!("⏳ {v} is still in review; `resume` follows it"),
         Event::Failed { .. } => format!("🛑 releasing {v} failed"),
         Event::Preview { .. } => "🔍 a preview is ready".to_owned(),
-        Event::RolledBack => format!("↩️ the live version went back{was}"),
+        Event::RolledBack => format!("↩️ rolled back: {v} is live again{was}"),
         Event::Reverted => format!("↩️ the phased release of {v} was reverted"),
     };
     format!("{} · {what}", n.appid)

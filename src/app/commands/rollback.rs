@@ -25,7 +25,7 @@ pub(super) fn run(a: &RollbackArgs, cx: &Ctx<'_, '_>, wf: &mut Workflow) -> anyh
     if cx.g.dry_run && !list {
         return Ok(dry("roll the live version back (revertcoderelease)"));
     }
-    cx.rt.block_on(rollback(ws, list, to, wf))
+    cx.rt.block_on(rollback(ws, list, to, wf, cx.g))
 }
 
 pub(super) async fn rollback(
@@ -33,6 +33,7 @@ pub(super) async fn rollback(
     list: bool,
     to: Option<u64>,
     wf: &mut Workflow,
+    g: &crate::settings::Globals,
 ) -> anyhow::Result<Report> {
     let mut calls = connect(&ws, wf).await?;
     let hist = calls
@@ -88,11 +89,28 @@ pub(super) async fn rollback(
         .live()
         .unwrap_or_default();
     tracing::info!("rolled back: {live} is live");
-    Ok(simple(
+    let mut report = simple(
         vec![("version", live.clone())],
         format!(
             "### mp-release rollback · `{}`\n\nrolled back: **{live}** is live\n\n{table}",
             ws.appid
         ),
-    ))
+    );
+    if let Some(mut chats) = crate::adapters::notify::Notifier::new(&g.notify, &g.net) {
+        let notice = mp_release_core::notify::Notice {
+            appid: ws.appid.clone(),
+            version: Some(live),
+            previous: None,
+            event: mp_release_core::notify::Event::RolledBack,
+            links: mp_release_core::github::Links::default(),
+        };
+        chats.send(&notice, None).await;
+        report.annotations.extend(
+            chats
+                .warnings
+                .into_iter()
+                .map(|w| (crate::output::Level::Warning, w)),
+        );
+    }
+    Ok(report)
 }
