@@ -29,6 +29,8 @@ const DOCS: &[&str] = &[
     "docs/action.zh-CN.md",
     "docs/gating.md",
     "docs/gating.zh-CN.md",
+    "docs/notifications.md",
+    "docs/notifications.zh-CN.md",
 ];
 
 fn root() -> PathBuf {
