@@ -487,3 +487,32 @@ fn the_config_file_lists_chats_with_their_own_events() {
     );
     assert!(!r.stderr.contains(WECOM_KEY));
 }
+
+/// `run --sandbox` tells the configured chats too: a team can try its robot without WeChat.
+#[test]
+fn the_sandbox_run_tells_the_configured_chats() {
+    let chats = Chats::new(true);
+    let dir = tempfile::tempdir().unwrap();
+    let trap = NetTrap::new();
+    let mut c = bin(dir.path(), &trap);
+    c.args(["run", "--sandbox", "--notify-on", "all"])
+        .arg("--notify-slack")
+        .arg(format!("{}{SLACK_PATH}", chats.slack.uri()));
+    let r = run(c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let texts: Vec<String> = chats
+        .seen(&chats.slack)
+        .iter()
+        .map(|(_, b)| b["text"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    for want in ["submitted for review", "passed review", "is live"] {
+        assert!(texts.iter().any(|t| t.contains(want)), "{want}: {texts:?}");
+    }
+    assert!(
+        !r.stdout.contains("slack-webhook-secret-xyz")
+            || r.stdout
+                .lines()
+                .all(|l| !l.contains("slack-webhook-secret-xyz") || l.starts_with("::add-mask::"))
+    );
+    assert!(!r.stderr.contains("slack-webhook-secret-xyz"));
+}
