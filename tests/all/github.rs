@@ -1885,3 +1885,83 @@ fn a_merge_group_naming_no_pull_request_fails_its_check() {
         (&json!(MERGE), &json!("failure"))
     );
 }
+
+/// Chat notifications across the hand-over: the submitting run tells `submitted`; the resume
+/// that finds the approval publishes and tells `published` once; a second resume tells nothing.
+#[test]
+fn resume_tells_the_chats_once() {
+    let wx = wx_with(ReviewStep::approve_after_polls(1));
+    let gh = FakeGitHub::new();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let slack = rt.block_on(async {
+        let s = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+            .mount(&s)
+            .await;
+        s
+    });
+    let hook = format!("{}/services/T1/B1/resume-webhook-secret-000", slack.uri());
+    let told = || -> Vec<String> {
+        rt.block_on(slack.received_requests())
+            .unwrap_or_default()
+            .iter()
+            .map(|r| {
+                let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
+                v["text"].as_str().unwrap_or_default().to_owned()
+            })
+            .collect()
+    };
+    let notify = [
+        ("INPUT_NOTIFY_SLACK", hook.as_str()),
+        ("INPUT_NOTIFY_ON", "all"),
+    ];
+    gh.mount_check_runs();
+    let r = run_with(&wx, &gh, &["submit"], &notify);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let handover = {
+        let seen = gh.seen();
+        let last = seen.iter().rfind(|s| s.method == "PATCH").unwrap();
+        last.body["external_id"].as_str().unwrap().to_owned()
+    };
+    assert!(
+        told().iter().any(|t| t.contains("submitted for review")),
+        "{:?}",
+        told()
+    );
+    mount_resume(&gh, &handover);
+    let r = run_with(&wx, &gh, &["resume"], &notify);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let live: Vec<String> = told()
+        .into_iter()
+        .filter(|t| t.contains("is live"))
+        .collect();
+    assert_eq!(live.len(), 1, "{:?}", told());
+    assert!(
+        told().iter().any(|t| t.contains("passed review")),
+        "{:?}",
+        told()
+    );
+    // The check run is completed now: GitHub no longer lists it as open.
+    gh.mount(
+        Mock::given(method("POST"))
+            .and(path("/graphql"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(graphql_history(
+                &json!({ "total_count": 0, "check_runs": [] }),
+            )))
+            .with_priority(1),
+    );
+    let before = told().len();
+    let r = run_with(&wx, &gh, &["resume"], &notify);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        told().len(),
+        before,
+        "a second resume tells nothing: {:?}",
+        told()
+    );
+    assert!(!r.stderr.contains("resume-webhook-secret-000"));
+}
