@@ -180,6 +180,14 @@ const SUBPACKAGE: &[(&str, T)] = &[
     ("renderer", Str),
 ];
 
+/// The items of a JSON list, numbered (nothing when it is not a list).
+fn items(v: Option<&Value>) -> impl Iterator<Item = (usize, &Value)> {
+    v.and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+}
+
 fn fields(
     obj: &Map<String, Value>,
     at: &str,
@@ -397,13 +405,7 @@ pub fn app_warning(app: &Map<String, Value>) -> Option<String> {
         unknown(w, &window_keys, &[], "app.json", "window", &mut found);
     }
     for key in ["subPackages", "subpackages"] {
-        for (i, sub) in app
-            .get(key)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (i, sub) in items(app.get(key)) {
             if let Value::Object(o) = sub {
                 unknown(
                     o,
@@ -417,13 +419,7 @@ pub fn app_warning(app: &Map<String, Value>) -> Option<String> {
         }
     }
     if let Some(Value::Object(t)) = app.get("tabBar") {
-        for (i, item) in t
-            .get("list")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (i, item) in items(t.get("list")) {
             if let Value::Object(o) = item {
                 unknown(
                     o,
@@ -474,13 +470,7 @@ pub fn check_app(app: &Map<String, Value>, theme: Theme<'_>) -> Result<(), Compi
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         variables(&top, "[\"tabBar\"]", TAB_BAR_VARIABLES, theme, &mut errors);
-        for (i, item) in t
-            .get("list")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (i, item) in items(t.get("list")) {
             if let Value::Object(o) = item {
                 variables(
                     o,
@@ -507,13 +497,7 @@ pub fn check_app(app: &Map<String, Value>, theme: Theme<'_>) -> Result<(), Compi
     }
     if let Some(Value::Object(t)) = app.get("tabBar") {
         fields(t, "[\"tabBar\"]", TAB_BAR, &["list"], &mut errors);
-        for (i, item) in t
-            .get("list")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (i, item) in items(t.get("list")) {
             match item {
                 Value::Object(o) => fields(
                     o,
@@ -529,13 +513,7 @@ pub fn check_app(app: &Map<String, Value>, theme: Theme<'_>) -> Result<(), Compi
         }
     }
     for key in ["subPackages", "subpackages"] {
-        for (i, sub) in app
-            .get(key)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .enumerate()
-        {
+        for (i, sub) in items(app.get(key)) {
             match sub {
                 Value::Object(o) => fields(
                     o,
