@@ -4,12 +4,37 @@
 //! warning for the job's annotations and never changes the run's result. Webhook URLs and
 //! secrets never appear in a message: a target is named by its provider and position.
 
-use crate::settings::{NotifySettings, NotifyTarget};
 use mp_release_core::notify::{dingtalk_sign, feishu_sign, render, Notice, Provider};
 use secrecy::ExposeSecret;
 use serde_json::Value;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
+
+/// One chat webhook.
+#[derive(Debug, Clone)]
+pub struct NotifyTarget {
+    /// Which chat.
+    pub provider: mp_release_core::notify::Provider,
+    /// The webhook URL (holds the robot's key: a secret).
+    pub url: url::Url,
+    /// The signing secret (DingTalk 加签, Feishu).
+    pub secret: Option<secrecy::SecretString>,
+    /// This target's events, when not the common `notify-on`.
+    pub on: Option<Vec<String>>,
+    /// This target's mentions, when not the common `notify-mention`.
+    pub mentions: Option<Vec<String>>,
+}
+
+/// Chat notifications.
+#[derive(Debug, Clone, Default)]
+pub struct NotifySettings {
+    /// The webhooks.
+    pub targets: Vec<NotifyTarget>,
+    /// The events sent.
+    pub on: Vec<String>,
+    /// Who is mentioned.
+    pub mentions: Vec<String>,
+}
 
 /// The window of the providers' per-minute limits.
 const WINDOW: Duration = Duration::from_secs(60);
@@ -212,7 +237,6 @@ fn hint(p: Provider, code: i64) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::NotifyTarget;
     use mp_release_core::notify::{Event, Notice};
     use wiremock::matchers::method;
     use wiremock::{Mock, MockServer, ResponseTemplate};

@@ -532,31 +532,7 @@ pub struct Globals {
     pub notify: NotifySettings,
 }
 
-/// One chat webhook.
-#[derive(Debug, Clone)]
-pub struct NotifyTarget {
-    /// Which chat.
-    pub provider: mp_release_core::notify::Provider,
-    /// The webhook URL (holds the robot's key: a secret).
-    pub url: url::Url,
-    /// The signing secret (DingTalk 加签, Feishu).
-    pub secret: Option<secrecy::SecretString>,
-    /// This target's events, when not the common `notify-on`.
-    pub on: Option<Vec<String>>,
-    /// This target's mentions, when not the common `notify-mention`.
-    pub mentions: Option<Vec<String>>,
-}
-
-/// Chat notifications.
-#[derive(Debug, Clone, Default)]
-pub struct NotifySettings {
-    /// The webhooks.
-    pub targets: Vec<NotifyTarget>,
-    /// The events sent.
-    pub on: Vec<String>,
-    /// Who is mentioned.
-    pub mentions: Vec<String>,
-}
+pub use crate::adapters::notify::{NotifySettings, NotifyTarget};
 
 /// The parts of a chat webhook URL that are its key (query values, and path segments of 12
 /// characters or more: WeCom's `key`, DingTalk's `access_token`, Feishu's hook id, Slack's

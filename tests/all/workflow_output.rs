@@ -38,9 +38,12 @@ fn outputs_summary_masks_first_and_nothing_leaks() {
     );
     assert!(r.stdout.contains("::group::mp-release version\n"));
     let outputs = std::fs::read_to_string(&out_file).unwrap();
-    assert_eq!(
-        outputs,
-        "earlier=kept\nversion=1.1.0\nprevious-version=1.0.0\nbump=minor\ntag=v1.1.0\n"
+    // the job summary comes last as a multi-line output (a random delimiter)
+    assert!(
+        outputs.starts_with(
+            "earlier=kept\nversion=1.1.0\nprevious-version=1.0.0\nbump=minor\ntag=v1.1.0\nsummary-markdown<<ghadelimiter_"
+        ) && outputs.contains("| version | **1.1.0** |"),
+        "{outputs}"
     );
     let summary = std::fs::read_to_string(&sum_file).unwrap();
     assert!(summary.contains("**1.1.0**"), "{summary}");
