@@ -34,9 +34,12 @@ impl Observers {
         Self(vec![Observer::GitHub(Box::new(reporter))], None)
     }
 
-    /// Adds the chats of `g` (when any is configured).
+    /// Adds the chats of `g` (when any is configured; never in a dry run, which sends nothing).
     #[must_use]
     pub fn with_chats(mut self, g: &crate::settings::Globals) -> Self {
+        if g.dry_run {
+            return self;
+        }
         self.1 = crate::adapters::notify::Notifier::new(&g.notify, &g.net).map(|notifier| Chat {
             notifier,
             last: None,
