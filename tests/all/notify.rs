@@ -516,3 +516,23 @@ fn the_sandbox_run_tells_the_configured_chats() {
     );
     assert!(!r.stderr.contains("slack-webhook-secret-xyz"));
 }
+
+/// A dry run sends nothing, not even a chat message.
+#[test]
+fn a_dry_run_tells_no_chat() {
+    let wx = Wx::new(
+        Scenario::default().review(vec![ReviewStep::approve_after_polls(1)]),
+        |a| a,
+    );
+    let chats = Chats::new(true);
+    let r = run_with(
+        &wx,
+        &["run", "--dry-run"],
+        &chats,
+        &[("INPUT_NOTIFY_ON", "all")],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for s in [&chats.wecom, &chats.dingtalk, &chats.feishu, &chats.slack] {
+        assert!(chats.seen(s).is_empty());
+    }
+}
