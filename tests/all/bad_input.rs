@@ -337,7 +337,10 @@ const CASES: &[Case] = &[
         name: "notify list item",
         args: &["version"],
         env: &[],
-        files: &[(".mp-release.yml", "notify:\n  - teams: https://x.example/hook\n")],
+        files: &[(
+            ".mp-release.yml",
+            "notify:\n  - teams: https://x.example/hook\n",
+        )],
         says: &[".mp-release.yml", "item 1", "unknown key \"teams\""],
     },
     Case {

@@ -727,3 +727,83 @@ fn large_binaries_are_streamed_intact() {
         Some(std::fs::read(project.join("app.js")).unwrap().as_slice())
     );
 }
+
+/// The streamed body is sent with a Content-Length, as the official client sends it (never
+/// chunked: WeChat's upload host is not known to take chunked bodies), and its length is the
+/// gzip's.
+#[test]
+fn the_upload_body_has_a_content_length() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = rt.block_on(async {
+        let s = MockServer::start().await;
+        let ok = |v: serde_json::Value| ResponseTemplate::new(200).set_body_json(v);
+        Mock::given(method("POST"))
+            .and(path("/wxa/ci/getrandstr"))
+            .respond_with(ok(
+                serde_json::json!({"errCode": 0, "data": {"randomString": "r4nd"}}),
+            ))
+            .mount(&s)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/wxa/ci/getattr"))
+            .respond_with(ok(serde_json::json!({"errCode": 0, "data": {}})))
+            .mount(&s)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/wxa/ci/getwhiteextlist"))
+            .respond_with(ok(serde_json::json!({"errCode": 0, "data": {}})))
+            .mount(&s)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/wxa/ci/upload"))
+            .respond_with(ok(
+                serde_json::json!({"errCode": 0, "body": {"subpackage_info": []}}),
+            ))
+            .mount(&s)
+            .await;
+        s
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("p");
+    copy_dir(Path::new(&sample("sample")), &project);
+    std::fs::create_dir_all(project.join("images")).unwrap();
+    std::fs::write(project.join("images/big.png"), vec![7u8; 200_000]).unwrap();
+    let trap = NetTrap::new();
+    let mut c = bin(dir.path(), &trap);
+    c.args([
+        "upload",
+        "--engine",
+        "native",
+        "--version-from",
+        "explicit:1.0.0",
+        "--project-path",
+    ])
+    .arg(&project)
+    .arg("--private-key-path")
+    .arg(key_path())
+    .env("INPUT_APPID", UPLOADER)
+    .env("MP_RELEASE_UPLOAD_BASE_URL", server.uri());
+    let r = run(c);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let got = rt.block_on(server.received_requests()).unwrap();
+    let up = got
+        .iter()
+        .find(|r| r.url.path() == "/wxa/ci/upload")
+        .unwrap();
+    let length = up
+        .headers
+        .get("content-length")
+        .map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(length, Some(up.body.len().to_string()), "{:?}", up.headers);
+    assert!(
+        up.headers.get("transfer-encoding").is_none(),
+        "{:?}",
+        up.headers
+    );
+    assert_eq!(&up.body[..2], &[0x1f, 0x8b], "a gzip body");
+}
