@@ -2,7 +2,7 @@
 //! asks for it, with its success answer checked, its rate limit kept (a sliding window per
 //! webhook: a message over the limit waits for room), a timeout, and no redirects. A failure is a
 //! warning for the job's annotations and never changes the run's result. Webhook URLs and
-//! secrets never appear in a message: a target is named by its provider and position.
+//! secrets never appear in a message: a target is named by its provider.
 
 use mp_release_core::notify::{dingtalk_sign, feishu_sign, render, Notice, Provider};
 use secrecy::ExposeSecret;
