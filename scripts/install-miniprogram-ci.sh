@@ -5,6 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 version="${MINIPROGRAM_CI_VERSION:-2.1.42}"
 dir=".cache/miniprogram-ci/$version"
+# Tests call this concurrently: one install at a time (flock where there is one).
+mkdir -p "$(dirname "$dir")"
+if command -v flock >/dev/null; then
+  exec 9>"$dir.lock"
+  flock 9
+fi
 if [ -f "$dir/node_modules/miniprogram-ci/package.json" ]; then
   echo "$PWD/$dir"
   exit 0

@@ -5,6 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=".cache/real-components"
+# Tests call this concurrently: one install at a time (flock where there is one).
+mkdir -p "$(dirname "$dir")"
+if command -v flock >/dev/null; then
+  exec 9>"$dir.lock"
+  flock 9
+fi
 pins=("@vant/weapp@1.11.7" "mp-html@2.5.2" "weui-miniprogram@1.5.6" "tdesign-miniprogram@1.16.0")
 if [ -f "$dir/node_modules/tdesign-miniprogram/package.json" ]; then
   echo "$PWD/$dir"
