@@ -277,6 +277,7 @@ mod tests {
                     message: format!("failure {i}"),
                 },
                 links: mp_release_core::github::Links::default(),
+                packages: Vec::new(),
             };
             n.send(&notice, None).await;
         }

@@ -59,6 +59,7 @@ impl Observers {
                     previous: s.previous_version.clone(),
                     event,
                     links: links.clone(),
+                    packages: s.packages.clone(),
                 };
                 chat.notifier.send(&notice, None).await;
             }

@@ -203,6 +203,7 @@ pub async fn preview(
                 qr_link: gh.qrcode_url(),
             },
             links: gh.links.clone(),
+            packages: Vec::new(),
         };
         chats.send(&notice, Some(&bytes)).await;
         chat_warnings = chats.warnings;

@@ -508,6 +508,13 @@ fn the_sandbox_run_tells_the_configured_chats() {
     for want in ["submitted for review", "passed review", "is live"] {
         assert!(texts.iter().any(|t| t.contains(want)), "{want}: {texts:?}");
     }
+    // The sandbox uploads code: the live message carries the package sizes.
+    let live = chats
+        .seen(&chats.slack)
+        .into_iter()
+        .find(|(_, b)| b["text"].as_str().is_some_and(|t| t.contains("is live")))
+        .unwrap();
+    assert!(live.1.to_string().contains("__FULL__"), "{}", live.1);
     assert!(
         !r.stdout.contains("slack-webhook-secret-xyz")
             || r.stdout

@@ -134,6 +134,8 @@ pub struct Notice {
     pub event: Event,
     /// Where to look.
     pub links: Links,
+    /// The uploaded packages (name, bytes, limit), when this run uploaded code.
+    pub packages: Vec<(String, u64, u64)>,
 }
 
 /// The events a run's step made happen: what differs between the state before and after.
@@ -239,6 +241,11 @@ fn details(n: &Notice) -> Vec<String> {
             lines.push("Fix what the reason names and run the release again.".to_owned());
         }
         Event::Failed { message } => lines.push(message.clone()),
+        Event::Submitted { .. } | Event::Published | Event::Phased { .. } => {
+            for (name, size, limit) in &n.packages {
+                lines.push(format!("{name}: {} KB of {} KB", size / 1024, limit / 1024));
+            }
+        }
         Event::Preview { packages, qr_link } => {
             for (name, size, limit) in packages {
                 lines.push(format!("{name}: {} KB of {} KB", size / 1024, limit / 1024));

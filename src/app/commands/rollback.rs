@@ -103,6 +103,7 @@ pub(super) async fn rollback(
             previous: None,
             event: mp_release_core::notify::Event::RolledBack,
             links: mp_release_core::github::Links::default(),
+            packages: Vec::new(),
         };
         chats.send(&notice, None).await;
         report.annotations.extend(

@@ -11,6 +11,10 @@ fn notice(event: Event) -> Notice {
             release: None,
             run: Some("https://github.com/acme/shop/actions/runs/42".into()),
         },
+        packages: vec![
+            ("__FULL__".into(), 812_000, 12 << 20),
+            ("__APP__".into(), 700_000, 2 << 20),
+        ],
     }
 }
 
