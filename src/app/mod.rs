@@ -188,7 +188,7 @@ fn run(
         globals.actions.as_ref(),
         globals.summary_file.as_deref(),
     );
-    let report = match &cli.command {
+    let mut report = match &cli.command {
         Command::Emulator(args) => {
             let s = settings::emulator(args, &layers, &cwd)?;
             serve_emulator(s, wf)?;
@@ -206,7 +206,6 @@ fn run(
     for (level, message) in &report.annotations {
         wf.annotate(*level, message, &title())?;
     }
-    let mut report = report;
     // The job summary as an output too, for chat-ops of one's own (it is redacted as all output is).
     if !report.summary.is_empty() {
         report

@@ -64,7 +64,7 @@ impl UploadSettings {
             page: None,
             scene: 1011,
             setting: self.setting.clone(),
-            listing: Some(self.listing.clone()),
+            listing: self.listing.clone(),
             project_type: self.project_type,
             pack_npm: self.pack_npm,
             source_map: self.source_map.clone(),
@@ -230,22 +230,17 @@ pub fn upload(
         );
     let pack_npm = layers
         .parse("pack-npm", a.pack_npm.as_deref(), super::parse_bool)?
-        .is_some_and(|(b, _)| b);
+        .filter(|(b, _)| *b);
     let source_map = layers.parse("source-map-output", a.source_map_output.as_deref(), |p| {
         let p = cwd.join(p);
         super::writable_file(&p)?;
         Ok(p)
     })?;
     // What only the official tool does: the native engine cannot be asked for it.
-    let official_only = match (&source_map, pack_npm) {
+    let official_only = match (&source_map, &pack_npm) {
         (Some((_, o)), _) => Some(("source-map-output", o.clone())),
-        (None, true) => Some((
-            "pack-npm",
-            layers
-                .pick("pack-npm", a.pack_npm.as_deref())
-                .map_or(super::Origin::Flag("pack-npm".into()), |(_, o)| o),
-        )),
-        (None, false) => None,
+        (None, Some((_, o))) => Some(("pack-npm", o.clone())),
+        (None, None) => None,
     };
     if let (Some((what, o)), Some(EngineChoice::Native)) = (&official_only, asked) {
         return Err(UsageError::input(
@@ -342,7 +337,7 @@ pub fn upload(
         setting,
         ci_version,
         project_type,
-        pack_npm,
+        pack_npm: pack_npm.is_some(),
         source_map: source_map.map(|(p, _)| p),
     }))
 }

@@ -93,8 +93,8 @@ pub struct Request {
     pub scene: u32,
     /// The `setting` input: miniprogram-ci's compile options over project.config.json's.
     pub setting: serde_json::Map<String, Value>,
-    /// The project as listed when the settings were checked (listed again when absent).
-    pub listing: Option<std::sync::Arc<Listing>>,
+    /// The project as listed (and checked) when the settings were read.
+    pub listing: std::sync::Arc<Listing>,
     /// miniprogram-ci's project `type` (`miniProgram`, `miniGame`, …).
     pub project_type: &'static str,
     /// Build miniprogram_npm first (official engine).
@@ -521,10 +521,7 @@ impl Native {
 
     /// Uploads (or previews) the project.
     pub async fn upload(&self, key: &SigningKey, req: &Request) -> Result<Uploaded, UploadError> {
-        let listing = match &req.listing {
-            Some(l) => l.clone(),
-            None => std::sync::Arc::new(list_project(&req.project)?),
-        };
+        let listing = req.listing.clone();
         let sig = self.sign(key, &req.appid).await?;
         // getattr: an error means defaults, as in the official client.
         let attr = self

@@ -318,11 +318,14 @@ impl Project<'_> {
         path: &str,
         rel: &str,
     ) -> Result<(), CompileError> {
-        if !self.pages.iter().any(|p| p == path) {
-            return Ok(());
-        }
         let app = self.app;
         let renderer = obj.get("renderer");
+        let skyline = renderer == Some(&json!("skyline"))
+            || (app.get("renderer") == Some(&json!("skyline")) && renderer.is_none());
+        // Nothing to do off skyline; and only pages (not components) are checked.
+        if !skyline || !self.pages.iter().any(|p| p == path) {
+            return Ok(());
+        }
         if renderer == Some(&json!("skyline"))
             && app.get("lazyCodeLoading") != Some(&json!("requiredComponents"))
         {
@@ -330,11 +333,6 @@ impl Project<'_> {
                 rel,
                 r#"its "renderer" is "skyline": app.json needs "lazyCodeLoading": "requiredComponents""#,
             ));
-        }
-        let skyline = renderer == Some(&json!("skyline"))
-            || (app.get("renderer") == Some(&json!("skyline")) && renderer.is_none());
-        if !skyline {
-            return Ok(());
         }
         if obj.get("navigationStyle") == Some(&json!("default")) {
             return Err(broken(
@@ -571,19 +569,21 @@ pub fn walk(p: &Project<'_>) -> Result<Walked, CompileError> {
 /// `addSkylineRendererToComponents`: components reachable from pages whose own JSON says
 /// `"renderer": "skyline"` get that renderer too.
 fn skyline_components(out: &mut Walked) -> Result<(), CompileError> {
-    fn deps(
-        key: &str,
-        obj: &Map<String, Value>,
-        visited: &BTreeSet<String>,
-        queue: &mut Vec<String>,
-    ) {
+    /// The official tool's queue is a JavaScript `Set`: first in, first out, each key once.
+    #[derive(Default)]
+    struct Queue {
+        order: std::collections::VecDeque<String>,
+        queued: BTreeSet<String>,
+        visited: BTreeSet<String>,
+    }
+    fn deps(key: &str, obj: &Map<String, Value>, q: &mut Queue) {
         let mut add = |v: &str| {
             let s = match v.strip_prefix('/') {
                 Some(abs) => format!("{abs}.json"),
                 None => join(dirname(key), &format!("{v}.json")),
             };
-            if !visited.contains(&s) && !queue.contains(&s) {
-                queue.push(s);
+            if !q.visited.contains(&s) && q.queued.insert(s.clone()) {
+                q.order.push_back(s);
             }
         };
         if let Some(Value::Object(u)) = obj.get("usingComponents") {
@@ -601,23 +601,25 @@ fn skyline_components(out: &mut Walked) -> Result<(), CompileError> {
             }
         }
     }
-    let mut visited = BTreeSet::new();
-    let mut queue: Vec<String> = Vec::new();
+    let mut q = Queue::default();
     for (page, obj) in &out.pages {
         if obj.get("renderer") == Some(&json!("skyline")) {
-            deps(&format!("{page}.json"), obj, &visited, &mut queue);
+            deps(&format!("{page}.json"), obj, &mut q);
         }
     }
-    while !queue.is_empty() {
-        let key = queue.remove(0);
-        visited.insert(key.clone());
-        let Some((_, obj)) = out
-            .comps
-            .iter_mut()
-            .find(|(c, _)| format!("{c}.json") == key)
-        else {
+    let index: std::collections::BTreeMap<String, usize> = out
+        .comps
+        .iter()
+        .enumerate()
+        .map(|(i, (c, _))| (format!("{c}.json"), i))
+        .collect();
+    while let Some(key) = q.order.pop_front() {
+        q.queued.remove(&key);
+        q.visited.insert(key.clone());
+        let Some(&i) = index.get(&key) else {
             continue;
         };
+        let obj = &mut out.comps[i].1;
         match obj.get("renderer").and_then(Value::as_str) {
             Some("xr-frame") => continue,
             Some("webview") => {
@@ -630,7 +632,7 @@ fn skyline_components(out: &mut Walked) -> Result<(), CompileError> {
         }
         obj.insert("renderer".into(), json!("skyline"));
         let snapshot = obj.clone();
-        deps(&key, &snapshot, &visited, &mut queue);
+        deps(&key, &snapshot, &mut q);
     }
     Ok(())
 }

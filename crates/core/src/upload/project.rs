@@ -608,23 +608,30 @@ pub fn compile(input: &Input<'_>) -> Result<Output, CompileError> {
         theme: theme.as_ref(),
     };
     let walked = components::walk(&project).map_err(in_root)?;
+    let emitted = |rel: &str| files.contains_key(rel) && packed(rel);
+    let mut comps: Vec<Option<(String, Map<String, Value>)>> =
+        walked.comps.into_iter().map(Some).collect();
+    let comp_at: BTreeMap<String, usize> = comps
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| c.as_ref().map(|(name, _)| (name.clone(), i)))
+        .collect();
     let mut regenerated: Vec<(String, Map<String, Value>)> = Vec::new();
     for (page, obj) in walked.pages {
         let rel = format!("{page}.json");
-        if !files.contains_key(&rel) || !packed(&rel) {
+        if !emitted(&rel) {
             continue;
         }
         // A page that is also used as a component keeps its place, with the component's JSON.
-        let obj = walked
-            .comps
-            .iter()
-            .find(|(c, _)| *c == page)
-            .map_or(obj, |(_, o)| o.clone());
+        let obj = comp_at
+            .get(&page)
+            .and_then(|&i| comps[i].take())
+            .map_or(obj, |(_, o)| o);
         regenerated.push((rel, obj));
     }
-    for (comp, obj) in walked.comps {
+    for (comp, obj) in comps.into_iter().flatten() {
         let rel = format!("{comp}.json");
-        if files.contains_key(&rel) && packed(&rel) && !regenerated.iter().any(|(n, _)| *n == rel) {
+        if emitted(&rel) {
             regenerated.push((rel, obj));
         }
     }
