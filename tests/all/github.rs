@@ -566,8 +566,13 @@ fn mount_resume(gh: &FakeGitHub, handover: &str) {
 
 /// `submit` in one process (wait-timeout 0): the check run is left in progress with the hand-over.
 fn submit_and_hand_over(wx: &Wx, gh: &FakeGitHub) -> String {
+    submit_and_hand_over_with(wx, gh, &[])
+}
+
+/// [`submit_and_hand_over`] with more inputs.
+fn submit_and_hand_over_with(wx: &Wx, gh: &FakeGitHub, extra: &[(&str, &str)]) -> String {
     gh.mount_check_runs();
-    let r = run_with(wx, gh, &["submit"], &[]);
+    let r = run_with(wx, gh, &["submit"], extra);
     assert_eq!(
         (r.code, r.outputs["review-status"].as_str()),
         (0, "pending"),
@@ -1892,41 +1897,14 @@ fn a_merge_group_naming_no_pull_request_fails_its_check() {
 fn resume_tells_the_chats_once() {
     let wx = wx_with(ReviewStep::approve_after_polls(1));
     let gh = FakeGitHub::new();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let slack = rt.block_on(async {
-        let s = MockServer::start().await;
-        Mock::given(method("POST"))
-            .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
-            .mount(&s)
-            .await;
-        s
-    });
-    let hook = format!("{}/services/T1/B1/resume-webhook-secret-000", slack.uri());
-    let told = || -> Vec<String> {
-        rt.block_on(slack.received_requests())
-            .unwrap_or_default()
-            .iter()
-            .map(|r| {
-                let v: Value = serde_json::from_slice(&r.body).unwrap_or(Value::Null);
-                v["text"].as_str().unwrap_or_default().to_owned()
-            })
-            .collect()
-    };
+    let chats = crate::notify::Chats::new(true);
+    let hook = chats.slack_url();
+    let told = || chats.slack_texts();
     let notify = [
         ("INPUT_NOTIFY_SLACK", hook.as_str()),
         ("INPUT_NOTIFY_ON", "all"),
     ];
-    gh.mount_check_runs();
-    let r = run_with(&wx, &gh, &["submit"], &notify);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let handover = {
-        let seen = gh.seen();
-        let last = seen.iter().rfind(|s| s.method == "PATCH").unwrap();
-        last.body["external_id"].as_str().unwrap().to_owned()
-    };
+    let handover = submit_and_hand_over_with(&wx, &gh, &notify);
     assert!(
         told().iter().any(|t| t.contains("submitted for review")),
         "{:?}",
@@ -1963,5 +1941,5 @@ fn resume_tells_the_chats_once() {
         "a second resume tells nothing: {:?}",
         told()
     );
-    assert!(!r.stderr.contains("resume-webhook-secret-000"));
+    assert!(!r.stderr.contains(crate::notify::SLACK_SECRET));
 }
