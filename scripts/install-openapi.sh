@@ -5,10 +5,7 @@
 # Idempotent; prints the node_modules directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/npm-cache.sh
 dir=.cache/openapi
-if [ ! -f "$dir/node_modules/@octokit/openapi/generated/api.github.com.json" ] || [ ! -f "$dir/node_modules/@octokit/graphql-schema/schema.graphql" ] || [ ! -d "$dir/node_modules/graphql" ]; then
-  mkdir -p "$dir"
-  (cd "$dir" && npm install --no-audit --no-fund --loglevel=error --no-save \
-    @octokit/openapi@23.0.2 ajv@8.20.0 ajv-formats@3.0.1 @octokit/graphql-schema@15.26.1 graphql@16.15.0 >&2)
-fi
+npm_cache "$dir" @octokit/openapi@23.0.2 ajv@8.20.0 ajv-formats@3.0.1 @octokit/graphql-schema@15.26.1 graphql@16.15.0
 echo "$PWD/$dir/node_modules"
