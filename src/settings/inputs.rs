@@ -101,6 +101,17 @@ const fn secret(name: &'static str, action: bool) -> Input {
     }
 }
 
+/// A secret that is a URL holding its key (a chat webhook): the key parts are secrets on their own.
+const fn secret_url(name: &'static str, action: bool) -> Input {
+    Input {
+        name,
+        kind: Kind::Url,
+        secret: true,
+        sources: Sources::All,
+        action,
+    }
+}
+
 const fn only(name: &'static str, kind: Kind, sources: Sources, action: bool) -> Input {
     Input {
         name,
@@ -158,12 +169,12 @@ pub const INPUTS: &[Input] = &[
     i("wechat-base-url", Url, true),
     i("https-proxy", Url, true),
     i("ca-file", Path, true),
-    secret("notify-wecom", true),
-    secret("notify-dingtalk", true),
+    secret_url("notify-wecom", true),
+    secret_url("notify-dingtalk", true),
     secret("notify-dingtalk-secret", true),
-    secret("notify-feishu", true),
+    secret_url("notify-feishu", true),
     secret("notify-feishu-secret", true),
-    secret("notify-slack", true),
+    secret_url("notify-slack", true),
     i("notify-on", List, true),
     i("notify-mention", List, true),
     // several targets, each with its own events and mentions: a list only a file can hold

@@ -77,7 +77,9 @@ impl Env {
         let mut out = Vec::new();
         for input in inputs::secrets() {
             let values = self.values_of(input, argv);
-            out.extend(values.iter().flat_map(|v| webhook_parts(input, v)));
+            if inputs::get(input).is_some_and(|i| i.kind == inputs::Kind::Url) {
+                out.extend(values.iter().flat_map(|v| key_parts(v)));
+            }
             out.extend(values);
         }
         // A proxy's password, in https-proxy or in the proxy variables, is a secret too.
@@ -407,7 +409,7 @@ impl<'a> Layers<'a> {
                     match k.as_str() {
                         "secret" => Some(vec![v.to_owned()]),
                         "wecom" | "dingtalk" | "feishu" | "slack" => {
-                            let mut parts = webhook_parts("notify-x", v);
+                            let mut parts = key_parts(v);
                             parts.push(v.to_owned());
                             Some(parts)
                         }
@@ -421,7 +423,11 @@ impl<'a> Layers<'a> {
         inputs::secrets()
             .filter_map(|name| cfg.scalar(name).map(|v| (name, v)))
             .flat_map(|(name, v)| {
-                let mut parts = webhook_parts(name, &v);
+                let mut parts = if inputs::get(name).is_some_and(|i| i.kind == inputs::Kind::Url) {
+                    key_parts(&v)
+                } else {
+                    Vec::new()
+                };
                 parts.push(v);
                 parts
             })
@@ -534,14 +540,10 @@ pub struct Globals {
 
 pub use crate::adapters::notify::{NotifySettings, NotifyTarget};
 
-/// The parts of a chat webhook URL that are its key (query values, and path segments of 12
-/// characters or more: WeCom's `key`, DingTalk's `access_token`, Feishu's hook id, Slack's
-/// path), masked and redacted on their own too: an error or a proxy log may show one without
-/// the rest of the URL.
-fn webhook_parts(input: &str, value: &str) -> Vec<String> {
-    if !input.starts_with("notify-") || input.ends_with("-secret") {
-        return Vec::new();
-    }
+/// The parts of a secret URL that are its key (query values, and path segments of 12 characters
+/// or more: WeCom's `key`, DingTalk's `access_token`, Feishu's hook id, Slack's path), masked and
+/// redacted on their own too: an error or a proxy log may show one without the rest of the URL.
+fn key_parts(value: &str) -> Vec<String> {
     let Ok(u) = url::Url::parse(value.trim()) else {
         return Vec::new();
     };

@@ -32,20 +32,21 @@ pub fn entries() -> Vec<(String, String, bool, bool)> {
     let mut out = Vec::new();
     for (at, _) in flat.match_indices("(\"") {
         let ctor = flat[..at].rsplit(' ').next().unwrap_or_default();
-        if !matches!(ctor, "i" | "secret" | "only") {
+        if !matches!(ctor, "i" | "secret" | "secret_url" | "only") {
             continue;
         }
         let mut parts = flat[at + 1..].split(',').map(str::trim);
         let name = parts.next().unwrap().trim_matches('"').to_owned();
         let (kind, sources) = match ctor {
             "secret" => ("Text".to_owned(), "All".to_owned()),
+            "secret_url" => ("Url".to_owned(), "All".to_owned()),
             _ => (
                 parts.next().unwrap().to_owned(),
                 parts.next().unwrap_or_default().to_owned(),
             ),
         };
         let in_file = ctor != "only" || sources.contains("FileOnly");
-        out.push((name, kind, ctor == "secret", in_file));
+        out.push((name, kind, ctor.starts_with("secret"), in_file));
     }
     assert!(out.len() > 60, "the table parsed: {out:?}");
     out
