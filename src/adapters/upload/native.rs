@@ -167,16 +167,9 @@ fn qs_escape(s: &str) -> String {
 /// Node's `querystring.parse`: `&`-separated `key=value` pairs, `+` and %-escapes decoded, a
 /// repeated key collecting its values in a list.
 fn qs_parse(q: &str) -> Value {
-    let decode = |s: &str| {
-        let s = s.replace('+', " ");
-        percent_encoding::percent_decode_str(&s)
-            .decode_utf8_lossy()
-            .into_owned()
-    };
     let mut out = serde_json::Map::new();
-    for pair in q.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        let (k, v) = (decode(k), Value::String(decode(v)));
+    for (k, v) in url::form_urlencoded::parse(q.as_bytes()) {
+        let (k, v) = (k.into_owned(), Value::String(v.into_owned()));
         match out.get_mut(&k) {
             None => {
                 out.insert(k, v);

@@ -359,10 +359,9 @@ pub fn check_app_late(app: &Map<String, Value>) -> Result<(), CompileError> {
             }
         }
     }
-    if let (Some(Value::Object(rules)), false) = (
-        app.get("preloadRule"),
-        subs.is_empty() && app.get("subPackages").is_none(),
-    ) {
+    // Checked only when there are subpackages, as the official tool does.
+    if let (Some(Value::Object(rules)), Some(_)) = (app.get("preloadRule"), app.get("subPackages"))
+    {
         let mut errors = Vec::new();
         for (page, rule) in rules {
             if !all.iter().any(|(p, _, _)| p == page) && !page.contains("__plugin__/") {
