@@ -59,10 +59,18 @@ pub fn file_digest(name: &str, bytes: &[u8]) -> [u8; 32] {
 pub fn files<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> String {
     let mut list: Vec<_> = files.into_iter().collect();
     list.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    of_digests(
+        list.into_iter()
+            .map(|(name, bytes)| file_digest(name, bytes)),
+    )
+}
+
+/// [`files`] from the files' digests ([`file_digest`]), given in the order of the files' names.
+pub fn of_digests(digests: impl IntoIterator<Item = [u8; 32]>) -> String {
     let mut m = Marker::new();
     m.part(b"files");
-    for (name, bytes) in list {
-        m.part(&file_digest(name, bytes));
+    for d in digests {
+        m.part(&d);
     }
     m.finish()
 }

@@ -311,7 +311,6 @@ fn read_all(
     dir: &Path,
     listed: &[(String, std::path::PathBuf, u64)],
 ) -> Result<Listing, UploadError> {
-    use mp_release_core::identity::Marker;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
     let chunk = listed.len().div_ceil(threads).max(1);
     // Each thread hashes its run of files into its own digest of per-file digests; the marker
@@ -350,19 +349,19 @@ fn read_all(
             })
             .collect()
     });
-    let mut marker = Marker::new();
-    marker.part(b"files");
     let mut files = Vec::with_capacity(listed.len());
+    let mut digests = Vec::with_capacity(listed.len());
     for part in parts {
         for (file, digest) in part? {
-            marker.part(&digest);
             files.push(file);
+            digests.push(digest);
         }
     }
     Ok(Listing {
         dir: dir.to_owned(),
         files,
-        marker: marker.finish(),
+        // `listed` is sorted by name, as identity::files sorts.
+        marker: mp_release_core::identity::of_digests(digests),
     })
 }
 
@@ -762,6 +761,45 @@ mod tests {
         assert_eq!(qs_escape("{\"scene\":1011}"), "%7B%22scene%22%3A1011%7D");
         assert_eq!(qs_escape("a-b_c.d!e~f*g'h(i)"), "a-b_c.d!e~f*g'h(i)");
         assert_eq!(qs_escape("体"), "%E4%BD%93");
+    }
+
+    /// The listing keeps only text, hashes in parallel, and still gives the marker of every byte.
+    #[test]
+    fn the_listing_marker_is_the_marker_of_all_the_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut all = Vec::new();
+        for i in 0..40 {
+            let (name, bytes) = if i % 3 == 0 {
+                (format!("img/p{i:02}.png"), vec![i as u8; 20_000])
+            } else {
+                (
+                    format!("pages/p{i:02}.js"),
+                    format!("Page({i})").into_bytes(),
+                )
+            };
+            let path = dir.path().join(&name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, &bytes).unwrap();
+            all.push((name, bytes));
+        }
+        let listing = list_project(dir.path()).unwrap();
+        let expected =
+            mp_release_core::identity::files(all.iter().map(|(n, b)| (n.as_str(), b.as_slice())));
+        assert_eq!(listing.marker, expected);
+        let png = listing
+            .files
+            .iter()
+            .find(|f| f.name == "img/p00.png")
+            .unwrap();
+        assert!(
+            png.data.is_none() && png.size == 20_000,
+            "binaries are sized, not kept"
+        );
+        assert!(listing
+            .files
+            .iter()
+            .filter(|f| f.name.ends_with(".js"))
+            .all(|f| f.data.is_some()));
     }
 
     #[test]
