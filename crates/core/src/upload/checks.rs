@@ -100,10 +100,8 @@ pub fn check_app(app: &mut Map<String, Value>, files: &Tree<'_>) -> Result<(), C
     let f = Files(files);
     // Main package pages.
     let mut seen = std::collections::BTreeSet::new();
-    if let Some(pages) = app.get("pages") {
-        let Value::Array(pages) = pages else {
-            return Err(broken(r#"["pages"] field needs to be array"#));
-        };
+    // (The field types were checked first: schema::check_app.)
+    if let Some(Value::Array(pages)) = app.get("pages") {
         for (i, p) in pages.iter().enumerate() {
             let tip = format!(r#"["pages"][{i}]"#);
             let p = check_path(Some(p), &tip, true)?;
@@ -197,11 +195,12 @@ pub fn check_app(app: &mut Map<String, Value>, files: &Tree<'_>) -> Result<(), C
         }
     }
     // The tab bar.
-    if let Some(tab) = app.get("tabBar") {
-        let list = tab
-            .get("list")
-            .and_then(Value::as_array)
-            .ok_or_else(|| broken(r#"["tabBar"]["list"] field needs to be array"#))?;
+    if let Some(list) = app
+        .get("tabBar")
+        .and_then(|t| t.get("list"))
+        .and_then(Value::as_array)
+    {
+        let tab = &app["tabBar"];
         if list.len() < MIN_TABS {
             return Err(broken(format!(
                 r#"["tabBar"]["list"] must contain at least {MIN_TABS} items"#

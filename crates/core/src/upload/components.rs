@@ -284,11 +284,8 @@ impl Project<'_> {
             let keys: Vec<String> = js_key_order(using).into_iter().cloned().collect();
             for k in keys {
                 let tip = format!(r#"["usingComponents"]["{k}"]"#);
-                let value = match &using[&k] {
-                    Value::String(s) => s.clone(),
-                    v if !truthy(Some(v)) => String::new(),
-                    _ => return Err(broken(rel, format!("{tip} field needs to be string"))),
-                };
+                // Strings: the field types were checked first (schema::check_app/check_page).
+                let value = using[&k].as_str().unwrap_or_default().to_owned();
                 using[&k] = Value::String(self.resolve(rel, &tip, &value)?);
             }
         }
