@@ -77,6 +77,23 @@ impl Notifier {
         })
     }
 
+    /// One notice outside a pipeline run (a preview, a rollback): the warnings of what was not
+    /// delivered (nothing when no chat is configured).
+    pub async fn tell(
+        settings: &NotifySettings,
+        net: &crate::adapters::http::Net,
+        notice: &Notice,
+        qr_png: Option<&[u8]>,
+    ) -> Vec<String> {
+        match Self::new(settings, net) {
+            Some(mut n) => {
+                n.send(notice, qr_png).await;
+                n.warnings
+            }
+            None => Vec::new(),
+        }
+    }
+
     /// Whether the chats hear about `event` (a `notify-on` name).
     pub fn wants(&self, event: &str) -> bool {
         self.settings.on.iter().any(|e| e == event)

@@ -192,22 +192,19 @@ pub async fn preview(
         .with_context(|| format!("writing the QR code to {}", out.display()))?;
     tracing::info!("preview QR code saved to {}", out.display());
     // The chats: WeCom shows the QR code itself; the others get the link, if there is one.
-    let mut chat_warnings = Vec::new();
-    if let Some(mut chats) = crate::adapters::notify::Notifier::new(&g.notify, &g.net) {
-        let notice = mp_release_core::notify::Notice {
-            appid: up.appid.clone(),
-            version: None,
-            previous: None,
-            event: mp_release_core::notify::Event::Preview {
-                packages: u.packages(),
-                qr_link: gh.qrcode_url(),
-            },
-            links: gh.links.clone(),
-            packages: Vec::new(),
-        };
-        chats.send(&notice, Some(&bytes)).await;
-        chat_warnings = chats.warnings;
-    }
+    let notice = mp_release_core::notify::Notice {
+        appid: up.appid.clone(),
+        version: None,
+        previous: None,
+        event: mp_release_core::notify::Event::Preview {
+            packages: u.packages(),
+            qr_link: gh.qrcode_url(),
+        },
+        links: gh.links.clone(),
+        packages: Vec::new(),
+    };
+    let chat_warnings =
+        crate::adapters::notify::Notifier::tell(&g.notify, &g.net, &notice, Some(&bytes)).await;
     let preview = mp_release_core::github::Preview {
         trial: false,
         image_url: gh.qrcode_url(),

@@ -96,22 +96,19 @@ pub(super) async fn rollback(
             ws.appid
         ),
     );
-    if let Some(mut chats) = crate::adapters::notify::Notifier::new(&g.notify, &g.net) {
-        let notice = mp_release_core::notify::Notice {
-            appid: ws.appid.clone(),
-            version: Some(live),
-            previous: None,
-            event: mp_release_core::notify::Event::RolledBack,
-            links: mp_release_core::github::Links::default(),
-            packages: Vec::new(),
-        };
-        chats.send(&notice, None).await;
-        report.annotations.extend(
-            chats
-                .warnings
-                .into_iter()
-                .map(|w| (crate::output::Level::Warning, w)),
-        );
-    }
+    let notice = mp_release_core::notify::Notice {
+        appid: ws.appid.clone(),
+        version: Some(live),
+        previous: None,
+        event: mp_release_core::notify::Event::RolledBack,
+        links: mp_release_core::github::Links::default(),
+        packages: Vec::new(),
+    };
+    let warnings = crate::adapters::notify::Notifier::tell(&g.notify, &g.net, &notice, None).await;
+    report.annotations.extend(
+        warnings
+            .into_iter()
+            .map(|w| (crate::output::Level::Warning, w)),
+    );
     Ok(report)
 }
