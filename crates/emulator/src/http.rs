@@ -206,10 +206,14 @@ where
             return Some(reader);
         }
         // The lock is held only while the world computes the answer, never across an await.
-        let resp = world
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .handle(&req);
+        let (resp, latency) = {
+            let mut w = world.lock().unwrap_or_else(PoisonError::into_inner);
+            let resp = w.handle(&req);
+            (resp, w.scenario().latency_ms)
+        };
+        if latency > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
+        }
         if let Some(d) = resp.delay {
             tokio::time::sleep(d).await;
         }

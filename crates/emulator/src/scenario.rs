@@ -12,6 +12,8 @@ pub struct Scenario {
     pub reviews: Vec<Vec<ReviewStep>>,
     /// The script of reviews beyond `reviews`.
     pub default_review: Vec<ReviewStep>,
+    /// Scripts per app (appid → steps): every review of that app follows it, before `reviews`.
+    pub app_reviews: std::collections::BTreeMap<String, Vec<ReviewStep>>,
     /// How long the privacy-API scan after a commit or upload runs.
     pub privacy_scan: ScanRule,
     /// Lifetime of every token the emulator issues, in seconds.
@@ -38,6 +40,30 @@ pub struct Scenario {
     /// The extension whitelist `getwhiteextlist` returns (`None`: an empty answer, so the client
     /// uses its built-in list, as captured from WeChat).
     pub white_ext_list: Option<Vec<String>>,
+    /// How much the emulator keeps: uploads and journal entries beyond these are dropped, oldest
+    /// first (a long-served emulator at fleet scale stays bounded).
+    pub retention: Retention,
+    /// Served mode: each answer is held back this long (a benchmark's network latency).
+    pub latency_ms: u64,
+}
+
+/// What the emulator keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct Retention {
+    /// Uploads (with their files) kept for inspection.
+    pub uploads: usize,
+    /// Journal entries kept.
+    pub journal: usize,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            uploads: 64,
+            journal: 200_000,
+        }
+    }
 }
 
 /// Code-package limits (getattr `setting`).
@@ -68,6 +94,7 @@ impl Default for Scenario {
         Self {
             reviews: Vec::new(),
             default_review: vec![ReviewStep::approve_after_polls(3)],
+            app_reviews: std::collections::BTreeMap::new(),
             privacy_scan: ScanRule::default(),
             token_lifetime: 7200,
             review_quota: 20,
@@ -80,6 +107,8 @@ impl Default for Scenario {
             real_time: false,
             upload_limits: UploadLimits::default(),
             white_ext_list: None,
+            retention: Retention::default(),
+            latency_ms: 0,
         }
     }
 }
@@ -101,6 +130,13 @@ impl Scenario {
     #[must_use]
     pub fn review(mut self, steps: Vec<ReviewStep>) -> Self {
         self.reviews.push(steps);
+        self
+    }
+
+    /// Sets the script of every review of `appid`.
+    #[must_use]
+    pub fn app_review(mut self, appid: &str, steps: Vec<ReviewStep>) -> Self {
+        self.app_reviews.insert(appid.to_owned(), steps);
         self
     }
 

@@ -72,6 +72,9 @@ pub struct AppSpec {
     pub dev_of: Option<String>,
     /// The code-upload IP whitelist (-10008 for other callers); off when absent.
     pub upload_ip_whitelist: Option<Vec<String>>,
+    /// `api_get_authorizer_list` shows this app's refresh token (false: the item has only
+    /// `authorizer_appid` and `auth_time`, as community reports describe).
+    pub refresh_token_listed: bool,
 }
 
 impl Default for AppSpec {
@@ -106,6 +109,7 @@ impl Default for AppSpec {
             platform_app: false,
             dev_of: None,
             upload_ip_whitelist: None,
+            refresh_token_listed: true,
         }
     }
 }
@@ -156,6 +160,9 @@ struct DraftBody {
     #[serde(default)]
     size: u64,
 }
+
+/// Drafts the box keeps.
+const DRAFT_LIMIT: usize = 100;
 
 impl World {
     /// Registers a platform; returns its first `component_verify_ticket`.
@@ -232,6 +239,8 @@ impl World {
                 component,
                 refresh_token: refresh_token.clone(),
                 set18: spec.set18,
+                auth_time: now,
+                refresh_listed: spec.refresh_token_listed,
             }),
             submit_forbidden: spec.submit_forbidden,
             live_streaming_dev: spec.live_streaming_dev,
@@ -268,7 +277,10 @@ impl World {
     }
 
     /// Puts a draft in the platform's draft box (what an upload by its development mini program
-    /// does); the box keeps only the latest draft per development mini program.
+    /// does).
+    /// REFERENCE-UNSURE: that the box keeps only the latest upload per development mini program
+    /// is an unconfirmed claim, and the console lists several drafts; the box here keeps every
+    /// upload, the oldest dropped past 100.
     pub fn add_draft(
         &mut self,
         component: &str,
@@ -280,7 +292,9 @@ impl World {
         let draft_id = self.next_id();
         let now = self.now();
         let p = self.platforms.get_mut(component)?;
-        p.drafts.retain(|d| d.source_appid != source_appid);
+        if p.drafts.len() >= DRAFT_LIMIT {
+            p.drafts.remove(0);
+        }
         p.drafts.push(Draft {
             draft_id,
             user_version: user_version.to_owned(),

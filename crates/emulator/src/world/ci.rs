@@ -333,6 +333,11 @@ impl World {
             query: req.query.clone(),
             files: files.clone(),
         });
+        let keep = self.scenario.retention.uploads;
+        if self.uploads.len() > keep {
+            let cut = self.uploads.len() - keep;
+            self.uploads.drain(..cut);
+        }
         let subpackage_info: Vec<Value> = info
             .iter()
             .map(|(name, size)| json!({ "name": name, "size": size }))

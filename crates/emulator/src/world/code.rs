@@ -320,13 +320,19 @@ impl World {
         }
         check_preview(c.body.get("preview_info"))?;
 
-        let script = self
-            .scenario
-            .reviews
-            .get(self.reviews_submitted)
-            .cloned()
-            .unwrap_or_else(|| self.scenario.default_review.clone());
-        self.reviews_submitted += 1;
+        let script = match self.scenario.app_reviews.get(&appid) {
+            Some(s) => s.clone(),
+            None => {
+                let s = self
+                    .scenario
+                    .reviews
+                    .get(self.reviews_submitted)
+                    .cloned()
+                    .unwrap_or_else(|| self.scenario.default_review.clone());
+                self.reviews_submitted += 1;
+                s
+            }
+        };
         let auditid = 400_000_000 + self.next_id();
         let now = self.now();
         if let Some(p) = self.platforms.get_mut(&component) {
@@ -348,6 +354,7 @@ impl World {
             sped_up: false,
             released: false,
         });
+        self.schedule_review(&appid, auditid);
         Ok(json!({ "auditid": auditid }))
     }
 

@@ -22,7 +22,8 @@ use model::{App, Counters, Platform, Plugin, Token, TokenKind};
 use mp_release_core::wechat::errcode;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 use std::time::Duration;
 
 /// Paths under this prefix are the emulator's own admin API, never WeChat's.
@@ -195,6 +196,9 @@ const BARE_SUCCESS: &[&str] = &[
     "/cgi-bin/component/api_component_token",
     "/cgi-bin/component/api_authorizer_token",
     "/cgi-bin/component/api_query_auth",
+    // REFERENCE-UNSURE: the documented examples of these two carry no errcode either.
+    "/cgi-bin/component/api_get_authorizer_list",
+    "/cgi-bin/component/api_get_authorizer_info",
 ];
 
 /// The endpoints served: path, method, token.
@@ -213,6 +217,16 @@ const ENDPOINTS: &[(&str, Method, Auth)] = &[
     ),
     (
         "/cgi-bin/component/api_query_auth",
+        Method::Post,
+        Auth::Component,
+    ),
+    (
+        "/cgi-bin/component/api_get_authorizer_list",
+        Method::Post,
+        Auth::Component,
+    ),
+    (
+        "/cgi-bin/component/api_get_authorizer_info",
         Method::Post,
         Auth::Component,
     ),
@@ -302,6 +316,10 @@ pub struct World {
     /// Issued upload random strings: string → (appid, used).
     rand_strs: BTreeMap<String, (String, bool)>,
     uploads: Vec<UploadRecord>,
+    /// Reviews waiting for a time-driven step: (due, appid, auditid), earliest first.
+    review_queue: BinaryHeap<Reverse<(u64, String, u64)>>,
+    /// Journal entries ever recorded (the journal itself keeps the latest `retention.journal`).
+    journal_seq: u64,
 }
 
 impl Default for World {
@@ -344,6 +362,8 @@ impl World {
             rng,
             rand_strs: BTreeMap::new(),
             uploads: Vec::new(),
+            review_queue: BinaryHeap::new(),
+            journal_seq: 0,
         }
     }
 
@@ -414,7 +434,7 @@ impl World {
 
     /// WeChat's request id: `xxxxxxxx-xxxxxxxx-xxxxxxxx`.
     fn rid(&self) -> String {
-        let h = mix(self.journal.len() as u64 + 1);
+        let h = mix(self.journal_seq + 1);
         format!(
             "{:08x}-{:08x}-{:08x}",
             h >> 32,
@@ -597,7 +617,7 @@ impl World {
             .collect();
         let errcode = if resp.cut { None } else { resp.errcode() };
         let entry = JournalEntry {
-            seq: self.journal.len() as u64 + 1,
+            seq: self.journal_seq + 1,
             at: self.now(),
             method: req.method.clone(),
             path: req.path.clone(),
@@ -608,7 +628,14 @@ impl World {
             processed,
             fault,
         };
+        self.journal_seq += 1;
         self.journal.push(entry);
+        let keep = self.scenario.retention.journal.max(1);
+        if self.journal.len() > keep + keep / 4 {
+            // Dropped in batches, so that keeping the journal bounded costs O(1) a request.
+            let cut = self.journal.len() - keep;
+            self.journal.drain(..cut);
+        }
     }
 
     /// Method, body, token, rate limit, then the endpoint.
@@ -681,6 +708,8 @@ impl World {
             "/cgi-bin/component/api_component_token" => self.component_token(&ctx),
             "/cgi-bin/component/api_authorizer_token" => self.authorizer_token(&ctx),
             "/cgi-bin/component/api_query_auth" => self.query_auth(&ctx),
+            "/cgi-bin/component/api_get_authorizer_list" => self.authorizer_list(&ctx),
+            "/cgi-bin/component/api_get_authorizer_info" => self.authorizer_info(&ctx),
             "/wxa/gettemplatedraftlist" => self.draft_list(&ctx),
             "/wxa/addtotemplate" => self.add_to_template(&ctx),
             "/wxa/gettemplatelist" => self.template_list(&ctx),
@@ -800,60 +829,105 @@ impl World {
         Ok(())
     }
 
-    /// Lets review steps fire: on a poll of `polled` (app, auditid), or by time for all reviews.
+    /// Lets review steps fire: on a poll of `polled` (app, auditid), and by time for the reviews
+    /// whose next step is due. Time-driven steps wait in a queue ordered by due time, so a request
+    /// costs the reviews that fire, not every review in flight (a fleet has thousands).
     fn settle_reviews(&mut self, polled: Option<(&str, u64)>) {
         let now = self.now();
+        let mut due: Vec<(String, u64)> = Vec::new();
+        while let Some(Reverse((at, _, _))) = self.review_queue.peek() {
+            if *at > now {
+                break;
+            }
+            if let Some(Reverse((_, appid, id))) = self.review_queue.pop() {
+                due.push((appid, id));
+            }
+        }
+        due.sort_unstable();
+        due.dedup();
+        if let Some((appid, id)) = polled {
+            let owned = (appid.to_owned(), id);
+            due.retain(|d| *d != owned);
+            self.advance_review(appid, id, true, now);
+            self.schedule_review(appid, id);
+        }
+        for (appid, id) in due {
+            self.advance_review(&appid, id, false, now);
+            self.schedule_review(&appid, id);
+        }
+    }
+
+    /// Queues the time-driven step a review in flight waits for, if its next step is one.
+    pub(super) fn schedule_review(&mut self, appid: &str, auditid: u64) {
+        let Some(r) = self
+            .apps
+            .get(appid)
+            .and_then(|a| a.reviews.iter().find(|r| r.auditid == auditid))
+        else {
+            return;
+        };
+        if !r.in_flight() {
+            return;
+        }
+        if let Some(secs) = r.script.get(r.step).and_then(|s| s.after_seconds) {
+            let at = r.step_started_at.saturating_add(secs);
+            self.review_queue
+                .push(Reverse((at, appid.to_owned(), auditid)));
+        }
+    }
+
+    /// Fires the steps of one review that are due (by polls when `is_polled`, or by time).
+    fn advance_review(&mut self, appid: &str, auditid: u64, is_polled: bool, now: u64) {
+        let Some(r) = self
+            .apps
+            .get_mut(appid)
+            .and_then(|a| a.reviews.iter_mut().find(|r| r.auditid == auditid))
+            .filter(|r| r.in_flight())
+        else {
+            return;
+        };
+        if is_polled {
+            r.step_polls += 1;
+        }
         let mut fired = Vec::new();
-        for (appid, app) in &mut self.apps {
-            for r in app.reviews.iter_mut().filter(|r| r.in_flight()) {
-                let is_polled = polled.is_some_and(|(a, id)| a == appid && id == r.auditid);
-                if is_polled {
-                    r.step_polls += 1;
-                }
-                while let Some(step) = r.script.get(r.step).cloned() {
-                    let by_polls = step.after_polls.is_some_and(|n| r.step_polls >= n);
-                    let by_time = step
-                        .after_seconds
-                        .is_some_and(|s| now >= r.step_started_at + s);
-                    let unconditional =
-                        step.after_polls.is_none() && step.after_seconds.is_none() && is_polled;
-                    if !(by_polls || by_time || unconditional) {
-                        break;
-                    }
-                    r.step += 1;
-                    r.step_started_at = now;
-                    r.step_polls = 0;
-                    let (status, event, reason, screenshot) = match step.outcome {
-                        Outcome::Approve => {
-                            (0, "weapp_audit_success", String::new(), String::new())
-                        }
-                        Outcome::Reject {
-                            reason,
-                            screenshots,
-                        } => (1, "weapp_audit_fail", reason, screenshots.join("|")),
-                        Outcome::Delay { reason } => {
-                            (4, "weapp_audit_delay", reason, String::new())
-                        }
-                        Outcome::Withdraw => (3, "", String::new(), String::new()),
-                    };
-                    r.status = status;
-                    r.reason.clone_from(&reason);
-                    r.screenshot.clone_from(&screenshot);
-                    if status == 3 {
-                        break;
-                    }
-                    fired.push(PushedEvent {
-                        appid: appid.clone(),
-                        auditid: r.auditid,
-                        event: event.into(),
-                        create_time: now,
-                        reason,
-                        screenshot,
-                    });
-                    if status != 4 {
-                        break;
-                    }
-                }
+        while let Some(step) = r.script.get(r.step).cloned() {
+            let by_polls = step.after_polls.is_some_and(|n| r.step_polls >= n);
+            let by_time = step
+                .after_seconds
+                .is_some_and(|s| now >= r.step_started_at + s);
+            let unconditional =
+                step.after_polls.is_none() && step.after_seconds.is_none() && is_polled;
+            if !(by_polls || by_time || unconditional) {
+                break;
+            }
+            r.step += 1;
+            r.step_started_at = now;
+            r.step_polls = 0;
+            let (status, event, reason, screenshot) = match step.outcome {
+                Outcome::Approve => (0, "weapp_audit_success", String::new(), String::new()),
+                Outcome::Reject {
+                    reason,
+                    screenshots,
+                } => (1, "weapp_audit_fail", reason, screenshots.join("|")),
+                Outcome::Delay { reason } => (4, "weapp_audit_delay", reason, String::new()),
+                Outcome::Withdraw => (3, "", String::new(), String::new()),
+            };
+            r.status = status;
+            r.reason.clone_from(&reason);
+            r.screenshot.clone_from(&screenshot);
+            if status == 3 {
+                break;
+            }
+            fired.push(PushedEvent {
+                appid: appid.to_owned(),
+                auditid,
+                event: event.into(),
+                create_time: now,
+                reason,
+                screenshot,
+            });
+            if status != 4 {
+                break;
             }
         }
         self.events.extend(fired);

@@ -178,6 +178,11 @@ pub struct Authorization {
     pub component: String,
     pub refresh_token: String,
     pub set18: bool,
+    /// When the merchant authorized the platform.
+    pub auth_time: u64,
+    /// Whether `api_get_authorizer_list` shows the refresh token (community reports items
+    /// without one).
+    pub refresh_listed: bool,
 }
 
 /// A mini program.

@@ -581,3 +581,134 @@ fn random_faults_are_reproducible() {
     let faults = run(7).iter().filter(|c| **c != Some(0)).count();
     assert!((5..30).contains(&faults), "{faults} of 50 at rate 0.3");
 }
+
+/// `api_get_authorizer_list` pages by authorization time (≤ 500 a page) and leaves the refresh
+/// token out of the items whose app says so; `api_get_authorizer_info` reports permission set 18.
+#[test]
+fn authorizer_list_pages_and_info_reports_the_permission_sets() {
+    let mut s = setup();
+    for n in 0..7u32 {
+        s.w.advance(1);
+        let appid = format!("wxb{n:015x}");
+        s.w.add_app(AppSpec {
+            refresh_token_listed: n != 3,
+            set18: n != 5,
+            ..AppSpec::authorized(&appid, C)
+        });
+    }
+    let comp = s.component.clone();
+    let page = |w: &mut World, offset: u64, count: u64| {
+        call(
+            w,
+            &Request::post(
+                "/cgi-bin/component/api_get_authorizer_list",
+                &[("access_token", &comp)],
+                &json!({ "component_appid": C, "offset": offset, "count": count }),
+            ),
+        )
+    };
+    let first = page(&mut s.w, 0, 3);
+    assert!(first.get("errcode").is_none(), "bare success: {first}");
+    assert_eq!(first["total_count"], 8);
+    let ids: Vec<&str> = first["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["authorizer_appid"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [A, "wxb000000000000000", "wxb000000000000001"]);
+    let mut seen = 0;
+    let mut offset = 0;
+    while offset < 8 {
+        let p = page(&mut s.w, offset, 3);
+        for item in p["list"].as_array().unwrap() {
+            let listed = item.get("refresh_token").is_some();
+            assert_eq!(
+                listed,
+                item["authorizer_appid"] != "wxb000000000000003",
+                "{item}"
+            );
+            seen += 1;
+        }
+        offset += 3;
+    }
+    assert_eq!(seen, 8);
+    assert_eq!(code(&page(&mut s.w, 0, 501)), 40097);
+    let info = |w: &mut World, appid: &str| {
+        call(
+            w,
+            &Request::post(
+                "/cgi-bin/component/api_get_authorizer_info",
+                &[("access_token", &comp)],
+                &json!({ "component_appid": C, "authorizer_appid": appid }),
+            ),
+        )
+    };
+    let sets = |v: &Value| -> Vec<i64> {
+        v["authorization_info"]["func_info"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["funcscope_category"]["id"].as_i64().unwrap())
+            .collect()
+    };
+    assert!(sets(&info(&mut s.w, "wxb000000000000004")).contains(&18));
+    assert!(!sets(&info(&mut s.w, "wxb000000000000005")).contains(&18));
+    assert_eq!(code(&info(&mut s.w, "wxb00000000000000f")), 40013);
+}
+
+/// A per-app script wins over the order of submission; time-driven steps fire from the queue
+/// without a poll, and only when due.
+#[test]
+fn app_scripts_and_time_driven_steps() {
+    let mut s = setup_with(
+        long_tokens().app_review(
+            A,
+            vec![
+                ReviewStep::delay_after_polls(0, "busy").at_seconds(100),
+                ReviewStep::reject_after_polls(0, "no", &[]).at_seconds(50),
+            ],
+        ),
+        |a| a,
+    );
+    let id = s.submitted("1.0.0");
+    s.w.advance(99);
+    assert_eq!(s.w.apps[A].reviews[0].status, 2);
+    s.w.advance(1);
+    assert_eq!(
+        s.w.apps[A].reviews[0].status, 4,
+        "delayed at 100 s without a poll"
+    );
+    s.w.advance(49);
+    assert_eq!(s.w.apps[A].reviews[0].status, 4);
+    s.w.advance(1);
+    assert_eq!(
+        s.w.apps[A].reviews[0].status, 1,
+        "rejected 50 s after the delay"
+    );
+    assert_eq!(s.poll(id)["status"], 1);
+    let events: Vec<&str> = s.w.events().iter().map(|e| e.event.as_str()).collect();
+    assert_eq!(events, ["weapp_audit_delay", "weapp_audit_fail"]);
+    assert!(s.w.review_queue.is_empty(), "nothing left queued");
+}
+
+/// The journal keeps the latest `retention.journal` entries (sequence numbers keep counting).
+#[test]
+fn journal_retention_keeps_the_latest() {
+    let mut s = setup_with(
+        Scenario {
+            retention: crate::scenario::Retention {
+                uploads: 1,
+                journal: 8,
+            },
+            ..Scenario::default()
+        },
+        |a| a,
+    );
+    for _ in 0..40 {
+        s.get("/wxa/get_category", &[]);
+    }
+    let j = s.w.journal();
+    assert!(j.len() >= 8 && j.len() <= 10, "{}", j.len());
+    assert_eq!(j.last().unwrap().seq, 42, "2 token calls and 40 reads");
+}

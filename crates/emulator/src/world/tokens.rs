@@ -2,7 +2,7 @@
 
 use super::model::{Token, TokenKind};
 use super::{Answer, Ctx, World};
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// A ticket is valid for 12 hours.
 const TICKET_LIFETIME: u64 = 12 * 3600;
@@ -239,6 +239,85 @@ impl World {
             "authorizer_refresh_token": refresh,
             "func_info": [{ "funcscope_category": { "id": 18 } }],
         }}))
+    }
+}
+
+impl World {
+    /// `POST /cgi-bin/component/api_get_authorizer_list` `{component_appid, offset, count ≤ 500}`:
+    /// the platform's authorizers by authorization time, `total_count` and one page of
+    /// `{authorizer_appid, refresh_token, auth_time}`.
+    /// REFERENCE-UNSURE: the page documents no error for `count` over 500; 61011 for another
+    /// platform's appid and 40097 (invalid args) for a bad count are our choice.
+    pub(super) fn authorizer_list(&mut self, c: &Ctx<'_>) -> Answer {
+        let component = c.caller.component().to_owned();
+        if c.str("component_appid").is_some_and(|a| a != component) {
+            return Err(61011);
+        }
+        let offset = usize::try_from(c.num("offset").unwrap_or(0)).unwrap_or(usize::MAX);
+        let count = usize::try_from(c.num("count").unwrap_or(500)).unwrap_or(usize::MAX);
+        if count == 0 || count > 500 {
+            return Err(40097);
+        }
+        let mut all: Vec<(u64, &str, &super::model::Authorization)> = self
+            .apps
+            .iter()
+            .filter_map(|(appid, a)| {
+                a.authorization
+                    .as_ref()
+                    .filter(|auth| auth.component == component)
+                    .map(|auth| (auth.auth_time, appid.as_str(), auth))
+            })
+            .collect();
+        all.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        let list: Vec<Value> = all
+            .iter()
+            .skip(offset)
+            .take(count)
+            .map(|(time, appid, auth)| {
+                let mut v = json!({ "authorizer_appid": appid, "auth_time": time });
+                if auth.refresh_listed {
+                    v["refresh_token"] = json!(auth.refresh_token);
+                }
+                v
+            })
+            .collect();
+        Ok(json!({ "total_count": all.len(), "list": list }))
+    }
+
+    /// `POST /cgi-bin/component/api_get_authorizer_info` `{component_appid, authorizer_appid}`:
+    /// the authorization's permission sets (`func_info`).
+    /// REFERENCE-UNSURE: the shape follows the open-platform page as SDKs model it
+    /// (`authorization_info.func_info[].funcscope_category.id`, `authorizer_info.MiniProgramInfo`);
+    /// only the fields a release tool reads are served.
+    pub(super) fn authorizer_info(&mut self, c: &Ctx<'_>) -> Answer {
+        let component = c.caller.component().to_owned();
+        if c.str("component_appid").is_some_and(|a| a != component) {
+            return Err(61011);
+        }
+        let appid = c
+            .str("authorizer_appid")
+            .filter(|s| !s.is_empty())
+            .ok_or(41002)?;
+        let app = self.apps.get(appid).ok_or(40013)?;
+        let auth = app
+            .authorization
+            .as_ref()
+            .filter(|a| a.component == component)
+            .ok_or(61003)?;
+        let mut sets = vec![json!({ "funcscope_category": { "id": 17 } })];
+        if auth.set18 {
+            sets.push(json!({ "funcscope_category": { "id": 18 } }));
+        }
+        Ok(json!({
+            "authorizer_info": {
+                "nick_name": format!("shop {}", &appid[appid.len() - 4..]),
+                "MiniProgramInfo": { "network": {}, "categories": [], "visit_status": 0 },
+            },
+            "authorization_info": {
+                "authorizer_appid": appid,
+                "func_info": sets,
+            },
+        }))
     }
 }
 
