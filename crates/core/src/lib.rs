@@ -5,6 +5,7 @@
 //! A CI check keeps tokio, reqwest, hyper and octocrab out of this crate's dependency tree.
 #![warn(missing_docs)]
 
+pub mod fleet;
 pub mod github;
 pub mod identity;
 pub mod json_edit;
@@ -13,6 +14,7 @@ pub mod notify;
 pub mod pipeline;
 pub mod report;
 pub mod retry;
+pub mod template;
 pub mod upload;
 pub mod version;
 pub mod wechat;
