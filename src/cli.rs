@@ -128,6 +128,151 @@ pub enum Command {
     /// Serve the built-in WeChat emulator on 127.0.0.1 for other tools (admin API under /__emulator/).
     #[command(after_help = ENV_HELP)]
     Emulator(EmulatorArgs),
+    /// Release one template to many merchant mini programs of a third-party platform: `plan`,
+    /// `run` (optionally one shard of a job matrix), `report` (merge the shards' reports).
+    #[command(subcommand)]
+    Fleet(FleetCommand),
+    /// The platform's template library: `list`, `add` (the development mini program's upload
+    /// becomes a template), `prune` (delete the oldest templates nothing uses).
+    #[command(subcommand)]
+    Template(TemplateCommand),
+}
+
+/// `mp-release fleet …`.
+#[derive(Debug, Subcommand)]
+pub enum FleetCommand {
+    /// Which apps, what each will do, the review quota needed against what is left, and with
+    /// --shards the job matrix. Changes nothing.
+    #[command(after_help = ENV_HELP)]
+    Plan(FleetArgs),
+    /// Every planned app (or this shard's) through the release pipeline, concurrently; run it
+    /// again with the same state-dir to continue.
+    #[command(after_help = ENV_HELP)]
+    Run(FleetRunArgs),
+    /// Merge the shards' JSON reports into one summary.
+    #[command(after_help = ENV_HELP)]
+    Report(FleetReportArgs),
+}
+
+/// What `fleet plan` and `fleet run` share.
+#[derive(Debug, Args)]
+pub struct FleetArgs {
+    /// The fleet file (YAML): the apps or `all`, their ext_json, overrides (see docs/fleet.md).
+    #[arg(long, value_name = "FILE")]
+    pub fleet_file: Option<String>,
+    /// Only the apps that match: label=…, group=… or appid=… (values separated by commas;
+    /// repeat for several conditions, all of which must hold).
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub select: Vec<String>,
+    /// Submit at most this many apps (the rest are reported as not submitted), instead of
+    /// refusing when the platform's review quota is short.
+    #[arg(long, value_name = "N")]
+    pub max_submits: Option<String>,
+    /// Split the fleet into this many slices (`fleet plan` prints the job matrix).
+    #[arg(long, value_name = "N")]
+    pub shards: Option<String>,
+    /// The fleet's state: the plan, one file per app and the report (run again to continue).
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<String>,
+    /// Credentials and connection (the platform's).
+    #[command(flatten)]
+    pub wechat: WeChatArgs,
+    /// Pipeline options (waiting, polling, on-existing-review; template-id overrides the file's).
+    #[command(flatten)]
+    pub pipeline: PipelineArgs,
+}
+
+/// `mp-release fleet run`.
+#[derive(Debug, Args)]
+pub struct FleetRunArgs {
+    /// Run a demo platform with 20 merchant apps of mixed fate on the built-in emulator.
+    #[arg(long)]
+    pub sandbox: bool,
+    /// This job's slice, i/N (one job of the matrix `fleet plan --shards N` printed).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// How many apps are driven at once (default 16).
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<String>,
+    /// Requests a second to WeChat over the whole fleet (divided among the shards), optionally
+    /// with per-app limits of endpoints: 20,submit_audit=1.
+    #[arg(long, value_name = "RATE")]
+    pub rate_limit: Option<String>,
+    /// When the template library is full (85065): none (default) or oldest:N.
+    #[arg(long, value_name = "RULE")]
+    pub prune_templates: Option<String>,
+    /// Shared with `fleet plan`.
+    #[command(flatten)]
+    pub fleet: FleetArgs,
+    /// Upload options (`template: new`: the development mini program's upload).
+    #[command(flatten)]
+    pub upload: UploadOptions,
+}
+
+/// `mp-release fleet report`.
+#[derive(Debug, Args)]
+pub struct FleetReportArgs {
+    /// The shards' JSON reports (files, or directories searched for fleet-report*.json).
+    #[arg(long, value_name = "PATH")]
+    pub reports: Vec<String>,
+}
+
+/// `mp-release template …`.
+#[derive(Debug, Subcommand)]
+pub enum TemplateCommand {
+    /// The template library, oldest first, with how full it is.
+    #[command(after_help = ENV_HELP)]
+    List(TemplateArgs),
+    /// Upload the development mini program (project-path, upload-appid) and make its draft a
+    /// template; or with --draft-version, take the draft of that version uploaded last.
+    #[command(after_help = ENV_HELP)]
+    Add(TemplateAddArgs),
+    /// Delete the oldest templates no live, trial or in-review version uses (prune-templates
+    /// oldest:N; --dry-run lists them).
+    #[command(after_help = ENV_HELP)]
+    Prune(TemplatePruneArgs),
+}
+
+/// What the template commands share.
+#[derive(Debug, Args)]
+pub struct TemplateArgs {
+    /// Credentials and connection (the platform's).
+    #[command(flatten)]
+    pub wechat: WeChatArgs,
+}
+
+/// `mp-release template add`.
+#[derive(Debug, Args)]
+pub struct TemplateAddArgs {
+    /// Take the draft of this version already in the draft box instead of uploading.
+    #[arg(long, value_name = "VERSION")]
+    pub draft_version: Option<String>,
+    /// When the library is full (85065): none (default) or oldest:N.
+    #[arg(long, value_name = "RULE")]
+    pub prune_templates: Option<String>,
+    /// Credentials and connection (the platform's).
+    #[command(flatten)]
+    pub wechat: WeChatArgs,
+    /// Version options (the uploaded version).
+    #[command(flatten)]
+    pub version: VersionArgs,
+    /// Upload options (the development mini program).
+    #[command(flatten)]
+    pub upload: UploadOptions,
+    /// `desc` of the upload.
+    #[arg(long, value_name = "TEXT")]
+    pub desc: Option<String>,
+}
+
+/// `mp-release template prune`.
+#[derive(Debug, Args)]
+pub struct TemplatePruneArgs {
+    /// How many of the oldest unused templates to delete: oldest:N.
+    #[arg(long, value_name = "RULE")]
+    pub prune_templates: Option<String>,
+    /// Credentials and connection (the platform's).
+    #[command(flatten)]
+    pub wechat: WeChatArgs,
 }
 
 /// Reporting to GitHub: check run or commit status, pull-request comment, tag and release.

@@ -4,10 +4,12 @@
 mod calls;
 mod clock;
 mod commands;
+mod fleet;
 mod github;
 mod merge;
 mod observe;
 mod pipeline;
+mod platform;
 mod resume;
 mod runner;
 mod sandbox;

@@ -209,6 +209,36 @@ pub(super) async fn drive(
         return Ok(pipeline_report(&state, state.in_doubt, title, observers));
     }
     let calls = connect(ws, wf).await?;
+    let mut runner = runner_for(calls, ws, ps, &state, wf, dry_run)?;
+    observers.start(&state).await;
+    let end = runner
+        .drive(state, async |s: &State| observers.progress(s).await)
+        .await?;
+    // in_doubt: stopped on what it could not prove, or on an infrastructure failure (exit 3).
+    let infra = end.in_doubt;
+    // On a release PR the comment carries the trial version's QR code for testers.
+    let trial = match &end.outcome {
+        Some(Outcome::Approved | Outcome::Detached | Outcome::Published { .. })
+            if observers.wants_trial_qr() && !dry_run =>
+        {
+            trial_qr(&mut runner.calls).await
+        }
+        _ => None,
+    };
+    observers.finish(&end, infra, trial.as_ref()).await;
+    Ok(pipeline_report(&end, infra, title, observers))
+}
+
+/// The runner of one app's pipeline on `calls`: the tagged descriptions, the uploader (upload
+/// mode), the state file, the test hooks.
+pub(super) fn runner_for(
+    calls: Calls,
+    ws: &WeChatSettings,
+    ps: &PipelineSettings,
+    state: &State,
+    wf: &Workflow,
+    dry_run: bool,
+) -> anyhow::Result<Runner> {
     let desc = ps.desc.clone().unwrap_or_else(|| match &state.version {
         Some(v) => format!("mp-release {v}"),
         None => "released by mp-release".into(),
@@ -238,23 +268,7 @@ pub(super) async fn drive(
         runner.state_file.clone_from(&ws.state_file);
     }
     runner.crash_after.clone_from(&ws.crash_after);
-    observers.start(&state).await;
-    let end = runner
-        .drive(state, async |s: &State| observers.progress(s).await)
-        .await?;
-    // in_doubt: stopped on what it could not prove, or on an infrastructure failure (exit 3).
-    let infra = end.in_doubt;
-    // On a release PR the comment carries the trial version's QR code for testers.
-    let trial = match &end.outcome {
-        Some(Outcome::Approved | Outcome::Detached | Outcome::Published { .. })
-            if observers.wants_trial_qr() && !dry_run =>
-        {
-            trial_qr(&mut runner.calls).await
-        }
-        _ => None,
-    };
-    observers.finish(&end, infra, trial.as_ref()).await;
-    Ok(pipeline_report(&end, infra, title, observers))
+    Ok(runner)
 }
 
 /// The trial version's QR code, drawn for a comment; a failure to read it is only logged (the

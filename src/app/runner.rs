@@ -17,6 +17,7 @@ use mp_release_core::retry::Failure;
 use mp_release_core::wechat::wire;
 use serde_json::{json, Value};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The test hook `crash-after`: the process stops right after that call, before saving state.
@@ -43,7 +44,42 @@ pub struct Runner {
     pub dry_run: bool,
     /// Redacts the state file (WeChat may echo a secret into a message the state keeps).
     pub masker: Option<crate::secrets::Masker>,
+    /// A fleet's shared review budget: closed, no app submits (its state stays before the
+    /// submission, so a later run submits it).
+    pub gate: Option<Arc<SubmitGate>>,
+    /// Why this run stopped before submitting (the gate was closed), if it did.
+    pub held: Option<String>,
+    /// One app of many: stages and notes go to the debug log, not the terminal.
+    pub quiet: bool,
     logged_notes: usize,
+}
+
+/// A fleet's review budget, shared by its apps: closed at the first 85085 (the platform's quota
+/// is spent for everyone), after which no app submits.
+#[derive(Debug, Default)]
+pub struct SubmitGate {
+    closed: std::sync::Mutex<Option<String>>,
+}
+
+impl SubmitGate {
+    /// Why it is closed, if it is.
+    pub fn closed(&self) -> Option<String> {
+        self.closed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Closes it (the first reason stays).
+    pub fn close(&self, why: &str) {
+        let mut c = self
+            .closed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if c.is_none() {
+            *c = Some(why.to_owned());
+        }
+    }
 }
 
 impl Runner {
@@ -58,6 +94,9 @@ impl Runner {
             uploader: None,
             dry_run: false,
             masker: None,
+            gate: None,
+            held: None,
+            quiet: false,
             logged_notes: 0,
         }
     }
@@ -113,11 +152,19 @@ impl Runner {
                 return Err(InjectedStop("done".to_owned()).into());
             }
             if stage != Some(state.stage) && state.stage != Stage::Done {
-                tracing::info!("▶ {}", state.stage.name());
+                if self.quiet {
+                    tracing::debug!("{} ▶ {}", state.config.appid, state.stage.name());
+                } else {
+                    tracing::info!("▶ {}", state.stage.name());
+                }
                 stage = Some(state.stage);
             }
             for note in &state.notes[self.logged_notes..] {
-                tracing::info!("{note}");
+                if self.quiet {
+                    tracing::debug!("{}: {note}", state.config.appid);
+                } else {
+                    tracing::info!("{note}");
+                }
             }
             self.logged_notes = state.notes.len();
             observe(&state).await;
@@ -129,7 +176,28 @@ impl Runner {
                 state.stop_before(&effect, self.calls.clock.now());
                 return Ok(state);
             }
+            if effect == Effect::Submit {
+                if let Some(why) = self.gate.as_ref().and_then(|g| g.closed()) {
+                    self.held = Some(why);
+                    return Ok(state);
+                }
+            }
             event = self.perform(&effect, &state).await?;
+            if let (
+                Effect::Submit,
+                Some(gate),
+                Event::Failed {
+                    code: Some(85085),
+                    message,
+                },
+            ) = (&effect, &self.gate, &event)
+            {
+                // The platform's quota is spent: this app and every later one stop before
+                // submitting, their states left there for a run after the quota is refilled.
+                gate.close(message);
+                self.held = Some(message.clone());
+                return Ok(state);
+            }
             if effect.is_mutation() && self.crash_after.as_deref() == Some(effect.name()) {
                 return Err(InjectedStop(effect.name().to_owned()).into());
             }
@@ -138,7 +206,10 @@ impl Runner {
 
     async fn perform(&mut self, effect: &Effect, state: &State) -> anyhow::Result<Event> {
         if let Effect::Sleep(secs) = effect {
-            if state.stage == Stage::Wait && (state.polls == 1 || state.polls.is_power_of_two()) {
+            if state.stage == Stage::Wait
+                && !self.quiet
+                && (state.polls == 1 || state.polls.is_power_of_two())
+            {
                 tracing::info!(
                     "review {} is {}; next check in {secs} s (poll {})",
                     state.audit_id.unwrap_or_default(),
@@ -178,6 +249,19 @@ impl Runner {
                 |e| handled(effect, e),
             )
             .await;
+        let version = state.version.as_deref().unwrap_or("?");
+        match (effect, &answer) {
+            (_, Ok(Event::Submitted { auditid })) => {
+                self.say(&format!(
+                    "submitted {version} for review: audit id {auditid}"
+                ));
+            }
+            (_, Ok(Event::Released)) => self.say(&format!("released {version}")),
+            (Effect::GrayRelease(p), Ok(Event::GrayReleased)) => {
+                self.say(&format!("phased release of {version} to {p} %"));
+            }
+            _ => {}
+        }
         Ok(match answer {
             Ok(event) => event,
             Err(GaveUp::ReadBack(_)) => Event::Uncertain,
@@ -187,6 +271,15 @@ impl Runner {
             },
             Err(GaveUp::Token(e)) => token_failure(&e),
         })
+    }
+
+    /// A step worth a line on the terminal (the debug log only for one app of a fleet).
+    fn say(&self, line: &str) {
+        if self.quiet {
+            tracing::debug!("{line}");
+        } else {
+            tracing::info!("{line}");
+        }
     }
 
     /// The upload effect. A transport failure may or may not have reached WeChat: the machine reads
@@ -319,10 +412,6 @@ async fn request(
                 "/wxa/submit_audit",
                 &wx.post("/wxa/submit_audit", t, &body).await?,
             )?;
-            tracing::info!(
-                "submitted {} for review: audit id {auditid}",
-                s.version.as_deref().unwrap_or("?")
-            );
             Event::Submitted { auditid }
         }
         Effect::Speedup => {
@@ -342,16 +431,11 @@ async fn request(
         }
         Effect::Release => {
             wx.post("/wxa/release", t, &json!({})).await?;
-            tracing::info!("released {}", s.version.as_deref().unwrap_or("?"));
             Event::Released
         }
         Effect::GrayRelease(p) => {
             wx.post("/wxa/grayrelease", t, &json!({ "gray_percentage": p }))
                 .await?;
-            tracing::info!(
-                "phased release of {} to {p} %",
-                s.version.as_deref().unwrap_or("?")
-            );
             Event::GrayReleased
         }
         Effect::GetGrayPlan => {

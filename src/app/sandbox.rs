@@ -159,3 +159,184 @@ pub async fn sandbox(wf: &mut Workflow, g: &crate::settings::Globals) -> anyhow:
     drop(emu);
     Ok(report)
 }
+
+/// The fleet sandbox's merchants: 20 apps of one platform, each with its fate.
+const FLEET_APPS: usize = 20;
+
+fn fleet_appid(i: usize) -> String {
+    format!("wx5a4db0c0ffee{:04x}", 0x100 + i)
+}
+
+/// `fleet run --sandbox`: a demo platform with 20 merchant apps of mixed fate (approved,
+/// rejected with a reason, delayed then approved, not authorized, an ext_json that cannot be
+/// made, a missing refresh token, the review quota running short), released as one fleet on the
+/// in-process emulator's virtual clock.
+pub async fn fleet(wf: &mut Workflow, g: &crate::settings::Globals) -> anyhow::Result<Report> {
+    use mp_release_core::fleet::FleetFile;
+    let mut scenario = Scenario {
+        // 16 submissions this month: the plan submits 16 and reports the rest as not submitted.
+        review_quota: 16,
+        ..Scenario::default().review(vec![ReviewStep::approve_after_polls(1)])
+    };
+    scenario.default_review = vec![ReviewStep::approve_after_polls(2)];
+    for (i, steps) in [
+        (
+            3,
+            vec![ReviewStep::reject_after_polls(
+                2,
+                "1:小程序页面内容不完整，请补充后再提交",
+                &["m-3"],
+            )],
+        ),
+        (
+            7,
+            vec![ReviewStep::reject_after_polls(
+                1,
+                "2:服务类目与页面内容不符",
+                &[],
+            )],
+        ),
+        (
+            9,
+            vec![
+                ReviewStep::delay_after_polls(1, "为了更好的服务小程序，审核时效可能延长"),
+                ReviewStep::approve_after_polls(2),
+            ],
+        ),
+    ] {
+        scenario.app_reviews.insert(fleet_appid(i), steps);
+    }
+    let mut world = World::new(scenario);
+    let ticket = world.add_platform(COMPONENT, COMPONENT_SECRET);
+    let template = world
+        .add_template(
+            COMPONENT,
+            "wx5a4db0c0ffee00de",
+            "2.0.0",
+            &["pages/index/index", "pages/cart/cart"],
+            40_000,
+        )
+        .context("registering the demo template")?;
+    for i in 0..FLEET_APPS {
+        let appid = fleet_appid(i);
+        let spec = AppSpec {
+            live_version: Some("1.9.3".into()),
+            // app 12 never authorized the platform; app 15's list entry has no refresh token
+            component_appid: (i != 12).then(|| COMPONENT.to_owned()),
+            refresh_token_listed: i != 15,
+            platform_app: true,
+            ..AppSpec::authorized(&appid, COMPONENT)
+        };
+        world.add_app(spec);
+    }
+    let emu = Emulator::start_with(world);
+    let dir = std::env::temp_dir().join(format!("mp-release-fleet-sandbox-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    let cities = [
+        "Harbin", "Dalian", "Jinan", "Xi'an", "Chengdu", "Wuhan", "Nanjing", "Hangzhou", "Xiamen",
+        "Shenzhen",
+    ];
+    let mut yaml = format!(
+        "# the sandbox's fleet file (see docs/fleet.md)\ntemplate: {template}\nvars:\n  brand: Demo Coffee\next-json:\n  extEnable: true\n  extAppid: \"{{{{appid}}}}\"\n  ext:\n    brand: \"{{{{brand}}}}\"\n    city: \"{{{{city}}}}\"\nreview:\n  version-desc: Spring menu\napps:\n"
+    );
+    for i in 0..FLEET_APPS {
+        let region = if i % 2 == 0 { "north" } else { "south" };
+        yaml.push_str(&format!(
+            "  - appid: {}\n    labels: [{region}]\n",
+            fleet_appid(i)
+        ));
+        // app 17 names no city: its ext_json cannot be made
+        if i != 17 {
+            yaml.push_str(&format!(
+                "    vars: {{ city: \"{}\" }}\n",
+                cities[i % cities.len()]
+            ));
+        }
+        if i == 5 {
+            yaml.push_str("    gray-percentage: 20\n");
+        }
+    }
+    let file_path = dir.join("fleet.yml");
+    std::fs::write(&file_path, &yaml)?;
+    let value: serde_json::Value = serde_norway::from_str(&yaml)?;
+    let file = FleetFile::from_value(value).map_err(anyhow::Error::msg)?;
+    let banner = format!(
+        "SANDBOX · WeChat emulator at {} · platform {COMPONENT} with {FLEET_APPS} merchant apps · fleet file {} · nothing leaves this machine",
+        emu.uri(),
+        file_path.display()
+    );
+    let rule = "─".repeat(banner.chars().count().min(100));
+    tracing::info!("{rule}");
+    tracing::info!("{banner}");
+    tracing::info!("{rule}");
+    for secret in [COMPONENT_SECRET, &ticket] {
+        wf.mask(secret)?;
+    }
+    let platform = crate::settings::PlatformSettings {
+        net: crate::adapters::http::Net::default(),
+        base: url::Url::parse(&emu.uri())?,
+        timeout: Duration::from_secs(10),
+        component_appid: COMPONENT.into(),
+        auth: ComponentAuth::Ticket {
+            secret: COMPONENT_SECRET.into(),
+            ticket: ticket.into(),
+        },
+        virtual_clock: true,
+        crash_after: None,
+    };
+    let pipeline = PipelineSettings {
+        template: None,
+        desc: None,
+        submit: SubmitBody {
+            build_item_list: true,
+            ..SubmitBody::default()
+        },
+        rules: Rules {
+            privacy_api_not_use: false,
+            privacy_poll_secs: 60,
+            on_existing: OnExisting::Fail,
+            speedup: false,
+            wait: WaitSpec::default(),
+            publish: PublishSpec::default(),
+            allow_downgrade: false,
+        },
+        upload: None,
+    };
+    let s = crate::settings::FleetRunSettings {
+        fleet: crate::settings::FleetSettings {
+            platform,
+            file,
+            ext_files: std::collections::BTreeMap::new(),
+            select: Vec::new(),
+            max_submits: Some(16),
+            shards: None,
+            template_id: None,
+            refresh_env: std::collections::BTreeMap::new(),
+            pipeline,
+            state_dir: Some(dir.clone()),
+        },
+        shard: mp_release_core::fleet::Shard::ALL,
+        state_dir: Some(dir.clone()),
+        concurrency: 8,
+        global_rate: None,
+        rules: Vec::new(),
+        prune: mp_release_core::template::Prune::None,
+        upload: None,
+    };
+    let result = super::fleet::run(s, wf, g).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut report = result?;
+    report.print_summary = true;
+    // The mixed fates are the demonstration: the sandbox itself succeeded.
+    if report.exit != crate::exit::Exit::Success {
+        tracing::info!(
+            "a real fleet run that ends like this exits {} ({}); the sandbox exits 0",
+            report.exit as i32,
+            report.failure.take().unwrap_or_default()
+        );
+        report.exit = crate::exit::Exit::Success;
+    }
+    drop(emu);
+    Ok(report)
+}

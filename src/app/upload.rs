@@ -76,7 +76,11 @@ pub fn uploader(up: &UploadSettings, req: Request) -> anyhow::Result<Uploader> {
     })
 }
 
-async fn send(up: &UploadSettings, req: &Request, wf: &Workflow) -> anyhow::Result<Uploaded> {
+pub(super) async fn send(
+    up: &UploadSettings,
+    req: &Request,
+    wf: &Workflow,
+) -> anyhow::Result<Uploaded> {
     wf.masker().mask(up.key_pem.expose_secret())?;
     let uploader = uploader(up, req.clone())?;
     let what = if req.preview {

@@ -121,6 +121,26 @@ pub const OUTPUTS: &[Output] = &[
         "dry-run",
         "true when the command was a dry run of one change (nothing was sent).",
     ),
+    o("template-id", "template add: the template made from the upload's draft."),
+    o("draft-id", "template add: the draft it was made from."),
+    o("template-count", "template list: how many templates the library holds (200 at most)."),
+    o("templates", "template list: the templates as JSON, by id."),
+    o(
+        "deleted-templates",
+        "template add / prune, fleet run: the ids of the templates deleted from a full library (comma-separated; prune --dry-run: the ones it would delete).",
+    ),
+    o("plan", "fleet plan: the plan as JSON (apps, what each does, apps left out and why)."),
+    o(
+        "matrix",
+        "fleet plan with shards: {\"include\": [{\"shard\": \"1/N\"}, …]} for strategy.matrix through fromJSON.",
+    ),
+    o("submits", "fleet plan: how many apps the plan submits (review quota it needs)."),
+    o("fleet-report", "fleet run / fleet report: the JSON report file (every app's outcome)."),
+    o(
+        "fleet-counts",
+        "fleet run / fleet report: apps per outcome as JSON ({\"published\": 48, \"rejected\": 2, …}).",
+    ),
+    o("failed-apps", "fleet run / fleet report: the apps that failed, were rejected or were not submitted (comma-separated)."),
     o("pr-number", "release-pr: the number of the release pull request."),
     o("pr-url", "release-pr: the link to the release pull request."),
     Output {

@@ -242,6 +242,18 @@ pub const INPUTS: &[Input] = &[
     i("scene", Number, true),
     i("search-query", Text, true),
     i("qrcode-output", Path, true),
+    // ---- fleets and the template library
+    i("fleet-file", Path, true),
+    i("select", List, true),
+    i("max-submits", Number, true),
+    i("shards", Number, true),
+    i("shard", Text, true),
+    i("state-dir", Path, true),
+    i("concurrency", Number, true),
+    i("rate-limit", Text, true),
+    i("prune-templates", Text, true),
+    i("reports", List, true),
+    i("draft-version", Text, true),
     // ---- GitHub
     secret("github-token", true),
     i("github-api-url", Url, true),

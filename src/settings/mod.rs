@@ -6,17 +6,21 @@
 //! expected, and happens before anything is sent anywhere.
 #![allow(clippy::disallowed_methods)] // reading the environment is this module's job
 
+mod fleet;
 mod github;
 pub mod inputs;
 pub(crate) mod parse;
 mod upload;
 mod wechat;
 
+pub use fleet::{fleet, fleet_run, prune, refresh_of, reports, FleetRunSettings, FleetSettings};
 pub use github::{
     github, resume, Gating, GitHubSettings, MergeGroup, NewCommit, PullRequest, ResumeSettings,
 };
 pub use upload::{upload, EngineChoice, UploadSettings};
-pub use wechat::{pipeline, wechat, PipelineSettings, SubmitBody, WeChatSettings};
+pub use wechat::{
+    pipeline, platform, wechat, PipelineSettings, PlatformSettings, SubmitBody, WeChatSettings,
+};
 
 use crate::cli::{Cli, EmulatorArgs, GlobalArgs, VersionArgs};
 pub use crate::output::{ActionsEnv, OutputFormat};
@@ -460,8 +464,13 @@ impl<'a> Layers<'a> {
         })
     }
 
+    /// An environment variable a file names (a fleet app's `refresh-token-env`).
+    pub fn env_var(&self, name: &str) -> Option<&str> {
+        self.env.get(name)
+    }
+
     /// A list input: repeated flags, or a newline/comma separated env value, or a YAML list.
-    fn pick_list(&self, name: &str, flags: &[String]) -> Vec<(String, Origin)> {
+    pub(crate) fn pick_list(&self, name: &str, flags: &[String]) -> Vec<(String, Origin)> {
         let flags: Vec<_> = flags.iter().filter(|v| !v.is_empty()).collect();
         if !flags.is_empty() {
             return flags

@@ -111,18 +111,7 @@ pub fn wechat(
         .map(|(v, _)| v);
 
     let direct = secret(layers, "access-token", a.access_token.as_deref());
-    let component = layers.parse("component-appid", a.component_appid.as_deref(), check_appid)?;
-    let component_token = secret(
-        layers,
-        "component-access-token",
-        a.component_access_token.as_deref(),
-    );
-    let component_secret = secret(layers, "component-secret", a.component_secret.as_deref());
-    let ticket = secret(
-        layers,
-        "component-verify-ticket",
-        a.component_verify_ticket.as_deref(),
-    );
+    let component = component(a, layers)?;
     let refresh = secret(
         layers,
         "authorizer-refresh-token",
@@ -131,23 +120,13 @@ pub fn wechat(
     let app_secret = secret(layers, "app-secret", a.app_secret.as_deref());
 
     let credentials = match (direct, component) {
-        (Some((_, o)), Some((_, c))) => {
+        (Some((_, o)), Some((_, _, c))) => {
             return Err(UsageError::new(format!(
                 "{o} and {c} are both set: give either an access token, or the component credentials, not both"
             )))
         }
         (Some((token, _)), None) => Credentials::Direct(token),
-        (None, Some((component_appid, origin))) => {
-            let auth = match (component_token, component_secret, ticket) {
-                (Some((t, _)), _, _) => ComponentAuth::Token(t),
-                (None, Some((secret, _)), Some((ticket, _))) => ComponentAuth::Ticket { secret, ticket },
-                (None, Some(_), None) => return Err(UsageError::new(format!(
-                    "{origin} is set with component-secret but without component-verify-ticket: give the latest ticket WeChat pushed (valid 12 h), or a component-access-token"
-                ))),
-                (None, None, _) => return Err(UsageError::new(format!(
-                    "{origin} is set but neither component-access-token nor component-secret + component-verify-ticket is"
-                ))),
-            };
+        (None, Some((component_appid, auth, origin))) => {
             let Some((refresh_token, _)) = refresh else {
                 return Err(UsageError::new(format!(
                     "{origin} is set but authorizer-refresh-token is not: give the mini program's authorizer_refresh_token"
@@ -182,6 +161,141 @@ pub fn wechat(
         credentials,
         state_file,
         restart,
+        virtual_clock,
+        crash_after,
+    })
+}
+
+/// The platform's credentials: `component-appid` with `component-access-token`, or with
+/// `component-secret` + `component-verify-ticket`; `None` when no component-appid is given.
+fn component(
+    a: &WeChatArgs,
+    layers: &Layers<'_>,
+) -> Result<Option<(String, ComponentAuth, Origin)>, UsageError> {
+    let Some((component_appid, origin)) =
+        layers.parse("component-appid", a.component_appid.as_deref(), check_appid)?
+    else {
+        return Ok(None);
+    };
+    let component_token = secret(
+        layers,
+        "component-access-token",
+        a.component_access_token.as_deref(),
+    );
+    let component_secret = secret(layers, "component-secret", a.component_secret.as_deref());
+    let ticket = secret(
+        layers,
+        "component-verify-ticket",
+        a.component_verify_ticket.as_deref(),
+    );
+    let auth = match (component_token, component_secret, ticket) {
+        (Some((t, _)), _, _) => ComponentAuth::Token(t),
+        (None, Some((secret, _)), Some((ticket, _))) => ComponentAuth::Ticket { secret, ticket },
+        (None, Some(_), None) => return Err(UsageError::new(format!(
+            "{origin} is set with component-secret but without component-verify-ticket: give the latest ticket WeChat pushed (valid 12 h), or a component-access-token"
+        ))),
+        (None, None, _) => return Err(UsageError::new(format!(
+            "{origin} is set but neither component-access-token nor component-secret + component-verify-ticket is"
+        ))),
+    };
+    Ok(Some((component_appid, auth, origin)))
+}
+
+/// A third-party platform's connection and credentials, for its own calls (template library,
+/// authorizer list) and for every app of a fleet.
+#[derive(Debug, Clone)]
+pub struct PlatformSettings {
+    /// Proxies and trust roots.
+    pub net: crate::adapters::http::Net,
+    /// API base URL.
+    pub base: Url,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// The platform's appid.
+    pub component_appid: String,
+    /// Its token, or secret + ticket.
+    pub auth: ComponentAuth,
+    /// Test hook: the emulator's virtual clock.
+    pub virtual_clock: bool,
+    /// Test hook: stop after this call.
+    pub crash_after: Option<String>,
+}
+
+impl PlatformSettings {
+    /// The settings of one app of the platform (its refresh token given).
+    pub fn app(&self, appid: &str, refresh_token: SecretString) -> WeChatSettings {
+        WeChatSettings {
+            net: self.net.clone(),
+            base: self.base.clone(),
+            timeout: self.timeout,
+            appid: appid.to_owned(),
+            credentials: Credentials::Component {
+                component_appid: self.component_appid.clone(),
+                auth: self.auth.clone(),
+                authorizer_appid: appid.to_owned(),
+                refresh_token,
+            },
+            state_file: None,
+            restart: false,
+            virtual_clock: self.virtual_clock,
+            crash_after: self.crash_after.clone(),
+        }
+    }
+}
+
+/// Validates the platform's credentials and connection. An input that names one app
+/// (`appid`, `authorizer-refresh-token`, `access-token`) is refused: each app of a fleet has its
+/// own, from the fleet file or the platform's authorizer list.
+pub fn platform(
+    a: &WeChatArgs,
+    layers: &Layers<'_>,
+    g: &super::Globals,
+) -> Result<PlatformSettings, UsageError> {
+    for (name, flag) in [
+        ("appid", a.appid.as_deref()),
+        ("access-token", a.access_token.as_deref()),
+        (
+            "authorizer-refresh-token",
+            a.authorizer_refresh_token.as_deref(),
+        ),
+        ("app-secret", a.app_secret.as_deref()),
+        ("state-file", a.state_file.as_deref()),
+    ] {
+        if let Some((_, origin)) = layers.pick(name, flag) {
+            return Err(UsageError::input(
+                &origin,
+                "this command acts for the platform and its many apps: each app's appid and refresh token come from the fleet file or the platform's authorizer list (and a fleet keeps its state in state-dir); remove this input",
+            ));
+        }
+    }
+    let Some((component_appid, auth, _)) = component(a, layers)? else {
+        return Err(UsageError::new(
+            "component-appid is not set: the platform's own calls (template library, authorizer list) and fleets need the third-party platform's component-appid with component-access-token, or component-secret + component-verify-ticket",
+        ));
+    };
+    let base = layers
+        .parse("wechat-base-url", a.wechat_base_url.as_deref(), url)?
+        .map_or_else(
+            || Url::parse(crate::adapters::wechat::DEFAULT_BASE).expect("a valid constant"),
+            |(u, _)| u,
+        );
+    let timeout = layers
+        .parse("request-timeout", a.request_timeout.as_deref(), |s| {
+            bounded_duration(s, Duration::from_millis(1), limits::REQUEST)
+        })?
+        .map_or(Duration::from_secs(30), |(d, _)| d);
+    let virtual_clock = layers
+        .parse("virtual-clock", a.virtual_clock.as_deref(), parse_bool)?
+        .is_some_and(|(b, _)| b);
+    let crash_after = layers
+        .pick("crash-after", a.crash_after.as_deref())
+        .map(|(v, _)| v);
+    Ok(PlatformSettings {
+        net: g.net.clone(),
+        base,
+        timeout,
+        component_appid,
+        auth,
         virtual_clock,
         crash_after,
     })

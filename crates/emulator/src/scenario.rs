@@ -22,6 +22,10 @@ pub struct Scenario {
     pub review_quota: u32,
     /// Monthly speed-up quota of each platform.
     pub speedup_quota: u32,
+    /// After this many submissions of a platform, its review quota is cut to 0 (85085): WeChat's
+    /// sanction for bulk submissions of failing apps (wechat-ops-api.md D.1), or another tool
+    /// spending the shared quota — a quota that runs out although queryquota said enough.
+    pub quota_cut_after: Option<u32>,
     /// Largest code package `commit` accepts (bytes of the template), else 85044.
     pub code_size_limit: u64,
     /// Longest `version_desc` accepted by `submit_audit`, else 85051.
@@ -95,6 +99,7 @@ impl Default for Scenario {
             reviews: Vec::new(),
             default_review: vec![ReviewStep::approve_after_polls(3)],
             app_reviews: std::collections::BTreeMap::new(),
+            quota_cut_after: None,
             privacy_scan: ScanRule::default(),
             token_lifetime: 7200,
             review_quota: 20,

@@ -146,6 +146,9 @@ pub struct Tokens {
     masker: Masker,
     authorizer: Option<(String, u64)>,
     platform: Option<SharedPlatform>,
+    /// The calls are the platform's own (template library, authorizer list): they take the
+    /// component token.
+    component_calls: bool,
 }
 
 impl Tokens {
@@ -167,13 +170,30 @@ impl Tokens {
             masker,
             authorizer: None,
             platform,
+            component_calls: false,
+        }
+    }
+
+    /// A source of the platform's component token, for the platform's own calls.
+    pub fn component(platform: SharedPlatform, component_appid: String, masker: Masker) -> Self {
+        let creds = Credentials::Component {
+            component_appid,
+            auth: ComponentAuth::Token(SecretString::from(String::new())),
+            authorizer_appid: String::new(),
+            refresh_token: SecretString::from(String::new()),
+        };
+        Self {
+            creds,
+            masker,
+            authorizer: None,
+            platform: Some(platform),
+            component_calls: true,
         }
     }
 
     /// The same credentials' app, with its component token from `platform` (shared with others:
     /// a fleet's apps ask for the platform's token once).
     #[must_use]
-    #[cfg_attr(not(test), allow(dead_code))]
     pub fn sharing(mut self, platform: SharedPlatform) -> Self {
         if matches!(self.creds, Credentials::Component { .. }) {
             self.platform = Some(platform);
@@ -184,6 +204,9 @@ impl Tokens {
     /// The calling account, for rate limits: the mini program the token acts for.
     pub fn account(&self) -> &str {
         match &self.creds {
+            Credentials::Component {
+                component_appid, ..
+            } if self.component_calls => component_appid,
             Credentials::Component {
                 authorizer_appid, ..
             } => authorizer_appid,
@@ -206,6 +229,9 @@ impl Tokens {
 
     /// A valid authorizer token, refreshed when it is within 10 minutes of expiry.
     pub async fn get(&mut self, wx: &WeChat, now: u64) -> Result<String, TokenError> {
+        if self.component_calls {
+            return self.component_token(wx, now).await;
+        }
         if let Credentials::Direct(t) = &self.creds {
             return Ok(t.expose_secret().to_owned());
         }
@@ -228,6 +254,9 @@ impl Tokens {
         // The component token may be the stale one too.
         if let Some(p) = &self.platform {
             p.lock().await.cached = None;
+        }
+        if self.component_calls {
+            return self.component_token(wx, now).await;
         }
         self.refresh(wx, now).await
     }

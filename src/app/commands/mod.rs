@@ -4,6 +4,7 @@
 //! settings of that command are validated; nothing is sent before.
 
 mod comment;
+mod fleet;
 mod publish;
 mod quota;
 mod release_pr;
@@ -11,6 +12,7 @@ mod resume;
 mod rollback;
 mod run;
 mod status;
+mod template;
 mod upload;
 mod wait;
 mod withdraw;
@@ -78,6 +80,8 @@ pub(super) fn command(
         Command::Rollback(a) => rollback::run(a, &cx, wf),
         Command::Upload(a) => upload::upload(a, &cx, wf),
         Command::Preview(a) => upload::preview(a, &cx, wf),
+        Command::Fleet(c) => fleet::run(c, &cx, wf),
+        Command::Template(c) => template::run(c, &cx, wf),
         Command::Comment(a) => comment::run(a, &cx, wf),
         Command::ReleasePr(a) => release_pr::run(a, &cx, wf),
         Command::Version(_) | Command::Emulator(_) => unreachable!("handled by the caller"),

@@ -182,6 +182,7 @@ impl World {
                 quota_month: month,
                 drafts: Vec::new(),
                 templates: Vec::new(),
+                submitted: 0,
                 restrict_new: false,
                 restrict_update: false,
                 ip_whitelist: None,
@@ -308,7 +309,7 @@ impl World {
     }
 
     /// Sets a draft's description.
-    fn describe_draft(&mut self, component: &str, draft_id: u64, desc: &str) {
+    pub(super) fn describe_draft(&mut self, component: &str, draft_id: u64, desc: &str) {
         let draft = self
             .platforms
             .get_mut(component)

@@ -387,7 +387,10 @@ impl World {
         if let Some(component) = self.apps.get(appid).and_then(|a| a.dev_of.clone()) {
             let page_refs: Vec<&str> = pages.iter().map(String::as_str).collect();
             let size = code.iter().map(|(_, b)| b.len() as u64).sum();
-            self.add_draft(&component, appid, &version, &page_refs, size);
+            // The draft's user_desc is the upload's description (项目备注).
+            if let Some(id) = self.add_draft(&component, appid, &version, &page_refs, size) {
+                self.describe_draft(&component, id, &desc);
+            }
             if target == appid {
                 return;
             }

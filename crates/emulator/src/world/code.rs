@@ -335,8 +335,13 @@ impl World {
         };
         let auditid = 400_000_000 + self.next_id();
         let now = self.now();
+        let cut_after = self.scenario.quota_cut_after;
         if let Some(p) = self.platforms.get_mut(&component) {
             p.review_rest -= 1;
+            p.submitted += 1;
+            if cut_after.is_some_and(|n| p.submitted >= n) {
+                p.review_rest = 0;
+            }
         }
         self.app_mut(&appid)?.reviews.push(Review {
             auditid,

@@ -36,6 +36,8 @@ pub struct Platform {
     pub quota_month: u64,
     pub drafts: Vec<Draft>,
     pub templates: Vec<Template>,
+    /// Submissions accepted so far (for `quota-cut-after`).
+    pub submitted: u32,
     /// 86009: may not submit new mini programs.
     pub restrict_new: bool,
     /// 86010: may not submit updates.

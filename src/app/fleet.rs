@@ -1,0 +1,840 @@
+//! `fleet plan`, `fleet run`, `fleet report`: one template to many merchant mini programs.
+//!
+//! The plan is the core's (`mp_release_core::fleet::plan`) from facts read here (the authorizer
+//! list, each app's permission sets, the review quota, what the state directory says was
+//! submitted already). `fleet run` drives every planned app of its shard through the single-app
+//! pipeline — the same runner and sans-IO machine as `run` — concurrently, on one set of
+//! services: one component token, per-app authorizer tokens, one rate limiter, one review budget
+//! (the first 85085 closes it for every app). One app's failure never stops the others.
+//!
+//! The state directory: `plan.json` (the plan and the fingerprint of what it was made from),
+//! `template.json` (`template: new`: the template this fleet made), `apps/<appid>.json` (each
+//! app's pipeline state, saved before every effect as `run --state-file` does) and
+//! `fleet-report-<i>-of-<n>.json`. Running again continues every unfinished app.
+
+use super::calls::Calls;
+use super::platform::{self, PlatformCalls};
+use super::runner::{InjectedStop, SubmitGate};
+use super::Report;
+use crate::exit::Exit;
+use crate::output::Workflow;
+use crate::settings::{FleetRunSettings, FleetSettings};
+use anyhow::Context;
+use futures_util::StreamExt;
+use mp_release_core::fleet::{
+    self as core, AppResult, Authorizer, Facts, Plan, PlannedApp, RefreshSource, Shard, Status,
+};
+use mp_release_core::limit::Limiter;
+use mp_release_core::pipeline::{BumpSpec, CommitSpec, PublishSpec, Stage, State};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// `plan.json`.
+#[derive(Debug, Serialize, Deserialize)]
+struct SavedPlan {
+    /// What the plan was made from (fleet file, selection, budget, template).
+    fingerprint: String,
+    plan: Plan,
+}
+
+/// `template.json` (`template: new`).
+#[derive(Debug, Serialize, Deserialize)]
+struct SavedTemplate {
+    template_id: u64,
+    draft_id: u64,
+    version: String,
+}
+
+fn fingerprint(s: &FleetSettings) -> String {
+    let mut m = mp_release_core::identity::Marker::new();
+    m.part(
+        serde_json::to_string(&s.file)
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    m.part(
+        serde_json::to_string(&s.ext_files)
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    m.part(
+        serde_json::to_string(&s.select)
+            .unwrap_or_default()
+            .as_bytes(),
+    );
+    m.part(format!("{:?}/{:?}", s.max_submits, s.template_id).as_bytes());
+    m.finish()
+}
+
+fn write_json(path: &Path, v: &impl Serialize, wf: &Workflow) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let text = wf.masker().redact(&serde_json::to_string_pretty(v)?);
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<Option<T>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text = crate::settings::read_text(path, 64 << 20).map_err(anyhow::Error::msg)?;
+    Ok(Some(serde_json::from_str(&text).with_context(|| {
+        format!(
+            "reading {}: not a file of this version of mp-release; remove it to start anew",
+            path.display()
+        )
+    })?))
+}
+
+fn app_state_path(dir: &Path, appid: &str) -> PathBuf {
+    dir.join("apps").join(format!("{appid}.json"))
+}
+
+/// The apps whose saved states show a submission (they need no quota again).
+fn submitted_in(dir: Option<&Path>) -> BTreeSet<String> {
+    let Some(dir) = dir else {
+        return BTreeSet::new();
+    };
+    let Ok(entries) = std::fs::read_dir(dir.join("apps")) else {
+        return BTreeSet::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| read_json::<State>(&e.path()).ok().flatten())
+        .filter(|s| s.audit_id.is_some())
+        .map(|s| s.config.appid)
+        .collect()
+}
+
+/// What the platform says, for the plan.
+struct Gathered {
+    authorizers: Option<Vec<Authorizer>>,
+    listed: BTreeMap<String, SecretString>,
+    quota_rest: Option<u32>,
+}
+
+/// Reads the authorizer list when the plan needs it (apps: all, or apps without
+/// refresh-token-env), each candidate's permission sets, and the review quota.
+async fn gather(
+    p: &mut PlatformCalls,
+    s: &FleetSettings,
+    wf: &Workflow,
+) -> anyhow::Result<Gathered> {
+    let entries = match &s.file.apps {
+        core::Apps::List(l) => l.clone(),
+        core::Apps::All(_) => Vec::new(),
+    };
+    let need_list = matches!(s.file.apps, core::Apps::All(_))
+        || entries
+            .iter()
+            .any(|e| e.skip.is_none() && e.refresh_token_env.is_none());
+    let (mut authorizers, listed) = if need_list {
+        let (a, t) = p.authorizers(wf).await?;
+        tracing::info!(
+            "{} authorizers of platform {}",
+            a.len(),
+            s.platform.component_appid
+        );
+        (Some(a), t)
+    } else {
+        (None, BTreeMap::new())
+    };
+    if let Some(list) = &mut authorizers {
+        // Only the apps the fleet concerns are asked about their permission sets.
+        let wanted: Option<BTreeSet<&str>> = match &s.file.apps {
+            core::Apps::All(_) => None,
+            core::Apps::List(_) => Some(entries.iter().map(|e| e.appid.as_str()).collect()),
+        };
+        let todo: Vec<usize> = (0..list.len())
+            .filter(|i| {
+                wanted
+                    .as_ref()
+                    .is_none_or(|w| w.contains(list[*i].appid.as_str()))
+            })
+            .collect();
+        let answers = RefCell::new(BTreeMap::new());
+        let workers = todo.len().clamp(1, 16);
+        let mut pool = Vec::new();
+        for _ in 0..workers {
+            pool.push(platform_worker(p, wf).await?);
+        }
+        let chunks: Vec<Vec<usize>> = (0..workers)
+            .map(|w| todo.iter().copied().skip(w).step_by(workers).collect())
+            .collect();
+        let list_ref = &*list;
+        futures_util::future::try_join_all(pool.iter_mut().zip(chunks).map(|(calls, idx)| {
+            let answers = &answers;
+            async move {
+                for i in idx {
+                    let appid = &list_ref[i].appid;
+                    let set18 = has_set18(calls, &s.platform.component_appid, appid).await?;
+                    answers.borrow_mut().insert(i, set18);
+                }
+                anyhow::Ok(())
+            }
+        }))
+        .await?;
+        for (i, set18) in answers.into_inner() {
+            list[i].set18 = Some(set18);
+        }
+    }
+    // queryquota takes any authorizer's token (D.1).
+    let any_token = listed
+        .iter()
+        .next()
+        .map(|(a, t)| (a.clone(), t.clone()))
+        .or_else(|| {
+            entries.iter().find_map(|e| {
+                let name = e.refresh_token_env.as_ref()?;
+                Some((e.appid.clone(), s.refresh_env.get(name)?.clone()))
+            })
+        });
+    let quota_rest = match any_token {
+        Some((appid, token)) => {
+            let (mut calls, _) = p.app_calls(&appid, token, wf).await?;
+            match calls
+                .once("queryquota", false, async |wx, t| {
+                    wx.get("/wxa/queryquota", Some(t), &[]).await
+                })
+                .await
+            {
+                Ok(v) => v
+                    .get("rest")
+                    .and_then(Value::as_u64)
+                    .map(|r| u32::try_from(r).unwrap_or(u32::MAX)),
+                Err(e) => {
+                    tracing::warn!(
+                        "the review quota could not be read ({e:#}); the plan cannot check it"
+                    );
+                    None
+                }
+            }
+        }
+        None => None,
+    };
+    Ok(Gathered {
+        authorizers,
+        listed,
+        quota_rest,
+    })
+}
+
+/// Another call path for the platform's own calls, sharing its token and limiter.
+async fn platform_worker(p: &PlatformCalls, wf: &Workflow) -> anyhow::Result<Calls> {
+    let wx = p.calls.wx.clone();
+    let tokens = crate::adapters::wechat::tokens::Tokens::component(
+        p.shared.clone(),
+        p.settings.component_appid.clone(),
+        wf.masker(),
+    );
+    let clock = if p.settings.virtual_clock {
+        super::clock::Clock::virtual_of(&wx).await?
+    } else {
+        super::clock::Clock::Real
+    };
+    let mut calls = Calls::new(wx, tokens, clock);
+    calls.limiter = p.calls.limiter.clone();
+    Ok(calls)
+}
+
+async fn has_set18(calls: &mut Calls, component: &str, appid: &str) -> anyhow::Result<bool> {
+    let body = json!({ "component_appid": component, "authorizer_appid": appid });
+    let v = calls
+        .once("api_get_authorizer_info", false, async |wx, t| {
+            wx.post("/cgi-bin/component/api_get_authorizer_info", Some(t), &body)
+                .await
+        })
+        .await?;
+    let sets = v
+        .pointer("/authorization_info/func_info")
+        .and_then(Value::as_array)
+        .ok_or_else(|| anyhow::anyhow!("api_get_authorizer_info: no func_info for {appid}"))?;
+    Ok(sets
+        .iter()
+        .any(|f| f.pointer("/funcscope_category/id").and_then(Value::as_i64) == Some(18)))
+}
+
+/// The template's version, read from the library (the template must be there).
+async fn template_version(p: &mut PlatformCalls, id: u64) -> anyhow::Result<String> {
+    let list = p.templates().await?;
+    match list.iter().find(|t| t.template_id == id) {
+        Some(t) => Ok(t.user_version.clone()),
+        None => anyhow::bail!(crate::exit::ReleaseFailed(format!(
+            "template {id} is not in the platform's template library (gettemplatelist has {} templates): nothing was committed",
+            list.len()
+        ))),
+    }
+}
+
+/// Plans from scratch.
+async fn make_plan(
+    p: &mut PlatformCalls,
+    s: &FleetSettings,
+    wf: &Workflow,
+    template_id: Option<u64>,
+) -> anyhow::Result<(Plan, BTreeMap<String, SecretString>)> {
+    let version = match (&s.file.version, template_id) {
+        (Some(v), _) => v.clone(),
+        (None, Some(id)) => template_version(p, id).await?,
+        (None, None) => unreachable!("settings require version with template: new"),
+    };
+    let g = gather(p, s, wf).await?;
+    let submitted = submitted_in(s.state_dir.as_deref());
+    let facts = Facts {
+        authorizers: g.authorizers.as_deref(),
+        template_id,
+        version: &version,
+        quota_rest: g.quota_rest,
+        max_submits: s.max_submits,
+        select: &s.select,
+        submitted: &submitted,
+        files: &s.ext_files,
+    };
+    let plan =
+        core::plan(&s.file, &facts).map_err(|e| crate::settings::UsageError::new(e.to_string()))?;
+    Ok((plan, g.listed))
+}
+
+fn plan_table(plan: &Plan, max_rows: usize) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::from("| app | labels | publish | ext_json |\n|---|---|---|---|\n");
+    for a in plan.apps.iter().take(max_rows) {
+        let publish = match (a.publish_never, a.gray_percentage) {
+            (true, _) => "never".to_owned(),
+            (false, Some(p)) => format!("phased {p}%"),
+            (false, None) => "on approval".to_owned(),
+        };
+        let ext: String = a.ext_json.chars().take(60).collect();
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {publish} | `{}` |",
+            a.appid,
+            a.labels.join(", "),
+            ext.replace('|', "\\|")
+        );
+    }
+    if plan.apps.len() > max_rows {
+        let _ = writeln!(
+            out,
+            "\n_… and {} more apps (the plan output has them all)_",
+            plan.apps.len() - max_rows
+        );
+    }
+    if !plan.skipped.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n**Left out ({})**\n\n| app | why |\n|---|---|",
+            plan.skipped.len()
+        );
+        for sk in plan.skipped.iter().take(max_rows) {
+            let _ = writeln!(
+                out,
+                "| `{}` | {}: {} |",
+                sk.appid,
+                sk.kind.word(),
+                sk.reason.replace('|', "\\|")
+            );
+        }
+    }
+    out
+}
+
+fn plan_headline(plan: &Plan) -> String {
+    let template = plan.template_id.map_or_else(
+        || "the template made from the upload".to_owned(),
+        |t| format!("template {t}"),
+    );
+    let quota = match (plan.quota_rest, plan.max_submits) {
+        (Some(r), Some(m)) => format!("; review quota left {r}, max-submits {m}"),
+        (Some(r), None) => format!("; review quota left {r}"),
+        (None, Some(m)) => format!("; max-submits {m} (quota not read)"),
+        (None, None) => "; review quota not read".to_owned(),
+    };
+    format!(
+        "commit {template} as {} to {} apps, submit {}{quota}; {} left out{}",
+        plan.version,
+        plan.apps.len(),
+        plan.submits,
+        plan.skipped.len(),
+        if plan.not_selected > 0 {
+            format!(", {} not selected", plan.not_selected)
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// `fleet plan`.
+pub(super) async fn plan(s: FleetSettings, wf: &mut Workflow) -> anyhow::Result<Report> {
+    let limiter = Arc::new(Mutex::new(Limiter::unlimited()));
+    let mut p = PlatformCalls::connect(&s.platform, wf, limiter).await?;
+    let template_id = s.template_id();
+    let (plan, _) = make_plan(&mut p, &s, wf, template_id).await?;
+    let headline = plan_headline(&plan);
+    tracing::info!("plan: {headline}");
+    if let Some(dir) = &s.state_dir {
+        let saved = SavedPlan {
+            fingerprint: fingerprint(&s),
+            plan: plan.clone(),
+        };
+        write_json(&dir.join("plan.json"), &saved, wf)?;
+        tracing::info!("saved the plan to {}", dir.join("plan.json").display());
+    }
+    let mut outputs = vec![
+        ("plan".to_owned(), serde_json::to_string(&plan)?),
+        ("submits".to_owned(), plan.submits.to_string()),
+        ("version".to_owned(), plan.version.clone()),
+    ];
+    if let Some(n) = s.shards {
+        outputs.push(("matrix".into(), core::matrix(n).to_string()));
+    }
+    let summary = format!(
+        "### mp-release fleet plan\n\n{headline}\n\n{}",
+        plan_table(&plan, 500)
+    );
+    let mut json = json!({ "plan": plan });
+    if let Some(n) = s.shards {
+        json["matrix"] = core::matrix(n);
+    }
+    Ok(Report {
+        outputs,
+        json,
+        summary,
+        ..Report::default()
+    })
+}
+
+/// Progress on stderr: a line when the share of finished apps crosses a tenth (or every app for
+/// small fleets), never one per poll.
+struct Progress {
+    total: usize,
+    done: usize,
+    counts: BTreeMap<Status, usize>,
+    started: std::time::Instant,
+    last_tenth: usize,
+}
+
+impl Progress {
+    fn record(&mut self, status: Status) {
+        self.done += 1;
+        *self.counts.entry(status).or_insert(0) += 1;
+        let tenth = self.done * 10 / self.total.max(1);
+        if self.total > 20 && tenth == self.last_tenth && self.done != self.total {
+            return;
+        }
+        self.last_tenth = tenth;
+        let failed: usize = self
+            .counts
+            .iter()
+            .filter(|(s, _)| s.is_failure())
+            .map(|(_, n)| n)
+            .sum();
+        let review = self.counts.get(&Status::InReview).copied().unwrap_or(0);
+        let elapsed = self.started.elapsed().as_secs_f64();
+        #[allow(clippy::cast_precision_loss)]
+        let eta = elapsed / self.done as f64 * (self.total - self.done) as f64;
+        tracing::info!(
+            "fleet: {}/{} apps done · {} in review · {} failed{}",
+            self.done,
+            self.total,
+            review,
+            failed,
+            if self.done < self.total {
+                format!(" · about {eta:.0} s left")
+            } else {
+                String::new()
+            }
+        );
+    }
+}
+
+/// One app through the pipeline; its result.
+#[allow(clippy::too_many_arguments)]
+async fn drive_app(
+    p: &PlatformCalls,
+    s: &FleetRunSettings,
+    plan: &Plan,
+    template_id: u64,
+    app: &PlannedApp,
+    refresh: SecretString,
+    gate: Arc<SubmitGate>,
+    wf: &Workflow,
+    dry_run: bool,
+) -> anyhow::Result<AppResult> {
+    let (calls, mut ws) = p.app_calls(&app.appid, refresh, wf).await?;
+    if !dry_run {
+        ws.state_file = s.state_dir.as_ref().map(|d| app_state_path(d, &app.appid));
+    }
+    let mut ps = s.fleet.pipeline.clone();
+    ps.template = Some(CommitSpec {
+        template_id,
+        ext_json: app.ext_json.clone(),
+        desc: String::new(),
+    });
+    ps.desc = Some(plan.desc.clone());
+    if app.version_desc.is_some() {
+        ps.submit.version_desc.clone_from(&app.version_desc);
+    }
+    if let Some(items) = &app.items {
+        ps.submit.item_list = Some(Value::Array(items.clone()));
+    }
+    ps.rules.privacy_api_not_use |= app.privacy_api_not_use;
+    ps.rules.publish = PublishSpec {
+        never: ps.rules.publish.never || app.publish_never,
+        gray_percentage: app.gray_percentage.or(ps.rules.publish.gray_percentage),
+    };
+    let fresh = State::new(
+        super::pipeline::config(&ws, &ps, BumpSpec::default()),
+        Some((plan.version.clone(), None, "none".into())),
+    );
+    let state = match ws
+        .state_file
+        .as_deref()
+        .map(super::runner::Runner::load)
+        .transpose()?
+    {
+        Some(Some(saved)) if saved.config.appid != app.appid => {
+            anyhow::bail!(
+                "{} records a run of {}, not of {}",
+                app_state_path(Path::new("."), &app.appid).display(),
+                saved.config.appid,
+                app.appid
+            )
+        }
+        Some(Some(saved)) if saved.config.marker != fresh.config.marker => {
+            anyhow::bail!(
+                "its saved state is of another template or ext_json (marker {:?}, now {:?}): a finished or running release is never replaced; remove apps/{}.json from the state-dir to start this one",
+                saved.config.marker,
+                fresh.config.marker,
+                app.appid
+            )
+        }
+        Some(Some(saved)) => saved,
+        _ => fresh,
+    };
+    if state.stage == Stage::Done {
+        return Ok(core::result_of(app, &state));
+    }
+    let mut runner = super::pipeline::runner_for(calls, &ws, &ps, &state, wf, dry_run)?;
+    runner.gate = Some(gate);
+    runner.quiet = true;
+    let end = runner.drive(state, async |_: &State| {}).await?;
+    if let Some(why) = &runner.held {
+        return Ok(core::left_out(
+            &app.appid,
+            &app.labels,
+            Status::NotSubmitted,
+            &format!("not submitted: the platform's review quota ran out during this run ({why}); run again after it is refilled"),
+            &plan.version,
+        ));
+    }
+    Ok(core::result_of(app, &end))
+}
+
+/// `fleet run`.
+#[allow(clippy::too_many_lines)]
+pub(super) async fn run(
+    s: FleetRunSettings,
+    wf: &mut Workflow,
+    g: &crate::settings::Globals,
+) -> anyhow::Result<Report> {
+    let limiter = Arc::new(Mutex::new(Limiter::new(s.rules.clone(), s.global_rate)));
+    let mut p = PlatformCalls::connect(&s.fleet.platform, wf, limiter).await?;
+    let dir = s.state_dir.clone();
+    if dir.is_none() && !g.dry_run {
+        tracing::warn!("no state-dir: a stopped fleet cannot be continued where it stopped (each app's read-backs still keep a rerun from submitting twice)");
+    }
+    // The template: given, or made from this run's upload (once: template.json keeps it).
+    let mut deleted = Vec::new();
+    let template_id = match s.fleet.template_id() {
+        Some(id) => id,
+        None => {
+            let saved: Option<SavedTemplate> = match &dir {
+                Some(d) => read_json(&d.join("template.json"))?,
+                None => None,
+            };
+            match saved {
+                Some(t) => {
+                    tracing::info!(
+                        "template {} (draft {}) was made by this fleet's earlier run",
+                        t.template_id,
+                        t.draft_id
+                    );
+                    t.template_id
+                }
+                None if g.dry_run => {
+                    return Ok(super::commands::dry("upload the development mini program, make its template and release it to the fleet"));
+                }
+                None => {
+                    let up = s
+                        .upload
+                        .as_ref()
+                        .expect("settings require project-path with template: new");
+                    let version = s.fleet.file.version.clone().unwrap_or_default();
+                    let since = p.calls.clock.now();
+                    let desc = s
+                        .fleet
+                        .file
+                        .desc
+                        .clone()
+                        .unwrap_or_else(|| format!("mp-release {version}"));
+                    let tagged = mp_release_core::identity::tag(
+                        &desc,
+                        &up.marker,
+                        super::pipeline::MAX_DESC_CHARS,
+                    );
+                    super::upload::send(up, &up.request(&version, tagged, false), wf).await?;
+                    let q = mp_release_core::template::DraftQuery {
+                        user_version: &version,
+                        since,
+                        source_appid: Some(&up.appid),
+                        marker: Some(&up.marker),
+                    };
+                    let added = platform::add_draft(&mut p, wf, &q, s.prune).await?;
+                    deleted.clone_from(&added.deleted);
+                    if let Some(d) = &dir {
+                        let t = SavedTemplate {
+                            template_id: added.template.template_id,
+                            draft_id: added.draft.draft_id,
+                            version,
+                        };
+                        write_json(&d.join("template.json"), &t, wf)?;
+                    }
+                    added.template.template_id
+                }
+            }
+        }
+    };
+    // The plan: the one saved for this fleet file, else made now (and saved).
+    let fp = fingerprint(&s.fleet);
+    let saved: Option<SavedPlan> = match &dir {
+        Some(d) => read_json(&d.join("plan.json"))?,
+        None => None,
+    };
+    let (plan, mut listed) = match saved {
+        Some(sp) if sp.fingerprint == fp && sp.plan.template_id.is_none_or(|t| t == template_id) => {
+            tracing::info!("the plan saved in the state-dir: {}", plan_headline(&sp.plan));
+            (sp.plan, None)
+        }
+        Some(_) => {
+            return Err(crate::settings::UsageError::new(format!(
+                "{} holds the plan of another fleet file, selection or template: give another state-dir, or remove plan.json there to plan anew (the apps' states stay and are checked against the new plan)",
+                dir.as_deref().unwrap_or(Path::new(".")).display()
+            ))
+            .into())
+        }
+        None => {
+            let (mut plan, listed) = make_plan(&mut p, &s.fleet, wf, Some(template_id)).await?;
+            plan.template_id = Some(template_id);
+            tracing::info!("plan: {}", plan_headline(&plan));
+            if let Some(d) = &dir {
+                write_json(&d.join("plan.json"), &SavedPlan { fingerprint: fp, plan: plan.clone() }, wf)?;
+            }
+            (plan, Some(listed))
+        }
+    };
+    let slice = plan.slice(s.shard);
+    let skipped = plan.skipped_in(s.shard);
+    // Refresh tokens from the list, when this run did not read it already.
+    if listed.is_none() && slice.iter().any(|a| a.refresh == RefreshSource::Listed) {
+        listed = Some(p.authorizers(wf).await?.1);
+    }
+    let listed = listed.unwrap_or_default();
+    if let (Some(d), false) = (&dir, g.dry_run) {
+        std::fs::create_dir_all(d.join("apps"))
+            .with_context(|| format!("creating {}", d.join("apps").display()))?;
+    }
+    let gate = Arc::new(SubmitGate::default());
+    let progress = RefCell::new(Progress {
+        total: slice.len(),
+        done: 0,
+        counts: BTreeMap::new(),
+        started: std::time::Instant::now(),
+        last_tenth: 0,
+    });
+    tracing::info!(
+        "fleet: {} apps in shard {} ({} at a time)",
+        slice.len(),
+        s.shard.label(),
+        s.concurrency
+    );
+    let (pr, sr, planr, gater, progr, listedr) = (&p, &s, &plan, &gate, &progress, &listed);
+    let wf_ref: &Workflow = wf;
+    let outcomes: Vec<anyhow::Result<AppResult>> = futures_util::stream::iter(slice.iter().copied())
+        .map(|app| async move {
+            let refresh = match &app.refresh {
+                RefreshSource::Env(_) => crate::settings::refresh_of(&sr.fleet, &app.refresh),
+                RefreshSource::Listed => listedr.get(&app.appid).cloned(),
+            };
+            let result = match refresh {
+                None => Ok(core::left_out(
+                    &app.appid,
+                    &app.labels,
+                    Status::Failed,
+                    "its refresh token is no longer in the platform's authorizer list (the authorization was revoked or changed since the plan)",
+                    &planr.version,
+                )),
+                Some(refresh) => {
+                    match drive_app(pr, sr, planr, template_id, app, refresh, gater.clone(), wf_ref, g.dry_run).await {
+                        Ok(r) => Ok(r),
+                        // A test hook's stop is the process's end (as a kill would be).
+                        Err(e) if e.downcast_ref::<InjectedStop>().is_some() => Err(e),
+                        Err(e) => Ok(core::left_out(&app.appid, &app.labels, Status::Failed, &format!("{e:#}"), &planr.version)),
+                    }
+                }
+            };
+            if let Ok(r) = &result {
+                if r.status.is_failure() {
+                    tracing::warn!("{}: {} — {}", r.appid, r.status.word(), r.reason);
+                }
+                progr.borrow_mut().record(r.status);
+            }
+            result
+        })
+        .buffer_unordered(s.concurrency)
+        .collect()
+        .await;
+    let mut results = Vec::new();
+    for o in outcomes {
+        results.push(o?);
+    }
+    for sk in skipped {
+        let status = if sk.kind == core::SkipKind::OverBudget {
+            Status::NotSubmitted
+        } else {
+            Status::Skipped
+        };
+        results.push(core::left_out(
+            &sk.appid,
+            &sk.labels,
+            status,
+            &sk.reason,
+            &plan.version,
+        ));
+    }
+    results.sort_by(|a, b| a.appid.cmp(&b.appid));
+    let report = core::Report {
+        version: plan.version.clone(),
+        template_id: Some(template_id),
+        shards: vec![s.shard.label()],
+        results,
+    };
+    let path = dir.as_ref().map(|d| {
+        d.join(format!(
+            "fleet-report-{}-of-{}.json",
+            s.shard.index, s.shard.count
+        ))
+    });
+    if let (Some(path), false) = (&path, g.dry_run) {
+        write_json(path, &report, wf)?;
+    }
+    let mut out = finish(&report, path.as_deref(), "mp-release fleet");
+    if !deleted.is_empty() {
+        let ids: Vec<String> = deleted.iter().map(|t| t.template_id.to_string()).collect();
+        out.outputs
+            .push(("deleted-templates".into(), ids.join(",")));
+        out.summary.push_str(&format!(
+            "\nThe template library was full: deleted the oldest unused templates {}.\n",
+            ids.join(", ")
+        ));
+    }
+    out.outputs
+        .push(("template-id".into(), template_id.to_string()));
+    Ok(out)
+}
+
+/// The report's outputs, summary and exit code.
+fn finish(report: &core::Report, path: Option<&Path>, title: &str) -> Report {
+    let counts: BTreeMap<&str, usize> = report
+        .counts()
+        .into_iter()
+        .map(|(s, n)| (s.word(), n))
+        .collect();
+    let failed: Vec<&str> = report
+        .results
+        .iter()
+        .filter(|r| r.status.is_failure())
+        .map(|r| r.appid.as_str())
+        .collect();
+    let mut outputs = vec![
+        ("version".to_owned(), report.version.clone()),
+        (
+            "fleet-counts".to_owned(),
+            serde_json::to_string(&counts).unwrap_or_default(),
+        ),
+        ("failed-apps".to_owned(), failed.join(",")),
+    ];
+    if let Some(p) = path {
+        outputs.push(("fleet-report".into(), p.display().to_string()));
+    }
+    let summary = core::summary(report, core::SUMMARY_CAP).replacen("mp-release fleet", title, 1);
+    let line = counts
+        .iter()
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    tracing::info!("fleet {}: {line}", report.version);
+    let (exit, failure) = if failed.is_empty() {
+        (Exit::Success, None)
+    } else {
+        (
+            Exit::ReleaseFailed,
+            Some(format!(
+                "{} of {} apps did not make it: {}",
+                failed.len(),
+                report.results.len(),
+                cut_list(&failed)
+            )),
+        )
+    };
+    Report {
+        outputs,
+        json: json!({ "report": report, "counts": counts }),
+        summary,
+        exit,
+        failure,
+        ..Report::default()
+    }
+}
+
+fn cut_list(ids: &[&str]) -> String {
+    if ids.len() <= 10 {
+        return ids.join(", ");
+    }
+    format!("{} and {} more", ids[..10].join(", "), ids.len() - 10)
+}
+
+/// `fleet report`: the shards' reports merged.
+pub(super) fn report(paths: &[PathBuf]) -> anyhow::Result<Report> {
+    let mut reports = Vec::new();
+    for p in paths {
+        let r: core::Report =
+            read_json(p)?.ok_or_else(|| anyhow::anyhow!("{} does not exist", p.display()))?;
+        reports.push(r);
+    }
+    let merged = core::merge(&reports)
+        .map_err(|e| crate::settings::UsageError::new(format!("invalid reports: {e}")))?;
+    let expected: BTreeSet<u32> = merged
+        .shards
+        .iter()
+        .filter_map(|s| Shard::parse(s).ok())
+        .map(|s| s.count)
+        .collect();
+    if let Some(&n) = expected.iter().next() {
+        if expected.len() == 1 && merged.shards.len() < n as usize {
+            tracing::warn!(
+                "only {} of {n} shards' reports were given: the report covers those",
+                merged.shards.len()
+            );
+        }
+    }
+    Ok(finish(&merged, None, "mp-release fleet report"))
+}
