@@ -140,6 +140,7 @@ pub enum Command {
 
 /// `mp-release fleet …`.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum FleetCommand {
     /// Which apps, what each will do, the review quota needed against what is left, and with
     /// --shards the job matrix. Changes nothing.
@@ -219,6 +220,7 @@ pub struct FleetReportArgs {
 
 /// `mp-release template …`.
 #[derive(Debug, Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once per process
 pub enum TemplateCommand {
     /// The template library, oldest first, with how full it is.
     #[command(after_help = ENV_HELP)]

@@ -163,10 +163,7 @@ impl PlatformCalls {
                 return Ok((out, tokens));
             }
         }
-        anyhow::bail!(
-            "api_get_authorizer_list: more than {} pages; stopped",
-            MAX_PAGES
-        )
+        anyhow::bail!("api_get_authorizer_list: more than {MAX_PAGES} pages; stopped")
     }
 
     async fn add_to_template(&mut self, draft_id: u64) -> Result<(), GaveUp> {

@@ -7,6 +7,7 @@ mod action;
 mod bad_input;
 mod docs;
 mod emulator_cmd;
+mod fleet;
 mod github;
 mod hostile;
 mod inputs;

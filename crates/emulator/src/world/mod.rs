@@ -148,6 +148,9 @@ pub struct JournalEntry {
     pub processed: Option<i64>,
     /// The fault applied, if any.
     pub fault: Option<String>,
+    /// Whose token the call carried: the app of an authorizer or own token, the platform of a
+    /// component token (`None` before a token was checked).
+    pub account: Option<String>,
 }
 
 /// A review event that WeChat would push to the platform's message URL.
@@ -320,6 +323,8 @@ pub struct World {
     review_queue: BinaryHeap<Reverse<(u64, String, u64)>>,
     /// Journal entries ever recorded (the journal itself keeps the latest `retention.journal`).
     journal_seq: u64,
+    /// The account of the request being handled, for its journal entry.
+    last_account: Option<String>,
 }
 
 impl Default for World {
@@ -364,6 +369,7 @@ impl World {
             uploads: Vec::new(),
             review_queue: BinaryHeap::new(),
             journal_seq: 0,
+            last_account: None,
         }
     }
 
@@ -478,6 +484,7 @@ impl World {
         };
         let fault = self.pick_fault(&req.path, count);
         let ci = req.path.starts_with("/wxa/ci/");
+        self.last_account = None;
         let (resp, fault_name, processed) = match &fault {
             Some((kind, false)) if !matches!(kind, FaultKind::DelayMs(_)) => (
                 self.fault_response(kind, None, ci),
@@ -627,6 +634,7 @@ impl World {
             errcode,
             processed,
             fault,
+            account: self.last_account.take(),
         };
         self.journal_seq += 1;
         self.journal.push(entry);
@@ -694,6 +702,9 @@ impl World {
             Ok(c) => c,
             Err(code) => return Ok(Err(code)),
         };
+        if caller.kind.is_some() {
+            self.last_account = Some(caller.account());
+        }
         if let Err(code) = self.count_rate(&caller.account(), path) {
             return Ok(Err(code));
         }

@@ -1,0 +1,874 @@
+//! Fleets on the emulator: 50 merchant apps of mixed fate through `fleet plan` / `fleet run` /
+//! `fleet report`, quota running out midway, a crash and a `kill -9` mid-fleet resumed, shards
+//! merged into the unsharded report, and bad fleet inputs refused before any call. Every run is
+//! scanned for every secret the emulator issued and every refresh token.
+
+use crate::helpers::{bin, parse_outputs, run, without_masks, NetTrap, PipelineRun};
+use mp_release_emulator::{AppSpec, Emulator, ReviewStep, Scenario, World};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+const C: &str = "wxc0c0c0c0c0c0c0c0";
+const SECRET: &str = "fleet-component-secret-42";
+
+fn appid(i: usize) -> String {
+    format!("wxf1ee7{i:011x}")
+}
+
+/// An emulator with a platform, a template and `n` merchant apps.
+struct Fleet {
+    emu: Emulator,
+    ticket: String,
+    template: u64,
+    refresh: BTreeMap<String, String>,
+    dir: tempfile::TempDir,
+}
+
+impl Fleet {
+    fn new(n: usize, scenario: Scenario, spec: impl Fn(usize, AppSpec) -> AppSpec) -> Self {
+        let mut w = World::new(scenario);
+        let ticket = w.add_platform(C, SECRET);
+        let template = w
+            .add_template(
+                C,
+                "wxd0d0d0d0d0d0d0d0",
+                "3.1.0",
+                &["pages/index/index"],
+                4096,
+            )
+            .unwrap();
+        let mut refresh = BTreeMap::new();
+        for i in 0..n {
+            w.advance(1);
+            let reg = w.add_app(spec(
+                i,
+                AppSpec {
+                    live_version: Some("3.0.0".into()),
+                    ..AppSpec::authorized(&appid(i), C)
+                },
+            ));
+            refresh.insert(appid(i), reg.refresh_token);
+        }
+        Self {
+            emu: Emulator::start_with(w),
+            ticket,
+            template,
+            refresh,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn write(&self, name: &str, text: &str) {
+        std::fs::write(self.dir.path().join(name), text).unwrap();
+    }
+
+    fn envs(&self) -> Vec<(String, String)> {
+        let d = self.dir.path();
+        [
+            ("GITHUB_ACTIONS", "true".to_owned()),
+            ("GITHUB_OUTPUT", d.join("gh_output").display().to_string()),
+            (
+                "GITHUB_STEP_SUMMARY",
+                d.join("gh_summary").display().to_string(),
+            ),
+            ("INPUT_COMPONENT_APPID", C.to_owned()),
+            ("INPUT_COMPONENT_SECRET", SECRET.to_owned()),
+            ("INPUT_COMPONENT_VERIFY_TICKET", self.ticket.clone()),
+            ("MP_RELEASE_WECHAT_BASE_URL", self.emu.uri()),
+            ("MP_RELEASE_UPLOAD_BASE_URL", self.emu.uri()),
+            ("MP_RELEASE_VIRTUAL_CLOCK", "true".to_owned()),
+            ("MP_RELEASE_REQUEST_TIMEOUT", "5s".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
+    }
+
+    fn cmd(&self, args: &[&str], env: &[(&str, &str)]) -> assert_cmd::Command {
+        let trap = NetTrap::new();
+        let mut c = bin(self.dir.path(), &trap);
+        c.args(args).envs(self.envs());
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c
+    }
+
+    /// The same as a plain process (to kill it).
+    fn spawn(&self, args: &[&str]) -> std::process::Child {
+        let trap = NetTrap::new();
+        crate::helpers::clean(
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("mp-release")),
+            self.dir.path(),
+            &trap,
+        )
+        .args(args)
+        .envs(self.envs())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+    }
+
+    fn run(&self, args: &[&str], env: &[(&str, &str)]) -> PipelineRun {
+        for f in ["gh_output", "gh_summary"] {
+            let _ = std::fs::remove_file(self.dir.path().join(f));
+        }
+        let r = run(self.cmd(args, env));
+        let outputs_text =
+            std::fs::read_to_string(self.dir.path().join("gh_output")).unwrap_or_default();
+        let out = PipelineRun {
+            code: r.code,
+            stdout: r.stdout,
+            stderr: r.stderr,
+            outputs: parse_outputs(&outputs_text),
+            summary: std::fs::read_to_string(self.dir.path().join("gh_summary"))
+                .unwrap_or_default(),
+        };
+        self.assert_no_leaks(&out, &outputs_text);
+        out
+    }
+
+    /// No issued token, refresh token, ticket or secret in anything written (state files too).
+    fn assert_no_leaks(&self, r: &PipelineRun, outputs: &str) {
+        let mut secrets = self.emu.world().issued_tokens();
+        secrets.extend([SECRET.to_owned(), self.ticket.clone()]);
+        secrets.extend(self.refresh.values().cloned());
+        let mut files = String::new();
+        for e in walk(self.dir.path()) {
+            files.push_str(&std::fs::read_to_string(e).unwrap_or_default());
+        }
+        let stdout = without_masks(&r.stdout);
+        for s in &secrets {
+            for (name, text) in [
+                ("stdout", &stdout),
+                ("stderr", &r.stderr),
+                ("outputs", &outputs.to_owned()),
+                ("summary", &r.summary),
+                ("files", &files),
+            ] {
+                assert!(
+                    !text.contains(s.as_str()),
+                    "secret {s:?} leaked into {name}"
+                );
+            }
+        }
+    }
+
+    /// Successful calls of `path` made for `app`.
+    fn successes_for(&self, path: &str, app: &str) -> usize {
+        self.emu
+            .world()
+            .journal()
+            .iter()
+            .filter(|e| {
+                e.path == path && e.account.as_deref() == Some(app) && e.processed == Some(0)
+            })
+            .count()
+    }
+
+    fn report(&self, dir: &str) -> Value {
+        let d = self.dir.path().join(dir);
+        let f = std::fs::read_dir(&d)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| {
+                p.file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .starts_with("fleet-report")
+            })
+            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap()
+    }
+}
+
+fn walk(d: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(d).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+fn statuses(report: &Value) -> BTreeMap<String, String> {
+    report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["appid"].as_str().unwrap().to_owned(),
+                r["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// 50 apps: approve after 1–3 polls, reject, delay then approve, one never authorized, one
+/// without permission set 18, one without a listed refresh token (and one whose token comes
+/// from the environment instead), one with an ext_json that cannot be made, one skipped.
+fn fifty() -> Fleet {
+    let mut scenario = Scenario {
+        review_quota: 200,
+        ..Scenario::default()
+    };
+    for i in 0..50 {
+        let steps = match i % 10 {
+            6 => vec![ReviewStep::reject_after_polls(
+                1,
+                &format!("{i}: 页面内容不完整"),
+                &["m1"],
+            )],
+            7 => vec![
+                ReviewStep::delay_after_polls(1, "审核延后"),
+                ReviewStep::approve_after_polls(2),
+            ],
+            n => vec![ReviewStep::approve_after_polls(1 + n as u32 % 3)],
+        };
+        scenario.app_reviews.insert(appid(i), steps);
+    }
+    Fleet::new(50, scenario, |i, spec| match i {
+        40 => AppSpec {
+            component_appid: None,
+            ..spec
+        },
+        41 => AppSpec {
+            set18: false,
+            ..spec
+        },
+        42 | 43 => AppSpec {
+            refresh_token_listed: false,
+            ..spec
+        },
+        _ => spec,
+    })
+}
+
+fn fifty_file(f: &Fleet) -> String {
+    let mut yaml = format!(
+        "template: {}\nvars: {{ brand: Acme }}\next-json:\n  extEnable: true\n  extAppid: \"{{{{appid}}}}\"\n  ext: {{ brand: \"{{{{brand}}}}\", shop: \"{{{{shop}}}}\" }}\nreview:\n  version-desc: the spring release\napps:\n",
+        f.template
+    );
+    for i in 0..50 {
+        yaml.push_str(&format!(
+            "  - appid: {}\n    labels: [{}]\n",
+            appid(i),
+            if i < 25 { "north" } else { "south" }
+        ));
+        if i != 44 {
+            yaml.push_str(&format!("    vars: {{ shop: \"shop {i}\" }}\n"));
+        }
+        if i == 43 {
+            yaml.push_str("    refresh-token-env: SHOP43_REFRESH\n");
+        }
+        if i == 45 {
+            yaml.push_str("    skip: closed for renovation\n");
+        }
+        if i == 3 {
+            yaml.push_str("    gray-percentage: 10\n");
+        }
+        if i == 4 {
+            yaml.push_str("    publish: never\n");
+        }
+    }
+    yaml
+}
+
+#[test]
+fn fifty_apps_of_mixed_fate() {
+    let f = fifty();
+    f.write("fleet.yml", &fifty_file(&f));
+    let token43 = f.refresh[&appid(43)].clone();
+    let env = [("SHOP43_REFRESH", token43.as_str())];
+    // the plan first: pure, nothing changes
+    let p = f.run(
+        &[
+            "fleet",
+            "plan",
+            "--fleet-file",
+            "fleet.yml",
+            "--shards",
+            "3",
+        ],
+        &env,
+    );
+    assert_eq!(p.code, 0, "{}", p.stderr);
+    let plan: Value = serde_json::from_str(&p.outputs["plan"]).unwrap();
+    assert_eq!(plan["apps"].as_array().unwrap().len(), 45);
+    assert_eq!(p.outputs["submits"], "45");
+    let matrix: Value = serde_json::from_str(&p.outputs["matrix"]).unwrap();
+    assert_eq!(matrix["include"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        f.emu.world().successes("/wxa/commit"),
+        0,
+        "plan commits nothing"
+    );
+
+    let r = f.run(
+        &[
+            "fleet",
+            "run",
+            "--fleet-file",
+            "fleet.yml",
+            "--state-dir",
+            "state",
+        ],
+        &env,
+    );
+    assert_eq!(r.code, 1, "rejections fail the fleet: {}", r.stderr);
+    let report = f.report("state");
+    let st = statuses(&report);
+    assert_eq!(st.len(), 50, "every app has a line");
+    for i in 0..50 {
+        let want = match i {
+            40 | 41 | 42 | 44 | 45 => "skipped",
+            3 => "phased",
+            4 => "approved",
+            _ if i % 10 == 6 => "rejected",
+            _ => "published",
+        };
+        assert_eq!(st[&appid(i)], want, "app {i}");
+    }
+    let reasons: BTreeMap<String, String> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["appid"].as_str().unwrap().to_owned(),
+                r["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert!(reasons[&appid(40)].contains("not authorized"));
+    assert!(reasons[&appid(41)].contains("permission set 18"));
+    assert!(reasons[&appid(42)].contains("no refresh token"));
+    assert!(reasons[&appid(44)].contains("{{shop}}"));
+    assert!(reasons[&appid(45)].contains("renovation"));
+    assert!(reasons[&appid(16)].contains("16: 页面内容不完整"));
+    // every planned app: one commit, one submission; a release for each approved one
+    for i in (0..50).filter(|i| ![40, 41, 42, 44, 45].contains(i)) {
+        let a = appid(i);
+        assert_eq!(
+            f.successes_for("/wxa/commit", &a),
+            1,
+            "app {i} committed once"
+        );
+        assert_eq!(
+            f.successes_for("/wxa/submit_audit", &a),
+            1,
+            "app {i} submitted once"
+        );
+        let released =
+            f.successes_for("/wxa/release", &a) + f.successes_for("/wxa/grayrelease", &a);
+        assert_eq!(
+            released,
+            usize::from(st[&a] == "published" || st[&a] == "phased"),
+            "app {i}"
+        );
+    }
+    let w = f.emu.world();
+    assert_eq!(
+        w.successes("/cgi-bin/component/api_component_token"),
+        2,
+        "one component token per process (plan, run)"
+    );
+    let state = w.app_state(&appid(0)).unwrap();
+    let ext = &state["trial"]["ext_json"];
+    assert_eq!(ext["ext"]["shop"], "shop 0");
+    assert_eq!(ext["extAppid"], appid(0).as_str());
+    drop(w);
+    let counts: Value = serde_json::from_str(&r.outputs["fleet-counts"]).unwrap();
+    assert_eq!(counts["published"], 38);
+    assert_eq!(counts["rejected"], 5);
+    assert!(r.outputs["failed-apps"].contains(&appid(6)));
+    assert!(r.summary.contains("#### Failures (5)"), "{}", r.summary);
+    // progress is a handful of lines, not one per poll
+    let progress = r.stderr.lines().filter(|l| l.contains("apps done")).count();
+    assert!(progress <= 12, "{progress} progress lines");
+    assert!(!r.stderr.contains("next check in"), "no per-poll lines");
+
+    // a second run changes nothing: every app is finished
+    let before = f
+        .emu
+        .world()
+        .journal()
+        .iter()
+        .filter(|e| e.path.starts_with("/wxa/"))
+        .count();
+    let again = f.run(
+        &[
+            "fleet",
+            "run",
+            "--fleet-file",
+            "fleet.yml",
+            "--state-dir",
+            "state",
+        ],
+        &env,
+    );
+    assert_eq!(again.code, 1);
+    assert_eq!(statuses(&f.report("state")), st);
+    let after = f
+        .emu
+        .world()
+        .journal()
+        .iter()
+        .filter(|e| e.path.starts_with("/wxa/"))
+        .count();
+    assert_eq!(
+        before, after,
+        "finished apps are reported again, nothing is sent"
+    );
+    // selection by label
+    let north = f.run(
+        &[
+            "fleet",
+            "plan",
+            "--fleet-file",
+            "fleet.yml",
+            "--select",
+            "label=north",
+        ],
+        &env,
+    );
+    let plan: Value = serde_json::from_str(&north.outputs["plan"]).unwrap();
+    assert_eq!(plan["apps"].as_array().unwrap().len(), 25);
+    assert_eq!(plan["not-selected"], 25);
+}
+
+/// The platform's quota runs out after 10 submissions (a sanction, or another tool): the rest
+/// are reported as not submitted, nothing is submitted past it, and a run after the quota is
+/// refilled submits exactly those.
+#[test]
+fn quota_running_out_midway_holds_the_rest() {
+    let scenario = Scenario {
+        review_quota: 100,
+        quota_cut_after: Some(10),
+        token_lifetime: 400 * 86_400,
+        default_review: vec![ReviewStep::approve_after_polls(1)],
+        ..Scenario::default()
+    };
+    let f = Fleet::new(24, scenario, |_, s| s);
+    f.write(
+        "fleet.yml",
+        &format!("template: {}\napps: all\n", f.template),
+    );
+    let r = f.run(
+        &[
+            "fleet",
+            "run",
+            "--fleet-file",
+            "fleet.yml",
+            "--state-dir",
+            "s",
+            "--concurrency",
+            "6",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let st = statuses(&f.report("s"));
+    let published = st.values().filter(|s| *s == "published").count();
+    let held = st.values().filter(|s| *s == "not-submitted").count();
+    assert_eq!((published, held), (10, 14), "{st:?}");
+    assert_eq!(
+        f.emu.world().successes("/wxa/submit_audit"),
+        10,
+        "nothing submitted past the quota"
+    );
+    let refused = f
+        .emu
+        .world()
+        .journal()
+        .iter()
+        .filter(|e| e.path == "/wxa/submit_audit" && e.errcode == Some(85085))
+        .count();
+    assert!(
+        refused <= 6,
+        "after the first 85085 only the submissions already in flight were tried: {refused}"
+    );
+    // next month: the quota is back, the held apps continue from before their submission
+    let ticket = {
+        let mut w = f.emu.world();
+        let mut s = w.scenario().clone();
+        s.quota_cut_after = None;
+        w.set_scenario(s);
+        w.advance(32 * 86_400);
+        w.push_ticket(C).unwrap()
+    };
+    let r = f.run(
+        &[
+            "fleet",
+            "run",
+            "--fleet-file",
+            "fleet.yml",
+            "--state-dir",
+            "s",
+        ],
+        &[("INPUT_COMPONENT_VERIFY_TICKET", &ticket)],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(statuses(&f.report("s")).values().all(|s| s == "published"));
+    for i in 0..24 {
+        assert_eq!(
+            f.successes_for("/wxa/submit_audit", &appid(i)),
+            1,
+            "app {i}"
+        );
+        assert_eq!(
+            f.successes_for("/wxa/commit", &appid(i)),
+            1,
+            "app {i}: not committed again"
+        );
+    }
+}
+
+/// A plan that would run the quota out is refused before anything is sent (exit 2); with
+/// max-submits the first N apps are submitted and the rest reported as not submitted.
+#[test]
+fn a_plan_over_the_quota_is_refused_or_cut() {
+    let scenario = Scenario {
+        review_quota: 6,
+        default_review: vec![ReviewStep::approve_after_polls(1)],
+        ..Scenario::default()
+    };
+    let f = Fleet::new(10, scenario, |_, s| s);
+    f.write(
+        "fleet.yml",
+        &format!("template: {}\napps: all\n", f.template),
+    );
+    let r = f.run(&["fleet", "run", "--fleet-file", "fleet.yml"], &[]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("review quota has 6 left") && r.stderr.contains("max-submits"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(f.emu.world().successes("/wxa/commit"), 0);
+    let r = f.run(
+        &[
+            "fleet",
+            "run",
+            "--fleet-file",
+            "fleet.yml",
+            "--max-submits",
+            "6",
+            "--state-dir",
+            "s",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let st = statuses(&f.report("s"));
+    assert_eq!(st.values().filter(|s| *s == "published").count(), 6);
+    assert_eq!(st.values().filter(|s| *s == "not-submitted").count(), 4);
+    assert_eq!(f.emu.world().successes("/wxa/submit_audit"), 6);
+    assert_eq!(
+        f.emu.world().successes("/wxa/commit"),
+        6,
+        "apps past the budget are not even committed"
+    );
+}
+
+/// A crash right after a submission (the test hook), then `kill -9` at random moments: every
+/// rerun continues, and no app is submitted or released twice.
+#[test]
+fn a_killed_fleet_resumes_without_submitting_twice() {
+    let scenario = Scenario {
+        review_quota: 100,
+        latency_ms: 3,
+        default_review: vec![ReviewStep::approve_after_polls(2)],
+        ..Scenario::default()
+    };
+    let f = Fleet::new(12, scenario, |_, s| s);
+    f.write(
+        "fleet.yml",
+        &format!("template: {}\napps: all\n", f.template),
+    );
+    let args = [
+        "fleet",
+        "run",
+        "--fleet-file",
+        "fleet.yml",
+        "--state-dir",
+        "s",
+        "--concurrency",
+        "4",
+    ];
+    let crashed = f.run(&args, &[("MP_RELEASE_CRASH_AFTER", "submit_audit")]);
+    assert_ne!(crashed.code, 0);
+    assert!(f.emu.world().successes("/wxa/submit_audit") >= 1);
+    // kill -9 at growing moments
+    for ms in [40u64, 90, 160] {
+        let mut child = f.spawn(&args);
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let r = f.run(&args, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(statuses(&f.report("s")).values().all(|s| s == "published"));
+    for i in 0..12 {
+        let a = appid(i);
+        assert_eq!(
+            f.successes_for("/wxa/submit_audit", &a),
+            1,
+            "app {i} submitted once"
+        );
+        assert_eq!(
+            f.successes_for("/wxa/release", &a),
+            1,
+            "app {i} released once"
+        );
+    }
+}
+
+/// Three shards from one plan, each with its own state, merged by `fleet report`: the same apps,
+/// outcomes and reasons as the unsharded run of the same fleet on a twin emulator.
+#[test]
+fn sharded_runs_merge_into_the_unsharded_report() {
+    let make = || {
+        let mut scenario = Scenario {
+            review_quota: 100,
+            default_review: vec![ReviewStep::approve_after_polls(1)],
+            ..Scenario::default()
+        };
+        for i in [2, 9, 13] {
+            scenario.app_reviews.insert(
+                appid(i),
+                vec![ReviewStep::reject_after_polls(
+                    1,
+                    &format!("reason {i}"),
+                    &[],
+                )],
+            );
+        }
+        let f = Fleet::new(17, scenario, |i, s| {
+            if i == 5 {
+                AppSpec { set18: false, ..s }
+            } else {
+                s
+            }
+        });
+        f.write(
+            "fleet.yml",
+            &format!(
+                "template: {}\napps: all\noverrides:\n  - appid: {}\n    skip: paused\n",
+                f.template,
+                appid(7)
+            ),
+        );
+        f
+    };
+    let whole = make();
+    let r = whole.run(
+        &[
+            "fleet",
+            "run",
+            "--fleet-file",
+            "fleet.yml",
+            "--state-dir",
+            "all",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let sharded = make();
+    let p = sharded.run(
+        &[
+            "fleet",
+            "plan",
+            "--fleet-file",
+            "fleet.yml",
+            "--state-dir",
+            "plan",
+            "--shards",
+            "3",
+        ],
+        &[],
+    );
+    assert_eq!(p.code, 0, "{}", p.stderr);
+    for i in 1..=3 {
+        let dir = sharded.dir.path().join(format!("shard{i}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::copy(
+            sharded.dir.path().join("plan/plan.json"),
+            dir.join("plan.json"),
+        )
+        .unwrap();
+        let r = sharded.run(
+            &[
+                "fleet",
+                "run",
+                "--fleet-file",
+                "fleet.yml",
+                "--state-dir",
+                &format!("shard{i}"),
+                "--shard",
+                &format!("{i}/3"),
+            ],
+            &[],
+        );
+        assert!(r.code <= 1, "{}", r.stderr);
+        assert!(
+            r.stderr.contains("the plan saved in the state-dir"),
+            "{}",
+            r.stderr
+        );
+    }
+    let merged = sharded.run(
+        &[
+            "fleet",
+            "report",
+            "--reports",
+            "shard1",
+            "--reports",
+            "shard2",
+            "--reports",
+            "shard3",
+        ],
+        &[],
+    );
+    assert_eq!(merged.code, 1, "{}", merged.stderr);
+    let strip = |v: &Value| -> Vec<Value> {
+        v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                r.as_object_mut().unwrap().remove("audit-id");
+                r
+            })
+            .collect()
+    };
+    let mut reports = Vec::new();
+    for i in 1..=3 {
+        reports.push(sharded.report(&format!("shard{i}")));
+    }
+    let mut from_shards: Vec<Value> = reports.iter().flat_map(|r| strip(r)).collect();
+    from_shards.sort_by(|a, b| a["appid"].as_str().cmp(&b["appid"].as_str()));
+    assert_eq!(from_shards, strip(&whole.report("all")));
+    assert_eq!(merged.outputs["fleet-counts"], r.outputs["fleet-counts"]);
+    assert_eq!(merged.outputs["failed-apps"], r.outputs["failed-apps"]);
+    let table = |s: &str| {
+        s.lines()
+            .filter(|l| l.starts_with("| `"))
+            .map(|l| {
+                // the review column differs between the twin emulators
+                let cells: Vec<&str> = l.split(" | ").collect();
+                format!("{} {} {}", cells[0], cells[2], cells[4])
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(table(&merged.summary), table(&r.summary));
+    for shard in reports {
+        assert_eq!(shard["shards"].as_array().unwrap().len(), 1);
+    }
+}
+
+/// Bad fleet inputs: exit 2, a message naming the input, and not a single call.
+#[test]
+fn bad_fleet_inputs_are_refused_before_any_call() {
+    let f = Fleet::new(2, Scenario::default(), |_, s| s);
+    let good = format!("template: {}\napps: all\n", f.template);
+    let a0 = appid(0);
+    let cases: Vec<(&str, String, Vec<&str>, &str)> = vec![
+        (
+            "unknown key",
+            format!("{good}colour: red\n"),
+            vec![],
+            "colour",
+        ),
+        (
+            "bad appid",
+            format!("template: {}\napps:\n  - appid: wx12\n", f.template),
+            vec![],
+            "apps[0] (wx12)",
+        ),
+        (
+            "no such env",
+            format!(
+                "template: {}\napps:\n  - appid: {}\n    refresh-token-env: NOPE_TOKEN\n",
+                f.template,
+                appid(0)
+            ),
+            vec![],
+            "NOPE_TOKEN",
+        ),
+        (
+            "template word",
+            "template: latest\napps: all\n".into(),
+            vec![],
+            "template id or new",
+        ),
+        (
+            "new without version",
+            "template: new\napps: all\n".into(),
+            vec![],
+            "version",
+        ),
+        (
+            "new without project",
+            "template: new\nversion: 1.0.0\napps: all\n".into(),
+            vec![],
+            "project-path",
+        ),
+        ("bad shard", good.clone(), vec!["--shard", "4/3"], "shard"),
+        (
+            "bad select",
+            good.clone(),
+            vec!["--select", "colour=red"],
+            "select",
+        ),
+        (
+            "bad rate",
+            good.clone(),
+            vec!["--rate-limit", "fast"],
+            "rate-limit",
+        ),
+        (
+            "bad prune",
+            good.clone(),
+            vec!["--prune-templates", "all"],
+            "prune-templates",
+        ),
+        (
+            "ext-json input",
+            good.clone(),
+            vec!["--ext-json", "{}"],
+            "ext-json",
+        ),
+        (
+            "one app's input",
+            good.clone(),
+            vec!["--appid", a0.as_str()],
+            "appid",
+        ),
+        ("not yaml", "template: [\n".into(), vec![], "YAML"),
+    ];
+    for (what, yaml, extra, says) in cases {
+        f.write("bad.yml", &yaml);
+        let mut args = vec!["fleet", "run", "--fleet-file", "bad.yml"];
+        args.extend(extra);
+        let r = f.run(&args, &[]);
+        assert_eq!(r.code, 2, "{what}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{what}: {}", r.stderr);
+    }
+    let missing = f.run(&["fleet", "plan"], &[]);
+    assert_eq!(missing.code, 2);
+    assert!(missing.stderr.contains("fleet-file"), "{}", missing.stderr);
+    assert!(
+        f.emu.world().journal().is_empty(),
+        "nothing was sent: {:?}",
+        f.emu.world().journal().first()
+    );
+}
