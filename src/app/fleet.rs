@@ -571,7 +571,13 @@ pub(super) async fn run(
                     t.template_id
                 }
                 None if g.dry_run => {
-                    return Ok(super::commands::dry("upload the development mini program, make its template and release it to the fleet"));
+                    tracing::info!("dry run: would upload the development mini program, make its template and release it to the fleet; nothing was sent");
+                    return Ok(Report {
+                        outputs: vec![("dry-run".into(), "true".into())],
+                        json: json!({ "dry-run": "true" }),
+                        summary: "### 🧪 mp-release fleet dry run\n\nthe inputs are valid; it would upload the development mini program, make its template and release it to the fleet. Nothing was sent.\n".into(),
+                        ..Report::default()
+                    });
                 }
                 None => {
                     let up = s
