@@ -244,8 +244,9 @@ impl PlatformSettings {
 }
 
 /// Validates the platform's credentials and connection. An input that names one app
-/// (`appid`, `authorizer-refresh-token`, `access-token`) is refused: each app of a fleet has its
-/// own, from the fleet file or the platform's authorizer list.
+/// (`appid`, `authorizer-refresh-token`, `access-token`) does not apply — each app of a fleet has
+/// its own, from the fleet file or the platform's authorizer list — and is ignored with a warning
+/// (a config file or environment shared with the single-app commands may well carry them).
 pub fn platform(
     a: &WeChatArgs,
     layers: &Layers<'_>,
@@ -262,10 +263,9 @@ pub fn platform(
         ("state-file", a.state_file.as_deref()),
     ] {
         if let Some((_, origin)) = layers.pick(name, flag) {
-            return Err(UsageError::input(
-                &origin,
-                "this command acts for the platform and its many apps: each app's appid and refresh token come from the fleet file or the platform's authorizer list (and a fleet keeps its state in state-dir); remove this input",
-            ));
+            tracing::warn!(
+                "{origin} is ignored: this command acts for the platform and its apps, whose appids and refresh tokens come from the fleet file or the platform's authorizer list (a fleet keeps its state in state-dir)"
+            );
         }
     }
     let Some((component_appid, auth, _)) = component(a, layers)? else {

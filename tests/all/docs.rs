@@ -31,6 +31,8 @@ const DOCS: &[&str] = &[
     "docs/gating.zh-CN.md",
     "docs/notifications.md",
     "docs/notifications.zh-CN.md",
+    "docs/fleet.md",
+    "docs/fleet.zh-CN.md",
 ];
 
 fn root() -> PathBuf {
@@ -115,6 +117,7 @@ fn checkout(scenario: &str) -> Checkout {
 
 const APP: &str = "wx1234567890abcdef";
 const PLATFORM: &str = "wxabcdef1234567890";
+const DEV_APP: &str = "wx0123456789abcdef";
 
 #[test]
 fn every_command_in_the_docs_runs_as_documented() {
@@ -150,6 +153,12 @@ fn every_command_in_the_docs_runs_as_documented() {
             ..mp_release_emulator::AppSpec::authorized(APP, PLATFORM)
         });
         w.add_upload_key(APP, &public);
+        // the platform's development mini program (template add), with the fixture key too
+        w.add_app(mp_release_emulator::AppSpec {
+            dev_of: Some(PLATFORM.into()),
+            ..mp_release_emulator::AppSpec::authorized(DEV_APP, PLATFORM)
+        });
+        w.add_upload_key(DEV_APP, &public);
         let template = w
             .add_template(
                 PLATFORM,
@@ -161,6 +170,8 @@ fn every_command_in_the_docs_runs_as_documented() {
             .unwrap();
         let emu = mp_release_emulator::Emulator::start_with(w);
         let c = checkout(&scenario);
+        c.repo
+            .write("fleet.yml", &format!("template: {template}\napps: all\n"));
         let line = line.replace("--template-id 42", &format!("--template-id {template}"));
         let exe = assert_cmd::cargo::cargo_bin("mp-release");
         let script = line.replacen("mp-release", &format!("'{}'", exe.display()), 1);
@@ -178,8 +189,15 @@ fn every_command_in_the_docs_runs_as_documented() {
             script
         };
         let mut std_cmd = clean(std::process::Command::new("bash"), c.repo.path(), &trap);
+        // a second mp-release on the line (`… && mp-release fleet report …`) is found on PATH
+        let path = format!(
+            "{}:{}",
+            exe.parent().unwrap().display(),
+            std::env::var("PATH").unwrap_or_default()
+        );
         std_cmd
             .args(["-c", &script])
+            .env("PATH", path)
             .env("UPLOAD_KEY", &c.key)
             .env("MP_RELEASE_COMPONENT_APPID", PLATFORM)
             .env("MP_RELEASE_COMPONENT_SECRET", "platform-secret-0123456789")

@@ -780,7 +780,6 @@ fn sharded_runs_merge_into_the_unsharded_report() {
 fn bad_fleet_inputs_are_refused_before_any_call() {
     let f = Fleet::new(2, Scenario::default(), |_, s| s);
     let good = format!("template: {}\napps: all\n", f.template);
-    let a0 = appid(0);
     let cases: Vec<(&str, String, Vec<&str>, &str)> = vec![
         (
             "unknown key",
@@ -846,12 +845,6 @@ fn bad_fleet_inputs_are_refused_before_any_call() {
             good.clone(),
             vec!["--ext-json", "{}"],
             "ext-json",
-        ),
-        (
-            "one app's input",
-            good.clone(),
-            vec!["--appid", a0.as_str()],
-            "appid",
         ),
         ("not yaml", "template: [\n".into(), vec![], "YAML"),
     ];

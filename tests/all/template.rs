@@ -34,7 +34,8 @@ impl Lib {
             dev_of: Some(C.into()),
             ..AppSpec::authorized(DEV, C)
         });
-        let public = std::fs::read_to_string(fixtures().join("keys/public.wx0123456789abcdef.pem")).unwrap();
+        let public =
+            std::fs::read_to_string(fixtures().join("keys/public.wx0123456789abcdef.pem")).unwrap();
         w.add_upload_key(DEV, &public);
         setup(&mut w);
         Self {
@@ -65,7 +66,10 @@ impl Lib {
         secrets.extend([SECRET.to_owned(), self.ticket.clone()]);
         let stdout = without_masks(&r.stdout);
         for s in &secrets {
-            assert!(!stdout.contains(s.as_str()) && !r.stderr.contains(s.as_str()), "{s} leaked");
+            assert!(
+                !stdout.contains(s.as_str()) && !r.stderr.contains(s.as_str()),
+                "{s} leaked"
+            );
         }
         let outputs = parse_outputs(&std::fs::read_to_string(&out).unwrap_or_default());
         (r.code, outputs, r.stderr)
@@ -76,11 +80,17 @@ impl Lib {
             "template",
             "add",
             "--project-path",
-            &fixtures().join("sample-projects/sample").display().to_string(),
+            &fixtures()
+                .join("sample-projects/sample")
+                .display()
+                .to_string(),
             "--upload-appid",
             DEV,
             "--private-key-path",
-            &fixtures().join("keys/private.wx0123456789abcdef.key").display().to_string(),
+            &fixtures()
+                .join("keys/private.wx0123456789abcdef.key")
+                .display()
+                .to_string(),
             "--version-from",
             &format!("explicit:{version}"),
             "--engine",
@@ -94,7 +104,13 @@ impl Lib {
     fn templates(&self) -> Vec<Value> {
         let comp = self.component_token();
         let mut w = self.emu.world();
-        let v = w.handle(&Request::get("/wxa/gettemplatelist", &[("access_token", &comp)])).body_json().unwrap();
+        let v = w
+            .handle(&Request::get(
+                "/wxa/gettemplatelist",
+                &[("access_token", &comp)],
+            ))
+            .body_json()
+            .unwrap();
         v["template_list"].as_array().unwrap().clone()
     }
 
@@ -136,7 +152,15 @@ fn the_uploads_draft_is_found_among_others() {
     let template: u64 = out["template-id"].parse().unwrap();
     let draft: u64 = out["draft-id"].parse().unwrap();
     let comp = lib.component_token();
-    let drafts = lib.emu.world().handle(&Request::get("/wxa/gettemplatedraftlist", &[("access_token", &comp)])).body_json().unwrap();
+    let drafts = lib
+        .emu
+        .world()
+        .handle(&Request::get(
+            "/wxa/gettemplatedraftlist",
+            &[("access_token", &comp)],
+        ))
+        .body_json()
+        .unwrap();
     let ours = drafts["draft_list"]
         .as_array()
         .unwrap()
@@ -146,9 +170,16 @@ fn the_uploads_draft_is_found_among_others() {
         .clone();
     assert_eq!(ours["user_version"], "2.0.0");
     assert_eq!(ours["source_miniprogram_appid"], DEV);
-    assert!(ours["user_desc"].as_str().unwrap().contains("mp-release#"), "the upload's marker: {ours}");
+    assert!(
+        ours["user_desc"].as_str().unwrap().contains("mp-release#"),
+        "the upload's marker: {ours}"
+    );
     assert_eq!(drafts["draft_list"].as_array().unwrap().len(), 5);
-    let t = lib.templates().into_iter().find(|t| t["template_id"] == template).unwrap();
+    let t = lib
+        .templates()
+        .into_iter()
+        .find(|t| t["template_id"] == template)
+        .unwrap();
     assert_eq!(t["draft_id"], draft);
     // again with the same draft: the template made already is found, not made twice
     let (code, out2, err) = lib.run(&["template", "add", "--draft-version", "2.1.0"]);
@@ -156,7 +187,10 @@ fn the_uploads_draft_is_found_among_others() {
     assert_ne!(out2["template-id"], out["template-id"]);
     let (code, again, _) = lib.run(&["template", "add", "--draft-version", "2.1.0"]);
     assert_eq!(code, 0);
-    assert_eq!(again["template-id"], out2["template-id"], "one template per draft");
+    assert_eq!(
+        again["template-id"], out2["template-id"],
+        "one template per draft"
+    );
     assert_eq!(lib.emu.world().successes("/wxa/addtotemplate"), 2);
     // a version with several drafts and nothing to prove which: refused
     let (code, _, err) = lib.run(&["template", "add", "--draft-version", "2.0.0"]);
@@ -175,7 +209,9 @@ fn a_full_library_is_pruned_only_when_allowed_and_never_of_used_templates() {
     let lib = Lib::new(|w| {
         for i in 0..200 {
             w.advance(60);
-            let t = w.add_template(C, DEV, &format!("0.{i}.0"), &["pages/index/index"], 10).unwrap();
+            let t = w
+                .add_template(C, DEV, &format!("0.{i}.0"), &["pages/index/index"], 10)
+                .unwrap();
             if i < 5 {
                 oldest.push(t);
             }
@@ -191,37 +227,92 @@ fn a_full_library_is_pruned_only_when_allowed_and_never_of_used_templates() {
     {
         let comp = lib.component_token();
         let mut w = lib.emu.world();
-        let list = w.handle(&Request::post("/cgi-bin/component/api_get_authorizer_list", &[("access_token", &comp)], &json!({ "component_appid": C, "offset": 0, "count": 500 }))).body_json().unwrap();
-        let refresh = list["list"].as_array().unwrap().iter().find(|i| i["authorizer_appid"] == REVIEW_APP).unwrap()["refresh_token"].as_str().unwrap().to_owned();
+        let list = w
+            .handle(&Request::post(
+                "/cgi-bin/component/api_get_authorizer_list",
+                &[("access_token", &comp)],
+                &json!({ "component_appid": C, "offset": 0, "count": 500 }),
+            ))
+            .body_json()
+            .unwrap();
+        let refresh = list["list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["authorizer_appid"] == REVIEW_APP)
+            .unwrap()["refresh_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         let tok = w.handle(&Request::post("/cgi-bin/component/api_authorizer_token", &[("access_token", &comp)], &json!({ "component_appid": C, "authorizer_appid": REVIEW_APP, "authorizer_refresh_token": refresh }))).body_json().unwrap();
         let t = tok["authorizer_access_token"].as_str().unwrap().to_owned();
         let v = w.handle(&Request::post("/wxa/commit", &[("access_token", &t)], &json!({ "template_id": oldest[0], "ext_json": "{}", "user_version": "0.0.0", "user_desc": "x" }))).body_json().unwrap();
         assert_eq!(v["errcode"], 0, "{v}");
-        while w.handle(&Request::get("/wxa/security/get_code_privacy_info", &[("access_token", &t)])).errcode() == Some(61039) {}
-        let v = w.handle(&Request::post("/wxa/submit_audit", &[("access_token", &t)], &json!({}))).body_json().unwrap();
+        while w
+            .handle(&Request::get(
+                "/wxa/security/get_code_privacy_info",
+                &[("access_token", &t)],
+            ))
+            .errcode()
+            == Some(61039)
+        {}
+        let v = w
+            .handle(&Request::post(
+                "/wxa/submit_audit",
+                &[("access_token", &t)],
+                &json!({}),
+            ))
+            .body_json()
+            .unwrap();
         assert_eq!(v["errcode"], 0, "{v}");
     }
     let args = Lib::upload_args("9.0.0");
     let (code, _, err) = lib.run(&argv(&args));
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("full") && err.contains("prune-templates oldest:N"), "{err}");
+    assert!(
+        err.contains("full") && err.contains("prune-templates oldest:N"),
+        "{err}"
+    );
     assert_eq!(lib.templates().len(), 200);
     assert_eq!(lib.emu.world().successes("/wxa/deletetemplate"), 0);
     // the dry run of the pruning shows what would go
-    let (code, out, err) = lib.run(&["template", "prune", "--prune-templates", "oldest:2", "--dry-run"]);
+    let (code, out, err) = lib.run(&[
+        "template",
+        "prune",
+        "--prune-templates",
+        "oldest:2",
+        "--dry-run",
+    ]);
     assert_eq!(code, 0, "{err}");
-    let would: Vec<u64> = out["deleted-templates"].split(',').map(|s| s.parse().unwrap()).collect();
-    assert_eq!(would, [oldest[2], oldest[3]], "0.0.0 (in review) and 0.1.0 (live) are kept");
+    let would: Vec<u64> = out["deleted-templates"]
+        .split(',')
+        .map(|s| s.parse().unwrap())
+        .collect();
+    assert_eq!(
+        would,
+        [oldest[2], oldest[3]],
+        "0.0.0 (in review) and 0.1.0 (live) are kept"
+    );
     assert_eq!(lib.templates().len(), 200, "a dry run deletes nothing");
     // the flow with pruning: the draft of this upload is in the box already, made a template now
     let mut with_prune = args.clone();
     with_prune.extend(["--prune-templates".to_owned(), "oldest:2".to_owned()]);
     let (code, out, err) = lib.run(&argv(&with_prune));
     assert_eq!(code, 0, "{err}");
-    assert_eq!(out["deleted-templates"], format!("{},{}", oldest[2], oldest[3]));
-    let ids: Vec<u64> = lib.templates().iter().map(|t| t["template_id"].as_u64().unwrap()).collect();
+    assert_eq!(
+        out["deleted-templates"],
+        format!("{},{}", oldest[2], oldest[3])
+    );
+    let ids: Vec<u64> = lib
+        .templates()
+        .iter()
+        .map(|t| t["template_id"].as_u64().unwrap())
+        .collect();
     assert_eq!(ids.len(), 199);
-    assert!(ids.contains(&oldest[0]) && ids.contains(&oldest[1]), "the used templates stay");
+    assert!(
+        ids.contains(&oldest[0]) && ids.contains(&oldest[1]),
+        "the used templates stay"
+    );
     assert!(ids.contains(&out["template-id"].parse().unwrap()));
     let (code, list, _) = lib.run(&["template", "list"]);
     assert_eq!(code, 0);
