@@ -101,11 +101,20 @@ impl Calls {
             attempt += 1;
             // Fetching a token is a call like any other: the same retry rules apply (it is not a
             // mutation of anything the release depends on).
-            let wait = self
-                .limiter
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .acquire(self.tokens.account(), name, self.clock.now_ms());
+            let wait = {
+                let mut limiter = self.limiter.lock().unwrap_or_else(PoisonError::into_inner);
+                let now = self.clock.now_ms();
+                let mut wait = limiter.acquire(self.tokens.account(), name, now);
+                // A token to fetch first is a request too: it takes its own slot.
+                if !self.tokens.cached(self.clock.now()) {
+                    wait = wait.max(limiter.acquire(
+                        self.tokens.account(),
+                        "api_authorizer_token",
+                        now,
+                    ));
+                }
+                wait
+            };
             if wait > 0 {
                 if let Err(e) = self.clock.sleep(Duration::from_millis(wait)).await {
                     self.infra_failure = true;

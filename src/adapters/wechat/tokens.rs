@@ -227,6 +227,18 @@ impl Tokens {
         let _ = self.masker.mask(token);
     }
 
+    /// Whether `get` would answer from the cache (no token request to WeChat).
+    pub fn cached(&self, now: u64) -> bool {
+        if self.component_calls {
+            return false;
+        }
+        match (&self.creds, &self.authorizer) {
+            (Credentials::Direct(_), _) => true,
+            (_, Some((_, exp))) => now.saturating_add(EARLY_REFRESH) < *exp,
+            _ => false,
+        }
+    }
+
     /// A valid authorizer token, refreshed when it is within 10 minutes of expiry.
     pub async fn get(&mut self, wx: &WeChat, now: u64) -> Result<String, TokenError> {
         if self.component_calls {
