@@ -12,6 +12,7 @@ pub mod json_edit;
 pub mod limit;
 pub mod notify;
 pub mod pipeline;
+pub mod push;
 pub mod report;
 pub mod retry;
 pub mod template;
