@@ -128,6 +128,10 @@ pub enum Command {
     /// Serve the built-in WeChat emulator on 127.0.0.1 for other tools (admin API under /__emulator/).
     #[command(after_help = ENV_HELP)]
     Emulator(EmulatorArgs),
+    /// Receive WeChat's encrypted pushes to the platform (review results, tickets), verify and
+    /// decrypt them, and start GitHub workflows with repository_dispatch (serves until stopped).
+    #[command(after_help = ENV_HELP)]
+    Relay(RelayArgs),
     /// Release one template to many merchant mini programs of a third-party platform: `plan`,
     /// `run` (optionally one shard of a job matrix), `report` (merge the shards' reports).
     #[command(subcommand)]
@@ -136,6 +140,41 @@ pub enum Command {
     /// becomes a template), `prune` (delete the oldest templates nothing uses).
     #[command(subcommand)]
     Template(TemplateCommand),
+}
+
+/// `mp-release relay`.
+#[derive(Debug, Args)]
+pub struct RelayArgs {
+    /// Address to listen on (default 127.0.0.1:0: a free port, printed as `url=`).
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// The platform's message Token (消息校验Token; secret).
+    #[arg(long, value_name = "TOKEN")]
+    pub push_token: Option<String>,
+    /// The platform's EncodingAESKey (消息加解密Key, 43 characters; secret).
+    #[arg(long, value_name = "KEY")]
+    pub encoding_aes_key: Option<String>,
+    /// The third-party platform's appid (the receiver every push must name).
+    #[arg(long, value_name = "APPID")]
+    pub component_appid: Option<String>,
+    /// Keep the latest component_verify_ticket in this file (mode 0600), for the token flow.
+    #[arg(long, value_name = "FILE")]
+    pub ticket_file: Option<String>,
+    /// Refuse pushes whose timestamp is further than this from now (replays; default 5m).
+    #[arg(long, value_name = "DURATION")]
+    pub push_max_age: Option<String>,
+    /// The repository_dispatch event type (default weapp-audit).
+    #[arg(long, value_name = "TYPE")]
+    pub dispatch_event: Option<String>,
+    /// The repository to dispatch to: owner/repo.
+    #[arg(long, value_name = "OWNER/REPO")]
+    pub repository: Option<String>,
+    /// A token that may create repository_dispatch events (Contents: write; secret).
+    #[arg(long, value_name = "TOKEN")]
+    pub github_token: Option<String>,
+    /// The GitHub API (default $GITHUB_API_URL, else https://api.github.com).
+    #[arg(long, value_name = "URL")]
+    pub github_api_url: Option<String>,
 }
 
 /// `mp-release fleet …`.

@@ -10,6 +10,7 @@ mod merge;
 mod observe;
 mod pipeline;
 mod platform;
+mod relay;
 mod resume;
 mod runner;
 mod sandbox;
@@ -194,6 +195,11 @@ fn run(
         Command::Emulator(args) => {
             let s = settings::emulator(args, &layers, &cwd)?;
             serve_emulator(s, wf)?;
+            return Ok(None);
+        }
+        Command::Relay(args) => {
+            let s = settings::relay(args, &layers, &globals)?;
+            relay::serve(s, wf)?;
             return Ok(None);
         }
         Command::Version(args) => {

@@ -145,7 +145,7 @@ pub const OUTPUTS: &[Output] = &[
     o("pr-url", "release-pr: the link to the release pull request."),
     Output {
         name: "url",
-        description: "emulator: the URL it serves.",
+        description: "emulator, relay: the URL it serves.",
         action: false,
     },
     Output {

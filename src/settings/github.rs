@@ -228,11 +228,10 @@ fn check_sha(s: &str) -> Result<String, String> {
 }
 
 /// Reads the GitHub settings.
-pub fn github(a: &GitHubArgs, layers: &Layers<'_>) -> Result<GitHubSettings, UsageError> {
-    let env = layers.env;
-    let token = layers.pick("github-token", a.github_token.as_deref());
-    let api_url = layers
-        .parse("github-api-url", a.github_api_url.as_deref(), |s| {
+/// `github-api-url`, else `$GITHUB_API_URL`, else api.github.com.
+pub(crate) fn api_url(layers: &Layers<'_>, flag: Option<&str>) -> Result<String, UsageError> {
+    Ok(layers
+        .parse("github-api-url", flag, |s| {
             let u = url::Url::parse(s.trim()).map_err(|e| format!("expected a URL: {e}"))?;
             match u.scheme() {
                 "http" | "https" => Ok(s.trim().trim_end_matches('/').to_owned()),
@@ -240,10 +239,17 @@ pub fn github(a: &GitHubArgs, layers: &Layers<'_>) -> Result<GitHubSettings, Usa
             }
         })?
         .map(|(u, _)| u)
-        .or_else(|| env.get("GITHUB_API_URL").map(str::to_owned))
-        .unwrap_or_else(|| "https://api.github.com".into());
-    let repository = layers
-        .parse("repository", a.repository.as_deref(), |s| {
+        .or_else(|| layers.env.get("GITHUB_API_URL").map(str::to_owned))
+        .unwrap_or_else(|| "https://api.github.com".into()))
+}
+
+/// `repository` (owner/name), else `$GITHUB_REPOSITORY`.
+pub(crate) fn repository(
+    layers: &Layers<'_>,
+    flag: Option<&str>,
+) -> Result<Option<String>, UsageError> {
+    Ok(layers
+        .parse("repository", flag, |s| {
             let s = s.trim();
             match s.split_once('/') {
                 Some((o, n)) if !o.is_empty() && !n.is_empty() && !n.contains('/') => {
@@ -253,7 +259,14 @@ pub fn github(a: &GitHubArgs, layers: &Layers<'_>) -> Result<GitHubSettings, Usa
             }
         })?
         .map(|(r, _)| r)
-        .or_else(|| env.get("GITHUB_REPOSITORY").map(str::to_owned));
+        .or_else(|| layers.env.get("GITHUB_REPOSITORY").map(str::to_owned)))
+}
+
+pub fn github(a: &GitHubArgs, layers: &Layers<'_>) -> Result<GitHubSettings, UsageError> {
+    let env = layers.env;
+    let token = layers.pick("github-token", a.github_token.as_deref());
+    let api_url = api_url(layers, a.github_api_url.as_deref())?;
+    let repository = repository(layers, a.repository.as_deref())?;
     let gating = layers.parse("gating", a.gating.as_deref(), parse_gating)?;
     let explicit_gating = gating
         .as_ref()

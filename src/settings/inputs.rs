@@ -254,6 +254,13 @@ pub const INPUTS: &[Input] = &[
     i("prune-templates", Text, true),
     i("reports", List, true),
     i("draft-version", Text, true),
+    // ---- the push relay: a server, not a step of a workflow (no Action inputs)
+    i("listen", Text, false),
+    secret("push-token", false),
+    secret("encoding-aes-key", false),
+    i("ticket-file", Path, false),
+    i("push-max-age", Duration, false),
+    i("dispatch-event", Text, false),
     // ---- GitHub
     secret("github-token", true),
     i("github-api-url", Url, true),

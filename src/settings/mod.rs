@@ -10,6 +10,7 @@ mod fleet;
 mod github;
 pub mod inputs;
 pub(crate) mod parse;
+mod relay;
 mod upload;
 mod wechat;
 
@@ -17,6 +18,7 @@ pub use fleet::{fleet, fleet_run, prune, refresh_of, reports, FleetRunSettings, 
 pub use github::{
     github, resume, Gating, GitHubSettings, MergeGroup, NewCommit, PullRequest, ResumeSettings,
 };
+pub use relay::{relay, RelaySettings};
 pub use upload::{upload, EngineChoice, UploadSettings};
 pub use wechat::{
     pipeline, platform, wechat, PipelineSettings, PlatformSettings, SubmitBody, WeChatSettings,

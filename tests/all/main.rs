@@ -16,6 +16,7 @@ mod layout;
 mod notify;
 mod pipeline;
 mod proxy;
+mod relay;
 mod template;
 mod upload;
 mod version_cmd;

@@ -67,8 +67,14 @@ pub fn signature(parts: &[&str]) -> String {
 
 impl Crypt {
     /// From the Token, the 43-character EncodingAESKey and the platform's appid.
-    pub fn new(token: &str, encoding_aes_key: &str, component_appid: &str) -> Result<Self, PushError> {
-        if encoding_aes_key.len() != 43 || !encoding_aes_key.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    pub fn new(
+        token: &str,
+        encoding_aes_key: &str,
+        component_appid: &str,
+    ) -> Result<Self, PushError> {
+        if encoding_aes_key.len() != 43
+            || !encoding_aes_key.bytes().all(|b| b.is_ascii_alphanumeric())
+        {
             return Err(PushError::BadKey);
         }
         // A 43-character key has 2 spare bits the strict decoder refuses when they are not zero;
@@ -262,7 +268,13 @@ pub fn envelope(to_user: &str, encrypt: &str) -> String {
 }
 
 /// The decrypted XML of a review result push, as WeChat documents it.
-pub fn audit_xml(to_user: &str, event: &str, create_time: u64, reason: &str, screenshot: &str) -> String {
+pub fn audit_xml(
+    to_user: &str,
+    event: &str,
+    create_time: u64,
+    reason: &str,
+    screenshot: &str,
+) -> String {
     let time_tag = match event {
         "weapp_audit_success" => "SuccTime",
         "weapp_audit_fail" => "FailTime",
@@ -298,17 +310,42 @@ mod tests {
     #[test]
     fn official_vector_v1() {
         let c = v1();
-        assert_eq!(c.sign("1715943329", "1590219412", V1_ENCRYPT), "6c12a4205838198b8fa631b3220723bb07f1015c");
-        assert!(c.verify("1715943329", "1590219412", V1_ENCRYPT, "6C12A4205838198B8FA631B3220723BB07F1015C"));
-        assert!(!c.verify("1715943330", "1590219412", V1_ENCRYPT, "6c12a4205838198b8fa631b3220723bb07f1015c"));
+        assert_eq!(
+            c.sign("1715943329", "1590219412", V1_ENCRYPT),
+            "6c12a4205838198b8fa631b3220723bb07f1015c"
+        );
+        assert!(c.verify(
+            "1715943329",
+            "1590219412",
+            V1_ENCRYPT,
+            "6C12A4205838198B8FA631B3220723BB07F1015C"
+        ));
+        assert!(!c.verify(
+            "1715943330",
+            "1590219412",
+            V1_ENCRYPT,
+            "6c12a4205838198b8fa631b3220723bb07f1015c"
+        ));
         assert_eq!(c.decrypt(V1_ENCRYPT).unwrap(), V1_MSG);
-        assert_eq!(signature(&["AAAAA", "1715943329", "1590219412"]), "cc0c594499c1634947d5b502f158ee518947db27");
-        let reply = c.encrypt("<xml><demo_resp>[CDATA[good luck]]</demo_resp></xml>", b"999951349e8ee746");
+        assert_eq!(
+            signature(&["AAAAA", "1715943329", "1590219412"]),
+            "cc0c594499c1634947d5b502f158ee518947db27"
+        );
+        let reply = c.encrypt(
+            "<xml><demo_resp>[CDATA[good luck]]</demo_resp></xml>",
+            b"999951349e8ee746",
+        );
         assert_eq!(reply, "hE8R6mGXHkJJjU72KxzKUd1GEkKJaEZq7vRL8XgK3o+00k8JGq6+pZJUIlTSyhsX+bxIBQ72g3GyvDdIZcr6+3HAZbSvPT9t/o11MI7d6WELwqrGd7jMnV0zv3Zc9Nq7");
-        assert_eq!(c.sign("1713424427", "415670741", &reply), "03e0812039325c2712ef5f0f980fd14c70d6e307");
+        assert_eq!(
+            c.sign("1713424427", "415670741", &reply),
+            "03e0812039325c2712ef5f0f980fd14c70d6e307"
+        );
         // the message of another platform is refused
         let other = Crypt::new("AAAAA", &"A".repeat(43), "wx0000000000000000").unwrap();
-        assert_eq!(other.decrypt(V1_ENCRYPT), Err(PushError::Receiver("wx134c8103faa5a59e".into())));
+        assert_eq!(
+            other.decrypt(V1_ENCRYPT),
+            Err(PushError::Receiver("wx134c8103faa5a59e".into()))
+        );
     }
 
     /// V2 and V3 (the official samples, decrypt only), V4 (WxJava: the IV, byte lengths of
@@ -318,11 +355,25 @@ mod tests {
         let key = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG";
         let c = Crypt::new("spamtest", key, "wx2c2769f8efd9abc2").unwrap();
         let v2 = "hyzAe4OzmOMbd6TvGdIOO6uBmdJoD0Fk53REIHvxYtJlE2B655HuD0m8KUePWB3+LrPXo87wzQ1QLvbeUgmBM4x6F8PGHQHFVAFmOD2LdJF9FrXpbUAh0B5GIItb52sn896wVsMSHGuPE328HnRGBcrS7C41IzDWyWNlZkyyXwon8T332jisa+h6tEDYsVticbSnyU8dKOIbgU6ux5VTjg3yt+WGzjlpKn6NPhRjpA912xMezR4kw6KWwMrCVKSVCZciVGCgavjIQ6X8tCOp3yZbGpy0VxpAe+77TszTfRd5RJSVO/HTnifJpXgCSUdUue1v6h0EIBYYI1BD1DlD+C0CR8e6OewpusjZ4uBl9FyJvnhvQl+q5rv1ixrcpCumEPo5MJSgM9ehVsNPfUM669WuMyVWQLCzpu9GhglF2PE=";
-        assert!(c.verify("1409735669", "1320562132", v2, "5d197aaffba7e9b25a30732f161a50dee96bd5fa"));
+        assert!(c.verify(
+            "1409735669",
+            "1320562132",
+            v2,
+            "5d197aaffba7e9b25a30732f161a50dee96bd5fa"
+        ));
         let m = c.decrypt(v2).unwrap();
-        assert!(m.contains("<Content><![CDATA[abcdteT]]></Content>") && m.contains("6054768590064713728"), "{m}");
+        assert!(
+            m.contains("<Content><![CDATA[abcdteT]]></Content>")
+                && m.contains("6054768590064713728"),
+            "{m}"
+        );
         let v3 = "mfBCs65c67CeJw22u4VT2TD73q5H06+ocrAIxswCaeZ/d/Lw0msSZFHY0teqgSYiI1zR2gD2DKrB3TIrmX/liNSDrGqS8jSI/WPeKB5VPr7Ezr7gomZAyGCwJSgT1TRFWPfONGJMxuj2nk4faTuspAuVIFQ6SHwZuJBZC7mcJp7Cgr9cUhATQWDbOPaE7ukZBTV2YqyzH+UI2AK+J1S47cE79k1RX8t0hcTz/O0hlK8DGXKnvYv88qKQcI7z4iaajqHfRVZKBNyOODabs+It+ZfM3dWTeFcPgDbGtIEnpt/EDtuuA/zMvtkaKdHdswPnVZQ+xdwbYr3ldGvfT8HlEYEgkgKaThxTFobVlwzu2ZkXCjicbP3xdr15Iq48ObgzPpqYuZ3IEoyggZDKClquk0u0orMck4GTF/XyE8yGzc4=";
-        assert!(c.verify("1410349438", "298025754", v3, "003fee52ecc56afb46c00b5c7721be87860ce785"));
+        assert!(c.verify(
+            "1410349438",
+            "298025754",
+            v3,
+            "003fee52ecc56afb46c00b5c7721be87860ce785"
+        ));
         assert!(c.decrypt(v3).unwrap().contains("6057404712141979648"));
         let wxjava = Crypt::new("pamtest", key, "wxb11529c136998cb6").unwrap();
         assert_eq!(
@@ -333,10 +384,16 @@ mod tests {
         let msg = "<xml><AppId><![CDATA[wx134c8103faa5a59e]]></AppId><CreateTime>1413192605</CreateTime><InfoType><![CDATA[component_verify_ticket]]></InfoType><ComponentVerifyTicket><![CDATA[some_verify_ticket]]></ComponentVerifyTicket></xml>";
         let enc = v7.encrypt(msg, b"0123456789abcdef");
         assert_eq!(enc, "Q3stYC6hdFzMh9T8HCvyDNut4a+NONmUgauvvEgdDPwkg9C9JeQFG59GIAdGwtCeenkNZHeIw3pyopG6khxu8PkstPyouIkylroRuCPfBdsJuQ+iiowlp/u3083A4IwSTEeEtkKt0SgYaU7DUG4vbfDMsyO1PsitAlLjDt6TyH6PeEE+bpS5FkzZp21kykPjqN7SbLUeDuEjUZJiJyUn9DtAgPk7YTE+S9s9VhxGCPGtn+fajZyGwLITB397iK9Z3L6+c+v7SB/wX35Qx1s0Z19E5+OIYxXN6Z9CVdtxtxXuFdpviCj6R2pdePgWU1qDhjDfwh5K4cyW5bcBIuvUWTep+wvN7IDXXFpOkeD12exBn398wjQqoSd3Zo6EmRy8");
-        assert_eq!(v7.sign("1700000000", "123456789", &enc), "62ecb2e48728237cf778f600b86bd670ae0b50ec");
+        assert_eq!(
+            v7.sign("1700000000", "123456789", &enc),
+            "62ecb2e48728237cf778f600b86bd670ae0b50ec"
+        );
         assert_eq!(
             parse(&v7.decrypt(&enc).unwrap()),
-            Push::Ticket { ticket: "some_verify_ticket".into(), create_time: 1_413_192_605 }
+            Push::Ticket {
+                ticket: "some_verify_ticket".into(),
+                create_time: 1_413_192_605
+            }
         );
     }
 
@@ -355,7 +412,13 @@ mod tests {
 
     #[test]
     fn pushes_are_read() {
-        let fail = audit_xml("gh_fb9688c2a4b2", "weapp_audit_fail", 1_488_856_591, "1:账号信息不符合规范:<br>(1):包含色情因素", "xxx|yyy");
+        let fail = audit_xml(
+            "gh_fb9688c2a4b2",
+            "weapp_audit_fail",
+            1_488_856_591,
+            "1:账号信息不符合规范:<br>(1):包含色情因素",
+            "xxx|yyy",
+        );
         assert_eq!(
             parse(&fail),
             Push::Audit {
@@ -368,11 +431,31 @@ mod tests {
         );
         // the documented success example, verbatim
         let success = "<xml>\n<ToUserName><![CDATA[gh_fb9688c2a4b2]]></ToUserName>\n<FromUserName><![CDATA[od1P50M-fNQI5Gcq-trm4a7apsU8]]></FromUserName>\n<CreateTime>1488856741</CreateTime>\n<MsgType><![CDATA[event]]></MsgType>\n<Event><![CDATA[weapp_audit_success]]></Event>\n<SuccTime>1488856741</SuccTime>\n</xml>";
-        assert!(matches!(parse(success), Push::Audit { ref result, create_time: 1_488_856_741, .. } if result == "success"));
-        assert_eq!(parse(V1_MSG), Push::Other { kind: "debug_demo".into(), create_time: 1_715_943_329 });
+        assert!(
+            matches!(parse(success), Push::Audit { ref result, create_time: 1_488_856_741, .. } if result == "success")
+        );
+        assert_eq!(
+            parse(V1_MSG),
+            Push::Other {
+                kind: "debug_demo".into(),
+                create_time: 1_715_943_329
+            }
+        );
         let unauthorized = "<xml><AppId>x</AppId><CreateTime>1413192760</CreateTime><InfoType>unauthorized</InfoType><AuthorizerAppid>wx1</AuthorizerAppid></xml>";
-        assert_eq!(parse(unauthorized), Push::Other { kind: "unauthorized".into(), create_time: 1_413_192_760 });
-        assert_eq!(element("<xml><A>a &amp; b</A></xml>", "A").as_deref(), Some("a & b"));
-        assert_eq!(element(&envelope("gh_1", "E=="), "Encrypt").as_deref(), Some("E=="));
+        assert_eq!(
+            parse(unauthorized),
+            Push::Other {
+                kind: "unauthorized".into(),
+                create_time: 1_413_192_760
+            }
+        );
+        assert_eq!(
+            element("<xml><A>a &amp; b</A></xml>", "A").as_deref(),
+            Some("a & b")
+        );
+        assert_eq!(
+            element(&envelope("gh_1", "E=="), "Encrypt").as_deref(),
+            Some("E==")
+        );
     }
 }

@@ -79,6 +79,7 @@ impl Emulator {
                     let Ok(listener) = TcpListener::from_std(std_listener) else {
                         return;
                     };
+                    tokio::spawn(pusher(Arc::clone(&shared)));
                     serve(listener, shared, rx, tls).await;
                 });
             })?;
@@ -123,6 +124,55 @@ impl Drop for Emulator {
             let _ = t.join();
         }
     }
+}
+
+/// Sends the world's pushes (scenario `push`) as WeChat does: a POST of the encrypted XML to the
+/// platform's URL, answered `success`. Plain HTTP to the URL's host and port; the receiver's status
+/// is logged in the world (0 when it could not be reached).
+async fn pusher(world: Arc<Mutex<World>>) {
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        let pushes = world
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take_pushes();
+        for p in pushes {
+            let status = post(&p.url, &p.body).await.unwrap_or(0);
+            world
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .record_push(&p.what, status);
+        }
+    }
+}
+
+async fn post(url: &str, body: &str) -> Option<u16> {
+    let rest = url.strip_prefix("http://")?;
+    let (host, path) = rest
+        .split_once('/')
+        .map_or((rest, "/".to_owned()), |(h, p)| (h, format!("/{p}")));
+    let mut stream = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        tokio::net::TcpStream::connect(host),
+    )
+    .await
+    .ok()?
+    .ok()?;
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: text/xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(req.as_bytes()).await.ok()?;
+    let mut answer = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        stream.read_to_end(&mut answer),
+    )
+    .await
+    .ok()?
+    .ok()?;
+    let head = String::from_utf8_lossy(&answer);
+    head.split_whitespace().nth(1)?.parse().ok()
 }
 
 async fn serve(

@@ -19,11 +19,11 @@ mod world;
 pub use clock::{Clock, EPOCH};
 pub use http::Emulator;
 pub use scenario::{
-    FaultKind, FaultRule, Outcome, RandomFaults, RateLimit, ReviewStep, ScanRule, Scenario,
-    UploadLimits,
+    FaultKind, FaultRule, Outcome, PushTarget, RandomFaults, RateLimit, ReviewStep, ScanRule,
+    Scenario, UploadLimits,
 };
 pub use tls::TestCa;
 pub use world::{
-    AppSpec, Category, JournalEntry, PushedEvent, Request, Response, UploadRecord, World,
-    ADMIN_PREFIX,
+    AppSpec, Category, JournalEntry, OutgoingPush, PushedEvent, Request, Response, UploadRecord,
+    World, ADMIN_PREFIX,
 };

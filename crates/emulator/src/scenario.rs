@@ -49,6 +49,24 @@ pub struct Scenario {
     pub retention: Retention,
     /// Served mode: each answer is held back this long (a benchmark's network latency).
     pub latency_ms: u64,
+    /// Served mode: WeChat's encrypted pushes to the platform (review results, tickets) are
+    /// POSTed here, as WeChat posts them to a platform's server.
+    pub push: Option<PushTarget>,
+}
+
+/// Where the emulator pushes, and with which message crypto.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct PushTarget {
+    /// The 消息与事件接收 URL (review results); `$APPID$` is replaced by the mini program's appid.
+    pub url: String,
+    /// The 授权事件接收 URL (`component_verify_ticket`); no ticket pushes when absent.
+    #[serde(default)]
+    pub ticket_url: Option<String>,
+    /// The platform's message Token.
+    pub token: String,
+    /// The platform's EncodingAESKey (43 characters).
+    pub encoding_aes_key: String,
 }
 
 /// What the emulator keeps.
@@ -114,6 +132,7 @@ impl Default for Scenario {
             white_ext_list: None,
             retention: Retention::default(),
             latency_ms: 0,
+            push: None,
         }
     }
 }

@@ -84,7 +84,9 @@ pub(super) fn command(
         Command::Template(c) => template::run(c, &cx, wf),
         Command::Comment(a) => comment::run(a, &cx, wf),
         Command::ReleasePr(a) => release_pr::run(a, &cx, wf),
-        Command::Version(_) | Command::Emulator(_) => unreachable!("handled by the caller"),
+        Command::Version(_) | Command::Emulator(_) | Command::Relay(_) => {
+            unreachable!("handled by the caller")
+        }
     }
 }
 

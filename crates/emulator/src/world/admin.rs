@@ -191,7 +191,8 @@ impl World {
         self.push_ticket(component).unwrap_or_default()
     }
 
-    /// WeChat's 10-minute ticket push: a fresh `component_verify_ticket`.
+    /// WeChat's 10-minute ticket push: a fresh `component_verify_ticket` (also POSTed, encrypted,
+    /// to the scenario's `push.ticket-url` in served mode).
     pub fn push_ticket(&mut self, component: &str) -> Option<String> {
         let ticket = self.opaque("ticket@@@");
         let now = self.now();
@@ -199,6 +200,17 @@ impl World {
             .get_mut(component)?
             .tickets
             .push((ticket.clone(), now));
+        if let Some(url) = self
+            .scenario
+            .push
+            .as_ref()
+            .and_then(|p| p.ticket_url.clone())
+        {
+            let msg = format!(
+                "<xml><AppId><![CDATA[{component}]]></AppId><CreateTime>{now}</CreateTime><InfoType><![CDATA[component_verify_ticket]]></InfoType><ComponentVerifyTicket><![CDATA[{ticket}]]></ComponentVerifyTicket></xml>"
+            );
+            self.queue_push(&url, component, component, &msg, "component_verify_ticket");
+        }
         Some(ticket)
     }
 

@@ -153,6 +153,17 @@ pub struct JournalEntry {
     pub account: Option<String>,
 }
 
+/// One encrypted push waiting to be POSTed (served mode), as WeChat sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OutgoingPush {
+    /// The URL with its query (`timestamp`, `nonce`, `encrypt_type`, `msg_signature`, `signature`).
+    pub url: String,
+    /// The outer XML.
+    pub body: String,
+    /// What it carries (`weapp_audit_success` …, `component_verify_ticket`), for the log.
+    pub what: String,
+}
+
 /// A review event that WeChat would push to the platform's message URL.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct PushedEvent {
@@ -325,6 +336,10 @@ pub struct World {
     journal_seq: u64,
     /// The account of the request being handled, for its journal entry.
     last_account: Option<String>,
+    /// Pushes to send (served mode, `scenario.push`).
+    outbox: Vec<OutgoingPush>,
+    /// Pushes sent: what, and the HTTP status the receiver answered (0: not delivered).
+    push_log: Vec<(String, u16)>,
 }
 
 impl Default for World {
@@ -370,6 +385,8 @@ impl World {
             review_queue: BinaryHeap::new(),
             journal_seq: 0,
             last_account: None,
+            outbox: Vec::new(),
+            push_log: Vec::new(),
         }
     }
 
@@ -941,12 +958,102 @@ impl World {
                 break;
             }
         }
+        for e in &fired {
+            self.queue_audit_push(e);
+        }
         self.events.extend(fired);
+    }
+
+    /// The pushes waiting to be sent (taken: the caller sends them).
+    pub fn take_pushes(&mut self) -> Vec<OutgoingPush> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    /// Records how a push was answered.
+    pub fn record_push(&mut self, what: &str, status: u16) {
+        self.push_log.push((what.to_owned(), status));
+    }
+
+    /// The pushes sent so far and the receiver's HTTP status (0: not delivered).
+    pub fn push_log(&self) -> &[(String, u16)] {
+        &self.push_log
+    }
+
+    /// Encrypts `msg` for `component` as WeChat does and queues it for `url`.
+    pub(super) fn queue_push(
+        &mut self,
+        url: &str,
+        component: &str,
+        to_user: &str,
+        msg: &str,
+        what: &str,
+    ) {
+        let Some(target) = self.scenario.push.clone() else {
+            return;
+        };
+        let Ok(crypt) =
+            mp_release_core::push::Crypt::new(&target.token, &target.encoding_aes_key, component)
+        else {
+            return;
+        };
+        let mut random = [0u8; 16];
+        for chunk in random.chunks_mut(8) {
+            self.rng = mix(self.rng ^ self.journal_seq);
+            chunk.copy_from_slice(&self.rng.to_le_bytes()[..chunk.len()]);
+        }
+        let encrypt = crypt.encrypt(msg, &random);
+        let timestamp = self.now().to_string();
+        self.rng = mix(self.rng);
+        let nonce = (self.rng % 9_000_000_000 + 1_000_000_000).to_string();
+        let msg_signature = crypt.sign(&timestamp, &nonce, &encrypt);
+        let signature = mp_release_core::push::signature(&[&target.token, &timestamp, &nonce]);
+        let sep = if url.contains('?') { '&' } else { '?' };
+        self.outbox.push(OutgoingPush {
+            url: format!(
+                "{url}{sep}signature={signature}&timestamp={timestamp}&nonce={nonce}&encrypt_type=aes&msg_signature={msg_signature}"
+            ),
+            // The authorization-event URL's pushes carry AppId instead of ToUserName (A2.2).
+            body: if what == "component_verify_ticket" {
+                format!("<xml><AppId><![CDATA[{to_user}]]></AppId><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>")
+            } else {
+                mp_release_core::push::envelope(to_user, &encrypt)
+            },
+            what: what.to_owned(),
+        });
+    }
+
+    fn queue_audit_push(&mut self, e: &PushedEvent) {
+        let Some(target) = self.scenario.push.clone() else {
+            return;
+        };
+        let Some(component) = self
+            .apps
+            .get(&e.appid)
+            .and_then(|a| a.authorization.as_ref())
+            .map(|a| a.component.clone())
+        else {
+            return;
+        };
+        let to_user = original_id(&e.appid);
+        let msg = mp_release_core::push::audit_xml(
+            &to_user,
+            &e.event,
+            e.create_time,
+            &e.reason,
+            &e.screenshot,
+        );
+        let url = target.url.replace("$APPID$", &e.appid);
+        self.queue_push(&url, &component, &to_user, &msg, &e.event);
     }
 
     fn app_mut(&mut self, appid: &str) -> Result<&mut App, i64> {
         self.apps.get_mut(appid).ok_or(40013)
     }
+}
+
+/// The emulator's 原始 ID of an app (`gh_` and twelve hex digits of its appid).
+pub fn original_id(appid: &str) -> String {
+    format!("gh_{}", appid.get(2..14).unwrap_or(appid))
 }
 
 /// One request's parsed inputs, handed to endpoint methods.
