@@ -33,6 +33,8 @@ const DOCS: &[&str] = &[
     "docs/notifications.zh-CN.md",
     "docs/fleet.md",
     "docs/fleet.zh-CN.md",
+    "docs/relay.md",
+    "docs/relay.zh-CN.md",
 ];
 
 fn root() -> PathBuf {
@@ -176,14 +178,19 @@ fn every_command_in_the_docs_runs_as_documented() {
         let exe = assert_cmd::cargo::cargo_bin("mp-release");
         let script = line.replacen("mp-release", &format!("'{}'", exe.display()), 1);
         let trap = NetTrap::new();
-        let serving = line.starts_with("mp-release emulator");
+        let serving = line.starts_with("mp-release emulator") || line.starts_with("mp-release relay");
         let script = if serving {
             // serve on a free port; once it has said where, stop it as a user would (SIGTERM) and
             // take its exit status
             format!(
                 "{} > served.txt & pid=$!; for _ in $(seq 200); do grep -q '^url=' served.txt && break; sleep 0.05; done; \
                  kill -TERM $pid; wait $pid; status=$?; cat served.txt; exit $status",
-                script.split(" #").next().unwrap_or_default().replace("--port 8900", "--port 0")
+                script
+                    .split(" #")
+                    .next()
+                    .unwrap_or_default()
+                    .replace("--port 8900", "--port 0")
+                    .replace("--listen 127.0.0.1:8901", "--listen 127.0.0.1:0")
             )
         } else {
             script
@@ -206,7 +213,11 @@ fn every_command_in_the_docs_runs_as_documented() {
             .env("MP_RELEASE_APPID", APP)
             .env("MP_RELEASE_WECHAT_BASE_URL", emu.uri())
             .env("MP_RELEASE_UPLOAD_BASE_URL", emu.uri())
-            .env("MP_RELEASE_VIRTUAL_CLOCK", "true");
+            .env("MP_RELEASE_VIRTUAL_CLOCK", "true")
+            // the relay's (docs/relay.md exports them)
+            .env("MP_RELEASE_PUSH_TOKEN", "docs-push-token")
+            .env("MP_RELEASE_ENCODING_AES_KEY", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")
+            .env("MP_RELEASE_GITHUB_TOKEN", "docs-github-token");
         let out = std_cmd.output().unwrap();
         let (stdout, stderr) = (
             String::from_utf8_lossy(&out.stdout),
