@@ -754,7 +754,50 @@ pub(super) async fn run(
     }
     out.outputs
         .push(("template-id".into(), template_id.to_string()));
+    // One chat message for the fleet; a shard's is left to `fleet report`, which sees them all.
+    if s.shard.count == 1 && !g.dry_run {
+        tell(&report, &s.fleet.platform.component_appid, g, &mut out).await;
+    }
     Ok(out)
+}
+
+/// The fleet's one chat message (the `fleet` event of notify-on).
+async fn tell(report: &core::Report, who: &str, g: &crate::settings::Globals, out: &mut Report) {
+    let counts = report
+        .counts()
+        .into_iter()
+        .map(|(s, n)| (s.word().to_owned(), n))
+        .collect();
+    let failed = report
+        .results
+        .iter()
+        .filter(|r| r.status.is_failure())
+        .map(|r| {
+            (
+                r.appid.clone(),
+                r.status.word().to_owned(),
+                r.reason.clone(),
+            )
+        })
+        .collect();
+    let notice = mp_release_core::notify::Notice {
+        appid: who.to_owned(),
+        version: Some(report.version.clone()),
+        previous: None,
+        event: mp_release_core::notify::Event::Fleet {
+            total: report.results.len(),
+            counts,
+            failed,
+        },
+        links: mp_release_core::github::Links::default(),
+        packages: Vec::new(),
+    };
+    let warnings = crate::adapters::notify::Notifier::tell(&g.notify, &g.net, &notice, None).await;
+    out.annotations.extend(
+        warnings
+            .into_iter()
+            .map(|w| (crate::output::Level::Warning, w)),
+    );
 }
 
 /// The report's outputs, summary and exit code.
@@ -818,8 +861,11 @@ fn cut_list(ids: &[&str]) -> String {
     format!("{} and {} more", ids[..10].join(", "), ids.len() - 10)
 }
 
-/// `fleet report`: the shards' reports merged.
-pub(super) fn report(paths: &[PathBuf]) -> anyhow::Result<Report> {
+/// `fleet report`: the shards' reports merged (and the fleet's chat message).
+pub(super) async fn report(
+    paths: &[PathBuf],
+    g: &crate::settings::Globals,
+) -> anyhow::Result<Report> {
     let mut reports = Vec::new();
     for p in paths {
         let r: core::Report =
@@ -842,5 +888,12 @@ pub(super) fn report(paths: &[PathBuf]) -> anyhow::Result<Report> {
             );
         }
     }
-    Ok(finish(&merged, None, "mp-release fleet report"))
+    let mut out = finish(&merged, None, "mp-release fleet report");
+    if !g.dry_run {
+        let who = merged
+            .template_id
+            .map_or_else(|| "fleet".to_owned(), |t| format!("template {t}"));
+        tell(&merged, &who, g, &mut out).await;
+    }
+    Ok(out)
 }

@@ -178,7 +178,8 @@ fn every_command_in_the_docs_runs_as_documented() {
         let exe = assert_cmd::cargo::cargo_bin("mp-release");
         let script = line.replacen("mp-release", &format!("'{}'", exe.display()), 1);
         let trap = NetTrap::new();
-        let serving = line.starts_with("mp-release emulator") || line.starts_with("mp-release relay");
+        let serving =
+            line.starts_with("mp-release emulator") || line.starts_with("mp-release relay");
         let script = if serving {
             // serve on a free port; once it has said where, stop it as a user would (SIGTERM) and
             // take its exit status
@@ -216,7 +217,10 @@ fn every_command_in_the_docs_runs_as_documented() {
             .env("MP_RELEASE_VIRTUAL_CLOCK", "true")
             // the relay's (docs/relay.md exports them)
             .env("MP_RELEASE_PUSH_TOKEN", "docs-push-token")
-            .env("MP_RELEASE_ENCODING_AES_KEY", "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG")
+            .env(
+                "MP_RELEASE_ENCODING_AES_KEY",
+                "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG",
+            )
             .env("MP_RELEASE_GITHUB_TOKEN", "docs-github-token");
         let out = std_cmd.output().unwrap();
         let (stdout, stderr) = (

@@ -865,3 +865,83 @@ fn bad_fleet_inputs_are_refused_before_any_call() {
         f.emu.world().journal().first()
     );
 }
+
+/// One chat message per fleet: the unsharded run tells the chats once, with the failures; the
+/// shards of a matrix say nothing and `fleet report` tells the merged result once.
+#[test]
+fn a_fleet_is_one_chat_message() {
+    let chats = crate::notify::Chats::new(true);
+    let mut scenario = Scenario {
+        review_quota: 100,
+        default_review: vec![ReviewStep::approve_after_polls(1)],
+        ..Scenario::default()
+    };
+    scenario.app_reviews.insert(
+        appid(2),
+        vec![ReviewStep::reject_after_polls(1, "no menu", &[])],
+    );
+    let f = Fleet::new(6, scenario, |_, s| s);
+    f.write(
+        "fleet.yml",
+        &format!("template: {}\napps: all\n", f.template),
+    );
+    let slack = chats.slack_url();
+    let env = [("INPUT_NOTIFY_SLACK", slack.as_str())];
+    let r = f.run(
+        &[
+            "fleet",
+            "run",
+            "--fleet-file",
+            "fleet.yml",
+            "--state-dir",
+            "a",
+        ],
+        &env,
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let texts = chats.slack_texts();
+    assert_eq!(texts.len(), 1, "{texts:?}");
+    assert!(
+        texts[0].contains("fleet release of 3.1.0 to 6 apps: 1 rejected, 5 published"),
+        "{}",
+        texts[0]
+    );
+    let body = &chats.slack_bodies()[0];
+    assert!(
+        body.contains(&format!("{}: rejected: no menu", appid(2))),
+        "{body}"
+    );
+    // shards stay quiet; the merged report speaks once
+    for i in 1..=2 {
+        let r = f.run(
+            &[
+                "fleet",
+                "run",
+                "--fleet-file",
+                "fleet.yml",
+                "--state-dir",
+                &format!("s{i}"),
+                "--shard",
+                &format!("{i}/2"),
+            ],
+            &env,
+        );
+        assert!(r.code <= 1, "{}", r.stderr);
+    }
+    assert_eq!(chats.slack_texts().len(), 1);
+    let m = f.run(
+        &["fleet", "report", "--reports", "s1", "--reports", "s2"],
+        &env,
+    );
+    assert_eq!(m.code, 1, "{}", m.stderr);
+    let texts = chats.slack_texts();
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(
+        texts[1].contains("to 6 apps: 1 rejected, 5 published"),
+        "{}",
+        texts[1]
+    );
+    for t in &texts {
+        assert!(!t.contains(crate::notify::SLACK_SECRET));
+    }
+}

@@ -117,6 +117,14 @@ impl Chats {
             .collect()
     }
 
+    /// Every Slack message's whole JSON body, as text.
+    pub(crate) fn slack_bodies(&self) -> Vec<String> {
+        self.seen(&self.slack)
+            .iter()
+            .map(|(_, b)| b.to_string())
+            .collect()
+    }
+
     /// (query, JSON body) of every request `server` received.
     fn seen(&self, server: &MockServer) -> Vec<(String, Value)> {
         self.rt

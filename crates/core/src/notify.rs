@@ -84,6 +84,15 @@ pub enum Event {
     RolledBack,
     /// A phased release was reverted.
     Reverted,
+    /// A fleet run (or the merged report of its shards) ended: one message for all its apps.
+    Fleet {
+        /// Apps in the fleet.
+        total: usize,
+        /// Apps per outcome (`published`, `rejected`, …), in report order.
+        counts: Vec<(String, usize)>,
+        /// The apps that did not make it: (appid, outcome, reason).
+        failed: Vec<(String, String, String)>,
+    },
 }
 
 impl Event {
@@ -100,6 +109,7 @@ impl Event {
             Self::Preview { .. } => "preview",
             Self::RolledBack => "rolled-back",
             Self::Reverted => "reverted",
+            Self::Fleet { .. } => "fleet",
         }
     }
 }
@@ -116,10 +126,18 @@ pub const EVENTS: &[&str] = &[
     "preview",
     "rolled-back",
     "reverted",
+    "fleet",
 ];
 
 /// The default of `notify-on`.
-pub const DEFAULT_EVENTS: &[&str] = &["rejected", "published", "rolled-back", "failed", "preview"];
+pub const DEFAULT_EVENTS: &[&str] = &[
+    "rejected",
+    "published",
+    "rolled-back",
+    "failed",
+    "preview",
+    "fleet",
+];
 
 /// One notification.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -219,6 +237,19 @@ pub fn headline(n: &Notice) -> String {
         Event::Preview { .. } => "🔍 a preview is ready".to_owned(),
         Event::RolledBack => format!("↩️ rolled back: {v} is live again{was}"),
         Event::Reverted => format!("↩️ the phased release of {v} was reverted"),
+        Event::Fleet {
+            total,
+            counts,
+            failed,
+        } => {
+            let icon = if failed.is_empty() { "🚚" } else { "⚠️" };
+            let line = counts
+                .iter()
+                .map(|(s, n)| format!("{n} {s}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("{icon} fleet release of {v} to {total} apps: {line}")
+        }
     };
     format!("{} · {what}", n.appid)
 }
@@ -241,6 +272,21 @@ fn details(n: &Notice) -> Vec<String> {
             lines.push("Fix what the reason names and run the release again.".to_owned());
         }
         Event::Failed { message } => lines.push(message.clone()),
+        Event::Fleet { failed, .. } => {
+            for (appid, status, reason) in failed.iter().take(10) {
+                lines.push(if reason.is_empty() {
+                    format!("{appid}: {status}")
+                } else {
+                    format!("{appid}: {status}: {}", fit(reason, 300))
+                });
+            }
+            if failed.len() > 10 {
+                lines.push(format!(
+                    "… and {} more (the job summary lists them all)",
+                    failed.len() - 10
+                ));
+            }
+        }
         Event::Submitted { .. } | Event::Published | Event::Phased { .. } => {
             for (name, size, limit) in &n.packages {
                 lines.push(format!("{name}: {} KB of {} KB", size / 1024, limit / 1024));

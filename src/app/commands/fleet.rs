@@ -23,7 +23,7 @@ pub(super) fn run(c: &FleetCommand, cx: &Ctx<'_, '_>, wf: &mut Workflow) -> anyh
         }
         FleetCommand::Report(a) => {
             let paths = settings::reports(cx.layers, &a.reports, &cx.g.cwd)?;
-            crate::app::fleet::report(&paths)
+            cx.rt.block_on(crate::app::fleet::report(&paths, cx.g))
         }
     }
 }

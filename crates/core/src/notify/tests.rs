@@ -39,6 +39,22 @@ fn events() -> Vec<Event> {
         },
         Event::RolledBack,
         Event::Reverted,
+        Event::Fleet {
+            total: 50,
+            counts: vec![("rejected".into(), 2), ("published".into(), 48)],
+            failed: vec![
+                (
+                    "wx5a4db0c0ffee0103".into(),
+                    "rejected".into(),
+                    "1:小程序页面内容不完整".into(),
+                ),
+                (
+                    "wx5a4db0c0ffee0107".into(),
+                    "rejected".into(),
+                    String::new(),
+                ),
+            ],
+        },
     ]
 }
 
