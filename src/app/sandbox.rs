@@ -57,6 +57,19 @@ const DEMO: &[(&str, &str)] = &[
     ),
 ];
 
+/// The sandboxes' review and release rules: the defaults, no downgrade, no speed-up.
+fn rules() -> Rules {
+    Rules {
+        privacy_api_not_use: false,
+        privacy_poll_secs: 60,
+        on_existing: OnExisting::Fail,
+        speedup: false,
+        wait: WaitSpec::default(),
+        publish: PublishSpec::default(),
+        allow_downgrade: false,
+    }
+}
+
 /// Runs the sandbox.
 pub async fn sandbox(wf: &mut Workflow, g: &crate::settings::Globals) -> anyhow::Result<Report> {
     let mut world =
@@ -116,15 +129,7 @@ pub async fn sandbox(wf: &mut Workflow, g: &crate::settings::Globals) -> anyhow:
             build_item_list: true,
             ..SubmitBody::default()
         },
-        rules: Rules {
-            privacy_api_not_use: false,
-            privacy_poll_secs: 60,
-            on_existing: OnExisting::Fail,
-            speedup: false,
-            wait: WaitSpec::default(),
-            publish: PublishSpec::default(),
-            allow_downgrade: false,
-        },
+        rules: rules(),
         upload: Some(UploadSettings {
             project: project.clone(),
             key: SigningKey::from_pem(KEY)?,
@@ -292,15 +297,7 @@ pub async fn fleet(wf: &mut Workflow, g: &crate::settings::Globals) -> anyhow::R
             build_item_list: true,
             ..SubmitBody::default()
         },
-        rules: Rules {
-            privacy_api_not_use: false,
-            privacy_poll_secs: 60,
-            on_existing: OnExisting::Fail,
-            speedup: false,
-            wait: WaitSpec::default(),
-            publish: PublishSpec::default(),
-            allow_downgrade: false,
-        },
+        rules: rules(),
         upload: None,
     };
     let s = crate::settings::FleetRunSettings {

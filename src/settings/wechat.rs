@@ -82,17 +82,7 @@ pub fn wechat(
     let appid = layers
         .parse("appid", a.appid.as_deref(), check_appid)?
         .map(|(v, _)| v);
-    let base = layers
-        .parse("wechat-base-url", a.wechat_base_url.as_deref(), url)?
-        .map_or_else(
-            || Url::parse(crate::adapters::wechat::DEFAULT_BASE).expect("a valid constant"),
-            |(u, _)| u,
-        );
-    let timeout = layers
-        .parse("request-timeout", a.request_timeout.as_deref(), |s| {
-            bounded_duration(s, Duration::from_millis(1), limits::REQUEST)
-        })?
-        .map_or(Duration::from_secs(30), |(d, _)| d);
+    let (base, timeout) = connection(a, layers)?;
     let state_file = layers
         .parse("state-file", a.state_file.as_deref(), |s| {
             let p = cwd.join(s);
@@ -164,6 +154,22 @@ pub fn wechat(
         virtual_clock,
         crash_after,
     })
+}
+
+/// `wechat-base-url` and `request-timeout`.
+fn connection(a: &WeChatArgs, layers: &Layers<'_>) -> Result<(Url, Duration), UsageError> {
+    let base = layers
+        .parse("wechat-base-url", a.wechat_base_url.as_deref(), url)?
+        .map_or_else(
+            || Url::parse(crate::adapters::wechat::DEFAULT_BASE).expect("a valid constant"),
+            |(u, _)| u,
+        );
+    let timeout = layers
+        .parse("request-timeout", a.request_timeout.as_deref(), |s| {
+            bounded_duration(s, Duration::from_millis(1), limits::REQUEST)
+        })?
+        .map_or(Duration::from_secs(30), |(d, _)| d);
+    Ok((base, timeout))
 }
 
 /// The platform's credentials: `component-appid` with `component-access-token`, or with
@@ -273,17 +279,7 @@ pub fn platform(
             "component-appid is not set: the platform's own calls (template library, authorizer list) and fleets need the third-party platform's component-appid with component-access-token, or component-secret + component-verify-ticket",
         ));
     };
-    let base = layers
-        .parse("wechat-base-url", a.wechat_base_url.as_deref(), url)?
-        .map_or_else(
-            || Url::parse(crate::adapters::wechat::DEFAULT_BASE).expect("a valid constant"),
-            |(u, _)| u,
-        );
-    let timeout = layers
-        .parse("request-timeout", a.request_timeout.as_deref(), |s| {
-            bounded_duration(s, Duration::from_millis(1), limits::REQUEST)
-        })?
-        .map_or(Duration::from_secs(30), |(d, _)| d);
+    let (base, timeout) = connection(a, layers)?;
     let virtual_clock = layers
         .parse("virtual-clock", a.virtual_clock.as_deref(), parse_bool)?
         .is_some_and(|(b, _)| b);

@@ -181,20 +181,8 @@ impl World {
     /// `POST /cgi-bin/component/api_authorizer_token?access_token=COMPONENT_ACCESS_TOKEN`.
     pub(super) fn authorizer_token(&mut self, c: &Ctx<'_>) -> Answer {
         let component = c.caller.component().to_owned();
-        if c.str("component_appid").is_some_and(|a| a != component) {
-            return Err(61011);
-        }
-        let appid = c
-            .str("authorizer_appid")
-            .filter(|s| !s.is_empty())
-            .ok_or(41002)?;
+        let (appid, auth) = self.authorization_in(c)?;
         let refresh = c.str("authorizer_refresh_token").unwrap_or_default();
-        let app = self.apps.get(appid).ok_or(40013)?;
-        let auth = app
-            .authorization
-            .as_ref()
-            .filter(|a| a.component == component)
-            .ok_or(61003)?;
         if refresh.is_empty() || auth.refresh_token != refresh {
             return Err(61023);
         }
@@ -243,6 +231,30 @@ impl World {
 }
 
 impl World {
+    /// The `authorizer_appid` of a platform's call and its authorization to the calling platform:
+    /// 61011 for another platform's `component_appid`, 41002 without an appid, 40013 for an
+    /// unknown app, 61003 when it is not authorized to this platform.
+    fn authorization_in<'a>(
+        &'a self,
+        c: &'a Ctx<'_>,
+    ) -> Result<(&'a str, &'a super::model::Authorization), i64> {
+        let component = c.caller.component();
+        if c.str("component_appid").is_some_and(|a| a != component) {
+            return Err(61011);
+        }
+        let appid = c
+            .str("authorizer_appid")
+            .filter(|s| !s.is_empty())
+            .ok_or(41002)?;
+        let app = self.apps.get(appid).ok_or(40013)?;
+        let auth = app
+            .authorization
+            .as_ref()
+            .filter(|a| a.component == component)
+            .ok_or(61003)?;
+        Ok((appid, auth))
+    }
+
     /// `POST /cgi-bin/component/api_get_authorizer_list` `{component_appid, offset, count ≤ 500}`:
     /// the platform's authorizers by authorization time, `total_count` and one page of
     /// `{authorizer_appid, refresh_token, auth_time}`.
@@ -290,20 +302,7 @@ impl World {
     /// (`authorization_info.func_info[].funcscope_category.id`, `authorizer_info.MiniProgramInfo`);
     /// only the fields a release tool reads are served.
     pub(super) fn authorizer_info(&mut self, c: &Ctx<'_>) -> Answer {
-        let component = c.caller.component().to_owned();
-        if c.str("component_appid").is_some_and(|a| a != component) {
-            return Err(61011);
-        }
-        let appid = c
-            .str("authorizer_appid")
-            .filter(|s| !s.is_empty())
-            .ok_or(41002)?;
-        let app = self.apps.get(appid).ok_or(40013)?;
-        let auth = app
-            .authorization
-            .as_ref()
-            .filter(|a| a.component == component)
-            .ok_or(61003)?;
+        let (appid, auth) = self.authorization_in(c)?;
         let mut sets = vec![json!({ "funcscope_category": { "id": 17 } })];
         if auth.set18 {
             sets.push(json!({ "funcscope_category": { "id": 18 } }));
