@@ -527,6 +527,15 @@ async fn drive_app(
     runner.gate = Some(gate);
     runner.quiet = true;
     let end = runner.drive(state, async |_: &State| {}).await?;
+    if let Some(mp_release_core::pipeline::Outcome::DryRun { next }) = &end.outcome {
+        return Ok(core::left_out(
+            &app.appid,
+            &app.labels,
+            Status::Skipped,
+            &format!("dry run: stopped before {next}"),
+            &plan.version,
+        ));
+    }
     if let Some(why) = &runner.held {
         return Ok(core::left_out(
             &app.appid,
@@ -641,7 +650,7 @@ pub(super) async fn run(
             let (mut plan, listed) = make_plan(&mut p, &s.fleet, wf, Some(template_id)).await?;
             plan.template_id = Some(template_id);
             tracing::info!("plan: {}", plan_headline(&plan));
-            if let Some(d) = &dir {
+            if let (Some(d), false) = (&dir, g.dry_run) {
                 write_json(&d.join("plan.json"), &SavedPlan { fingerprint: fp, plan: plan.clone() }, wf)?;
             }
             (plan, Some(listed))

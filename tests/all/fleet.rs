@@ -945,3 +945,36 @@ fn a_fleet_is_one_chat_message() {
         assert!(!t.contains(crate::notify::SLACK_SECRET));
     }
 }
+
+/// `--dry-run`: every app stops before its first change; nothing is committed or written.
+#[test]
+fn a_dry_run_changes_nothing() {
+    let f = Fleet::new(4, Scenario::default(), |_, s| s);
+    f.write(
+        "fleet.yml",
+        &format!("template: {}\napps: all\n", f.template),
+    );
+    let r = f.run(
+        &[
+            "fleet",
+            "run",
+            "--fleet-file",
+            "fleet.yml",
+            "--state-dir",
+            "s",
+            "--dry-run",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let counts: Value = serde_json::from_str(&r.outputs["fleet-counts"]).unwrap();
+    assert_eq!(counts["skipped"], 4, "{counts}");
+    assert!(
+        r.summary.contains("dry run: stopped before commit"),
+        "{}",
+        r.summary
+    );
+    let w = f.emu.world();
+    assert_eq!(w.successes("/wxa/commit"), 0);
+    assert!(!f.dir.path().join("s").exists(), "no state written");
+}
