@@ -466,10 +466,12 @@ async fn drive_app(
     app: &PlannedApp,
     refresh: SecretString,
     gate: Arc<SubmitGate>,
+    quota: Option<&mp_release_core::pipeline::Quota>,
     wf: &Workflow,
     dry_run: bool,
 ) -> anyhow::Result<AppResult> {
     let (calls, mut ws) = p.app_calls(&app.appid, refresh, wf).await?;
+    let shared_quota = quota.cloned();
     if !dry_run {
         ws.state_file = s.state_dir.as_ref().map(|d| app_state_path(d, &app.appid));
     }
@@ -526,6 +528,7 @@ async fn drive_app(
     let mut runner = super::pipeline::runner_for(calls, &ws, &ps, &state, wf, dry_run)?;
     runner.gate = Some(gate);
     runner.quiet = true;
+    runner.shared_quota = shared_quota;
     let end = runner.drive(state, async |_: &State| {}).await?;
     if let Some(mp_release_core::pipeline::Outcome::DryRun { next }) = &end.outcome {
         return Ok(core::left_out(
@@ -546,6 +549,39 @@ async fn drive_app(
         ));
     }
     Ok(core::result_of(app, &end))
+}
+
+/// `queryquota` once, with the first app's token that can be had; `None` when it cannot be read
+/// (each app then reads it itself).
+async fn shared_quota(
+    p: &PlatformCalls,
+    slice: &[&PlannedApp],
+    listed: &BTreeMap<String, SecretString>,
+    s: &FleetSettings,
+    wf: &Workflow,
+) -> Option<mp_release_core::pipeline::Quota> {
+    let (appid, token) = slice.iter().find_map(|a| {
+        let t = match &a.refresh {
+            RefreshSource::Env(_) => crate::settings::refresh_of(s, &a.refresh),
+            RefreshSource::Listed => listed.get(&a.appid).cloned(),
+        }?;
+        Some((a.appid.clone(), t))
+    })?;
+    let (mut calls, _) = p.app_calls(&appid, token, wf).await.ok()?;
+    let v = calls
+        .once("queryquota", false, async |wx, t| {
+            wx.get("/wxa/queryquota", Some(t), &[]).await
+        })
+        .await
+        .ok()?;
+    let q: mp_release_core::wechat::wire::QuotaInfo =
+        mp_release_core::wechat::wire::parse(&v).ok()?;
+    Some(mp_release_core::pipeline::Quota {
+        rest: q.rest,
+        limit: q.limit,
+        speedup_rest: q.speedup_rest,
+        speedup_limit: q.speedup_limit,
+    })
 }
 
 /// `fleet run`.
@@ -668,6 +704,21 @@ pub(super) async fn run(
             .with_context(|| format!("creating {}", d.join("apps").display()))?;
     }
     let gate = Arc::new(SubmitGate::default());
+    // The platform's quota, read once for the report of every app (not once per app).
+    let finished = |a: &&PlannedApp| {
+        dir.as_deref()
+            .and_then(|d| {
+                read_json::<State>(&app_state_path(d, &a.appid))
+                    .ok()
+                    .flatten()
+            })
+            .is_some_and(|st| st.stage == Stage::Done)
+    };
+    let quota = if slice.iter().all(finished) {
+        None
+    } else {
+        shared_quota(&p, &slice, &listed, &s.fleet, wf).await
+    };
     let progress = RefCell::new(Progress {
         total: slice.len(),
         done: 0,
@@ -681,7 +732,8 @@ pub(super) async fn run(
         s.shard.label(),
         s.concurrency
     );
-    let (pr, sr, planr, gater, progr, listedr) = (&p, &s, &plan, &gate, &progress, &listed);
+    let (pr, sr, planr, gater, progr, listedr, quotar) =
+        (&p, &s, &plan, &gate, &progress, &listed, quota.as_ref());
     let wf_ref: &Workflow = wf;
     let outcomes: Vec<anyhow::Result<AppResult>> = futures_util::stream::iter(slice.iter().copied())
         .map(|app| async move {
@@ -698,7 +750,7 @@ pub(super) async fn run(
                     &planr.version,
                 )),
                 Some(refresh) => {
-                    match drive_app(pr, sr, planr, template_id, app, refresh, gater.clone(), wf_ref, g.dry_run).await {
+                    match drive_app(pr, sr, planr, template_id, app, refresh, gater.clone(), quotar, wf_ref, g.dry_run).await {
                         Ok(r) => Ok(r),
                         // A test hook's stop is the process's end (as a kill would be).
                         Err(e) if e.downcast_ref::<InjectedStop>().is_some() => Err(e),

@@ -51,6 +51,9 @@ pub struct Runner {
     pub held: Option<String>,
     /// One app of many: stages and notes go to the debug log, not the terminal.
     pub quiet: bool,
+    /// The platform's quota as the fleet read it once (it is one figure for all its apps, and
+    /// the machine reads it for the report only): answered from here instead of a call per app.
+    pub shared_quota: Option<Quota>,
     logged_notes: usize,
 }
 
@@ -97,6 +100,7 @@ impl Runner {
             gate: None,
             held: None,
             quiet: false,
+            shared_quota: None,
             logged_notes: 0,
         }
     }
@@ -234,6 +238,9 @@ impl Runner {
             };
             self.calls.clock.sleep(Duration::from_millis(ms)).await?;
             return Ok(Event::Slept);
+        }
+        if let (Effect::QueryQuota, Some(q)) = (effect, &self.shared_quota) {
+            return Ok(Event::Quota(q.clone()));
         }
         if *effect == Effect::Upload {
             self.calls.infra_failure = false;
