@@ -75,7 +75,9 @@ def fleet(url, component, ticket, tpl, concurrency, rate):
         sys.stderr.write(r.stderr[-3000:])
         raise SystemExit(f"fleet run exited {r.returncode}")
     counts = json.loads([l for l in r.stdout.splitlines() if l.startswith("fleet-counts=")][0].split("=", 1)[1])
-    return wall, counts
+    planned = [l for l in r.stderr.splitlines() if "planned in" in l]
+    plan_s = float(planned[0].split("planned in ")[1].split(" s")[0]) if planned else 0.0
+    return wall, counts, plan_s
 
 
 def main():
@@ -86,12 +88,17 @@ def main():
     proc, url = emulator(scenario)
     try:
         ticket, tpl = platform(url, "wxc0c0c0c0c0c0c001", N, "f1")
-        t_wall, t_counts = fleet(url, "wxc0c0c0c0c0c0c001", ticket, tpl, 64, RATE)
+        t_wall, t_counts, t_plan = fleet(url, "wxc0c0c0c0c0c0c001", ticket, tpl, 64, RATE)
         journal = get(url, "/__emulator/journal")
-        fleet_calls = sum(1 for e in journal if not e["path"].startswith("/__emulator"))
+        api = [e for e in journal if not e["path"].startswith("/__emulator")]
+        fleet_calls = len(api)
+        plan_calls = sum(1 for e in api if e["path"] in ("/cgi-bin/component/api_get_authorizer_list", "/cgi-bin/component/api_get_authorizer_info"))
+        by_path = {}
+        for e in api:
+            by_path[e["path"]] = by_path.get(e["path"], 0) + 1
         urllib.request.urlopen(urllib.request.Request(url + "/__emulator/journal", method="DELETE"))
         ticket2, tpl2 = platform(url, "wxc0c0c0c0c0c0c002", SEQ, "f2")
-        s_wall, s_counts = fleet(url, "wxc0c0c0c0c0c0c002", ticket2, tpl2, 1, RATE)
+        s_wall, s_counts, _ = fleet(url, "wxc0c0c0c0c0c0c002", ticket2, tpl2, 1, RATE)
         seq_calls = sum(1 for e in get(url, "/__emulator/journal") if not e["path"].startswith("/__emulator"))
     finally:
         proc.terminate()
@@ -101,7 +108,7 @@ def main():
     proc, url = emulator(scenario_fast)
     try:
         ticket3, tpl3 = platform(url, "wxc0c0c0c0c0c0c003", N, "f3")
-        f_wall, f_counts = fleet(url, "wxc0c0c0c0c0c0c003", ticket3, tpl3, 64, 0)
+        f_wall, f_counts, _ = fleet(url, "wxc0c0c0c0c0c0c003", ticket3, tpl3, 64, 0)
         fast_calls = sum(1 for e in get(url, "/__emulator/journal") if not e["path"].startswith("/__emulator"))
     finally:
         proc.terminate()
@@ -115,6 +122,9 @@ def main():
     print(f"| rate-limit lower bound (calls ÷ {RATE:g}/s) | {bound:.1f} s | | fleet ÷ bound = **{t_wall / bound:.3f}×** |")
     print(f"| sequential loop (`--concurrency 1`, {SEQ} apps, scaled ×{N / SEQ:g}) | {seq_scaled:.1f} s | {seq_calls} for {SEQ} | fleet is {seq_scaled / t_wall:.1f}× faster |")
     print(f"| emulator alone (no latency, no limit) | {f_wall:.1f} s | {fast_calls} | {fast_calls / f_wall:.0f} req/s through one client and the emulator |")
+    print(f"\nThe fleet run's plan (authorizer list and each app's permission sets: {plan_calls} calls, bound {plan_calls / RATE:.1f} s) took {t_plan:.1f} s;"
+          f" the apps' pipelines {t_wall - t_plan:.1f} s for {fleet_calls - plan_calls} calls (bound {(fleet_calls - plan_calls) / RATE:.1f} s, {((t_wall - t_plan) / ((fleet_calls - plan_calls) / RATE)):.3f}×).")
+    print("\nCalls by endpoint: " + ", ".join(f"{k.rsplit('/', 1)[-1]} {v}" for k, v in sorted(by_path.items(), key=lambda kv: -kv[1])))
 
 
 if __name__ == "__main__":

@@ -683,9 +683,14 @@ pub(super) async fn run(
             .into())
         }
         None => {
+            let planning = std::time::Instant::now();
             let (mut plan, listed) = make_plan(&mut p, &s.fleet, wf, Some(template_id)).await?;
             plan.template_id = Some(template_id);
-            tracing::info!("plan: {}", plan_headline(&plan));
+            tracing::info!(
+                "plan: {} (planned in {:.1} s)",
+                plan_headline(&plan),
+                planning.elapsed().as_secs_f64()
+            );
             if let (Some(d), false) = (&dir, g.dry_run) {
                 write_json(&d.join("plan.json"), &SavedPlan { fingerprint: fp, plan: plan.clone() }, wf)?;
             }
