@@ -133,9 +133,10 @@ async fn gather(
         core::Apps::All(_) => Vec::new(),
     };
     let need_list = matches!(s.file.apps, core::Apps::All(_))
-        || entries
-            .iter()
-            .any(|e| e.skip.is_none() && e.refresh_token_env.is_none());
+        || (s.file.token_service.is_none()
+            && entries
+                .iter()
+                .any(|e| e.skip.is_none() && e.refresh_token_env.is_none()));
     let (mut authorizers, listed) = if need_list {
         let (a, t) = p.authorizers(wf).await?;
         tracing::info!(
@@ -190,16 +191,22 @@ async fn gather(
     let any_token = listed
         .iter()
         .next()
-        .map(|(a, t)| (a.clone(), t.clone()))
+        .map(|(a, t)| (a.clone(), s.platform.app(a, t.clone()).credentials))
         .or_else(|| {
-            entries.iter().find_map(|e| {
-                let name = e.refresh_token_env.as_ref()?;
-                Some((e.appid.clone(), s.refresh_env.get(name)?.clone()))
+            entries.iter().filter(|e| e.skip.is_none()).find_map(|e| {
+                let source = match &e.refresh_token_env {
+                    Some(n) => RefreshSource::Env(n.clone()),
+                    None => RefreshSource::Service,
+                };
+                Some((
+                    e.appid.clone(),
+                    crate::settings::credentials_of(s, &e.appid, &source, &listed)?,
+                ))
             })
         });
     let quota_rest = match any_token {
-        Some((appid, token)) => {
-            let (mut calls, _) = p.app_calls(&appid, token, wf).await?;
+        Some((appid, creds)) => {
+            let (mut calls, _) = p.app_calls_with(&appid, creds, wf).await?;
             match calls
                 .once("queryquota", false, async |wx, t| {
                     wx.get("/wxa/queryquota", Some(t), &[]).await
@@ -464,13 +471,13 @@ async fn drive_app(
     plan: &Plan,
     template_id: u64,
     app: &PlannedApp,
-    refresh: SecretString,
+    creds: crate::adapters::wechat::tokens::Credentials,
     gate: Arc<SubmitGate>,
     quota: Option<&mp_release_core::pipeline::Quota>,
     wf: &Workflow,
     dry_run: bool,
 ) -> anyhow::Result<AppResult> {
-    let (calls, mut ws) = p.app_calls(&app.appid, refresh, wf).await?;
+    let (calls, mut ws) = p.app_calls_with(&app.appid, creds, wf).await?;
     let shared_quota = quota.cloned();
     if !dry_run {
         ws.state_file = s.state_dir.as_ref().map(|d| app_state_path(d, &app.appid));
@@ -560,14 +567,13 @@ async fn shared_quota(
     s: &FleetSettings,
     wf: &Workflow,
 ) -> Option<mp_release_core::pipeline::Quota> {
-    let (appid, token) = slice.iter().find_map(|a| {
-        let t = match &a.refresh {
-            RefreshSource::Env(_) => crate::settings::refresh_of(s, &a.refresh),
-            RefreshSource::Listed => listed.get(&a.appid).cloned(),
-        }?;
-        Some((a.appid.clone(), t))
+    let (appid, creds) = slice.iter().find_map(|a| {
+        Some((
+            a.appid.clone(),
+            crate::settings::credentials_of(s, &a.appid, &a.refresh, listed)?,
+        ))
     })?;
-    let (mut calls, _) = p.app_calls(&appid, token, wf).await.ok()?;
+    let (mut calls, _) = p.app_calls_with(&appid, creds, wf).await.ok()?;
     let v = calls
         .once("queryquota", false, async |wx, t| {
             wx.get("/wxa/queryquota", Some(t), &[]).await
@@ -742,11 +748,9 @@ pub(super) async fn run(
     let wf_ref: &Workflow = wf;
     let outcomes: Vec<anyhow::Result<AppResult>> = futures_util::stream::iter(slice.iter().copied())
         .map(|app| async move {
-            let refresh = match &app.refresh {
-                RefreshSource::Env(_) => crate::settings::refresh_of(&sr.fleet, &app.refresh),
-                RefreshSource::Listed => listedr.get(&app.appid).cloned(),
-            };
-            let result = match refresh {
+            let creds =
+                crate::settings::credentials_of(&sr.fleet, &app.appid, &app.refresh, listedr);
+            let result = match creds {
                 None => Ok(core::left_out(
                     &app.appid,
                     &app.labels,
@@ -754,8 +758,8 @@ pub(super) async fn run(
                     "its refresh token is no longer in the platform's authorizer list (the authorization was revoked or changed since the plan)",
                     &planr.version,
                 )),
-                Some(refresh) => {
-                    match drive_app(pr, sr, planr, template_id, app, refresh, gater.clone(), quotar, wf_ref, g.dry_run).await {
+                Some(creds) => {
+                    match drive_app(pr, sr, planr, template_id, app, creds, gater.clone(), quotar, wf_ref, g.dry_run).await {
                         Ok(r) => Ok(r),
                         // A test hook's stop is the process's end (as a kill would be).
                         Err(e) if e.downcast_ref::<InjectedStop>().is_some() => Err(e),

@@ -63,7 +63,19 @@ impl PlatformCalls {
         refresh: SecretString,
         wf: &Workflow,
     ) -> anyhow::Result<(Calls, crate::settings::WeChatSettings)> {
-        let ws = self.settings.app(appid, refresh);
+        let creds = self.settings.app(appid, refresh).credentials;
+        self.app_calls_with(appid, creds, wf).await
+    }
+
+    /// The same with any credentials (a token service's).
+    pub async fn app_calls_with(
+        &self,
+        appid: &str,
+        creds: crate::adapters::wechat::tokens::Credentials,
+        wf: &Workflow,
+    ) -> anyhow::Result<(Calls, crate::settings::WeChatSettings)> {
+        let mut ws = self.settings.app(appid, SecretString::from(String::new()));
+        ws.credentials = creds;
         // One client (and connection pool) for the platform and all its apps.
         let wx = self.calls.wx.clone();
         let tokens = Tokens::new(ws.credentials.clone(), wf.masker()).sharing(self.shared.clone());

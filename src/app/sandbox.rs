@@ -312,6 +312,7 @@ pub async fn fleet(wf: &mut Workflow, g: &crate::settings::Globals) -> anyhow::R
             refresh_env: std::collections::BTreeMap::new(),
             pipeline,
             state_dir: Some(dir.clone()),
+            token_service: None,
         },
         shard: mp_release_core::fleet::Shard::ALL,
         state_dir: Some(dir.clone()),

@@ -40,6 +40,8 @@ pub struct FleetSettings {
     pub pipeline: super::PipelineSettings,
     /// `state-dir`.
     pub state_dir: Option<PathBuf>,
+    /// The fleet file's token service: its URL and bearer token.
+    pub token_service: Option<(url::Url, Option<SecretString>)>,
 }
 
 impl FleetSettings {
@@ -51,10 +53,12 @@ impl FleetSettings {
         })
     }
 
-    /// The values of the refresh tokens, to mask before anything is printed.
+    /// The values of the refresh tokens and the token service's key, to mask before anything is
+    /// printed.
     pub fn secrets(&self) -> Vec<String> {
         self.refresh_env
             .values()
+            .chain(self.token_service.iter().filter_map(|(_, a)| a.as_ref()))
             .map(|s| secrecy::ExposeSecret::expose_secret(s).to_owned())
             .collect()
     }
@@ -186,6 +190,26 @@ pub fn fleet(
             }
         }
     }
+    let token_service = match &file.token_service {
+        None => None,
+        Some(t) => {
+            let u = url::Url::parse(&t.url)
+                .map_err(|e| UsageError::input(&origin, format_args!("token-service: url: {e}")))?;
+            let auth = match &t.auth_env {
+                None => None,
+                Some(name) => match layers.env_var(name) {
+                    Some(v) if !v.trim().is_empty() => Some(SecretString::from(v.trim().to_owned())),
+                    _ => {
+                        return Err(UsageError::input(
+                            &origin,
+                            format_args!("token-service: auth-env names {name}, which is not set: export the token service's key as {name}"),
+                        ))
+                    }
+                },
+            };
+            Some((u, auth))
+        }
+    };
     Ok(FleetSettings {
         platform,
         file,
@@ -197,6 +221,7 @@ pub fn fleet(
         refresh_env,
         pipeline,
         state_dir,
+        token_service,
     })
 }
 
@@ -208,12 +233,28 @@ fn read_fleet_file(path: &Path) -> Result<FleetFile, String> {
     FleetFile::from_value(value).map_err(|e| format!("fleet file {}: {e}", path.display()))
 }
 
-/// Where the planned app's refresh token comes from, resolved against what was read.
-pub fn refresh_of(s: &FleetSettings, source: &RefreshSource) -> Option<SecretString> {
-    match source {
-        RefreshSource::Env(name) => s.refresh_env.get(name).cloned(),
-        RefreshSource::Listed => None,
-    }
+/// The credentials of a planned app: its refresh token (from the environment or `listed`, the
+/// authorizer list's) with the platform's, or the token service; `None` when the list has no
+/// token for it (any more).
+pub fn credentials_of(
+    s: &FleetSettings,
+    appid: &str,
+    source: &RefreshSource,
+    listed: &BTreeMap<String, SecretString>,
+) -> Option<crate::adapters::wechat::tokens::Credentials> {
+    let refresh = match source {
+        RefreshSource::Env(name) => s.refresh_env.get(name).cloned()?,
+        RefreshSource::Listed => listed.get(appid).cloned()?,
+        RefreshSource::Service => {
+            let (url, auth) = s.token_service.clone()?;
+            return Some(crate::adapters::wechat::tokens::Credentials::Service {
+                url,
+                auth,
+                appid: appid.to_owned(),
+            });
+        }
+    };
+    Some(s.platform.app(appid, refresh).credentials)
 }
 
 /// `rate-limit`: `20` (requests a second over the fleet) and/or `endpoint=N` per app.

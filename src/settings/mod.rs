@@ -14,7 +14,9 @@ mod relay;
 mod upload;
 mod wechat;
 
-pub use fleet::{fleet, fleet_run, prune, refresh_of, reports, FleetRunSettings, FleetSettings};
+pub use fleet::{
+    credentials_of, fleet, fleet_run, prune, reports, FleetRunSettings, FleetSettings,
+};
 pub use github::{
     github, resume, Gating, GitHubSettings, MergeGroup, NewCommit, PullRequest, ResumeSettings,
 };

@@ -978,3 +978,88 @@ fn a_dry_run_changes_nothing() {
     assert_eq!(w.successes("/wxa/commit"), 0);
     assert!(!f.dir.path().join("s").exists(), "no state written");
 }
+
+/// A platform's token service instead of refresh tokens: each app's authorizer token comes from
+/// `GET url?appid=…` with the service's key, even for apps the authorizer list has no refresh
+/// token for; the key and the tokens never show.
+#[test]
+fn authorizer_tokens_from_a_token_service() {
+    use wiremock::matchers::{header, method, path, query_param};
+    use wiremock::{Mock, ResponseTemplate};
+    let scenario = Scenario {
+        default_review: vec![ReviewStep::approve_after_polls(1)],
+        ..Scenario::default()
+    };
+    let f = Fleet::new(3, scenario, |_, s| AppSpec {
+        refresh_token_listed: false,
+        ..s
+    });
+    let service = crate::github::FakeGitHub::new();
+    let comp = {
+        let mut w = f.emu.world();
+        let v = w
+            .handle(&mp_release_emulator::Request::post(
+                "/cgi-bin/component/api_component_token",
+                &[],
+                &serde_json::json!({ "component_appid": C, "component_appsecret": SECRET, "component_verify_ticket": f.ticket }),
+            ))
+            .body_json()
+            .unwrap();
+        v["component_access_token"].as_str().unwrap().to_owned()
+    };
+    for i in 0..3 {
+        let token = {
+            let mut w = f.emu.world();
+            let v = w
+                .handle(&mp_release_emulator::Request::post(
+                    "/cgi-bin/component/api_authorizer_token",
+                    &[("access_token", &comp)],
+                    &serde_json::json!({ "component_appid": C, "authorizer_appid": appid(i), "authorizer_refresh_token": f.refresh[&appid(i)] }),
+                ))
+                .body_json()
+                .unwrap();
+            v["authorizer_access_token"].as_str().unwrap().to_owned()
+        };
+        service.mount(
+            Mock::given(method("GET"))
+                .and(path("/tokens"))
+                .and(query_param("appid", appid(i)))
+                .and(header("authorization", "Bearer ts-key-0042"))
+                .respond_with(ResponseTemplate::new(200).set_body_json(
+                    serde_json::json!({ "authorizer_access_token": token, "expires_in": 7200 }),
+                )),
+        );
+    }
+    let mut yaml = format!(
+        "template: {}\ntoken-service:\n  url: {}/tokens\n  auth-env: TS_KEY\napps:\n",
+        f.template,
+        service.uri()
+    );
+    for i in 0..3 {
+        yaml.push_str(&format!("  - appid: {}\n", appid(i)));
+    }
+    f.write("fleet.yml", &yaml);
+    let r = f.run(
+        &["fleet", "run", "--fleet-file", "fleet.yml"],
+        &[("TS_KEY", "ts-key-0042")],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let counts: Value = serde_json::from_str(&r.outputs["fleet-counts"]).unwrap();
+    assert_eq!(counts["published"], 3, "{counts}");
+    assert_eq!(
+        f.emu
+            .world()
+            .successes("/cgi-bin/component/api_authorizer_token"),
+        3,
+        "only the test's own"
+    );
+    assert!(
+        r.stdout.contains("::add-mask::ts-key-0042"),
+        "masked before anything"
+    );
+    assert!(!r.stderr.contains("ts-key-0042") && !without_masks(&r.stdout).contains("ts-key-0042"));
+    // the key is required when the file names it
+    let r = f.run(&["fleet", "plan", "--fleet-file", "fleet.yml"], &[]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("TS_KEY"), "{}", r.stderr);
+}

@@ -46,6 +46,21 @@ pub struct FleetFile {
     /// With `apps: all`: settings for some of them (labels, vars, overrides, skip).
     #[serde(default)]
     pub overrides: Vec<AppEntry>,
+    /// The platform's token service, for the apps without `refresh-token-env`: their authorizer
+    /// tokens come from it instead of refresh tokens from the authorizer list.
+    #[serde(default)]
+    pub token_service: Option<TokenService>,
+}
+
+/// A token service: `GET url?appid=…` answers `{authorizer_access_token, expires_in}`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct TokenService {
+    /// The service's URL (http or https).
+    pub url: String,
+    /// The environment variable holding a bearer token for it, if it wants one.
+    #[serde(default)]
+    pub auth_env: Option<String>,
 }
 
 /// Where the template comes from.
@@ -229,6 +244,17 @@ impl FleetFile {
                     "version: 1 to 64 characters (WeChat's user_version), got {} characters",
                     v.chars().count()
                 ));
+            }
+        }
+        if let Some(t) = &self.token_service {
+            if !(t.url.starts_with("https://") || t.url.starts_with("http://")) {
+                return Err(format!(
+                    "token-service: url must be http(s), got {:?}",
+                    t.url
+                ));
+            }
+            if t.auth_env.as_deref().is_some_and(|n| !is_env_name(n)) {
+                return Err("token-service: auth-env must name an environment variable (letters, digits, _)".into());
             }
         }
         check_percentage("gray-percentage", self.gray_percentage)?;
@@ -430,6 +456,8 @@ pub enum RefreshSource {
     Env(String),
     /// The platform's authorizer list.
     Listed,
+    /// The fleet file's token service (an authorizer token, not a refresh token).
+    Service,
 }
 
 /// One app the plan releases to.
@@ -652,6 +680,7 @@ pub fn plan(file: &FleetFile, facts: &Facts<'_>) -> Result<Plan, PlanError> {
         }
         let refresh = match (&e.refresh_token_env, auth) {
             (Some(n), _) => RefreshSource::Env(n.clone()),
+            (None, _) if file.token_service.is_some() => RefreshSource::Service,
             (None, Some(a)) if a.refresh_listed => RefreshSource::Listed,
             (None, Some(_)) => {
                 skipped.push(skip(

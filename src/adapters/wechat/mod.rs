@@ -304,6 +304,23 @@ impl WeChat {
         self.whitelist_note(Self::envelope(path, resp).await)
     }
 
+    /// `GET` of another service's URL (a platform's token service) through the same policy: no
+    /// redirects, a bounded JSON answer, `errcode` honoured when it has one.
+    pub async fn get_external(
+        &self,
+        endpoint: &str,
+        url: &Url,
+        bearer: Option<&str>,
+    ) -> Result<Value, CallError> {
+        tracing::debug!("GET {endpoint}");
+        let mut req = self.http.get(url.clone());
+        if let Some(b) = bearer {
+            req = req.bearer_auth(b);
+        }
+        let resp = self.send(endpoint, req).await?;
+        Self::envelope(endpoint, resp).await
+    }
+
     /// `POST path?access_token=…` with a JSON body (`{}` where WeChat demands a body).
     pub async fn post(
         &self,

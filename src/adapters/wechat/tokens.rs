@@ -46,6 +46,16 @@ pub enum Credentials {
         /// `authorizer_refresh_token`.
         refresh_token: SecretString,
     },
+    /// A platform's token service hands out the authorizer tokens (`GET url?appid=…`, answering
+    /// `{authorizer_access_token, expires_in}`); asked again when WeChat refuses one.
+    Service {
+        /// The service.
+        url: url::Url,
+        /// A bearer token for it, if it wants one.
+        auth: Option<SecretString>,
+        /// The mini program.
+        appid: String,
+    },
     /// The mini program's own token, from `stable_token` in normal mode (never `cgi-bin/token`,
     /// which would invalidate the user's production token). Good for the few own-token calls
     /// (the trial QR code); WeChat refuses code management with it (86000).
@@ -210,7 +220,7 @@ impl Tokens {
             Credentials::Component {
                 authorizer_appid, ..
             } => authorizer_appid,
-            Credentials::Own { appid, .. } => appid,
+            Credentials::Own { appid, .. } | Credentials::Service { appid, .. } => appid,
             Credentials::Direct(_) => "access-token",
         }
     }
@@ -281,6 +291,26 @@ impl Tokens {
     }
 
     async fn refresh(&mut self, wx: &WeChat, now: u64) -> Result<String, TokenError> {
+        if let Credentials::Service { url, auth, appid } = &self.creds {
+            let mut u = url.clone();
+            u.query_pairs_mut().append_pair("appid", appid);
+            let v = wx
+                .get_external(
+                    "token service",
+                    &u,
+                    auth.as_ref().map(ExposeSecret::expose_secret),
+                )
+                .await?;
+            let field = if v.get("authorizer_access_token").is_some() {
+                "authorizer_access_token"
+            } else {
+                "access_token"
+            };
+            let (token, expires) = token_of(&v, field)?;
+            self.keep(&token);
+            self.authorizer = Some((token.clone(), now.saturating_add(expires)));
+            return Ok(token);
+        }
         if let Credentials::Own { appid, secret } = &self.creds {
             let body = json!({
                 "grant_type": "client_credential",
