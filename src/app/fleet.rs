@@ -478,7 +478,7 @@ async fn drive_app(
     dry_run: bool,
 ) -> anyhow::Result<AppResult> {
     let (calls, mut ws) = p.app_calls_with(&app.appid, creds, wf).await?;
-    let shared_quota = quota.cloned();
+    let shared_quota = quota.copied();
     if !dry_run {
         ws.state_file = s.state_dir.as_ref().map(|d| app_state_path(d, &app.appid));
     }

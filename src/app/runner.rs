@@ -240,7 +240,7 @@ impl Runner {
             return Ok(Event::Slept);
         }
         if let (Effect::QueryQuota, Some(q)) = (effect, &self.shared_quota) {
-            return Ok(Event::Quota(q.clone()));
+            return Ok(Event::Quota(*q));
         }
         if *effect == Effect::Upload {
             self.calls.infra_failure = false;

@@ -60,13 +60,12 @@ pub fn relay(
             "encoding-aes-key is not set: give the platform's EncodingAESKey (消息加解密Key, 43 characters)",
         ));
     };
-    let component_appid = match layers.parse("component-appid", a.component_appid.as_deref(), check_appid)? {
-        Some((c, _)) => c,
-        None => {
-            return Err(UsageError::new(
-                "component-appid is not set: every push names the platform it is for, and pushes for another are refused",
-            ))
-        }
+    let Some((component_appid, _)) =
+        layers.parse("component-appid", a.component_appid.as_deref(), check_appid)?
+    else {
+        return Err(UsageError::new(
+            "component-appid is not set: every push names the platform it is for, and pushes for another are refused",
+        ));
     };
     if let Err(e) = mp_release_core::push::Crypt::new(&token, &key, &component_appid) {
         return Err(UsageError::input(&key_origin, e));

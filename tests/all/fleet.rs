@@ -754,7 +754,7 @@ fn sharded_runs_merge_into_the_unsharded_report() {
     for i in 1..=3 {
         reports.push(sharded.report(&format!("shard{i}")));
     }
-    let mut from_shards: Vec<Value> = reports.iter().flat_map(|r| strip(r)).collect();
+    let mut from_shards: Vec<Value> = reports.iter().flat_map(&strip).collect();
     from_shards.sort_by(|a, b| a["appid"].as_str().cmp(&b["appid"].as_str()));
     assert_eq!(from_shards, strip(&whole.report("all")));
     assert_eq!(merged.outputs["fleet-counts"], r.outputs["fleet-counts"]);
@@ -840,12 +840,7 @@ fn bad_fleet_inputs_are_refused_before_any_call() {
             vec!["--prune-templates", "all"],
             "prune-templates",
         ),
-        (
-            "ext-json input",
-            good.clone(),
-            vec!["--ext-json", "{}"],
-            "ext-json",
-        ),
+        ("ext-json input", good, vec!["--ext-json", "{}"], "ext-json"),
         ("not yaml", "template: [\n".into(), vec![], "YAML"),
     ];
     for (what, yaml, extra, says) in cases {

@@ -295,7 +295,7 @@ fn a_full_library_is_pruned_only_when_allowed_and_never_of_used_templates() {
     );
     assert_eq!(lib.templates().len(), 200, "a dry run deletes nothing");
     // the flow with pruning: the draft of this upload is in the box already, made a template now
-    let mut with_prune = args.clone();
+    let mut with_prune = args;
     with_prune.extend(["--prune-templates".to_owned(), "oldest:2".to_owned()]);
     let (code, out, err) = lib.run(&argv(&with_prune));
     assert_eq!(code, 0, "{err}");
