@@ -154,6 +154,108 @@ fn the_sandbox_runs_from_the_environment() {
     }
 }
 
+/// `relay` with one of its secrets from `source`: masked before anything, never in its log.
+fn relay_secret_is_masked(name: &str, source: &str) {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let trap = NetTrap::new();
+    // a valid EncodingAESKey is 43 letters and digits; the token may be anything
+    let value = if name == "encoding-aes-key" {
+        format!("{:A<43}", format!("Key{source}"))
+    } else {
+        format!("S3cr3t+{name}/{source}=&x")
+    };
+    let mut c = clean(
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("mp-release")),
+        dir.path(),
+        &trap,
+    );
+    c.args([
+        "relay",
+        "--listen",
+        "127.0.0.1:0",
+        "--component-appid",
+        "wxc0c0c0c0c0c0c0c0",
+    ]);
+    for other in ["push-token", "encoding-aes-key"]
+        .into_iter()
+        .filter(|o| *o != name)
+    {
+        let v = if other == "encoding-aes-key" {
+            "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+        } else {
+            "other-token"
+        };
+        c.env(
+            format!(
+                "MP_RELEASE_{}",
+                other.to_ascii_uppercase().replace('-', "_")
+            ),
+            v,
+        );
+    }
+    let flag = format!("--{name}");
+    match source {
+        "flag" => {
+            c.args([flag.as_str(), value.as_str()]);
+        }
+        "env" => {
+            c.env(
+                format!("INPUT_{}", name.to_ascii_uppercase().replace('-', "_")),
+                &value,
+            );
+        }
+        _ => std::fs::write(
+            dir.path().join(".mp-release.yml"),
+            format!("{name}: {}\n", serde_json::to_string(&value).unwrap()),
+        )
+        .unwrap(),
+    }
+    let mut child = c
+        .env("GITHUB_ACTIONS", "true")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    loop {
+        let mut line = String::new();
+        if out.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        let url = line.contains("url");
+        lines.push(line);
+        if url {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let case = format!("{name} from {source}");
+    let masks = lines
+        .iter()
+        .take_while(|l| l.starts_with("::add-mask::"))
+        .count();
+    assert!(
+        lines[..masks].contains(&format!("::add-mask::{value}\n")),
+        "{case}: masked before anything: {lines:?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.contains("url")),
+        "{case}: it started: {lines:?} {stderr}"
+    );
+    assert!(!stderr.contains(&value), "{case}: {stderr}");
+    for l in lines
+        .iter()
+        .skip(1)
+        .filter(|l| !l.starts_with("::add-mask::"))
+    {
+        assert!(!l.contains(&value), "{case}: {l}");
+    }
+}
+
 /// The forms a secret may come back in from WeChat.
 fn forms(secret: &str) -> [String; 3] {
     [
@@ -181,11 +283,18 @@ fn every_secret_from_every_source_is_masked_and_redacted_in_every_form() {
         "notify-feishu-secret",
         "notify-slack",
     ];
+    // the relay's secrets: a server, checked on its own below
+    let relay_secrets = ["push-token", "encoding-aes-key"];
     assert_eq!(
-        secrets.len(),
+        secrets.len() + relay_secrets.len(),
         table().iter().filter(|(_, _, s)| *s).count(),
         "every secret of the table is here"
     );
+    for name in relay_secrets {
+        for source in ["flag", "env", "config"] {
+            relay_secret_is_masked(name, source);
+        }
+    }
     for name in secrets {
         for source in ["flag", "env", "config"] {
             // A webhook is a URL (on loopback, where nothing answers: the notification fails into a

@@ -181,6 +181,8 @@ fn derived_lists() {
             "notify-feishu-secret",
             "notify-slack",
             "private-key",
+            "push-token",
+            "encoding-aes-key",
             "github-token"
         ]
     );
