@@ -636,26 +636,14 @@ pub(super) async fn run(
                         .as_ref()
                         .expect("settings require project-path with template: new");
                     let version = s.fleet.file.version.clone().unwrap_or_default();
-                    let since = p.calls.clock.now();
                     let desc = s
                         .fleet
                         .file
                         .desc
                         .clone()
                         .unwrap_or_else(|| format!("mp-release {version}"));
-                    let tagged = mp_release_core::identity::tag(
-                        &desc,
-                        &up.marker,
-                        super::pipeline::MAX_DESC_CHARS,
-                    );
-                    super::upload::send(up, &up.request(&version, tagged, false), wf).await?;
-                    let q = mp_release_core::template::DraftQuery {
-                        user_version: &version,
-                        since,
-                        source_appid: Some(&up.appid),
-                        marker: Some(&up.marker),
-                    };
-                    let added = platform::add_draft(&mut p, wf, &q, s.prune).await?;
+                    let added =
+                        platform::upload_and_add(&mut p, up, &version, &desc, s.prune, wf).await?;
                     deleted.clone_from(&added.deleted);
                     if let Some(d) = &dir {
                         let t = SavedTemplate {

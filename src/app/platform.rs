@@ -314,6 +314,63 @@ pub async fn prune(
     Ok(choice)
 }
 
+/// A template of this very code: the version, and the upload's marker in its description
+/// (`addtotemplate` copies the draft's). A run that stopped after making it finds it here instead
+/// of uploading and adding a second one.
+pub async fn existing(
+    p: &mut PlatformCalls,
+    version: &str,
+    marker: &str,
+) -> anyhow::Result<Option<Template>> {
+    Ok(p.templates()
+        .await?
+        .into_iter()
+        .filter(|t| t.user_version == version && t.user_desc.contains(marker))
+        .max_by_key(|t| t.template_id))
+}
+
+/// The whole template flow from the development mini program's project: a template of this code
+/// already made (a run that stopped after it) is taken as it is; otherwise the project is uploaded
+/// with the marker in its description, and its draft made a template.
+pub async fn upload_and_add(
+    p: &mut PlatformCalls,
+    up: &crate::settings::UploadSettings,
+    version: &str,
+    desc: &str,
+    prune_rule: Prune,
+    wf: &Workflow,
+) -> anyhow::Result<Added> {
+    if let Some(t) = existing(p, version, &up.marker).await? {
+        tracing::info!(
+            "template {} is this code already (version {version}, {}): not uploaded again",
+            t.template_id,
+            up.marker
+        );
+        let draft = Draft {
+            draft_id: t.draft_id,
+            user_version: t.user_version.clone(),
+            user_desc: t.user_desc.clone(),
+            create_time: t.create_time,
+            source_appid: t.source_appid.clone(),
+        };
+        return Ok(Added {
+            template: t,
+            draft,
+            deleted: Vec::new(),
+        });
+    }
+    let since = p.calls.clock.now();
+    let tagged = mp_release_core::identity::tag(desc, &up.marker, super::pipeline::MAX_DESC_CHARS);
+    super::upload::send(up, &up.request(version, tagged, false), wf).await?;
+    let q = DraftQuery {
+        user_version: version,
+        since,
+        source_appid: Some(&up.appid),
+        marker: Some(&up.marker),
+    };
+    add_draft(p, wf, &q, prune_rule).await
+}
+
 /// The template made from this run's draft, and the templates deleted to make room.
 #[derive(Debug, Clone)]
 pub struct Added {

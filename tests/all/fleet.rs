@@ -1058,3 +1058,72 @@ fn authorizer_tokens_from_a_token_service() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("TS_KEY"), "{}", r.stderr);
 }
+
+/// `template: new`: the development mini program is uploaded once, its draft made a template, and
+/// every app gets it; a rerun finds the template in the state-dir and uploads nothing.
+#[test]
+fn a_fleet_makes_its_template_from_the_upload() {
+    let scenario = Scenario {
+        default_review: vec![ReviewStep::approve_after_polls(1)],
+        ..Scenario::default()
+    };
+    let f = Fleet::new(3, scenario, |_, s| s);
+    let fixtures =
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/miniprogram-ci");
+    {
+        let mut w = f.emu.world();
+        w.add_app(AppSpec {
+            appid: "wx0123456789abcdef".into(),
+            dev_of: Some(C.into()),
+            ..AppSpec::default()
+        });
+        w.add_upload_key(
+            "wx0123456789abcdef",
+            &std::fs::read_to_string(fixtures.join("keys/public.wx0123456789abcdef.pem")).unwrap(),
+        );
+    }
+    f.write(
+        "fleet.yml",
+        "template: new\nversion: 4.0.0\ndesc: the autumn menu\napps: all\n",
+    );
+    let project = fixtures
+        .join("sample-projects/sample")
+        .display()
+        .to_string();
+    let key = fixtures
+        .join("keys/private.wx0123456789abcdef.key")
+        .display()
+        .to_string();
+    let args = [
+        "fleet",
+        "run",
+        "--fleet-file",
+        "fleet.yml",
+        "--state-dir",
+        "s",
+        "--project-path",
+        &project,
+        "--upload-appid",
+        "wx0123456789abcdef",
+        "--private-key-path",
+        &key,
+        "--engine",
+        "native",
+    ];
+    let r = f.run(&args, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let template: u64 = r.outputs["template-id"].parse().unwrap();
+    assert_ne!(template, f.template);
+    let st = statuses(&f.report("s"));
+    assert!(st.values().all(|s| s == "published"), "{st:?}");
+    let trial = f.emu.world().app_state(&appid(0)).unwrap();
+    assert_eq!(trial["trial"]["template_id"], template);
+    assert_eq!(trial["trial"]["user_version"], "4.0.0");
+    let uploads = f.emu.world().uploads().len();
+    assert_eq!(uploads, 1);
+    let again = f.run(&args, &[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(again.outputs["template-id"], r.outputs["template-id"]);
+    assert_eq!(f.emu.world().uploads().len(), 1, "not uploaded again");
+    assert_eq!(f.emu.world().successes("/wxa/addtotemplate"), 1);
+}

@@ -181,6 +181,16 @@ fn the_uploads_draft_is_found_among_others() {
         .find(|t| t["template_id"] == template)
         .unwrap();
     assert_eq!(t["draft_id"], draft);
+    // the same code again (a rerun after a stop): that template, no second upload
+    let uploads = lib.emu.world().uploads().len();
+    let (code, rerun, err) = lib.run(&argv(&Lib::upload_args("2.0.0")));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(rerun["template-id"], out["template-id"]);
+    assert_eq!(
+        lib.emu.world().uploads().len(),
+        uploads,
+        "not uploaded again"
+    );
     // again with the same draft: the template made already is found, not made twice
     let (code, out2, err) = lib.run(&["template", "add", "--draft-version", "2.1.0"]);
     assert_eq!(code, 0, "{err}");

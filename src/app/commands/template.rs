@@ -134,18 +134,8 @@ fn add(a: &TemplateAddArgs, cx: &Ctx<'_, '_>, wf: &mut Workflow) -> anyhow::Resu
         let added = match (&up, &draft_version) {
             (Some(up), _) => {
                 let version = crate::app::version::compute(&vs, cx.g)?.plan.next.to_string();
-                let since = p.calls.clock.now();
                 let desc = desc.unwrap_or_else(|| format!("mp-release {version}"));
-                let tagged = mp_release_core::identity::tag(&desc, &up.marker, crate::app::pipeline::MAX_DESC_CHARS);
-                let req = up.request(&version, tagged, false);
-                crate::app::upload::send(up, &req, wf).await?;
-                let q = DraftQuery {
-                    user_version: &version,
-                    since,
-                    source_appid: Some(&up.appid),
-                    marker: Some(&up.marker),
-                };
-                platform::add_draft(&mut p, wf, &q, rule).await?
+                platform::upload_and_add(&mut p, up, &version, &desc, rule, wf).await?
             }
             (None, Some((v, _))) => {
                 // No upload of ours to prove: the draft of that version must be the only one in
