@@ -240,7 +240,15 @@ impl Tokens {
     /// Whether `get` would answer from the cache (no token request to WeChat).
     pub fn cached(&self, now: u64) -> bool {
         if self.component_calls {
-            return false;
+            // The shared component token: cached unless it is missing or due (a busy lock is
+            // taken as "not cached", which only costs a rate-limit slot).
+            return self.platform.as_ref().is_some_and(|p| {
+                p.try_lock().is_ok_and(|p| match (&p.auth, &p.cached) {
+                    (ComponentAuth::Token(_), _) => true,
+                    (_, Some((_, exp))) => now.saturating_add(EARLY_REFRESH) < *exp,
+                    _ => false,
+                })
+            });
         }
         match (&self.creds, &self.authorizer) {
             (Credentials::Direct(_), _) => true,
