@@ -247,6 +247,9 @@ pub struct FleetRunArgs {
     /// Upload options (`template: new`: the development mini program's upload).
     #[command(flatten)]
     pub upload: UploadOptions,
+    /// GitHub options (one check run per shard: `<check-name> fleet i/N`).
+    #[command(flatten)]
+    pub github: GitHubArgs,
 }
 
 /// `mp-release fleet report`.

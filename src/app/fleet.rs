@@ -812,6 +812,28 @@ pub(super) async fn run(
     }
     out.outputs
         .push(("template-id".into(), template_id.to_string()));
+    // The shard's check run: failure when an app did not make it, neutral while reviews run
+    // (`fleet run` again with the state-dir follows them), success when every app ended well.
+    if !g.dry_run {
+        let mut rep = super::pipeline::reporter_for(s.github.clone(), g, "v")?;
+        let in_review = report
+            .results
+            .iter()
+            .filter(|r| r.status == Status::InReview)
+            .count();
+        let (conclusion, title) = match (out.exit, in_review) {
+            (Exit::Success, 0) => ("success", format!("{} apps released", report.results.len())),
+            (Exit::Success, n) => (
+                "neutral",
+                format!("{n} apps still in review: run fleet run again with the state-dir"),
+            ),
+            _ => ("failure", out.failure.clone().unwrap_or_default()),
+        };
+        let text = core::summary(&report, 60_000);
+        rep.complete_now(conclusion, &title, &text).await;
+        out.outputs.extend(rep.outputs());
+        out.annotations.extend(rep.annotations());
+    }
     // One chat message for the fleet; a shard's is left to `fleet report`, which sees them all.
     if s.shard.count == 1 && !g.dry_run {
         tell(&report, &s.fleet.platform.component_appid, g, &mut out).await;

@@ -321,6 +321,7 @@ pub async fn fleet(wf: &mut Workflow, g: &crate::settings::Globals) -> anyhow::R
         rules: Vec::new(),
         prune: mp_release_core::template::Prune::None,
         upload: None,
+        github: crate::settings::GitHubSettings::default(),
     };
     let result = super::fleet::run(s, wf, g).await;
     let _ = std::fs::remove_dir_all(&dir);

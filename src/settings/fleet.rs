@@ -83,6 +83,8 @@ pub struct FleetRunSettings {
     pub prune: Prune,
     /// `template: new`: the development mini program's upload.
     pub upload: Option<super::UploadSettings>,
+    /// Where the shard's check run goes (its name ends in ` fleet i/N`).
+    pub github: super::GitHubSettings,
 }
 
 fn number(
@@ -324,7 +326,10 @@ pub fn fleet_run(
             "template: new with shards: every shard would upload and make its own template; make the template once (mp-release template add, in the plan job) and give each shard its template-id",
         ));
     }
+    let mut github = super::github(&a.github, layers)?;
+    github.check_name = format!("{} fleet {}", github.check_name, shard.label());
     Ok(FleetRunSettings {
+        github,
         fleet,
         shard,
         state_dir,

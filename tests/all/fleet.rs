@@ -1127,3 +1127,71 @@ fn a_fleet_makes_its_template_from_the_upload() {
     assert_eq!(f.emu.world().uploads().len(), 1, "not uploaded again");
     assert_eq!(f.emu.world().successes("/wxa/addtotemplate"), 1);
 }
+
+/// In a workflow with a token, each shard writes its own check run (`<check-name> fleet i/N`) with
+/// the shard's summary: failure when an app did not make it.
+#[test]
+fn each_shard_writes_its_check_run() {
+    let gh = crate::github::FakeGitHub::new();
+    gh.mount_check_runs();
+    let mut scenario = Scenario {
+        default_review: vec![ReviewStep::approve_after_polls(1)],
+        ..Scenario::default()
+    };
+    scenario.app_reviews.insert(
+        appid(1),
+        vec![ReviewStep::reject_after_polls(1, "no menu", &[])],
+    );
+    let f = Fleet::new(4, scenario, |_, s| s);
+    f.write(
+        "fleet.yml",
+        &format!("template: {}\napps: all\n", f.template),
+    );
+    let api = gh.uri();
+    let env = [
+        ("INPUT_GITHUB_TOKEN", "ghs_fleetTestToken000000000000000000"),
+        ("GITHUB_API_URL", api.as_str()),
+        ("GITHUB_REPOSITORY", "acme/shop"),
+        ("GITHUB_SHA", "ce587453ced02b1526dfb4cb910479d431683101"),
+        ("GITHUB_RUN_ID", "42"),
+        ("GITHUB_SERVER_URL", "https://github.com"),
+    ];
+    for i in 1..=2 {
+        let r = f.run(
+            &[
+                "fleet",
+                "run",
+                "--fleet-file",
+                "fleet.yml",
+                "--shard",
+                &format!("{i}/2"),
+            ],
+            &env,
+        );
+        assert!(r.code <= 1, "{}", r.stderr);
+    }
+    let runs: Vec<Value> = gh
+        .seen()
+        .into_iter()
+        .filter(|s| s.method == "POST" && s.path == "/repos/acme/shop/check-runs")
+        .map(|s| s.body)
+        .collect();
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    let names: Vec<&str> = runs.iter().map(|r| r["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        ["WeChat review fleet 1/2", "WeChat review fleet 2/2"]
+    );
+    // appid(1) is the second app: shard 2 of 2 holds it
+    assert_eq!(runs[0]["conclusion"], "success");
+    assert_eq!(runs[1]["conclusion"], "failure");
+    assert!(
+        runs[1]["output"]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("no menu"),
+        "{}",
+        runs[1]
+    );
+    gh.assert_follows_openapi();
+}
