@@ -603,6 +603,21 @@ pub(super) async fn run(
     if dir.is_none() && !g.dry_run {
         tracing::warn!("no state-dir: a stopped fleet cannot be continued where it stopped (each app's read-backs still keep a rerun from submitting twice)");
     }
+    // A state-dir planned for another fleet is refused before anything is sent (or uploaded).
+    let fp = fingerprint(&s.fleet);
+    let saved: Option<SavedPlan> = match &dir {
+        Some(d) => read_json(&d.join("plan.json"))?,
+        None => None,
+    };
+    let other = |d: &Option<PathBuf>| {
+        crate::settings::UsageError::new(format!(
+            "{} holds the plan of another fleet file, selection or template: give another state-dir, or remove plan.json there to plan anew (the apps' states stay and are checked against the new plan)",
+            d.as_deref().unwrap_or(Path::new(".")).display()
+        ))
+    };
+    if saved.as_ref().is_some_and(|sp| sp.fingerprint != fp) {
+        return Err(other(&dir).into());
+    }
     // The template: given, or made from this run's upload (once: template.json keeps it).
     let mut deleted = Vec::new();
     let template_id = match s.fleet.template_id() {
@@ -659,23 +674,17 @@ pub(super) async fn run(
         }
     };
     // The plan: the one saved for this fleet file, else made now (and saved).
-    let fp = fingerprint(&s.fleet);
-    let saved: Option<SavedPlan> = match &dir {
-        Some(d) => read_json(&d.join("plan.json"))?,
-        None => None,
-    };
     let (plan, mut listed) = match saved {
-        Some(sp) if sp.fingerprint == fp && sp.plan.template_id.is_none_or(|t| t == template_id) => {
-            tracing::info!("the plan saved in the state-dir: {}", plan_headline(&sp.plan));
+        Some(sp)
+            if sp.fingerprint == fp && sp.plan.template_id.is_none_or(|t| t == template_id) =>
+        {
+            tracing::info!(
+                "the plan saved in the state-dir: {}",
+                plan_headline(&sp.plan)
+            );
             (sp.plan, None)
         }
-        Some(_) => {
-            return Err(crate::settings::UsageError::new(format!(
-                "{} holds the plan of another fleet file, selection or template: give another state-dir, or remove plan.json there to plan anew (the apps' states stay and are checked against the new plan)",
-                dir.as_deref().unwrap_or(Path::new(".")).display()
-            ))
-            .into())
-        }
+        Some(_) => return Err(other(&dir).into()),
         None => {
             let planning = std::time::Instant::now();
             let (mut plan, listed) = make_plan(&mut p, &s.fleet, wf, Some(template_id)).await?;
@@ -686,7 +695,14 @@ pub(super) async fn run(
                 planning.elapsed().as_secs_f64()
             );
             if let (Some(d), false) = (&dir, g.dry_run) {
-                write_json(&d.join("plan.json"), &SavedPlan { fingerprint: fp, plan: plan.clone() }, wf)?;
+                write_json(
+                    &d.join("plan.json"),
+                    &SavedPlan {
+                        fingerprint: fp,
+                        plan: plan.clone(),
+                    },
+                    wf,
+                )?;
             }
             (plan, Some(listed))
         }
