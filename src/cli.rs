@@ -175,6 +175,16 @@ pub struct RelayArgs {
     /// The GitHub API (default $GITHUB_API_URL, else https://api.github.com).
     #[arg(long, value_name = "URL")]
     pub github_api_url: Option<String>,
+    /// The platform's AppSecret: with it the relay looks up the review id of each result
+    /// (get_latest_auditstatus, with the tickets it receives) and puts it in the dispatch (secret).
+    #[arg(long, value_name = "SECRET")]
+    pub component_secret: Option<String>,
+    /// The latest component_verify_ticket, until WeChat pushes the next (secret).
+    #[arg(long, value_name = "TICKET")]
+    pub component_verify_ticket: Option<String>,
+    /// WeChat API base URL (default https://api.weixin.qq.com; the emulator's URL in tests).
+    #[arg(long, value_name = "URL")]
+    pub wechat_base_url: Option<String>,
 }
 
 /// `mp-release fleet …`.

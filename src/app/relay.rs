@@ -37,6 +37,8 @@ struct Relay {
     s: RelaySettings,
     seen: Mutex<HashMap<String, u64>>,
     queue: tokio::sync::mpsc::UnboundedSender<Dispatch>,
+    /// The latest ticket pushed, for looking up review ids.
+    ticket: Arc<Mutex<Option<String>>>,
 }
 
 fn now() -> u64 {
@@ -152,6 +154,7 @@ impl Relay {
                     return OK;
                 }
                 // The ticket is a credential: never logged.
+                *self.ticket.lock().unwrap_or_else(PoisonError::into_inner) = Some(ticket.clone());
                 match &self.s.ticket_file {
                     Some(f) => match write_private(f, &ticket) {
                         Ok(()) => tracing::info!(
@@ -206,9 +209,101 @@ fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The review a result is about: the push names no audit id (A1.4), so with the platform's
+/// AppSecret and the latest ticket the relay asks `get_latest_auditstatus` for the app (the
+/// review that just ended is its latest), with the refresh token from the authorizer list.
+/// `None` (and a log line) when it cannot; the dispatch goes out without it.
+async fn audit_id(
+    s: &RelaySettings,
+    ticket: &Mutex<Option<String>>,
+    masker: &crate::secrets::Masker,
+    appid: &str,
+) -> Option<(u64, String)> {
+    use crate::adapters::wechat::tokens::{ComponentAuth, Credentials, Platform, Tokens};
+    let secret = s.component_secret.clone()?;
+    let ticket = ticket
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .clone()
+        .map(secrecy::SecretString::from)
+        .or_else(|| s.ticket.clone())?;
+    let wx = crate::adapters::wechat::WeChat::new(&s.wechat_base, Duration::from_secs(20), &s.net)
+        .ok()?;
+    let auth = ComponentAuth::Ticket { secret, ticket };
+    let shared = Arc::new(tokio::sync::Mutex::new(Platform::new(
+        s.component_appid.clone(),
+        auth.clone(),
+    )));
+    let now = now();
+    let mut component =
+        Tokens::component(shared.clone(), s.component_appid.clone(), masker.clone());
+    let token = component.get(&wx, now).await.ok()?;
+    let mut refresh = None;
+    let mut offset = 0u64;
+    while refresh.is_none() && offset < 100_000 {
+        let body = json!({ "component_appid": s.component_appid, "offset": offset, "count": 500 });
+        let v = wx
+            .post(
+                "/cgi-bin/component/api_get_authorizer_list",
+                Some(&token),
+                &body,
+            )
+            .await
+            .ok()?;
+        let items = v
+            .get("list")
+            .and_then(serde_json::Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        refresh = items
+            .iter()
+            .find(|i| {
+                i.get("authorizer_appid")
+                    .and_then(serde_json::Value::as_str)
+                    == Some(appid)
+            })
+            .and_then(|i| i.get("refresh_token").and_then(serde_json::Value::as_str))
+            .map(str::to_owned);
+        let total = v
+            .get("total_count")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0);
+        offset += 500;
+        if items.is_empty() || offset >= total {
+            break;
+        }
+    }
+    let refresh = refresh?;
+    let _ = masker.mask(&refresh);
+    let creds = Credentials::Component {
+        component_appid: s.component_appid.clone(),
+        auth,
+        authorizer_appid: appid.to_owned(),
+        refresh_token: secrecy::SecretString::from(refresh),
+    };
+    let mut tokens = Tokens::new(creds, masker.clone()).sharing(shared);
+    let t = tokens.get(&wx, now).await.ok()?;
+    let v = wx
+        .get("/wxa/get_latest_auditstatus", Some(&t), &[])
+        .await
+        .ok()?;
+    let id = v.get("auditid").and_then(serde_json::Value::as_u64)?;
+    let version = v
+        .get("user_version")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    Some((id, version))
+}
+
 /// Sends the dispatches one at a time, at most one a second (GitHub's content-creation limits,
 /// B3), each tried up to three times.
-async fn dispatcher(s: RelaySettings, mut rx: tokio::sync::mpsc::UnboundedReceiver<Dispatch>) {
+async fn dispatcher(
+    s: RelaySettings,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<Dispatch>,
+    ticket: Arc<Mutex<Option<String>>>,
+    masker: crate::secrets::Masker,
+) {
     let client = match s.net.client(Duration::from_secs(20)) {
         Ok(c) => c,
         Err(e) => {
@@ -230,6 +325,16 @@ async fn dispatcher(s: RelaySettings, mut rx: tokio::sync::mpsc::UnboundedReceiv
         }
         last = Some(tokio::time::Instant::now());
         let reason: String = d.reason.chars().take(2000).collect();
+        let found = match &d.appid {
+            Some(a) => audit_id(&s, &ticket, &masker, a).await,
+            None => None,
+        };
+        if found.is_none() && s.component_secret.is_some() {
+            tracing::warn!(
+                "the review id of {}'s result could not be looked up (no ticket yet, or the app is not in the authorizer list): dispatched without it",
+                d.appid.as_deref().unwrap_or(&d.original_id)
+            );
+        }
         let body = json!({
             "event_type": s.event_type,
             "client_payload": {
@@ -239,6 +344,8 @@ async fn dispatcher(s: RelaySettings, mut rx: tokio::sync::mpsc::UnboundedReceiv
                 "event": format!("weapp_audit_{}", d.result),
                 "create_time": d.create_time,
                 "reason": reason,
+                "auditid": found.as_ref().map(|f| f.0),
+                "version": found.map(|f| f.1),
             },
         });
         let url = format!("{}/repos/{repo}/dispatches", s.api_url);
@@ -394,14 +501,17 @@ pub(super) fn serve(s: RelaySettings, wf: &mut Workflow) -> anyhow::Result<()> {
     );
     wf.outputs(&[("url".into(), url.clone())], &json!({ "url": url }))?;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let ticket = Arc::new(Mutex::new(None));
     let relay = Arc::new(Relay {
         crypt,
         s: s.clone(),
         seen: Mutex::new(HashMap::new()),
         queue: tx,
+        ticket: Arc::clone(&ticket),
     });
+    let masker = wf.masker();
     rt.block_on(async move {
-        tokio::spawn(dispatcher(s, rx));
+        tokio::spawn(dispatcher(s, rx, ticket, masker));
         let accept = async {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {

@@ -34,6 +34,12 @@ pub struct RelaySettings {
     pub api_url: String,
     /// Proxies and trust (the process's policy).
     pub net: crate::adapters::http::Net,
+    /// The platform's AppSecret, to look up review ids (with the tickets pushed).
+    pub component_secret: Option<SecretString>,
+    /// A ticket to start with.
+    pub ticket: Option<SecretString>,
+    /// WeChat's API.
+    pub wechat_base: url::Url,
 }
 
 /// Reads `relay`'s settings.
@@ -102,7 +108,29 @@ pub fn relay(
             "repository is set but github-token is not: the dispatches need a token with Contents: write (a fine-grained token or a GitHub App's)",
         ));
     }
+    let component_secret = layers
+        .pick("component-secret", a.component_secret.as_deref())
+        .map(|(v, _)| SecretString::from(v));
+    let ticket = layers
+        .pick(
+            "component-verify-ticket",
+            a.component_verify_ticket.as_deref(),
+        )
+        .map(|(v, _)| SecretString::from(v));
+    let wechat_base = layers
+        .parse(
+            "wechat-base-url",
+            a.wechat_base_url.as_deref(),
+            super::parse::url,
+        )?
+        .map_or_else(
+            || url::Url::parse(crate::adapters::wechat::DEFAULT_BASE).expect("a valid constant"),
+            |(u, _)| u,
+        );
     Ok(RelaySettings {
+        component_secret,
+        ticket,
+        wechat_base,
         listen,
         token: SecretString::from(token),
         aes_key: SecretString::from(key),

@@ -26,6 +26,10 @@ struct RelayProc {
 
 impl RelayProc {
     fn start(gh: &FakeGitHub) -> Self {
+        Self::start_with(gh, &[])
+    }
+
+    fn start_with(gh: &FakeGitHub, env: &[(&str, &str)]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let trap = NetTrap::new();
         let mut child = clean(
@@ -40,6 +44,7 @@ impl RelayProc {
             "--ticket-file",
             "ticket.txt",
         ])
+        .envs(env.iter().copied())
         .env("MP_RELEASE_PUSH_TOKEN", TOKEN)
         .env("MP_RELEASE_ENCODING_AES_KEY", KEY)
         .env("MP_RELEASE_COMPONENT_APPID", C)
@@ -157,19 +162,11 @@ fn review_results_pushed_by_the_emulator_reach_github() {
             .and(path("/repos/acme/shop/dispatches"))
             .respond_with(ResponseTemplate::new(204)),
     );
-    let relay = RelayProc::start(&gh);
-    let mut w = World::new(Scenario {
-        push: Some(PushTarget {
-            url: format!("{}/wechat/$APPID$", relay.url),
-            ticket_url: Some(format!("{}/ticket", relay.url)),
-            token: TOKEN.into(),
-            encoding_aes_key: KEY.into(),
-        }),
-        ..Scenario::default().app_review(
-            APP,
-            vec![ReviewStep::reject_after_polls(0, "1:页面内容不完整", &["m1"]).at_seconds(1)],
-        )
-    });
+    let scenario = Scenario::default().app_review(
+        APP,
+        vec![ReviewStep::reject_after_polls(0, "1:页面内容不完整", &["m1"]).at_seconds(1)],
+    );
+    let mut w = World::new(scenario.clone());
     // the relay checks timestamps against the wall clock: the virtual clock is set to it
     let behind = now().saturating_sub(w.now());
     w.advance(behind);
@@ -179,6 +176,26 @@ fn review_results_pushed_by_the_emulator_reach_github() {
         .add_template(C, "wxd0d0d0d0d0d0d0d0", "1.0.0", &["pages/index/index"], 10)
         .unwrap();
     let emu = Emulator::start_with(w);
+    // the relay can look the review id up: the platform's secret, WeChat's URL, the tickets it gets
+    let relay = RelayProc::start_with(
+        &gh,
+        &[
+            ("MP_RELEASE_COMPONENT_SECRET", "component-secret"),
+            ("MP_RELEASE_WECHAT_BASE_URL", &emu.uri()),
+        ],
+    );
+    emu.world().set_scenario(Scenario {
+        push: Some(PushTarget {
+            url: format!("{}/wechat/$APPID$", relay.url),
+            ticket_url: Some(format!("{}/ticket", relay.url)),
+            token: TOKEN.into(),
+            encoding_aes_key: KEY.into(),
+        }),
+        ..scenario
+    });
+    let first = emu.world().push_ticket(C).unwrap();
+    let file = relay.dir.path().join("ticket.txt");
+    wait_for(|| std::fs::read_to_string(&file).is_ok_and(|t| t == first));
     // commit and submit through the API, as a platform would
     {
         let mut w = emu.world();
@@ -215,6 +232,9 @@ fn review_results_pushed_by_the_emulator_reach_github() {
     assert_eq!(p["appid"], APP);
     assert_eq!(p["event"], "weapp_audit_fail");
     assert_eq!(p["reason"], "1:页面内容不完整");
+    let review = emu.world().app_state(APP).unwrap()["reviews"][0]["auditid"].clone();
+    assert_eq!(p["auditid"], review, "the review id, looked up: {p}");
+    assert_eq!(p["version"], "1.0.0");
     assert_eq!(
         emu.world().push_log(),
         [
@@ -225,7 +245,6 @@ fn review_results_pushed_by_the_emulator_reach_github() {
     );
     // a ticket push is kept in the ticket file, readable by the owner only
     let fresh = emu.world().push_ticket(C).unwrap();
-    let file = relay.dir.path().join("ticket.txt");
     wait_for(|| std::fs::read_to_string(&file).is_ok_and(|t| t == fresh));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), fresh);
     #[cfg(unix)]
@@ -242,7 +261,14 @@ fn review_results_pushed_by_the_emulator_reach_github() {
         log.contains("push weapp_audit_fail for wxa1a1a1a1a1a1a1a1"),
         "{log}"
     );
-    for s in [TOKEN, KEY, GH_TOKEN, fresh.as_str()] {
+    for s in [
+        TOKEN,
+        KEY,
+        GH_TOKEN,
+        fresh.as_str(),
+        first.as_str(),
+        "component-secret",
+    ] {
         assert!(!log.contains(s), "{s} leaked into the relay's log");
     }
 }
