@@ -994,31 +994,15 @@ fn authorizer_tokens_from_a_token_service() {
         ..s
     });
     let service = crate::github::FakeGitHub::new();
-    let comp = {
-        let mut w = f.emu.world();
-        let v = w
-            .handle(&mp_release_emulator::Request::post(
-                "/cgi-bin/component/api_component_token",
-                &[],
-                &serde_json::json!({ "component_appid": C, "component_appsecret": SECRET, "component_verify_ticket": f.ticket }),
-            ))
-            .body_json()
-            .unwrap();
-        v["component_access_token"].as_str().unwrap().to_owned()
-    };
+    let comp = crate::helpers::component_token(&mut f.emu.world(), C, SECRET, &f.ticket);
     for i in 0..3 {
-        let token = {
-            let mut w = f.emu.world();
-            let v = w
-                .handle(&mp_release_emulator::Request::post(
-                    "/cgi-bin/component/api_authorizer_token",
-                    &[("access_token", &comp)],
-                    &serde_json::json!({ "component_appid": C, "authorizer_appid": appid(i), "authorizer_refresh_token": f.refresh[&appid(i)] }),
-                ))
-                .body_json()
-                .unwrap();
-            v["authorizer_access_token"].as_str().unwrap().to_owned()
-        };
+        let token = crate::helpers::authorizer_token(
+            &mut f.emu.world(),
+            &comp,
+            C,
+            &appid(i),
+            &f.refresh[&appid(i)],
+        );
         service.mount(
             Mock::given(method("GET"))
                 .and(path("/tokens"))

@@ -5,8 +5,8 @@
 
 use crate::github::FakeGitHub;
 use crate::helpers::{clean, NetTrap};
-use mp_release_emulator::{AppSpec, Emulator, PushTarget, Request, ReviewStep, Scenario, World};
-use serde_json::{json, Value};
+use mp_release_emulator::{AppSpec, Emulator, PushTarget, ReviewStep, Scenario, World};
+use serde_json::Value;
 use std::io::{BufRead, Read, Write};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, ResponseTemplate};
@@ -199,28 +199,9 @@ fn review_results_pushed_by_the_emulator_reach_github() {
     // commit and submit through the API, as a platform would
     {
         let mut w = emu.world();
-        let comp = w.handle(&Request::post("/cgi-bin/component/api_component_token", &[], &json!({ "component_appid": C, "component_appsecret": "component-secret", "component_verify_ticket": ticket }))).body_json().unwrap();
-        let comp = comp["component_access_token"].as_str().unwrap().to_owned();
-        let tok = w.handle(&Request::post("/cgi-bin/component/api_authorizer_token", &[("access_token", &comp)], &json!({ "component_appid": C, "authorizer_appid": APP, "authorizer_refresh_token": reg.refresh_token }))).body_json().unwrap();
-        let t = tok["authorizer_access_token"].as_str().unwrap().to_owned();
-        assert_eq!(w.handle(&Request::post("/wxa/commit", &[("access_token", &t)], &json!({ "template_id": template, "ext_json": "{}", "user_version": "1.0.0", "user_desc": "d" }))).errcode(), Some(0));
-        while w
-            .handle(&Request::get(
-                "/wxa/security/get_code_privacy_info",
-                &[("access_token", &t)],
-            ))
-            .errcode()
-            == Some(61039)
-        {}
-        assert_eq!(
-            w.handle(&Request::post(
-                "/wxa/submit_audit",
-                &[("access_token", &t)],
-                &json!({})
-            ))
-            .errcode(),
-            Some(0)
-        );
+        let comp = crate::helpers::component_token(&mut w, C, "component-secret", &ticket);
+        let t = crate::helpers::authorizer_token(&mut w, &comp, C, APP, &reg.refresh_token);
+        crate::helpers::submit_in_world(&mut w, &t, template, "1.0.0");
     }
     // the review ends a second later; the emulator pushes it
     emu.world().advance(1);

@@ -115,16 +115,7 @@ impl Lib {
     }
 
     fn component_token(&self) -> String {
-        let mut w = self.emu.world();
-        let v = w
-            .handle(&Request::post(
-                "/cgi-bin/component/api_component_token",
-                &[],
-                &json!({ "component_appid": C, "component_appsecret": SECRET, "component_verify_ticket": self.ticket }),
-            ))
-            .body_json()
-            .unwrap();
-        v["component_access_token"].as_str().unwrap().to_owned()
+        crate::helpers::component_token(&mut self.emu.world(), C, SECRET, &self.ticket)
     }
 }
 
@@ -254,27 +245,8 @@ fn a_full_library_is_pruned_only_when_allowed_and_never_of_used_templates() {
             .as_str()
             .unwrap()
             .to_owned();
-        let tok = w.handle(&Request::post("/cgi-bin/component/api_authorizer_token", &[("access_token", &comp)], &json!({ "component_appid": C, "authorizer_appid": REVIEW_APP, "authorizer_refresh_token": refresh }))).body_json().unwrap();
-        let t = tok["authorizer_access_token"].as_str().unwrap().to_owned();
-        let v = w.handle(&Request::post("/wxa/commit", &[("access_token", &t)], &json!({ "template_id": oldest[0], "ext_json": "{}", "user_version": "0.0.0", "user_desc": "x" }))).body_json().unwrap();
-        assert_eq!(v["errcode"], 0, "{v}");
-        while w
-            .handle(&Request::get(
-                "/wxa/security/get_code_privacy_info",
-                &[("access_token", &t)],
-            ))
-            .errcode()
-            == Some(61039)
-        {}
-        let v = w
-            .handle(&Request::post(
-                "/wxa/submit_audit",
-                &[("access_token", &t)],
-                &json!({}),
-            ))
-            .body_json()
-            .unwrap();
-        assert_eq!(v["errcode"], 0, "{v}");
+        let t = crate::helpers::authorizer_token(&mut w, &comp, C, REVIEW_APP, &refresh);
+        crate::helpers::submit_in_world(&mut w, &t, oldest[0], "0.0.0");
     }
     let args = Lib::upload_args("9.0.0");
     let (code, _, err) = lib.run(&argv(&args));
