@@ -197,6 +197,20 @@ fn walk(d: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
+/// Every review approved at the first poll, except `rejected`'s ("no menu").
+fn approved_but(rejected: usize) -> Scenario {
+    let mut scenario = Scenario {
+        review_quota: 100,
+        default_review: vec![ReviewStep::approve_after_polls(1)],
+        ..Scenario::default()
+    };
+    scenario.app_reviews.insert(
+        appid(rejected),
+        vec![ReviewStep::reject_after_polls(1, "no menu", &[])],
+    );
+    scenario
+}
+
 fn statuses(report: &Value) -> BTreeMap<String, String> {
     report["results"]
         .as_array()
@@ -870,16 +884,7 @@ fn bad_fleet_inputs_are_refused_before_any_call() {
 #[test]
 fn a_fleet_is_one_chat_message() {
     let chats = crate::notify::Chats::new(true);
-    let mut scenario = Scenario {
-        review_quota: 100,
-        default_review: vec![ReviewStep::approve_after_polls(1)],
-        ..Scenario::default()
-    };
-    scenario.app_reviews.insert(
-        appid(2),
-        vec![ReviewStep::reject_after_polls(1, "no menu", &[])],
-    );
-    let f = Fleet::new(6, scenario, |_, s| s);
+    let f = Fleet::new(6, approved_but(2), |_, s| s);
     f.write(
         "fleet.yml",
         &format!("template: {}\napps: all\n", f.template),
@@ -1122,15 +1127,7 @@ fn a_fleet_makes_its_template_from_the_upload() {
 fn each_shard_writes_its_check_run() {
     let gh = crate::github::FakeGitHub::new();
     gh.mount_check_runs();
-    let mut scenario = Scenario {
-        default_review: vec![ReviewStep::approve_after_polls(1)],
-        ..Scenario::default()
-    };
-    scenario.app_reviews.insert(
-        appid(1),
-        vec![ReviewStep::reject_after_polls(1, "no menu", &[])],
-    );
-    let f = Fleet::new(4, scenario, |_, s| s);
+    let f = Fleet::new(4, approved_but(1), |_, s| s);
     f.write(
         "fleet.yml",
         &format!("template: {}\napps: all\n", f.template),
