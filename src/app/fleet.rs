@@ -526,6 +526,26 @@ async fn drive_app(
                 app.appid
             )
         }
+        // Handed over in review (a job that did not wait): this run follows that review, as
+        // `resume` does for one app — the same review id, the rules of this run.
+        Some(Some(saved))
+            if matches!(
+                saved.outcome,
+                Some(mp_release_core::pipeline::Outcome::Detached)
+            ) =>
+        {
+            let version = saved
+                .version
+                .clone()
+                .unwrap_or_else(|| plan.version.clone());
+            let mut st = State::new(
+                fresh.config.clone(),
+                Some((version, saved.previous_version.clone(), "none".into())),
+            )
+            .at(Stage::Wait);
+            st.audit_id = saved.audit_id;
+            st
+        }
         Some(Some(saved)) => saved,
         _ => fresh,
     };
@@ -698,7 +718,7 @@ pub(super) async fn run(
                 write_json(
                     &d.join("plan.json"),
                     &SavedPlan {
-                        fingerprint: fp,
+                        fingerprint: fp.clone(),
                         plan: plan.clone(),
                     },
                     wf,
@@ -838,15 +858,21 @@ pub(super) async fn run(
             .filter(|r| r.status == Status::InReview)
             .count();
         let (conclusion, title) = match (out.exit, in_review) {
-            (Exit::Success, 0) => ("success", format!("{} apps released", report.results.len())),
-            (Exit::Success, n) => (
-                "neutral",
-                format!("{n} apps still in review: run fleet run again with the state-dir"),
+            (Exit::Success, 0) => (
+                Some("success"),
+                format!("{} apps released", report.results.len()),
             ),
-            _ => ("failure", out.failure.clone().unwrap_or_default()),
+            (Exit::Success, n) => (
+                None,
+                format!("{n} apps still in review: the next fleet run of this shard with the state-dir follows them"),
+            ),
+            _ => (Some("failure"), out.failure.clone().unwrap_or_default()),
         };
         let text = core::summary(&report, 60_000);
-        rep.complete_now(conclusion, &title, &text).await;
+        // The hand-over: this fleet (its plan's fingerprint) and shard; the run that finds the
+        // check run in progress updates it instead of adding one.
+        let handover = format!("mp-release/fleet:{fp}:{}", s.shard.label());
+        rep.fleet_check(conclusion, &title, &text, &handover).await;
         out.outputs.extend(rep.outputs());
         out.annotations.extend(rep.annotations());
     }

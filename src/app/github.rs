@@ -338,6 +338,87 @@ impl Reporter {
         }
     }
 
+    /// A fleet shard's check run, one per shard and commit: created in progress while reviews
+    /// run (`conclusion` `None`) with the fleet's hand-over in `external_id`, and updated in place
+    /// by the next `fleet run` of the same fleet and shard until it completes. With `gating:
+    /// status`, a pending status, then the final one.
+    pub async fn fleet_check(
+        &mut self,
+        conclusion: Option<&'static str>,
+        title: &str,
+        summary: &str,
+        handover: &str,
+    ) {
+        let Some((gh, sha)) = self.active() else {
+            return;
+        };
+        let r = match self.s.gating {
+            Gating::None => return,
+            Gating::Status => {
+                let state = match conclusion {
+                    None => "pending",
+                    Some("failure") => "failure",
+                    Some(_) => "success",
+                };
+                gh.create_status(
+                    &sha,
+                    state,
+                    &self.s.check_name,
+                    &clip(title, 140),
+                    self.s.run_url.as_deref(),
+                )
+                .await
+            }
+            Gating::Check => {
+                let existing = match gh
+                    .check_runs(&sha, &self.s.check_name, Some("in_progress"))
+                    .await
+                {
+                    Ok(runs) => runs
+                        .into_iter()
+                        .find(|r| r.external_id.as_deref() == Some(handover))
+                        .map(|r| r.id),
+                    Err(e) => {
+                        self.warn(&e);
+                        None
+                    }
+                };
+                let Some((gh, sha)) = self.active() else {
+                    return;
+                };
+                let mut body = CheckRunBody {
+                    name: None,
+                    head_sha: None,
+                    status: Some(if conclusion.is_some() {
+                        "completed"
+                    } else {
+                        "in_progress"
+                    }),
+                    conclusion,
+                    external_id: Some(handover.to_owned()),
+                    details_url: self.s.run_url.clone(),
+                    output: Some(json!({ "title": clip(title, 1000), "summary": summary })),
+                    completed_at: conclusion.map(|_| chrono::Utc::now().to_rfc3339()),
+                };
+                let done = match existing {
+                    Some(id) => gh.update_check_run(id, &body).await,
+                    None => {
+                        body.name = Some(self.s.check_name.clone());
+                        body.head_sha = Some(sha.clone());
+                        gh.create_check_run(&body).await
+                    }
+                };
+                done.map(|run| {
+                    self.check_url.clone_from(&run.html_url);
+                    self.links.check_run = run.html_url;
+                })
+            }
+        };
+        if let Err(e) = r {
+            self.warn(&e);
+        }
+    }
+
     /// The settings (the merge guard reads the release-PR rules and the check name).
     pub fn settings(&self) -> &GitHubSettings {
         &self.s

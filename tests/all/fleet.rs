@@ -1221,3 +1221,106 @@ fn mistyped_platform_answers_stop_before_any_commit() {
         assert_eq!(f.emu.world().successes("/wxa/commit"), 0, "{endpoint}");
     }
 }
+
+/// A shard with reviews still running leaves its check run in progress with the fleet's
+/// hand-over; the next run of the same fleet and shard (with the state-dir) finds it and completes
+/// it in place — one check run per shard and commit.
+#[test]
+fn a_shards_check_run_is_handed_over_and_completed_in_place() {
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, ResponseTemplate};
+    let gh = crate::github::FakeGitHub::new();
+    gh.mount_check_runs();
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path(
+                "/repos/acme/shop/commits/ce587453ced02b1526dfb4cb910479d431683101/check-runs",
+            ))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(serde_json::json!({ "total_count": 0, "check_runs": [] })),
+            )
+            .up_to_n_times(1),
+    );
+    let scenario = Scenario {
+        default_review: vec![ReviewStep::approve_after_polls(2)],
+        ..Scenario::default()
+    };
+    let f = Fleet::new(3, scenario, |_, s| s);
+    f.write(
+        "fleet.yml",
+        &format!("template: {}\napps: all\n", f.template),
+    );
+    let api = gh.uri();
+    let env = [
+        ("INPUT_GITHUB_TOKEN", "ghs_fleetTestToken000000000000000000"),
+        ("GITHUB_API_URL", api.as_str()),
+        ("GITHUB_REPOSITORY", "acme/shop"),
+        ("GITHUB_SHA", "ce587453ced02b1526dfb4cb910479d431683101"),
+        ("GITHUB_RUN_ID", "42"),
+        ("GITHUB_SERVER_URL", "https://github.com"),
+    ];
+    // a job that does not wait: every app is handed over in review
+    let args = [
+        "fleet",
+        "run",
+        "--fleet-file",
+        "fleet.yml",
+        "--state-dir",
+        "s",
+        "--wait-timeout",
+        "0s",
+    ];
+    let first = f.run(&args, &env);
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let created: Vec<Value> = gh
+        .seen()
+        .into_iter()
+        .filter(|s| s.method == "POST" && s.path == "/repos/acme/shop/check-runs")
+        .map(|s| s.body)
+        .collect();
+    assert_eq!(created.len(), 1);
+    assert_eq!(created[0]["status"], "in_progress");
+    let handover = created[0]["external_id"].as_str().unwrap().to_owned();
+    assert!(
+        handover.starts_with("mp-release/fleet:mp-release#") && handover.ends_with(":1/1"),
+        "{handover}"
+    );
+    // GitHub now lists it in progress on the commit
+    let mut listed = crate::github::fixture("check_runs.json");
+    listed["check_runs"][0]["external_id"] = Value::String(handover);
+    listed["check_runs"][0]["name"] = Value::String("WeChat review fleet 1/1".into());
+    gh.mount(
+        Mock::given(method("GET"))
+            .and(path(
+                "/repos/acme/shop/commits/ce587453ced02b1526dfb4cb910479d431683101/check-runs",
+            ))
+            .respond_with(ResponseTemplate::new(200).set_body_json(listed)),
+    );
+    let second = f.run(
+        &[
+            "fleet",
+            "run",
+            "--fleet-file",
+            "fleet.yml",
+            "--state-dir",
+            "s",
+        ],
+        &env,
+    );
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    let seen = gh.seen();
+    let posts = seen
+        .iter()
+        .filter(|s| s.method == "POST" && s.path == "/repos/acme/shop/check-runs")
+        .count();
+    assert_eq!(posts, 1, "no second check run");
+    let patch = seen
+        .iter()
+        .rfind(|s| s.method == "PATCH" && s.path == "/repos/acme/shop/check-runs/4")
+        .expect("the check run was completed in place");
+    assert_eq!(patch.body["status"], "completed");
+    assert_eq!(patch.body["conclusion"], "success");
+    assert!(statuses(&f.report("s")).values().all(|s| s == "published"));
+    gh.assert_follows_openapi();
+}
