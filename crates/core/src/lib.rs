@@ -7,6 +7,7 @@
 
 pub mod fleet;
 pub mod github;
+pub mod health;
 pub mod identity;
 pub mod json_edit;
 pub mod limit;
