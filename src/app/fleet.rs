@@ -547,7 +547,15 @@ async fn drive_app(
             st
         }
         Some(Some(saved)) => saved,
-        _ => fresh,
+        // No saved state: a fleet's state dir may have been lost between jobs, so the trial
+        // version is read back before committing. When it carries this run's marker (this code,
+        // this ext_json) the commit is not sent again, and a review of it in flight is attached
+        // to rather than submitted twice; otherwise the commit goes out as usual.
+        _ => {
+            let mut st = fresh;
+            st.commit_sent = true;
+            st
+        }
     };
     if state.stage == Stage::Done {
         return Ok(core::result_of(app, &state));

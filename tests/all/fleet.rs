@@ -1324,3 +1324,69 @@ fn a_shards_check_run_is_handed_over_and_completed_in_place() {
     assert!(statuses(&f.report("s")).values().all(|s| s == "published"));
     gh.assert_follows_openapi();
 }
+
+/// The state dir lost between jobs: a rerun reads each app's trial back, finds this run's marker,
+/// and follows the review in flight — nothing is committed or submitted a second time.
+#[test]
+fn a_lost_state_dir_does_not_commit_or_submit_again() {
+    let scenario = Scenario {
+        default_review: vec![ReviewStep::approve_after_polls(3)],
+        ..Scenario::default()
+    };
+    let f = Fleet::new(5, scenario, |_, s| s);
+    f.write(
+        "fleet.yml",
+        &format!("template: {}\napps: all\n", f.template),
+    );
+    let r = f.run(
+        &[
+            "fleet",
+            "run",
+            "--fleet-file",
+            "fleet.yml",
+            "--state-dir",
+            "s",
+            "--wait-timeout",
+            "0s",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(statuses(&f.report("s")).values().all(|s| s == "in-review"));
+    std::fs::remove_dir_all(f.dir.path().join("s")).unwrap();
+    let r = f.run(
+        &[
+            "fleet",
+            "run",
+            "--fleet-file",
+            "fleet.yml",
+            "--state-dir",
+            "s2",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        statuses(&f.report("s2")).values().all(|s| s == "published"),
+        "{}",
+        r.stderr
+    );
+    for i in 0..5 {
+        let a = appid(i);
+        assert_eq!(
+            f.successes_for("/wxa/commit", &a),
+            1,
+            "app {i}: committed once"
+        );
+        assert_eq!(
+            f.successes_for("/wxa/submit_audit", &a),
+            1,
+            "app {i}: submitted once"
+        );
+        assert_eq!(
+            f.successes_for("/wxa/release", &a),
+            1,
+            "app {i}: released once"
+        );
+    }
+}
