@@ -278,7 +278,7 @@ pub enum TemplateCommand {
     #[command(after_help = ENV_HELP)]
     List(TemplateArgs),
     /// Upload the development mini program (project-path, upload-appid) and make its draft a
-    /// template; or with --draft-version, take the draft of that version uploaded last.
+    /// template; or with --draft-version, the one draft of that version in the draft box.
     #[command(after_help = ENV_HELP)]
     Add(TemplateAddArgs),
     /// Delete the oldest templates no live, trial or in-review version uses (prune-templates
