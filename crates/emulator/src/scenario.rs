@@ -52,6 +52,52 @@ pub struct Scenario {
     /// Served mode: WeChat's encrypted pushes to the platform (review results, tickets) are
     /// POSTed here, as WeChat posts them to a platform's server.
     pub push: Option<PushTarget>,
+    /// Operations data: daily visits and JS errors per version (datacube, jserr_list).
+    pub traffic: Option<Traffic>,
+}
+
+/// The operations data the emulator answers: visits a day (with a deterministic wobble) and the JS
+/// errors each version throws a day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
+pub struct Traffic {
+    /// Visitors a day (`visit_uv`, ±15 %).
+    pub daily_uv: u64,
+    /// Pages a visitor opens.
+    pub pages_per_user: u64,
+    /// Seconds a visitor stays.
+    pub stay_seconds: f64,
+    /// Errors by version.
+    pub errors: Vec<JsError>,
+}
+
+impl Default for Traffic {
+    fn default() -> Self {
+        Self {
+            daily_uv: 1000,
+            pages_per_user: 3,
+            stay_seconds: 95.0,
+            errors: Vec::new(),
+        }
+    }
+}
+
+/// One error signature of one version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct JsError {
+    /// The mini program version (`appVersion`).
+    pub version: String,
+    /// `errorMsg`.
+    pub message: String,
+    /// `errorStack`.
+    #[serde(default)]
+    pub stack: String,
+    /// Error users a day (`uv`).
+    pub users_per_day: u64,
+    /// Events a day (`pv`).
+    #[serde(default)]
+    pub events_per_day: u64,
 }
 
 /// Where the emulator pushes, and with which message crypto.
@@ -133,6 +179,7 @@ impl Default for Scenario {
             retention: Retention::default(),
             latency_ms: 0,
             push: None,
+            traffic: None,
         }
     }
 }

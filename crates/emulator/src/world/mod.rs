@@ -8,6 +8,7 @@ mod admin;
 mod ci;
 mod code;
 mod model;
+mod ops;
 mod quota;
 mod templates;
 mod tokens;
@@ -210,6 +211,8 @@ const BARE_SUCCESS: &[&str] = &[
     "/cgi-bin/component/api_component_token",
     "/cgi-bin/component/api_authorizer_token",
     "/cgi-bin/component/api_query_auth",
+    // A.0: datacube answers carry no errcode.
+    "/datacube/getweanalysisappiddailyvisittrend",
     // REFERENCE-UNSURE: the documented examples of these two carry no errcode either.
     "/cgi-bin/component/api_get_authorizer_list",
     "/cgi-bin/component/api_get_authorizer_info",
@@ -270,6 +273,16 @@ const ENDPOINTS: &[(&str, Method, Auth)] = &[
     ("/wxa/getversioninfo", Method::Post, Auth::Authorizer),
     ("/wxa/get_qrcode", Method::Get, Auth::OwnOrAuthorizer),
     ("/wxa/change_visitstatus", Method::Post, Auth::Authorizer),
+    (
+        "/datacube/getweanalysisappiddailyvisittrend",
+        Method::Post,
+        Auth::OwnOrAuthorizer,
+    ),
+    (
+        "/wxaapi/log/jserr_list",
+        Method::Post,
+        Auth::OwnOrAuthorizer,
+    ),
     ("/cgi-bin/openapi/quota/get", Method::Post, Auth::Any),
     ("/cgi-bin/clear_quota", Method::Post, Auth::Any),
 ];
@@ -760,6 +773,8 @@ impl World {
             "/wxa/getversioninfo" => self.version_info(&ctx),
             "/wxa/get_qrcode" => return self.qrcode(&ctx),
             "/wxa/change_visitstatus" => self.change_visit_status(&ctx),
+            "/datacube/getweanalysisappiddailyvisittrend" => self.daily_visit_trend(&ctx),
+            "/wxaapi/log/jserr_list" => self.jserr_list(&ctx),
             "/cgi-bin/openapi/quota/get" => self.quota_get(&ctx),
             "/cgi-bin/clear_quota" => self.clear_quota(&ctx),
             _ => Err(-1),

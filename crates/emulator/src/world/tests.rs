@@ -712,3 +712,97 @@ fn journal_retention_keeps_the_latest() {
     assert!(j.len() >= 8 && j.len() <= 10, "{}", j.len());
     assert_eq!(j.last().unwrap().seq, 42, "2 token calls and 40 reads");
 }
+
+/// The datacube's daily visit trend: one day at a time, never today, yesterday only once its
+/// figures are ready, bare success bodies; dates in the wrong form are refused.
+#[test]
+fn daily_visit_trend_is_t_plus_1() {
+    let mut s = setup_with(
+        Scenario {
+            traffic: Some(crate::scenario::Traffic::default()),
+            token_lifetime: 400 * 86_400,
+            ..Scenario::default()
+        },
+        |a| a,
+    );
+    // the emulator's clock at a Beijing midnight plus 2 h: yesterday is not ready yet
+    let now = s.w.now();
+    let to_midnight = 86_400 - (now + 8 * 3600) % 86_400;
+    s.w.advance(to_midnight + 2 * 3600);
+    let today = crate::clock::day_of(s.w.now());
+    let day = |d: u64| super::ops::format_day_pub(d);
+    let ask = |s: &mut Setup, b: &str, e: &str| {
+        s.post(
+            "/datacube/getweanalysisappiddailyvisittrend",
+            json!({ "begin_date": b, "end_date": e }),
+        )
+    };
+    let y = day(today - 1);
+    let early = ask(&mut s, &y, &y);
+    assert_eq!(
+        early,
+        json!({ "list": [] }),
+        "not ready at 02:00, and no errcode"
+    );
+    s.w.advance(9 * 3600);
+    let ready = ask(&mut s, &y, &y);
+    assert!(ready.get("errcode").is_none(), "{ready}");
+    let row = &ready["list"][0];
+    assert_eq!(row["ref_date"], y);
+    let uv = row["visit_uv"].as_u64().unwrap();
+    assert!((850..=1150).contains(&uv), "{uv}");
+    assert!(row["visit_pv"].as_u64().unwrap() >= uv);
+    // the same day answers the same figures (a chart does not change between calls)
+    assert_eq!(ask(&mut s, &y, &y), ready);
+    let d2 = day(today - 2);
+    assert_eq!(code(&ask(&mut s, &d2, &y)), 61501, "one day at a time");
+    let t = day(today);
+    assert_eq!(code(&ask(&mut s, &t, &t)), 61501, "today is never there");
+    assert_eq!(code(&ask(&mut s, "2026-01-01", "2026-01-01")), 40097);
+}
+
+/// `jserr_list`: the scenario's errors of a version over the days asked, the most users first,
+/// at most 30 a page.
+#[test]
+fn js_errors_by_version() {
+    use crate::scenario::{JsError, Traffic};
+    let err = |v: &str, m: &str, uv: u64| JsError {
+        version: v.into(),
+        message: m.into(),
+        stack: format!("at {m} (app-service.js:1:1)"),
+        users_per_day: uv,
+        events_per_day: uv * 3,
+    };
+    let mut s = setup_with(
+        Scenario {
+            traffic: Some(Traffic {
+                errors: vec![
+                    err("1.5.0", "TypeError: x is undefined", 40),
+                    err("1.5.0", "RangeError", 2),
+                    err("1.4.2", "TypeError: x is undefined", 10),
+                ],
+                ..Traffic::default()
+            }),
+            ..Scenario::default()
+        },
+        |a| a,
+    );
+    let ask = |s: &mut Setup, v: &str, limit: u64| {
+        s.post(
+            "/wxaapi/log/jserr_list",
+            json!({ "appVersion": v, "errType": "1", "startTime": "2026-01-01", "endTime": "2026-01-02", "keyword": "", "openid": "", "orderby": "uv", "desc": "1", "offset": 0, "limit": limit }),
+        )
+    };
+    let new = ask(&mut s, "1.5.0", 30);
+    assert_eq!(new["totalCount"], 2);
+    assert_eq!(new["data"][0]["errorMsg"], "TypeError: x is undefined");
+    assert_eq!(new["data"][0]["uv"], 80, "two days of 40 users");
+    assert_eq!(new["data"][0]["errorMsgMd5"].as_str().unwrap().len(), 32);
+    let old = ask(&mut s, "1.4.2", 30);
+    assert_eq!(
+        old["data"][0]["errorMsgMd5"], new["data"][0]["errorMsgMd5"],
+        "the same signature in both versions"
+    );
+    assert_eq!(ask(&mut s, "0", 30)["totalCount"], 3);
+    assert_eq!(code(&ask(&mut s, "1.5.0", 31)), 40097);
+}
