@@ -19,8 +19,8 @@ mod world;
 pub use clock::{Clock, EPOCH};
 pub use http::Emulator;
 pub use scenario::{
-    FaultKind, FaultRule, JsError, Outcome, PushTarget, RandomFaults, RateLimit, ReviewStep,
-    ScanRule, Scenario, Traffic, UploadLimits,
+    FaultKind, FaultRule, Feedback, JsError, Outcome, PushTarget, RandomFaults, RateLimit,
+    ReviewStep, ScanRule, Scenario, Traffic, UploadLimits,
 };
 pub use tls::TestCa;
 pub use world::{

@@ -69,6 +69,21 @@ pub struct Traffic {
     pub stay_seconds: f64,
     /// Errors by version.
     pub errors: Vec<JsError>,
+    /// User feedback (`feedback/list`), each appearing once the clock reaches it.
+    pub feedback: Vec<Feedback>,
+}
+
+/// One piece of user feedback.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Feedback {
+    /// 1 无法打开小程序, 2 闪退, 3 卡顿, 4 黑屏白屏, 5 死机, 6 界面错位, 7 界面加载慢, 8 其他异常.
+    #[serde(rename = "type")]
+    pub kind: u8,
+    /// What the user wrote.
+    pub content: String,
+    /// Seconds after the emulator's epoch it is sent (listed once the clock reaches it).
+    pub at_seconds: u64,
 }
 
 impl Default for Traffic {
@@ -78,6 +93,7 @@ impl Default for Traffic {
             pages_per_user: 3,
             stay_seconds: 95.0,
             errors: Vec::new(),
+            feedback: Vec::new(),
         }
     }
 }

@@ -283,6 +283,7 @@ const ENDPOINTS: &[(&str, Method, Auth)] = &[
         Method::Post,
         Auth::OwnOrAuthorizer,
     ),
+    ("/wxaapi/feedback/list", Method::Get, Auth::OwnOrAuthorizer),
     ("/cgi-bin/openapi/quota/get", Method::Post, Auth::Any),
     ("/cgi-bin/clear_quota", Method::Post, Auth::Any),
 ];
@@ -775,6 +776,7 @@ impl World {
             "/wxa/change_visitstatus" => self.change_visit_status(&ctx),
             "/datacube/getweanalysisappiddailyvisittrend" => self.daily_visit_trend(&ctx),
             "/wxaapi/log/jserr_list" => self.jserr_list(&ctx),
+            "/wxaapi/feedback/list" => self.feedback_list(&ctx),
             "/cgi-bin/openapi/quota/get" => self.quota_get(&ctx),
             "/cgi-bin/clear_quota" => self.clear_quota(&ctx),
             _ => Err(-1),

@@ -173,6 +173,54 @@ impl World {
     }
 }
 
+impl World {
+    /// `GET /wxaapi/feedback/list?type=&page=&num=`: the scenario's feedback sent so far, newest
+    /// first (B.5), one page.
+    /// REFERENCE-UNSURE: the page lists only -1; a missing or zero `page`/`num` answering 40097 is
+    /// ours.
+    pub(super) fn feedback_list(&mut self, c: &Ctx<'_>) -> Answer {
+        let num = |k: &str| c.req.param(k).and_then(|v| v.trim().parse::<u64>().ok());
+        let (Some(page), Some(per)) = (num("page"), num("num")) else {
+            return Err(40097);
+        };
+        if page == 0 || per == 0 {
+            return Err(40097);
+        }
+        let kind = num("type");
+        let now = self.now();
+        let traffic = self.scenario.traffic.clone().unwrap_or_default();
+        let mut sent: Vec<(u64, usize, &crate::scenario::Feedback)> = traffic
+            .feedback
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (crate::clock::EPOCH + f.at_seconds, i, f))
+            .filter(|(at, _, f)| *at <= now && kind.is_none_or(|k| k == u64::from(f.kind)))
+            .collect();
+        sent.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+        let skip = usize::try_from((page - 1).saturating_mul(per)).unwrap_or(usize::MAX);
+        let list: Vec<Value> = sent
+            .iter()
+            .skip(skip)
+            .take(usize::try_from(per).unwrap_or(usize::MAX))
+            .map(|(at, i, f)| {
+                json!({
+                    "record_id": 7_000_000 + *i as u64,
+                    "create_time": at,
+                    "content": f.content,
+                    "phone": "",
+                    "openid": format!("o{}", hex32(&f.content).get(..27).unwrap_or_default()),
+                    "nickname": "",
+                    "head_url": "",
+                    "type": f.kind,
+                    "mediaIds": [],
+                    "systemInfo": "{\"platform\":\"ios\"}",
+                })
+            })
+            .collect();
+        Ok(json!({ "total_num": sent.len(), "list": list }))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

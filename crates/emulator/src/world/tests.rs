@@ -806,3 +806,52 @@ fn js_errors_by_version() {
     assert_eq!(ask(&mut s, "0", 30)["totalCount"], 3);
     assert_eq!(code(&ask(&mut s, "1.5.0", 31)), 40097);
 }
+
+/// `feedback/list`: what users sent so far, newest first, by type, a page at a time.
+#[test]
+fn feedback_appears_as_the_clock_reaches_it() {
+    use crate::scenario::{Feedback, Traffic};
+    let fb = |kind: u8, content: &str, at: u64| Feedback {
+        kind,
+        content: content.into(),
+        at_seconds: at,
+    };
+    let mut s = setup_with(
+        Scenario {
+            traffic: Some(Traffic {
+                feedback: vec![
+                    fb(2, "闪退了", 100),
+                    fb(3, "很卡", 200),
+                    fb(2, "又闪退", 5_000),
+                ],
+                ..Traffic::default()
+            }),
+            token_lifetime: 400 * 86_400,
+            ..Scenario::default()
+        },
+        |a| a,
+    );
+    let start = crate::clock::EPOCH;
+    let now = s.w.now();
+    s.w.advance((start + 300).saturating_sub(now));
+    let all = s.get("/wxaapi/feedback/list", &[("page", "1"), ("num", "10")]);
+    assert_eq!(all["total_num"], 2, "{all}");
+    assert_eq!(all["list"][0]["content"], "很卡", "newest first");
+    let crashes = s.get(
+        "/wxaapi/feedback/list",
+        &[("type", "2"), ("page", "1"), ("num", "10")],
+    );
+    assert_eq!(crashes["total_num"], 1);
+    s.w.advance(5_000);
+    let later = s.get(
+        "/wxaapi/feedback/list",
+        &[("type", "2"), ("page", "1"), ("num", "1")],
+    );
+    assert_eq!(later["total_num"], 2);
+    assert_eq!(later["list"].as_array().unwrap().len(), 1, "one a page");
+    assert_eq!(later["list"][0]["content"], "又闪退");
+    assert_eq!(
+        code(&s.get("/wxaapi/feedback/list", &[("page", "0"), ("num", "1")])),
+        40097
+    );
+}
