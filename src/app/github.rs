@@ -307,14 +307,7 @@ impl Reporter {
                 } else {
                     "success"
                 };
-                gh.create_status(
-                    &sha,
-                    state,
-                    &self.s.check_name,
-                    &clip(title, 140),
-                    self.s.run_url.as_deref(),
-                )
-                .await
+                self.commit_status(gh, &sha, state, title).await
             }
             Gating::Check => {
                 let body = CheckRunBody {
@@ -360,14 +353,7 @@ impl Reporter {
                     Some("failure") => "failure",
                     Some(_) => "success",
                 };
-                gh.create_status(
-                    &sha,
-                    state,
-                    &self.s.check_name,
-                    &clip(title, 140),
-                    self.s.run_url.as_deref(),
-                )
-                .await
+                self.commit_status(gh, &sha, state, title).await
             }
             Gating::Check => {
                 let existing = match gh
@@ -417,6 +403,24 @@ impl Reporter {
         if let Err(e) = r {
             self.warn(&e);
         }
+    }
+
+    /// A commit status named like the check run.
+    async fn commit_status(
+        &self,
+        gh: &GitHub,
+        sha: &str,
+        state: &str,
+        title: &str,
+    ) -> Result<(), GhError> {
+        gh.create_status(
+            sha,
+            state,
+            &self.s.check_name,
+            &clip(title, 140),
+            self.s.run_url.as_deref(),
+        )
+        .await
     }
 
     /// The settings (the merge guard reads the release-PR rules and the check name).

@@ -59,6 +59,14 @@ impl Fleet {
         }
     }
 
+    /// `fleet.yml`: the template, `apps: all`.
+    fn write_all(&self) {
+        self.write(
+            "fleet.yml",
+            &format!("template: {}\napps: all\n", self.template),
+        );
+    }
+
     fn write(&self, name: &str, text: &str) {
         std::fs::write(self.dir.path().join(name), text).unwrap();
     }
@@ -475,10 +483,7 @@ fn quota_running_out_midway_holds_the_rest() {
         ..Scenario::default()
     };
     let f = Fleet::new(24, scenario, |_, s| s);
-    f.write(
-        "fleet.yml",
-        &format!("template: {}\napps: all\n", f.template),
-    );
+    f.write_all();
     let r = f.run(
         &[
             "fleet",
@@ -559,10 +564,7 @@ fn a_plan_over_the_quota_is_refused_or_cut() {
         ..Scenario::default()
     };
     let f = Fleet::new(10, scenario, |_, s| s);
-    f.write(
-        "fleet.yml",
-        &format!("template: {}\napps: all\n", f.template),
-    );
+    f.write_all();
     let r = f.run(&["fleet", "run", "--fleet-file", "fleet.yml"], &[]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
@@ -607,10 +609,7 @@ fn a_killed_fleet_resumes_without_submitting_twice() {
         ..Scenario::default()
     };
     let f = Fleet::new(12, scenario, |_, s| s);
-    f.write(
-        "fleet.yml",
-        &format!("template: {}\napps: all\n", f.template),
-    );
+    f.write_all();
     let args = [
         "fleet",
         "run",
@@ -885,10 +884,7 @@ fn bad_fleet_inputs_are_refused_before_any_call() {
 fn a_fleet_is_one_chat_message() {
     let chats = crate::notify::Chats::new(true);
     let f = Fleet::new(6, approved_but(2), |_, s| s);
-    f.write(
-        "fleet.yml",
-        &format!("template: {}\napps: all\n", f.template),
-    );
+    f.write_all();
     let slack = chats.slack_url();
     let env = [("INPUT_NOTIFY_SLACK", slack.as_str())];
     let r = f.run(
@@ -954,10 +950,7 @@ fn a_fleet_is_one_chat_message() {
 #[test]
 fn a_dry_run_changes_nothing() {
     let f = Fleet::new(4, Scenario::default(), |_, s| s);
-    f.write(
-        "fleet.yml",
-        &format!("template: {}\napps: all\n", f.template),
-    );
+    f.write_all();
     let r = f.run(
         &[
             "fleet",
@@ -1128,10 +1121,7 @@ fn each_shard_writes_its_check_run() {
     let gh = crate::github::FakeGitHub::new();
     gh.mount_check_runs();
     let f = Fleet::new(4, approved_but(1), |_, s| s);
-    f.write(
-        "fleet.yml",
-        &format!("template: {}\napps: all\n", f.template),
-    );
+    f.write_all();
     let api = gh.uri();
     let env = [
         ("INPUT_GITHUB_TOKEN", "ghs_fleetTestToken000000000000000000"),
@@ -1247,10 +1237,7 @@ fn a_shards_check_run_is_handed_over_and_completed_in_place() {
         ..Scenario::default()
     };
     let f = Fleet::new(3, scenario, |_, s| s);
-    f.write(
-        "fleet.yml",
-        &format!("template: {}\napps: all\n", f.template),
-    );
+    f.write_all();
     let api = gh.uri();
     let env = [
         ("INPUT_GITHUB_TOKEN", "ghs_fleetTestToken000000000000000000"),
@@ -1334,10 +1321,7 @@ fn a_lost_state_dir_does_not_commit_or_submit_again() {
         ..Scenario::default()
     };
     let f = Fleet::new(5, scenario, |_, s| s);
-    f.write(
-        "fleet.yml",
-        &format!("template: {}\napps: all\n", f.template),
-    );
+    f.write_all();
     let r = f.run(
         &[
             "fleet",
