@@ -113,11 +113,7 @@ impl Relay {
         // $APPID$ in the message URL names the mini program (A1.1).
         let appid = path
             .split('/')
-            .find(|seg| {
-                seg.len() == 18
-                    && seg.starts_with("wx")
-                    && seg[2..].bytes().all(|b| b.is_ascii_hexdigit())
-            })
+            .find(|seg| mp_release_core::wechat::is_appid(seg))
             .map(str::to_owned);
         match push::parse(&msg) {
             Push::Audit {

@@ -16,7 +16,7 @@ pub(crate) fn parse_bool(s: &str) -> Result<bool, String> {
 /// `wx` followed by 16 hex digits.
 pub(crate) fn check_appid(s: &str) -> Result<String, String> {
     let s = s.trim();
-    if s.len() == 18 && s.starts_with("wx") && s[2..].bytes().all(|b| b.is_ascii_hexdigit()) {
+    if mp_release_core::wechat::is_appid(s) {
         Ok(s.to_owned())
     } else {
         Err(format!(

@@ -200,10 +200,6 @@ impl AppEntry {
     }
 }
 
-fn is_appid(s: &str) -> bool {
-    s.len() == 18 && s.starts_with("wx") && s[2..].bytes().all(|b| b.is_ascii_hexdigit())
-}
-
 fn is_env_name(s: &str) -> bool {
     !s.is_empty()
         && !s.starts_with(|c: char| c.is_ascii_digit())
@@ -269,7 +265,7 @@ impl FleetFile {
         let mut seen = BTreeSet::new();
         for (i, e) in entries.iter().enumerate() {
             let at = format!("apps[{i}] ({})", e.appid);
-            if !is_appid(&e.appid) {
+            if !crate::wechat::is_appid(&e.appid) {
                 return Err(format!("{at}: appid must be wx followed by 16 hex digits"));
             }
             if !seen.insert(e.appid.as_str()) {

@@ -4,4 +4,9 @@
 
 pub mod errcode;
 
+/// An appid: `wx` followed by 16 hex digits (mini programs and platforms alike).
+pub fn is_appid(s: &str) -> bool {
+    s.len() == 18 && s.starts_with("wx") && s[2..].bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 pub mod wire;

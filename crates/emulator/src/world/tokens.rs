@@ -150,7 +150,7 @@ impl World {
             .ok_or(41004)?;
         let ticket = c.str("component_verify_ticket").unwrap_or_default();
         // 40013 for a value that is no appid at all; 61011 for an appid that is no platform.
-        if !is_appid(component) {
+        if !mp_release_core::wechat::is_appid(component) {
             return Err(40013);
         }
         let p = self.platforms.get(component).ok_or(61011)?;
@@ -318,9 +318,4 @@ impl World {
             },
         }))
     }
-}
-
-/// `wx` followed by 16 hex digits.
-pub fn is_appid(s: &str) -> bool {
-    s.len() == 18 && s.starts_with("wx") && s[2..].bytes().all(|b| b.is_ascii_hexdigit())
 }
