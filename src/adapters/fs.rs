@@ -21,11 +21,28 @@ pub fn check_json_target(path: &Path) -> Result<String, String> {
     Ok(text)
 }
 
-/// Rewrites the top-level `version` of a JSON file, keeping every other byte, atomically (a
-/// temporary file in the same directory, then a rename) so a crash never leaves half a file.
+/// Rewrites the top-level `version` of a JSON file, keeping every other byte (and the file's
+/// permissions), atomically.
 pub fn write_json_version(path: &Path, original: &str, version: &str) -> std::io::Result<()> {
     let updated = json_edit::set_top_level_string(original, "version", version)
         .map_err(|e| std::io::Error::other(format!("{}: {e}", path.display())))?;
+    write_atomic(path, updated.as_bytes(), Mode::LikeExisting)
+}
+
+/// Who may read a file `write_atomic` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The process's default.
+    Plain,
+    /// The owner only (0600): a file that holds a credential.
+    OwnerOnly,
+    /// As the file it replaces, if there is one.
+    LikeExisting,
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, synced, then
+/// renamed over it, so a crash never leaves half a file (state files, reports, tickets, versions).
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: Mode) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -35,11 +52,20 @@ pub fn write_json_version(path: &Path, original: &str, version: &str) -> std::io
         .map_or_else(|| "file".into(), |n| n.to_string_lossy().into_owned());
     let tmp = dir.join(format!(".{name}.mp-release-{}", std::process::id()));
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(updated.as_bytes())?;
+        let mut o = std::fs::OpenOptions::new();
+        o.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        if mode == Mode::OwnerOnly {
+            use std::os::unix::fs::OpenOptionsExt;
+            o.mode(0o600);
+        }
+        let mut f = o.open(&tmp)?;
+        f.write_all(bytes)?;
         f.sync_all()?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            std::fs::set_permissions(&tmp, meta.permissions())?;
+        if mode == Mode::LikeExisting {
+            if let Ok(meta) = std::fs::metadata(path) {
+                std::fs::set_permissions(&tmp, meta.permissions())?;
+            }
         }
         std::fs::rename(&tmp, path)
     })();

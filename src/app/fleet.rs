@@ -76,9 +76,8 @@ fn write_json(path: &Path, v: &impl Serialize, wf: &Workflow) -> anyhow::Result<
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let text = wf.masker().redact(&serde_json::to_string_pretty(v)?);
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))
+    crate::adapters::fs::write_atomic(path, text.as_bytes(), crate::adapters::fs::Mode::Plain)
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> anyhow::Result<Option<T>> {

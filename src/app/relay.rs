@@ -152,7 +152,11 @@ impl Relay {
                 // The ticket is a credential: never logged.
                 *self.ticket.lock().unwrap_or_else(PoisonError::into_inner) = Some(ticket.clone());
                 match &self.s.ticket_file {
-                    Some(f) => match write_private(f, &ticket) {
+                    Some(f) => match crate::adapters::fs::write_atomic(
+                        f,
+                        ticket.as_bytes(),
+                        crate::adapters::fs::Mode::OwnerOnly,
+                    ) {
                         Ok(()) => tracing::info!(
                             "push component_verify_ticket ({create_time}): kept in {}",
                             f.display()
@@ -183,26 +187,6 @@ impl Relay {
         }
         seen.insert(key.to_owned(), now()).is_none()
     }
-}
-
-/// Writes `text` to `path` readable by the owner only, replacing it atomically.
-fn write_private(path: &std::path::Path, text: &str) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    let tmp = path.with_extension("tmp");
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        o.mode(0o600);
-    }
-    let mut f = o
-        .open(&tmp)
-        .with_context(|| format!("opening {}", tmp.display()))?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)?;
-    Ok(())
 }
 
 /// The review a result is about: the push names no audit id (A1.4), so with the platform's

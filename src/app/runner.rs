@@ -114,10 +114,7 @@ impl Runner {
             Some(m) => m.redact(&text),
             None => text,
         };
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, text)
-            .with_context(|| format!("writing the state file {}", tmp.display()))?;
-        std::fs::rename(&tmp, path)
+        crate::adapters::fs::write_atomic(path, text.as_bytes(), crate::adapters::fs::Mode::Plain)
             .with_context(|| format!("writing the state file {}", path.display()))
     }
 
