@@ -33,6 +33,15 @@ impl Clock {
         })
     }
 
+    /// The virtual clock when `virtual_clock` is set (tests and the sandbox), else the wall clock.
+    pub async fn of(wx: &WeChat, virtual_clock: bool) -> anyhow::Result<Self> {
+        if virtual_clock {
+            Self::virtual_of(wx).await
+        } else {
+            Ok(Self::Real)
+        }
+    }
+
     /// Unix seconds.
     pub fn now(&self) -> u64 {
         match self {

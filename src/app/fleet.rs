@@ -25,7 +25,7 @@ use mp_release_core::fleet::{
     self as core, AppResult, Authorizer, Facts, Plan, PlannedApp, RefreshSource, Shard, Status,
 };
 use mp_release_core::limit::Limiter;
-use mp_release_core::pipeline::{BumpSpec, CommitSpec, PublishSpec, Stage, State};
+use mp_release_core::pipeline::{BumpSpec, CommitSpec, PublishSpec, Quota, Stage, State};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -117,16 +117,12 @@ fn submitted_in(dir: Option<&Path>) -> BTreeSet<String> {
 struct Gathered {
     authorizers: Option<Vec<Authorizer>>,
     listed: BTreeMap<String, SecretString>,
-    quota_rest: Option<u32>,
+    quota: Option<Quota>,
 }
 
 /// Reads the authorizer list when the plan needs it (apps: all, or apps without
 /// refresh-token-env), each candidate's permission sets, and the review quota.
-async fn gather(
-    p: &mut PlatformCalls,
-    s: &FleetSettings,
-    wf: &Workflow,
-) -> anyhow::Result<Gathered> {
+async fn gather(p: &mut PlatformCalls, s: &FleetSettings) -> anyhow::Result<Gathered> {
     let entries = match &s.file.apps {
         core::Apps::List(l) => l.clone(),
         core::Apps::All(_) => Vec::new(),
@@ -137,7 +133,7 @@ async fn gather(
                 .iter()
                 .any(|e| e.skip.is_none() && e.refresh_token_env.is_none()));
     let (mut authorizers, listed) = if need_list {
-        let (a, t) = p.authorizers(wf).await?;
+        let (a, t) = p.authorizers().await?;
         tracing::info!(
             "{} authorizers of platform {}",
             a.len(),
@@ -164,7 +160,7 @@ async fn gather(
         let workers = todo.len().clamp(1, 16);
         let mut pool = Vec::new();
         for _ in 0..workers {
-            pool.push(platform_worker(p, wf).await?);
+            pool.push(p.worker().await?);
         }
         let chunks: Vec<Vec<usize>> = (0..workers)
             .map(|w| todo.iter().copied().skip(w).step_by(workers).collect())
@@ -190,7 +186,7 @@ async fn gather(
     let any_token = listed
         .iter()
         .next()
-        .map(|(a, t)| (a.clone(), s.platform.app(a, t.clone()).credentials))
+        .map(|(a, t)| (a.clone(), s.platform.app(a, t.clone())))
         .or_else(|| {
             entries.iter().filter(|e| e.skip.is_none()).find_map(|e| {
                 let source = match &e.refresh_token_env {
@@ -203,52 +199,15 @@ async fn gather(
                 ))
             })
         });
-    let quota_rest = match any_token {
-        Some((appid, creds)) => {
-            let (mut calls, _) = p.app_calls_with(&appid, creds, wf).await?;
-            match calls
-                .once("queryquota", false, async |wx, t| {
-                    wx.get("/wxa/queryquota", Some(t), &[]).await
-                })
-                .await
-            {
-                Ok(v) => v
-                    .get("rest")
-                    .and_then(Value::as_u64)
-                    .map(|r| u32::try_from(r).unwrap_or(u32::MAX)),
-                Err(e) => {
-                    tracing::warn!(
-                        "the review quota could not be read ({e:#}); the plan cannot check it"
-                    );
-                    None
-                }
-            }
-        }
+    let quota = match any_token {
+        Some((appid, creds)) => read_quota(p, &appid, creds).await,
         None => None,
     };
     Ok(Gathered {
         authorizers,
         listed,
-        quota_rest,
+        quota,
     })
-}
-
-/// Another call path for the platform's own calls, sharing its token and limiter.
-async fn platform_worker(p: &PlatformCalls, wf: &Workflow) -> anyhow::Result<Calls> {
-    let wx = p.calls.wx.clone();
-    let tokens = crate::adapters::wechat::tokens::Tokens::component(
-        p.shared.clone(),
-        p.settings.component_appid.clone(),
-        wf.masker(),
-    );
-    let clock = if p.settings.virtual_clock {
-        super::clock::Clock::virtual_of(&wx).await?
-    } else {
-        super::clock::Clock::Real
-    };
-    let mut calls = Calls::new(wx, tokens, clock);
-    calls.limiter = p.calls.limiter.clone();
-    Ok(calls)
 }
 
 async fn has_set18(calls: &mut Calls, component: &str, appid: &str) -> anyhow::Result<bool> {
@@ -280,25 +239,24 @@ async fn template_version(p: &mut PlatformCalls, id: u64) -> anyhow::Result<Stri
     }
 }
 
-/// Plans from scratch.
+/// Plans from scratch; what it read of the platform is handed back for the run.
 async fn make_plan(
     p: &mut PlatformCalls,
     s: &FleetSettings,
-    wf: &Workflow,
     template_id: Option<u64>,
-) -> anyhow::Result<(Plan, BTreeMap<String, SecretString>)> {
+) -> anyhow::Result<(Plan, Gathered)> {
     let version = match (&s.file.version, template_id) {
         (Some(v), _) => v.clone(),
         (None, Some(id)) => template_version(p, id).await?,
         (None, None) => unreachable!("settings require version with template: new"),
     };
-    let g = gather(p, s, wf).await?;
+    let g = gather(p, s).await?;
     let submitted = submitted_in(s.state_dir.as_deref());
     let facts = Facts {
         authorizers: g.authorizers.as_deref(),
         template_id,
         version: &version,
-        quota_rest: g.quota_rest,
+        quota_rest: g.quota.map(|q| q.rest),
         max_submits: s.max_submits,
         select: &s.select,
         submitted: &submitted,
@@ -306,7 +264,7 @@ async fn make_plan(
     };
     let plan =
         core::plan(&s.file, &facts).map_err(|e| crate::settings::UsageError::new(e.to_string()))?;
-    Ok((plan, g.listed))
+    Ok((plan, g))
 }
 
 fn plan_table(plan: &Plan, max_rows: usize) -> String {
@@ -381,9 +339,9 @@ fn plan_headline(plan: &Plan) -> String {
 /// `fleet plan`.
 pub(super) async fn plan(s: FleetSettings, wf: &mut Workflow) -> anyhow::Result<Report> {
     let limiter = Arc::new(Mutex::new(Limiter::unlimited()));
-    let mut p = PlatformCalls::connect(&s.platform, wf, limiter).await?;
+    let mut p = PlatformCalls::connect(&s.platform, wf.masker(), limiter).await?;
     let template_id = s.template_id();
-    let (plan, _) = make_plan(&mut p, &s, wf, template_id).await?;
+    let (plan, _) = make_plan(&mut p, &s, template_id).await?;
     let headline = plan_headline(&plan);
     tracing::info!("plan: {headline}");
     if let Some(dir) = &s.state_dir {
@@ -476,7 +434,7 @@ async fn drive_app(
     wf: &Workflow,
     dry_run: bool,
 ) -> anyhow::Result<AppResult> {
-    let (calls, mut ws) = p.app_calls_with(&app.appid, creds, wf).await?;
+    let (calls, mut ws) = p.app_calls_with(&app.appid, creds).await?;
     let shared_quota = quota.copied();
     if !dry_run {
         ws.state_file = s.state_dir.as_ref().map(|d| app_state_path(d, &app.appid));
@@ -585,36 +543,37 @@ async fn drive_app(
     Ok(core::result_of(app, &end))
 }
 
-/// `queryquota` once, with the first app's token that can be had; `None` when it cannot be read
-/// (each app then reads it itself).
-async fn shared_quota(
+/// The platform's review quota (`queryquota` takes any authorizer's token, D.1), read once for
+/// the plan and every app's report; `None` (with a warning) when it cannot be read.
+async fn read_quota(
     p: &PlatformCalls,
-    slice: &[&PlannedApp],
-    listed: &BTreeMap<String, SecretString>,
-    s: &FleetSettings,
-    wf: &Workflow,
-) -> Option<mp_release_core::pipeline::Quota> {
-    let (appid, creds) = slice.iter().find_map(|a| {
-        Some((
-            a.appid.clone(),
-            crate::settings::credentials_of(s, &a.appid, &a.refresh, listed)?,
-        ))
-    })?;
-    let (mut calls, _) = p.app_calls_with(&appid, creds, wf).await.ok()?;
-    let v = calls
-        .once("queryquota", false, async |wx, t| {
-            wx.get("/wxa/queryquota", Some(t), &[]).await
+    appid: &str,
+    creds: crate::adapters::wechat::tokens::Credentials,
+) -> Option<Quota> {
+    let read = async {
+        let (mut calls, _) = p.app_calls_with(appid, creds).await?;
+        let v = calls
+            .once("queryquota", false, async |wx, t| {
+                wx.get("/wxa/queryquota", Some(t), &[]).await
+            })
+            .await?;
+        let q: mp_release_core::wechat::wire::QuotaInfo =
+            super::runner::answer("/wxa/queryquota", &v)
+                .map_err(|e| anyhow::anyhow!(e.explain()))?;
+        anyhow::Ok(Quota {
+            rest: q.rest,
+            limit: q.limit,
+            speedup_rest: q.speedup_rest,
+            speedup_limit: q.speedup_limit,
         })
-        .await
-        .ok()?;
-    let q: mp_release_core::wechat::wire::QuotaInfo =
-        mp_release_core::wechat::wire::parse(&v).ok()?;
-    Some(mp_release_core::pipeline::Quota {
-        rest: q.rest,
-        limit: q.limit,
-        speedup_rest: q.speedup_rest,
-        speedup_limit: q.speedup_limit,
-    })
+    };
+    match read.await {
+        Ok(q) => Some(q),
+        Err(e) => {
+            tracing::warn!("the review quota could not be read ({e:#}); the plan cannot check it and each app reads it itself");
+            None
+        }
+    }
 }
 
 /// `fleet run`.
@@ -625,7 +584,7 @@ pub(super) async fn run(
     g: &crate::settings::Globals,
 ) -> anyhow::Result<Report> {
     let limiter = Arc::new(Mutex::new(Limiter::new(s.rules.clone(), s.global_rate)));
-    let mut p = PlatformCalls::connect(&s.fleet.platform, wf, limiter).await?;
+    let mut p = PlatformCalls::connect(&s.fleet.platform, wf.masker(), limiter).await?;
     let dir = s.state_dir.clone();
     if dir.is_none() && !g.dry_run {
         tracing::warn!("no state-dir: a stopped fleet cannot be continued where it stopped (each app's read-backs still keep a rerun from submitting twice)");
@@ -701,7 +660,7 @@ pub(super) async fn run(
         }
     };
     // The plan: the one saved for this fleet file, else made now (and saved).
-    let (plan, mut listed) = match saved {
+    let (plan, mut listed, mut quota) = match saved {
         Some(sp)
             if sp.fingerprint == fp && sp.plan.template_id.is_none_or(|t| t == template_id) =>
         {
@@ -709,12 +668,12 @@ pub(super) async fn run(
                 "the plan saved in the state-dir: {}",
                 plan_headline(&sp.plan)
             );
-            (sp.plan, None)
+            (sp.plan, None, None)
         }
         Some(_) => return Err(other(&dir).into()),
         None => {
             let planning = std::time::Instant::now();
-            let (mut plan, listed) = make_plan(&mut p, &s.fleet, wf, Some(template_id)).await?;
+            let (mut plan, gathered) = make_plan(&mut p, &s.fleet, Some(template_id)).await?;
             plan.template_id = Some(template_id);
             tracing::info!(
                 "plan: {} (planned in {:.1} s)",
@@ -731,14 +690,14 @@ pub(super) async fn run(
                     wf,
                 )?;
             }
-            (plan, Some(listed))
+            (plan, Some(gathered.listed), gathered.quota)
         }
     };
     let slice = plan.slice(s.shard);
     let skipped = plan.skipped_in(s.shard);
     // Refresh tokens from the list, when this run did not read it already.
     if listed.is_none() && slice.iter().any(|a| a.refresh == RefreshSource::Listed) {
-        listed = Some(p.authorizers(wf).await?.1);
+        listed = Some(p.authorizers().await?.1);
     }
     let listed = listed.unwrap_or_default();
     if let (Some(d), false) = (&dir, g.dry_run) {
@@ -756,11 +715,15 @@ pub(super) async fn run(
             })
             .is_some_and(|st| st.stage == Stage::Done)
     };
-    let quota = if slice.iter().all(finished) {
-        None
-    } else {
-        shared_quota(&p, &slice, &listed, &s.fleet, wf).await
-    };
+    if quota.is_none() && !slice.iter().all(finished) {
+        let first = slice.iter().find_map(|a| {
+            let creds = crate::settings::credentials_of(&s.fleet, &a.appid, &a.refresh, &listed)?;
+            Some((a.appid.clone(), creds))
+        });
+        if let Some((appid, creds)) = first {
+            quota = read_quota(&p, &appid, creds).await;
+        }
+    }
     let progress = RefCell::new(Progress {
         total: slice.len(),
         done: 0,

@@ -67,11 +67,7 @@ pub(super) enum Kind {
 pub(super) async fn connect(ws: &WeChatSettings, wf: &Workflow) -> anyhow::Result<Calls> {
     let wx = WeChat::new(&ws.base, ws.timeout, &ws.net)?;
     let tokens = Tokens::new(ws.credentials.clone(), wf.masker());
-    let clock = if ws.virtual_clock {
-        Clock::virtual_of(&wx).await?
-    } else {
-        Clock::Real
-    };
+    let clock = Clock::of(&wx, ws.virtual_clock).await?;
     Ok(Calls::new(wx, tokens, clock))
 }
 

@@ -7,17 +7,20 @@ use super::clock::Clock;
 use crate::adapters::wechat::tokens::{Platform, SharedPlatform, Tokens};
 use crate::adapters::wechat::{CallError, WeChat};
 use crate::output::Workflow;
+use crate::secrets::Masker;
 use crate::settings::PlatformSettings;
 use mp_release_core::fleet::Authorizer;
 use mp_release_core::limit::Limiter;
 use mp_release_core::template::{self, Draft, DraftQuery, InUse, Prune, Template};
+use mp_release_core::wechat::wire;
 use secrecy::SecretString;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 /// The platform's connection: its component token shared by everything this process does for
-/// it, one rate limiter for all of it.
+/// it, one rate limiter for all of it, one client (and connection pool) for the platform and all
+/// its apps.
 #[derive(Debug)]
 pub struct PlatformCalls {
     /// The platform's own calls.
@@ -26,13 +29,15 @@ pub struct PlatformCalls {
     pub shared: SharedPlatform,
     /// Its settings.
     pub settings: PlatformSettings,
+    /// Masks every token and refresh token as it is obtained.
+    masker: Masker,
 }
 
 impl PlatformCalls {
     /// Connects (reads the virtual clock in tests); nothing is fetched yet.
     pub async fn connect(
         s: &PlatformSettings,
-        wf: &Workflow,
+        masker: Masker,
         limiter: Arc<Mutex<Limiter>>,
     ) -> anyhow::Result<Self> {
         let shared: SharedPlatform = Arc::new(tokio::sync::Mutex::new(Platform::new(
@@ -40,31 +45,45 @@ impl PlatformCalls {
             s.auth.clone(),
         )));
         let wx = WeChat::new(&s.base, s.timeout, &s.net)?;
-        let tokens = Tokens::component(shared.clone(), s.component_appid.clone(), wf.masker());
-        let clock = if s.virtual_clock {
-            Clock::virtual_of(&wx).await?
-        } else {
-            Clock::Real
-        };
-        let mut calls = Calls::new(wx, tokens, clock);
+        let tokens = Tokens::component(shared.clone(), s.component_appid.clone(), masker.clone());
+        let mut calls = Calls::new(wx.clone(), tokens, Clock::of(&wx, s.virtual_clock).await?);
         calls.limiter = limiter;
         Ok(Self {
             calls,
             shared,
             settings: s.clone(),
+            masker,
         })
     }
 
-    /// The call path of one app of the platform: its own authorizer token, the shared component
-    /// token and limiter.
+    /// Another call path for the platform's own calls (one of several at once), sharing its
+    /// client, token and limiter.
+    pub async fn worker(&self) -> anyhow::Result<Calls> {
+        let tokens = Tokens::component(
+            self.shared.clone(),
+            self.settings.component_appid.clone(),
+            self.masker.clone(),
+        );
+        self.calls_with(tokens).await
+    }
+
+    async fn calls_with(&self, tokens: Tokens) -> anyhow::Result<Calls> {
+        let wx = self.calls.wx.clone();
+        let clock = Clock::of(&wx, self.settings.virtual_clock).await?;
+        let mut calls = Calls::new(wx, tokens, clock);
+        calls.limiter = self.calls.limiter.clone();
+        Ok(calls)
+    }
+
+    /// The call path of one app of the platform: its own authorizer token (from its refresh
+    /// token), the shared component token, client and limiter.
     pub async fn app_calls(
         &self,
         appid: &str,
         refresh: SecretString,
-        wf: &Workflow,
     ) -> anyhow::Result<(Calls, crate::settings::WeChatSettings)> {
-        let creds = self.settings.app(appid, refresh).credentials;
-        self.app_calls_with(appid, creds, wf).await
+        self.app_calls_with(appid, self.settings.app(appid, refresh))
+            .await
     }
 
     /// The same with any credentials (a token service's).
@@ -72,28 +91,11 @@ impl PlatformCalls {
         &self,
         appid: &str,
         creds: crate::adapters::wechat::tokens::Credentials,
-        wf: &Workflow,
     ) -> anyhow::Result<(Calls, crate::settings::WeChatSettings)> {
-        let mut ws = self.settings.app(appid, SecretString::from(String::new()));
-        ws.credentials = creds;
-        // One client (and connection pool) for the platform and all its apps.
-        let wx = self.calls.wx.clone();
-        let tokens = Tokens::new(ws.credentials.clone(), wf.masker()).sharing(self.shared.clone());
-        let clock = if ws.virtual_clock {
-            Clock::virtual_of(&wx).await?
-        } else {
-            Clock::Real
-        };
-        let mut calls = Calls::new(wx, tokens, clock);
-        calls.limiter = self.calls.limiter.clone();
-        Ok((calls, ws))
-    }
-
-    async fn get(&mut self, name: &str, path: &str) -> anyhow::Result<Value> {
-        let path = path.to_owned();
-        self.calls
-            .once(name, false, async |wx, t| wx.get(&path, Some(t), &[]).await)
-            .await
+        let ws = self.settings.for_app(appid, creds);
+        let tokens =
+            Tokens::new(ws.credentials.clone(), self.masker.clone()).sharing(self.shared.clone());
+        Ok((self.calls_with(tokens).await?, ws))
     }
 
     /// The ordinary templates, by id.
@@ -112,7 +114,10 @@ impl PlatformCalls {
     /// The draft box.
     pub async fn drafts(&mut self) -> anyhow::Result<Vec<Draft>> {
         let v = self
-            .get("gettemplatedraftlist", "/wxa/gettemplatedraftlist")
+            .calls
+            .once("gettemplatedraftlist", false, async |wx, t| {
+                wx.get("/wxa/gettemplatedraftlist", Some(t), &[]).await
+            })
             .await?;
         template::drafts(&v).map_err(|e| anyhow::anyhow!("gettemplatedraftlist: {e}"))
     }
@@ -120,13 +125,13 @@ impl PlatformCalls {
     /// Every authorizer, paged by 500; each listed refresh token is masked as it is read.
     pub async fn authorizers(
         &mut self,
-        wf: &Workflow,
     ) -> anyhow::Result<(Vec<Authorizer>, BTreeMap<String, SecretString>)> {
         const PAGE: u64 = 500;
         // 200 pages are 100,000 apps: an answer that claims more is not believed.
         const MAX_PAGES: u64 = 200;
         let component = self.settings.component_appid.clone();
         let mut out = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
         let mut tokens = BTreeMap::new();
         let mut offset = 0u64;
         for _ in 0..MAX_PAGES {
@@ -158,10 +163,10 @@ impl PlatformCalls {
                     .and_then(Value::as_str)
                     .filter(|t| !t.is_empty());
                 if let Some(r) = refresh {
-                    wf.masker().mask(r)?;
+                    self.masker.mask(r)?;
                     tokens.insert(appid.to_owned(), SecretString::from(r.to_owned()));
                 }
-                if out.iter().any(|a: &Authorizer| a.appid == appid) {
+                if !seen.insert(appid.to_owned()) {
                     continue;
                 }
                 out.push(Authorizer {
@@ -227,16 +232,9 @@ impl PlatformCalls {
 
 /// What may be using a template: the live, trial and in-review versions of every authorizer.
 /// An app whose versions cannot be read makes the answer incomplete, and pruning then stops.
-pub async fn in_use(
-    p: &mut PlatformCalls,
-    wf: &Workflow,
-    recorded: &[u64],
-) -> anyhow::Result<InUse> {
-    let (authorizers, tokens) = p.authorizers(wf).await?;
-    let mut used = InUse {
-        template_ids: recorded.iter().copied().collect(),
-        ..InUse::default()
-    };
+pub async fn in_use(p: &mut PlatformCalls) -> anyhow::Result<InUse> {
+    let (authorizers, tokens) = p.authorizers().await?;
+    let mut used = InUse::default();
     let mut unread = Vec::new();
     for a in &authorizers {
         let Some(refresh) = tokens.get(&a.appid) else {
@@ -246,24 +244,21 @@ pub async fn in_use(
             ));
             continue;
         };
-        let (mut calls, _) = p.app_calls(&a.appid, refresh.clone(), wf).await?;
+        let (mut calls, _) = p.app_calls(&a.appid, refresh.clone()).await?;
         let info = calls
             .once("getversioninfo", false, async |wx, t| {
                 wx.post("/wxa/getversioninfo", Some(t), &json!({})).await
             })
-            .await;
+            .await
+            .and_then(|v| {
+                super::runner::answer::<wire::VersionInfo>("/wxa/getversioninfo", &v)
+                    .map_err(|e| anyhow::anyhow!(e.explain()))
+            });
         let latest = super::pipeline::latest(&mut calls).await;
         match (info, latest) {
             (Ok(info), Ok(latest)) => {
-                for key in ["/exp_info/exp_version", "/release_info/release_version"] {
-                    if let Some(v) = info
-                        .pointer(key)
-                        .and_then(Value::as_str)
-                        .filter(|v| !v.is_empty())
-                    {
-                        used.versions.insert(v.to_owned());
-                    }
-                }
+                used.versions.extend(info.trial());
+                used.versions.extend(info.live());
                 if let Some(l) = latest.filter(|l| matches!(l.status, 2 | 4)) {
                     used.versions.insert(l.user_version);
                 }
@@ -284,15 +279,12 @@ pub async fn in_use(
 /// The templates pruning deletes (and deletes them unless `dry_run`), oldest first.
 pub async fn prune(
     p: &mut PlatformCalls,
-    wf: &Workflow,
     limit: usize,
-    protect: &[u64],
-    recorded: &[u64],
     dry_run: bool,
 ) -> anyhow::Result<template::PruneChoice> {
     let list = p.templates().await?;
-    let used = in_use(p, wf, recorded).await?;
-    let choice = template::prune_choice(&list, &used, limit, protect);
+    let used = in_use(p).await?;
+    let choice = template::prune_choice(&list, &used, limit);
     for t in &choice.delete {
         if dry_run {
             tracing::info!(
@@ -368,7 +360,7 @@ pub async fn upload_and_add(
         source_appid: Some(&up.appid),
         marker: Some(&up.marker),
     };
-    add_draft(p, wf, &q, prune_rule).await
+    add_draft(p, &q, prune_rule).await
 }
 
 /// The template made from this run's draft, and the templates deleted to make room.
@@ -388,7 +380,6 @@ pub struct Added {
 /// after addtotemplate), prune a full library when allowed, and read the new template's id.
 pub async fn add_draft(
     p: &mut PlatformCalls,
-    wf: &Workflow,
     q: &DraftQuery<'_>,
     prune_rule: Prune,
 ) -> anyhow::Result<Added> {
@@ -442,7 +433,7 @@ pub async fn add_draft(
                         template::LIBRARY_LIMIT
                     )));
                 };
-                let choice = prune(p, wf, n, &[], &[], false).await?;
+                let choice = prune(p, n, false).await?;
                 if choice.delete.is_empty() {
                     anyhow::bail!(crate::exit::ReleaseFailed(format!(
                         "the template library is full (85065) and every template may be in use by a live, trial or in-review version ({} kept): nothing was deleted",

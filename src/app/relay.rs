@@ -199,7 +199,6 @@ async fn audit_id(
     masker: &crate::secrets::Masker,
     appid: &str,
 ) -> Option<(u64, String)> {
-    use crate::adapters::wechat::tokens::{ComponentAuth, Credentials, Platform, Tokens};
     let secret = s.component_secret.clone()?;
     let ticket = ticket
         .lock()
@@ -207,73 +206,35 @@ async fn audit_id(
         .clone()
         .map(secrecy::SecretString::from)
         .or_else(|| s.ticket.clone())?;
-    let wx = crate::adapters::wechat::WeChat::new(&s.wechat_base, Duration::from_secs(20), &s.net)
-        .ok()?;
-    let auth = ComponentAuth::Ticket { secret, ticket };
-    let shared = Arc::new(tokio::sync::Mutex::new(Platform::new(
-        s.component_appid.clone(),
-        auth.clone(),
-    )));
-    let now = now();
-    let mut component =
-        Tokens::component(shared.clone(), s.component_appid.clone(), masker.clone());
-    let token = component.get(&wx, now).await.ok()?;
-    let mut refresh = None;
-    let mut offset = 0u64;
-    while refresh.is_none() && offset < 100_000 {
-        let body = json!({ "component_appid": s.component_appid, "offset": offset, "count": 500 });
-        let v = wx
-            .post(
-                "/cgi-bin/component/api_get_authorizer_list",
-                Some(&token),
-                &body,
-            )
-            .await
-            .ok()?;
-        let items = v
-            .get("list")
-            .and_then(serde_json::Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        refresh = items
-            .iter()
-            .find(|i| {
-                i.get("authorizer_appid")
-                    .and_then(serde_json::Value::as_str)
-                    == Some(appid)
-            })
-            .and_then(|i| i.get("refresh_token").and_then(serde_json::Value::as_str))
-            .map(str::to_owned);
-        let total = v
-            .get("total_count")
-            .and_then(serde_json::Value::as_u64)
-            .unwrap_or(0);
-        offset += 500;
-        if items.is_empty() || offset >= total {
-            break;
+    let platform = crate::settings::PlatformSettings {
+        net: s.net.clone(),
+        base: s.wechat_base.clone(),
+        timeout: Duration::from_secs(20),
+        component_appid: s.component_appid.clone(),
+        auth: crate::adapters::wechat::tokens::ComponentAuth::Ticket { secret, ticket },
+        virtual_clock: false,
+        crash_after: None,
+    };
+    let limiter = Arc::new(Mutex::new(mp_release_core::limit::Limiter::unlimited()));
+    let looked_up = async {
+        let mut p =
+            super::platform::PlatformCalls::connect(&platform, masker.clone(), limiter).await?;
+        let (_, tokens) = p.authorizers().await?;
+        let refresh = tokens.get(appid).cloned().ok_or_else(|| {
+            anyhow::anyhow!("{appid} has no refresh token in the authorizer list")
+        })?;
+        let (mut calls, _) = p.app_calls(appid, refresh).await?;
+        super::pipeline::latest(&mut calls)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("{appid} has no review on record"))
+    };
+    match looked_up.await {
+        Ok(a) => Some((a.auditid, a.user_version)),
+        Err(e) => {
+            tracing::warn!("looking up the review of {appid}: {e:#}");
+            None
         }
     }
-    let refresh = refresh?;
-    let _ = masker.mask(&refresh);
-    let creds = Credentials::Component {
-        component_appid: s.component_appid.clone(),
-        auth,
-        authorizer_appid: appid.to_owned(),
-        refresh_token: secrecy::SecretString::from(refresh),
-    };
-    let mut tokens = Tokens::new(creds, masker.clone()).sharing(shared);
-    let t = tokens.get(&wx, now).await.ok()?;
-    let v = wx
-        .get("/wxa/get_latest_auditstatus", Some(&t), &[])
-        .await
-        .ok()?;
-    let id = v.get("auditid").and_then(serde_json::Value::as_u64)?;
-    let version = v
-        .get("user_version")
-        .and_then(serde_json::Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    Some((id, version))
 }
 
 /// Sends the dispatches one at a time, at most one a second (GitHub's content-creation limits,
@@ -491,7 +452,9 @@ pub(super) fn serve(s: RelaySettings, wf: &mut Workflow) -> anyhow::Result<()> {
     });
     let masker = wf.masker();
     rt.block_on(async move {
-        tokio::spawn(dispatcher(s, rx, ticket, masker));
+        // The dispatcher runs beside the accept loop on this thread (its WeChat look-ups are not
+        // `Send`); it ends only with the process.
+        let dispatch = dispatcher(s, rx, ticket, masker);
         let accept = async {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
@@ -502,6 +465,7 @@ pub(super) fn serve(s: RelaySettings, wf: &mut Workflow) -> anyhow::Result<()> {
         };
         tokio::select! {
             () = accept => {}
+            () = dispatch => {}
             r = stop.wait() => r?,
         }
         anyhow::Ok(())

@@ -256,7 +256,7 @@ pub fn credentials_of(
             });
         }
     };
-    Some(s.platform.app(appid, refresh).credentials)
+    Some(s.platform.app(appid, refresh))
 }
 
 /// `rate-limit`: `20` (requests a second over the fleet) and/or `endpoint=N` per app.

@@ -228,19 +228,24 @@ pub struct PlatformSettings {
 }
 
 impl PlatformSettings {
-    /// The settings of one app of the platform (its refresh token given).
-    pub fn app(&self, appid: &str, refresh_token: SecretString) -> WeChatSettings {
+    /// The credentials of one app of the platform: its refresh token with the platform's.
+    pub fn app(&self, appid: &str, refresh_token: SecretString) -> Credentials {
+        Credentials::Component {
+            component_appid: self.component_appid.clone(),
+            auth: self.auth.clone(),
+            authorizer_appid: appid.to_owned(),
+            refresh_token,
+        }
+    }
+
+    /// The settings of one app of the platform, with these credentials.
+    pub fn for_app(&self, appid: &str, credentials: Credentials) -> WeChatSettings {
         WeChatSettings {
             net: self.net.clone(),
             base: self.base.clone(),
             timeout: self.timeout,
             appid: appid.to_owned(),
-            credentials: Credentials::Component {
-                component_appid: self.component_appid.clone(),
-                auth: self.auth.clone(),
-                authorizer_appid: appid.to_owned(),
-                refresh_token,
-            },
+            credentials,
             state_file: None,
             restart: false,
             virtual_clock: self.virtual_clock,

@@ -253,13 +253,11 @@ impl Prune {
 }
 
 /// What may be using a template: versions seen live, on trial or in review on the authorized
-/// apps, and the template ids the tool's own records name.
+/// apps.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InUse {
     /// `user_version`s of live, trial and in-review versions.
     pub versions: BTreeSet<String>,
-    /// Template ids recorded as committed (state files).
-    pub template_ids: BTreeSet<u64>,
 }
 
 impl InUse {
@@ -267,7 +265,7 @@ impl InUse {
     /// template whose version any app shows is kept: a wrong "in use" costs a slot, a wrong
     /// "unused" could delete what an app in review depends on.
     pub fn holds(&self, t: &Template) -> bool {
-        self.template_ids.contains(&t.template_id) || self.versions.contains(&t.user_version)
+        self.versions.contains(&t.user_version)
     }
 }
 
@@ -280,22 +278,13 @@ pub struct PruneChoice {
     pub kept_in_use: Vec<Template>,
 }
 
-/// The oldest templates (by `create_time`, then `template_id`) nothing may use, at most `limit`,
-/// never one of `protect` (the template this run just made or commits).
-pub fn prune_choice(
-    templates: &[Template],
-    in_use: &InUse,
-    limit: usize,
-    protect: &[u64],
-) -> PruneChoice {
+/// The oldest templates (by `create_time`, then `template_id`) nothing may use, at most `limit`.
+pub fn prune_choice(templates: &[Template], in_use: &InUse, limit: usize) -> PruneChoice {
     let mut by_age: Vec<&Template> = templates.iter().collect();
     by_age.sort_by_key(|t| (t.create_time, t.template_id));
     let mut delete = Vec::new();
     let mut kept_in_use = Vec::new();
     for t in by_age {
-        if protect.contains(&t.template_id) {
-            continue;
-        }
         if in_use.holds(t) {
             kept_in_use.push(t.clone());
         } else if delete.len() < limit {
@@ -411,14 +400,13 @@ mod tests {
             tpl(5, 5, "1.4.0", 500),
         ];
         let in_use = InUse {
-            versions: ["1.0.0".to_owned()].into(),
-            template_ids: [3].into(),
+            versions: ["1.0.0".to_owned(), "1.2.0".to_owned()].into(),
         };
-        let c = prune_choice(&list, &in_use, 2, &[2]);
+        let c = prune_choice(&list, &in_use, 2);
         let ids = |v: &[Template]| v.iter().map(|t| t.template_id).collect::<Vec<_>>();
-        assert_eq!(ids(&c.delete), [4, 5], "1 live, 2 protected, 3 recorded");
+        assert_eq!(ids(&c.delete), [2, 4], "the two oldest nothing uses");
         assert_eq!(ids(&c.kept_in_use), [1, 3]);
-        assert!(prune_choice(&list, &in_use, 0, &[]).delete.is_empty());
+        assert!(prune_choice(&list, &in_use, 0).delete.is_empty());
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub(super) fn run(
 }
 
 async fn connect(s: &settings::PlatformSettings, wf: &Workflow) -> anyhow::Result<PlatformCalls> {
-    PlatformCalls::connect(s, wf, Arc::new(Mutex::new(Limiter::unlimited()))).await
+    PlatformCalls::connect(s, wf.masker(), Arc::new(Mutex::new(Limiter::unlimited()))).await
 }
 
 fn table(list: &[Template]) -> String {
@@ -92,7 +92,7 @@ fn prune(a: &TemplatePruneArgs, cx: &Ctx<'_, '_>, wf: &mut Workflow) -> anyhow::
     let dry = cx.g.dry_run;
     cx.rt.block_on(async {
         let mut p = connect(&s, wf).await?;
-        let choice = platform::prune(&mut p, wf, n, &[], &[], dry).await?;
+        let choice = platform::prune(&mut p, n, dry).await?;
         let word = if dry { "would delete" } else { "deleted" };
         let summary = format!(
             "### mp-release template prune{}\n\n{word} {} templates; {} kept because a live, trial or in-review version may use them\n\n{}",
@@ -141,7 +141,7 @@ fn add(a: &TemplateAddArgs, cx: &Ctx<'_, '_>, wf: &mut Workflow) -> anyhow::Resu
                 // No upload of ours to prove: the draft of that version must be the only one in
                 // the box (any age), or add_draft refuses as ambiguous.
                 let q = DraftQuery { user_version: v, since: 0, source_appid: None, marker: None };
-                platform::add_draft(&mut p, wf, &q, rule).await?
+                platform::add_draft(&mut p, &q, rule).await?
             }
             (None, None) => unreachable!("checked above"),
         };
