@@ -469,8 +469,7 @@ async fn drive_app(
     {
         Some(Some(saved)) if saved.config.appid != app.appid => {
             anyhow::bail!(
-                "{} records a run of {}, not of {}",
-                app_state_path(Path::new("."), &app.appid).display(),
+                "its state file records a run of {}, not of {}",
                 saved.config.appid,
                 app.appid
             )
@@ -838,7 +837,7 @@ pub(super) async fn run(
             ),
             _ => (Some("failure"), out.failure.clone().unwrap_or_default()),
         };
-        let text = core::summary(&report, 60_000);
+        let text = core::summary(&report, "mp-release fleet", 60_000);
         // The hand-over: this fleet (its plan's fingerprint) and shard; the run that finds the
         // check run in progress updates it instead of adding one.
         let handover = format!("mp-release/fleet:{fp}:{}", s.shard.label());
@@ -916,7 +915,7 @@ fn finish(report: &core::Report, path: Option<&Path>, title: &str) -> Report {
     if let Some(p) = path {
         outputs.push(("fleet-report".into(), p.display().to_string()));
     }
-    let summary = core::summary(report, core::SUMMARY_CAP).replacen("mp-release fleet", title, 1);
+    let summary = core::summary(report, title, core::SUMMARY_CAP);
     let line = counts
         .iter()
         .map(|(s, n)| format!("{n} {s}"))

@@ -1063,9 +1063,9 @@ pub fn merge(reports: &[Report]) -> Result<Report, String> {
 /// GitHub's cap on one step's job summary.
 pub const SUMMARY_CAP: usize = 1 << 20;
 
-/// The job summary: counts, then the failures in full, then the other apps grouped by status,
+/// The job summary under `title`: counts, then the failures in full, then the other apps grouped by status,
 /// cut to stay under `max_bytes` (a line says how many were left out).
-pub fn summary(r: &Report, max_bytes: usize) -> String {
+pub fn summary(r: &Report, title: &str, max_bytes: usize) -> String {
     let mut out = String::new();
     let counts = r.counts();
     let failed: usize = counts
@@ -1076,7 +1076,7 @@ pub fn summary(r: &Report, max_bytes: usize) -> String {
     let icon = if failed > 0 { "⚠️" } else { "🚀" };
     let _ = writeln!(
         out,
-        "### {icon} mp-release fleet · {} · {} apps{}\n",
+        "### {icon} {title} · {} · {} apps{}\n",
         r.version,
         r.results.len(),
         r.template_id
