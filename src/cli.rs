@@ -553,6 +553,41 @@ pub struct PipelineArgs {
     /// Phased release to this percentage (1-100) instead of a full release.
     #[arg(long, value_name = "PERCENT")]
     pub gray_percentage: Option<String>,
+    /// Phased releases reach the project's members first (support_debuger_first).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub support_debuger_first: Option<String>,
+    /// Phased releases reach trial members first (support_experiencer_first).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub support_experiencer_first: Option<String>,
+    /// A health-gated phased rollout: percentages, each optionally with its watch window
+    /// (1,5,20,100 or 5@2h,20@12h,100); 100 ends with a full release.
+    #[arg(long, value_name = "STEPS")]
+    pub rollout: Option<String>,
+    /// The watch window of a rollout step without its own (default 2h).
+    #[arg(long, value_name = "DURATION")]
+    pub rollout_watch: Option<String>,
+    /// An unhealthy rollout step: revert (default; revertgrayrelease) or hold (leave it, exit 1).
+    #[arg(long, value_name = "CHOICE")]
+    pub on_unhealthy: Option<String>,
+    /// Unhealthy when the new version's error users per share are more than this many times the
+    /// previous version's (default 2.0).
+    #[arg(long, value_name = "RATIO")]
+    pub max_error_ratio: Option<String>,
+    /// Unhealthy when more new error signatures than this reach min-error-users (default 0).
+    #[arg(long, value_name = "N")]
+    pub max_new_errors: Option<String>,
+    /// Users a new error signature needs to count (default 3).
+    #[arg(long, value_name = "N")]
+    pub min_error_users: Option<String>,
+    /// Unhealthy when crash-type feedback since the step began is above this (default 5).
+    #[arg(long, value_name = "N")]
+    pub max_crash_feedback: Option<String>,
+    /// Error users (both versions) the ratio needs before it is judged; fewer hold (default 20).
+    #[arg(long, value_name = "N")]
+    pub rollout_min_sample: Option<String>,
+    /// Holds a step may take for a small sample before its look judges what it has (default 2).
+    #[arg(long, value_name = "N")]
+    pub rollout_max_holds: Option<String>,
 }
 
 /// Options of the code upload.

@@ -41,9 +41,12 @@ impl Exit {
                 | Outcome::DryRun { .. },
             ) => Self::Success,
             Some(Outcome::Failed { .. }) if infra_failure => Self::Infrastructure,
-            Some(Outcome::Rejected | Outcome::Withdrawn | Outcome::Failed { .. }) => {
-                Self::ReleaseFailed
-            }
+            Some(
+                Outcome::Rejected
+                | Outcome::Withdrawn
+                | Outcome::Failed { .. }
+                | Outcome::Unhealthy { .. },
+            ) => Self::ReleaseFailed,
             None => Self::Infrastructure,
         }
     }

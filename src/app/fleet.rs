@@ -25,7 +25,7 @@ use mp_release_core::fleet::{
     self as core, AppResult, Authorizer, Facts, Plan, PlannedApp, RefreshSource, Shard, Status,
 };
 use mp_release_core::limit::Limiter;
-use mp_release_core::pipeline::{BumpSpec, CommitSpec, PublishSpec, Quota, Stage, State};
+use mp_release_core::pipeline::{BumpSpec, CommitSpec, Quota, Stage, State};
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -453,10 +453,11 @@ async fn drive_app(
         ps.submit.item_list = Some(Value::Array(items.clone()));
     }
     ps.rules.privacy_api_not_use |= app.privacy_api_not_use;
-    ps.rules.publish = PublishSpec {
-        never: ps.rules.publish.never || app.publish_never,
-        gray_percentage: app.gray_percentage.or(ps.rules.publish.gray_percentage),
-    };
+    ps.rules.publish.never |= app.publish_never;
+    if let Some(p) = app.gray_percentage {
+        ps.rules.publish.gray_percentage = Some(p);
+        ps.rules.publish.rollout = None;
+    }
     let fresh = State::new(
         super::pipeline::config(&ws, &ps, BumpSpec::default()),
         Some((plan.version.clone(), None, "none".into())),

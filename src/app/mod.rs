@@ -6,6 +6,7 @@ mod clock;
 mod commands;
 mod fleet;
 mod github;
+mod health;
 mod merge;
 mod observe;
 mod pipeline;

@@ -121,7 +121,7 @@ pub(super) fn config(ws: &WeChatSettings, ps: &PipelineSettings, bump: BumpSpec)
         appid: ws.appid.clone(),
         template: ps.template.clone(),
         bump,
-        rules: ps.rules,
+        rules: ps.rules.clone(),
     }
 }
 
@@ -188,6 +188,8 @@ pub(super) fn outcome_word(o: &Outcome) -> &'static str {
         Outcome::Detached => "detached",
         Outcome::DryRun { .. } => "dry run",
         Outcome::Failed { .. } => "failed",
+        Outcome::Unhealthy { reverted: true, .. } => "reverted",
+        Outcome::Unhealthy { .. } => "unhealthy",
     }
 }
 

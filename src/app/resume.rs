@@ -143,10 +143,31 @@ pub async fn resume(
     let mut exit = Exit::Success;
     for (run, h) in open {
         let mut cfg = config(&ws, &ps, BumpSpec::default());
-        cfg.rules.publish = h.publish;
-        let mut state =
-            State::new(cfg, Some((h.version.clone(), None, "none".into()))).at(Stage::Wait);
+        let own = cfg.rules.publish.rollout.take();
+        cfg.rules.publish = h.publish.clone();
+        // A rollout's steps and on-unhealthy come with the hand-over; its thresholds are this
+        // resume's (a team may tune them between looks).
+        if let (Some(r), Some(own)) = (cfg.rules.publish.rollout.as_mut(), own) {
+            r.thresholds = own.thresholds;
+            r.max_holds = own.max_holds;
+        }
+        let stage = if h.rollout.is_some() {
+            Stage::Rollout
+        } else {
+            Stage::Wait
+        };
+        let mut state = State::new(cfg, Some((h.version.clone(), None, "none".into()))).at(stage);
         state.audit_id = Some(h.audit_id);
+        if let Some(progress) = h.rollout.clone() {
+            // The review was approved and the phased release began: the rollout goes on.
+            state.review = Some(mp_release_core::pipeline::Review {
+                status: 0,
+                reason: String::new(),
+                screenshot: String::new(),
+            });
+            state.published = true;
+            state.rollout = Some(progress);
+        }
         let mut rep = reporter_for(gs.clone(), g, tag_prefix)?.for_check_run(
             run.id,
             &run.head_sha,

@@ -438,8 +438,15 @@ async fn request(
             Event::Released
         }
         Effect::GrayRelease(p) => {
-            wx.post("/wxa/grayrelease", t, &json!({ "gray_percentage": p }))
-                .await?;
+            let rules = &s.config.rules.publish;
+            let mut body = json!({ "gray_percentage": p });
+            if rules.debuger_first {
+                body["support_debuger_first"] = json!(true);
+            }
+            if rules.experiencer_first {
+                body["support_experiencer_first"] = json!(true);
+            }
+            wx.post("/wxa/grayrelease", t, &body).await?;
             Event::GrayReleased
         }
         Effect::GetGrayPlan => {
@@ -447,11 +454,19 @@ async fn request(
                 "/wxa/getgrayreleaseplan",
                 &wx.get("/wxa/getgrayreleaseplan", t, &[]).await?,
             )?;
+            let plan = p.gray_release_plan;
             Event::GrayPlan {
-                percentage: p.gray_release_plan.gray_percentage,
-                running: p.gray_release_plan.status == 1,
+                percentage: plan.gray_percentage,
+                running: plan.status == 1,
+                status: u8::try_from(plan.status).unwrap_or(u8::MAX),
+                created: plan.create_timestamp,
             }
         }
+        Effect::RevertGray => {
+            wx.get("/wxa/revertgrayrelease", t, &[]).await?;
+            Event::GrayReverted
+        }
+        Effect::GetHealth(q) => super::health::gather(wx, token, q).await?,
         Effect::Sleep(_) | Effect::Upload => return Err(internal("not a WeChat API call")),
     })
 }

@@ -47,6 +47,10 @@ pub const OUTPUTS: &[Output] = &[
     ),
     o("published", "true when this run published the version (fully or phased)."),
     o(
+        "rollout-status",
+        "JSON of a rollout: {\"state\" (rolling, holding, complete, phased, reverted, unhealthy, stopped), \"step\", \"steps\", \"percent\", \"next-look\" (Unix seconds), \"history\" (each look: percent, at, verdict, why, error users new and old, share, ratio, crash feedback, worst new error)}; empty without a rollout.",
+    ),
+    o(
         "quota-rest",
         "Reviews left this month on the platform's quota (submit and run); empty when not read.",
     ),

@@ -87,6 +87,62 @@ pub(crate) fn bounded_duration(s: &str, min: Duration, max: Duration) -> Result<
     Ok(d)
 }
 
+/// `rollout`: comma-separated percentages, each with its own watch window when given
+/// (`5@2h,20@12h,100`), else `watch`. Strictly increasing, 1–100, at most 20 steps; a step below
+/// 100 % is watched at least a minute (the gate has nothing to judge sooner).
+pub(crate) fn parse_rollout(
+    s: &str,
+    watch: u64,
+) -> Result<Vec<mp_release_core::pipeline::RolloutStep>, String> {
+    let mut steps: Vec<mp_release_core::pipeline::RolloutStep> = Vec::new();
+    for part in s.split(',').map(str::trim) {
+        if part.is_empty() {
+            return Err(format!(
+                "an empty step in {s:?}: give percentages such as 1,5,20,100"
+            ));
+        }
+        let (pct, w) = match part.split_once('@') {
+            Some((p, w)) => (p, Some(w)),
+            None => (part, None),
+        };
+        let percent: u32 = match pct.trim().trim_end_matches('%').parse() {
+            Ok(p) if (1..=100).contains(&p) => p,
+            _ => {
+                return Err(format!(
+                    "step {part:?}: expected a percentage from 1 to 100"
+                ))
+            }
+        };
+        let watch_secs = match w {
+            Some(w) => bounded_duration(w.trim(), Duration::from_secs(60), limits::WATCH)
+                .map_err(|e| format!("step {part:?}: the watch window: {e}"))?
+                .as_secs(),
+            None => watch,
+        };
+        if let Some(prev) = steps.last() {
+            if percent <= prev.percent {
+                return Err(format!(
+                    "the percentages must rise step by step (WeChat refuses a lower one with 85082): {percent} after {}",
+                    prev.percent
+                ));
+            }
+        }
+        if percent < 100 && watch_secs < 60 {
+            return Err(format!(
+                "step {part:?}: a watch window of at least 1m is needed"
+            ));
+        }
+        steps.push(mp_release_core::pipeline::RolloutStep {
+            percent,
+            watch_secs,
+        });
+    }
+    if steps.len() > 20 {
+        return Err(format!("at most 20 steps, got {}", steps.len()));
+    }
+    Ok(steps)
+}
+
 /// Upper bounds of the duration inputs.
 pub(crate) mod limits {
     use std::time::Duration;
@@ -94,6 +150,8 @@ pub(crate) mod limits {
     pub const WAIT: Duration = Duration::from_secs(30 * 86_400);
     /// `poll-interval`, `poll-max`, `privacy-poll-interval`.
     pub const POLL: Duration = Duration::from_secs(86_400);
+    /// A rollout step's watch window: a week.
+    pub const WATCH: Duration = Duration::from_secs(7 * 86_400);
     /// `request-timeout`, `upload-timeout`.
     pub const REQUEST: Duration = Duration::from_secs(3600);
     /// `lookback` of resume.

@@ -6,7 +6,9 @@ use super::parse::{bounded_duration, check_appid, limits, url};
 use super::{parse_bool, Layers, Origin, UsageError};
 use crate::adapters::wechat::tokens::{ComponentAuth, Credentials};
 use crate::cli::{PipelineArgs, WeChatArgs};
-use mp_release_core::pipeline::{CommitSpec, OnExisting, PublishSpec, Rules, WaitSpec};
+use mp_release_core::pipeline::{
+    CommitSpec, OnExisting, OnUnhealthy, PublishSpec, RolloutSpec, Rules, WaitSpec,
+};
 use secrecy::SecretString;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -412,6 +414,116 @@ pub fn pipeline(
             _ => Err(format!("expected a percentage from 1 to 100, got {s:?}")),
         })?
         .map(|(p, _)| p);
+    let debuger_first = bool_of("support-debuger-first", a.support_debuger_first.as_deref())?;
+    let experiencer_first = bool_of(
+        "support-experiencer-first",
+        a.support_experiencer_first.as_deref(),
+    )?;
+    let watch = secs(
+        "rollout-watch",
+        a.rollout_watch.as_deref(),
+        2 * 3600,
+        limits::WATCH,
+    )?;
+    if watch < 60 {
+        if let Some((_, origin)) = layers.pick("rollout-watch", a.rollout_watch.as_deref()) {
+            return Err(UsageError::input(
+                &origin,
+                "a watch window of at least 1m is needed",
+            ));
+        }
+    }
+    let steps = layers.parse("rollout", a.rollout.as_deref(), |s| {
+        super::parse::parse_rollout(s, watch)
+    })?;
+    let number = |name: &str, flag: Option<&str>, default: u64, max: u64| {
+        layers
+            .parse(name, flag, |s| match s.trim().parse::<u64>() {
+                Ok(n) if n <= max => Ok(n),
+                _ => Err(format!(
+                    "expected a whole number from 0 to {max}, got {s:?}"
+                )),
+            })
+            .map(|v| v.map_or(default, |(n, _)| n))
+    };
+    let d = mp_release_core::health::Thresholds::default();
+    let thresholds = mp_release_core::health::Thresholds {
+        max_error_ratio: layers
+            .parse("max-error-ratio", a.max_error_ratio.as_deref(), |s| match s
+                .trim()
+                .trim_end_matches(['x', '×'])
+                .parse::<f64>()
+            {
+                Ok(r) if (1.0..=1000.0).contains(&r) => Ok(r),
+                _ => Err(format!(
+                    "expected a ratio from 1.0 to 1000 (such as 2.0), got {s:?}"
+                )),
+            })?
+            .map_or(d.max_error_ratio, |(r, _)| r),
+        max_new_errors: usize::try_from(number(
+            "max-new-errors",
+            a.max_new_errors.as_deref(),
+            d.max_new_errors as u64,
+            10_000,
+        )?)
+        .unwrap_or(usize::MAX),
+        min_error_users: number(
+            "min-error-users",
+            a.min_error_users.as_deref(),
+            d.min_error_users,
+            1_000_000,
+        )?
+        .max(1),
+        max_crash_feedback: number(
+            "max-crash-feedback",
+            a.max_crash_feedback.as_deref(),
+            d.max_crash_feedback,
+            1_000_000,
+        )?,
+        min_sample: number(
+            "rollout-min-sample",
+            a.rollout_min_sample.as_deref(),
+            d.min_sample,
+            1_000_000,
+        )?,
+    };
+    let max_holds = u32::try_from(number(
+        "rollout-max-holds",
+        a.rollout_max_holds.as_deref(),
+        u64::from(mp_release_core::github::DEFAULT_MAX_HOLDS),
+        100,
+    )?)
+    .unwrap_or(100);
+    let on_unhealthy = layers
+        .parse("on-unhealthy", a.on_unhealthy.as_deref(), |s| {
+            match s.trim() {
+                "revert" => Ok(OnUnhealthy::Revert),
+                "hold" => Ok(OnUnhealthy::Hold),
+                _ => Err("expected revert or hold".to_owned()),
+            }
+        })?
+        .map_or(OnUnhealthy::Revert, |(v, _)| v);
+    let rollout = match steps {
+        None => None,
+        Some((_, origin)) if gray_percentage.is_some() => {
+            return Err(UsageError::input(
+                &origin,
+                "rollout and gray-percentage are two ways to phase a release: give one (a rollout's last step is its percentage)",
+            ))
+        }
+        Some((_, origin)) if never => {
+            return Err(UsageError::input(
+                &origin,
+                "a rollout publishes, and publish is never: drop one of them",
+            ))
+        }
+        Some((steps, _)) => Some(RolloutSpec {
+            steps,
+            on_unhealthy,
+            thresholds,
+            max_holds,
+        }),
+    };
     let wait = WaitSpec {
         first_secs: secs(
             "poll-interval",
@@ -461,6 +573,9 @@ pub fn pipeline(
             publish: PublishSpec {
                 never,
                 gray_percentage,
+                rollout,
+                debuger_first,
+                experiencer_first,
             },
             allow_downgrade: bool_of("allow-downgrade", a.allow_downgrade.as_deref())?,
         },

@@ -935,7 +935,9 @@ pub const QUOTA_EXHAUSTED: i64 = 85085;
 /// An app's result from its pipeline state.
 pub fn result_of(app: &PlannedApp, s: &State) -> AppResult {
     let reason = match (&s.outcome, &s.review) {
-        (Some(Outcome::Failed { message, .. }), _) => message.clone(),
+        (Some(Outcome::Failed { message, .. } | Outcome::Unhealthy { why: message, .. }), _) => {
+            message.clone()
+        }
         (Some(Outcome::Rejected | Outcome::Withdrawn), Some(r)) => r.reason.clone(),
         _ => String::new(),
     };
@@ -950,7 +952,9 @@ pub fn result_of(app: &PlannedApp, s: &State) -> AppResult {
             code: Some(QUOTA_EXHAUSTED),
             ..
         }) if s.audit_id.is_none() => Status::NotSubmitted,
-        Some(Outcome::Failed { .. } | Outcome::DryRun { .. }) => Status::Failed,
+        Some(Outcome::Failed { .. } | Outcome::DryRun { .. } | Outcome::Unhealthy { .. }) => {
+            Status::Failed
+        }
         None if s.stage == Stage::Done => Status::Failed,
         None => Status::InReview,
     };

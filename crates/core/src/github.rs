@@ -2,7 +2,9 @@
 //! the sticky pull-request comment, release notes, and the `external_id` that carries a review
 //! from the job that submitted it to the `resume` that finishes it.
 
-use crate::pipeline::{Outcome, PublishSpec, State};
+use crate::pipeline::{
+    OnUnhealthy, Outcome, PublishSpec, RolloutProgress, RolloutSpec, RolloutStep, State,
+};
 use crate::report;
 use crate::version::{classify, Change};
 use std::fmt::Write;
@@ -14,11 +16,13 @@ pub const CHECK_TEXT_LIMIT: usize = 65_535;
 pub const STATUS_DESCRIPTION_LIMIT: usize = 140;
 /// An issue comment body is refused above 65,536 characters.
 pub const COMMENT_LIMIT: usize = 65_536;
-const PREFIX: &str = "mp-release/1";
+const PREFIX: &str = "mp-release/2";
+/// The first hand-over format (no rollout): still read, never written.
+const PREFIX_V1: &str = "mp-release/1";
 
-/// What `resume` needs to finish a review another job submitted: stored in the check run's
-/// `external_id`, so GitHub itself keeps the hand-over.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// What `resume` needs to finish a review another job submitted, or to advance a rollout another
+/// job began: stored in the check run's `external_id`, so GitHub itself keeps the hand-over.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Handover {
     /// The mini program.
     pub appid: String,
@@ -26,8 +30,13 @@ pub struct Handover {
     pub audit_id: u64,
     /// The version under review.
     pub version: String,
-    /// What to do on approval.
+    /// What to do on approval. A rollout's thresholds are not carried (resume's own settings
+    /// give them); its steps and `on-unhealthy` are.
     pub publish: PublishSpec,
+    /// Where a rollout stands, once it began: the step, whether its raise may have been sent,
+    /// when it was confirmed, the plan's `create_timestamp`, the next look, the holds, a revert
+    /// that may have been sent, the baseline version and the percentages reached so far.
+    pub rollout: Option<RolloutProgress>,
 }
 
 fn fnv1a(text: &str) -> u64 {
@@ -36,51 +45,227 @@ fn fnv1a(text: &str) -> u64 {
     })
 }
 
+fn hex(text: &str) -> String {
+    text.bytes().fold(String::new(), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
+}
+
+fn unhex(text: &str) -> Option<String> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect();
+    String::from_utf8(bytes?).ok()
+}
+
+fn opt(v: Option<u64>) -> String {
+    v.map(|n| n.to_string()).unwrap_or_default()
+}
+
+fn unopt(s: &str) -> Option<Option<u64>> {
+    if s.is_empty() {
+        Some(None)
+    } else {
+        s.parse().ok().map(Some)
+    }
+}
+
+fn encode_rule(p: &PublishSpec) -> String {
+    let mut rule = match p {
+        PublishSpec { never: true, .. } => "never".to_owned(),
+        PublishSpec {
+            rollout: Some(r), ..
+        } => {
+            let steps: Vec<String> = r
+                .steps
+                .iter()
+                .map(|s| format!("{}@{}", s.percent, s.watch_secs))
+                .collect();
+            let on = match r.on_unhealthy {
+                OnUnhealthy::Revert => "r",
+                OnUnhealthy::Hold => "h",
+            };
+            format!("rollout.{on}.{}", steps.join(","))
+        }
+        PublishSpec {
+            gray_percentage: Some(p),
+            ..
+        } => format!("gray{p}"),
+        PublishSpec { .. } => "full".to_owned(),
+    };
+    if p.debuger_first {
+        rule.push_str("+d");
+    }
+    if p.experiencer_first {
+        rule.push_str("+e");
+    }
+    rule
+}
+
+fn decode_rule(rule: &str) -> Option<PublishSpec> {
+    let mut parts = rule.split('+');
+    let base = parts.next()?;
+    let mut p = PublishSpec::default();
+    for flag in parts {
+        match flag {
+            "d" => p.debuger_first = true,
+            "e" => p.experiencer_first = true,
+            _ => return None,
+        }
+    }
+    match base {
+        "never" => p.never = true,
+        "full" => {}
+        r if r.starts_with("rollout.") => {
+            let mut f = r.splitn(3, '.').skip(1);
+            let on = match f.next()? {
+                "r" => OnUnhealthy::Revert,
+                "h" => OnUnhealthy::Hold,
+                _ => return None,
+            };
+            let steps: Option<Vec<RolloutStep>> = f
+                .next()?
+                .split(',')
+                .map(|st| {
+                    let (pct, watch) = st.split_once('@')?;
+                    Some(RolloutStep {
+                        percent: pct.parse().ok()?,
+                        watch_secs: watch.parse().ok()?,
+                    })
+                })
+                .collect();
+            p.rollout = Some(RolloutSpec {
+                steps: steps?,
+                on_unhealthy: on,
+                thresholds: crate::health::Thresholds::default(),
+                max_holds: DEFAULT_MAX_HOLDS,
+            });
+        }
+        g => p.gray_percentage = Some(g.strip_prefix("gray")?.parse().ok()?),
+    }
+    Some(p)
+}
+
+/// How many times a step may hold before its look judges what it has, unless set.
+pub const DEFAULT_MAX_HOLDS: u32 = 2;
+
+fn encode_progress(r: Option<&RolloutProgress>) -> String {
+    let Some(r) = r else {
+        return "-".to_owned();
+    };
+    let changes: Vec<String> = r.changes.iter().map(|(t, p)| format!("{t}@{p}")).collect();
+    format!(
+        "{};{};{};{};{};{};{};{};{}",
+        r.step,
+        u8::from(r.sent),
+        opt(r.step_started),
+        opt(r.plan_created),
+        opt(r.next_look),
+        r.holds,
+        u8::from(r.revert_sent),
+        r.previous.as_deref().map(hex).unwrap_or_default(),
+        changes.join(",")
+    )
+}
+
+fn decode_progress(text: &str) -> Option<Option<RolloutProgress>> {
+    if text == "-" {
+        return Some(None);
+    }
+    let f: Vec<&str> = text.split(';').collect();
+    let [step, sent, started, created, next, holds, revert, prev, changes] = f.as_slice() else {
+        return None;
+    };
+    let flag = |v: &str| match v {
+        "0" => Some(false),
+        "1" => Some(true),
+        _ => None,
+    };
+    let changes: Option<Vec<(u64, u32)>> = changes
+        .split(',')
+        .filter(|c| !c.is_empty())
+        .map(|c| {
+            let (t, p) = c.split_once('@')?;
+            Some((t.parse().ok()?, p.parse().ok()?))
+        })
+        .collect();
+    Some(Some(RolloutProgress {
+        step: step.parse().ok()?,
+        previous: if prev.is_empty() {
+            None
+        } else {
+            Some(unhex(prev)?)
+        },
+        // The plan is read again before the next raise.
+        preread: false,
+        sent: flag(sent)?,
+        tries: 0,
+        plan_created: unopt(created)?,
+        step_started: unopt(started)?,
+        next_look: unopt(next)?,
+        holds: holds.parse().ok()?,
+        revert_sent: flag(revert)?,
+        deadline: None,
+        changes: changes?,
+        history: Vec::new(),
+        unhealthy: None,
+    }))
+}
+
 impl Handover {
-    /// `mp-release/1:<appid>:<audit id>:<version>:<rule>:<digest>`; the rule is `full`, `gray<N>` or
-    /// `never`; the digest (FNV-1a of the rest) makes a hand-edited or foreign id fail to decode.
+    /// `mp-release/2:<appid>:<audit id>:<version>:<rule>:<rollout>:<digest>`; the rule is `full`,
+    /// `gray<N>`, `never` or `rollout.<r|h>.<percent>@<watch secs>,…`, with `+d`/`+e` for the
+    /// members-first flags; `<rollout>` is `-` or the progress (`;`-separated); the digest
+    /// (FNV-1a of the rest) makes a hand-edited or foreign id fail to decode.
     pub fn encode(&self) -> String {
-        let rule = match self.publish {
-            PublishSpec { never: true, .. } => "never".to_owned(),
-            PublishSpec {
-                gray_percentage: Some(p),
-                ..
-            } => format!("gray{p}"),
-            PublishSpec { .. } => "full".to_owned(),
-        };
         let body = format!(
-            "{PREFIX}:{}:{}:{}:{rule}",
-            self.appid, self.audit_id, self.version
+            "{PREFIX}:{}:{}:{}:{}:{}",
+            self.appid,
+            self.audit_id,
+            self.version,
+            encode_rule(&self.publish),
+            encode_progress(self.rollout.as_ref())
         );
         format!("{body}:{:016x}", fnv1a(&body))
     }
 
-    /// Reads an `external_id`; `None` for anything this tool did not write (or that was altered).
+    /// Reads an `external_id` (this format or `mp-release/1`); `None` for anything this tool did
+    /// not write (or that was altered).
     pub fn decode(id: &str) -> Option<Self> {
         let (body, digest) = id.rsplit_once(':')?;
         if format!("{:016x}", fnv1a(body)) != digest {
             return None;
         }
-        let rest = body.strip_prefix(PREFIX)?.strip_prefix(':')?;
+        let (rest, v2) = match body.strip_prefix(PREFIX) {
+            Some(rest) => (rest, true),
+            None => (body.strip_prefix(PREFIX_V1)?, false),
+        };
+        let rest = rest.strip_prefix(':')?;
         let (appid, rest) = rest.split_once(':')?;
         let (audit, rest) = rest.split_once(':')?;
-        let (version, rule) = rest.rsplit_once(':')?;
-        let publish = match rule {
-            "never" => PublishSpec {
-                never: true,
-                gray_percentage: None,
-            },
-            "full" => PublishSpec::default(),
-            g => PublishSpec {
-                never: false,
-                gray_percentage: Some(g.strip_prefix("gray")?.parse().ok()?),
-            },
+        let (rest, rollout) = if v2 {
+            let (rest, progress) = rest.rsplit_once(':')?;
+            (rest, decode_progress(progress)?)
+        } else {
+            (rest, None)
         };
+        let (version, rule) = rest.rsplit_once(':')?;
+        let publish = decode_rule(rule)?;
+        if !v2 && (publish.rollout.is_some() || publish.debuger_first || publish.experiencer_first)
+        {
+            return None;
+        }
         Some(Self {
             appid: appid.to_owned(),
             audit_id: audit.parse().ok()?,
             version: version.to_owned(),
             publish,
+            rollout,
         })
     }
 
@@ -90,7 +275,11 @@ impl Handover {
             appid: s.config.appid.clone(),
             audit_id: s.audit_id?,
             version: s.version.clone()?,
-            publish: s.config.rules.publish,
+            publish: s.config.rules.publish.clone(),
+            rollout: s
+                .rollout
+                .clone()
+                .filter(|r| r.sent || r.step_started.is_some() || r.revert_sent),
         })
     }
 }
@@ -127,7 +316,7 @@ impl CheckState {
             Some(Outcome::Withdrawn | Outcome::DryRun { .. }) => {
                 Self::Completed(Conclusion::Neutral)
             }
-            Some(Outcome::Rejected | Outcome::Failed { .. }) => {
+            Some(Outcome::Rejected | Outcome::Failed { .. } | Outcome::Unhealthy { .. }) => {
                 Self::Completed(Conclusion::Failure)
             }
         }
@@ -265,7 +454,12 @@ pub fn deployment_state(s: &State) -> Option<&'static str> {
         None | Some(Outcome::Detached) => Some("in_progress"),
         Some(Outcome::Published { .. }) => Some("success"),
         Some(Outcome::Approved) => Some("inactive"),
-        Some(Outcome::Rejected | Outcome::Withdrawn | Outcome::Failed { .. }) => Some("failure"),
+        Some(
+            Outcome::Rejected
+            | Outcome::Withdrawn
+            | Outcome::Failed { .. }
+            | Outcome::Unhealthy { .. },
+        ) => Some("failure"),
         Some(Outcome::DryRun { .. }) => None,
     }
 }

@@ -8,16 +8,20 @@
 //! version reaches about `p` of the users and the previous one `1 − p`, so
 //!
 //! ```text
-//! rate_new = (error_users_new + 1) / p        rate_old = (error_users_old + 1) / (1 − p)
+//! rate_new = error_users_new / p + 1        rate_old = error_users_old / (1 − p) + 1
 //! ratio    = rate_new / rate_old
 //! ```
 //!
-//! The `+ 1` (additive smoothing) keeps a version without errors from dividing by zero and keeps one
-//! or two error users from looking like an epidemic. The estimate is sound when users are assigned
-//! to versions at random (WeChat's phased release picks users, not sessions) and both versions are
-//! used alike; it cannot see a version whose users are fewer than its share (a cold cache), errors
-//! the app does not report, or crashes that never reach the JS layer — crash feedback covers some
-//! of those. Below a minimum sample the gate holds rather than judges.
+//! Each rate is "the error users this version would have if every user had it". The `+ 1` is a
+//! prior of one error user per full share for *both* versions (a pseudo-count proportional to the
+//! share): it keeps a version without errors from dividing by zero, keeps one or two error users
+//! from looking like an epidemic, and — unlike adding one raw error user to each side — does not
+//! make a small share look worse by itself (no errors anywhere gives exactly 1, at any share). The
+//! estimate is sound when users are assigned to versions at random (WeChat's phased release picks
+//! users, not sessions) and both versions are used alike; it cannot see a version whose users are
+//! fewer than its share (a cold cache), errors the app does not report, or crashes that never
+//! reach the JS layer — crash feedback covers some of those. Below a minimum sample the gate holds
+//! rather than judges, a bounded number of times (the last look judges whatever it has).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -79,8 +83,9 @@ pub struct Thresholds {
     pub min_error_users: u64,
     /// Revert when crash feedback is above this (default 5).
     pub max_crash_feedback: u64,
-    /// Judge the ratio only when both versions together have at least this many error users
-    /// (default 20); below it the gate holds.
+    /// Judge the ratio only when the new version has at least this many error users, or would
+    /// have at the previous version's rate for its share (default 10); below it the gate holds.
+    /// (The previous version's own count says little: at 95 % of the users it is large anyway.)
     pub min_sample: u64,
 }
 
@@ -91,7 +96,7 @@ impl Default for Thresholds {
             max_new_errors: 0,
             min_error_users: 3,
             max_crash_feedback: 5,
-            min_sample: 20,
+            min_sample: 10,
         }
     }
 }
@@ -132,14 +137,29 @@ pub fn ratio(s: &Sample) -> Option<f64> {
         return None;
     }
     #[allow(clippy::cast_precision_loss)]
-    let (new, old) = (s.new.users() as f64 + 1.0, s.old.users() as f64 + 1.0);
-    Some((new / s.share) / (old / (1.0 - s.share)))
+    let (new, old) = (s.new.users() as f64, s.old.users() as f64);
+    Some((new / s.share + 1.0) / (old / (1.0 - s.share) + 1.0))
+}
+
+/// The error users the new version would have at the previous version's rate, for its share.
+#[allow(clippy::cast_precision_loss)]
+pub fn expected(s: &Sample) -> f64 {
+    if !(s.share > 0.0 && s.share < 1.0) {
+        return 0.0;
+    }
+    s.old.users() as f64 * s.share / (1.0 - s.share)
+}
+
+#[allow(clippy::cast_precision_loss)]
+fn small(s: &Sample, t: &Thresholds) -> bool {
+    expected(s).max(s.new.users() as f64) < t.min_sample as f64
 }
 
 /// Judges a step: crash feedback over the limit, or too many new error signatures, revert at once
 /// (they need no baseline); then, with enough error users, the normalised ratio decides; below the
-/// minimum sample the gate holds.
-pub fn judge(s: &Sample, t: &Thresholds) -> Judgement {
+/// minimum sample the gate holds, unless this is the `last` look the rollout allows a step (then
+/// the smoothed ratio decides on what there is).
+pub fn judge(s: &Sample, t: &Thresholds, last: bool) -> Judgement {
     let mut fresh: Vec<Signature> = s
         .new
         .signatures
@@ -168,11 +188,13 @@ pub fn judge(s: &Sample, t: &Thresholds) -> Judgement {
                 worst.users
             ),
         }
-    } else if s.new.users() + s.old.users() < t.min_sample {
+    } else if r.is_some() && small(s, t) && !last {
         Verdict::Hold {
             why: format!(
-                "{} error users so far across both versions, below the sample of {} the ratio needs",
-                s.new.users() + s.old.users(),
+                "the new version has {} error users and would have about {:.1} at the previous version's rate: \
+                 below the sample of {} the ratio needs",
+                s.new.users(),
+                expected(s),
                 t.min_sample
             ),
         }
@@ -196,6 +218,55 @@ pub fn judge(s: &Sample, t: &Thresholds) -> Judgement {
         ratio: r,
         new_signatures: fresh,
     }
+}
+
+/// Seconds in a day.
+const DAY: u64 = 86_400;
+/// Beijing time is UTC+8 all year; WeChat's dates (`jserr_list`, datacube) are Beijing dates.
+const BEIJING: u64 = 8 * 3600;
+
+/// The Unix time at which the Beijing day holding `t` began.
+pub fn beijing_day_start(t: u64) -> u64 {
+    ((t + BEIJING) / DAY * DAY).saturating_sub(BEIJING)
+}
+
+/// `YYYY-MM-DD` of the Beijing day holding `t` (the date format of `jserr_list`).
+pub fn beijing_date(t: u64) -> String {
+    let days = i64::try_from((t + BEIJING) / DAY).unwrap_or(0);
+    // civil from days (Howard Hinnant's algorithm)
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The new version's share of users over `[from, to)`, time-weighted: `changes` are the moments
+/// the phased release reached a percentage (in time order; before the first the share is 0).
+/// `jserr_list` counts whole days, so the gate normalises a day's error users by the share the
+/// new version had on average over those hours, not by the share it has now.
+pub fn share_over(changes: &[(u64, u32)], from: u64, to: u64) -> f64 {
+    if to <= from {
+        return changes.last().map_or(0.0, |c| f64::from(c.1) / 100.0);
+    }
+    let mut weighted = 0.0;
+    for (i, &(at, pct)) in changes.iter().enumerate() {
+        let end = changes.get(i + 1).map_or(to, |n| n.0).min(to);
+        let start = at.max(from);
+        if end > start {
+            #[allow(clippy::cast_precision_loss)]
+            let span = (end - start) as f64;
+            weighted += span * f64::from(pct) / 100.0;
+        }
+    }
+    #[allow(clippy::cast_precision_loss)]
+    let whole = (to - from) as f64;
+    weighted / whole
 }
 
 #[cfg(test)]
@@ -252,7 +323,7 @@ mod tests {
             // 5 % share, errors in proportion: healthy
             (
                 "proportional at 5 %",
-                sample(&[("a", 2)], &[("a", 38)], 0.05, 0),
+                sample(&[("a", 20)], &[("a", 380)], 0.05, 0),
                 V::Raise,
             ),
             // 5 % share with as many error users as the 95 %: ~19× per share
@@ -278,6 +349,18 @@ mod tests {
                 "small sample",
                 sample(&[("a", 3)], &[("a", 4)], 0.05, 0),
                 V::Hold,
+            ),
+            // the old version's count alone is no sample: at 1 % it would expect 2 error users
+            (
+                "big old, tiny share",
+                sample(&[("a", 2)], &[("a", 198)], 0.01, 0),
+                V::Hold,
+            ),
+            // the new version's own count is: 30 error users at 1 % against 198 at 99 %
+            (
+                "tiny share, many new",
+                sample(&[("a", 30)], &[("a", 198)], 0.01, 0),
+                V::Revert,
             ),
             ("nothing yet", sample(&[], &[], 0.01, 0), V::Hold),
             // a new signature with enough users reverts even on a small sample
@@ -309,7 +392,7 @@ mod tests {
             ),
         ];
         for (what, s, want) in cases {
-            let j = judge(&s, &t);
+            let j = judge(&s, &t, false);
             assert_eq!(v(&j), want, "{what}: {j:?}");
         }
     }
@@ -319,21 +402,45 @@ mod tests {
         // equal error users at 50 %: about 1
         let even = sample(&[("a", 99)], &[("a", 99)], 0.5, 0);
         assert!((ratio(&even).unwrap() - 1.0).abs() < 1e-9);
-        // no errors at all: 1 (smoothing), not NaN
-        let none = sample(&[], &[], 0.2, 0);
-        assert!(
-            (ratio(&none).unwrap() - 4.0).abs() < 1e-9,
-            "{:?}",
-            ratio(&none)
-        );
+        // no errors at all: exactly 1 at any share (the prior is per share), not NaN
+        for share in [0.01, 0.2, 0.9] {
+            let none = sample(&[], &[], share, 0);
+            assert!((ratio(&none).unwrap() - 1.0).abs() < 1e-9, "{share}");
+        }
+        // a new version without errors at 1 % is not made to look worse than the old one
+        assert!(ratio(&sample(&[], &[("a", 2)], 0.01, 0)).unwrap() < 1.0);
+        // 10 error users at 5 % against none at 95 %: two hundred times the rate
+        assert!(ratio(&sample(&[("a", 10)], &[], 0.05, 0)).unwrap() > 100.0);
         assert_eq!(ratio(&sample(&[], &[], 0.0, 0)), None);
         assert_eq!(ratio(&sample(&[], &[], 1.0, 0)), None);
     }
 
     #[test]
+    fn the_share_is_weighted_over_the_window() {
+        // 1 % for the first half, 5 % for the second
+        let changes = [(1000, 1), (2000, 5)];
+        assert!((share_over(&changes, 1000, 3000) - 0.03).abs() < 1e-9);
+        // before the first step the share is 0
+        assert!((share_over(&changes, 0, 2000) - 0.005).abs() < 1e-9);
+        // an empty window: the share now
+        assert!((share_over(&changes, 5000, 5000) - 0.05).abs() < 1e-9);
+        assert!(share_over(&[], 0, 10).abs() < 1e-12);
+    }
+
+    #[test]
+    fn beijing_days() {
+        // 2026-12-01 00:00 Beijing = 2026-11-30 16:00 UTC
+        let t = 1_796_054_400; // 2026-11-30T16:00:00Z
+        assert_eq!(beijing_date(t), "2026-12-01");
+        assert_eq!(beijing_date(t - 1), "2026-11-30");
+        assert_eq!(beijing_day_start(t + 3600), t);
+        assert_eq!(beijing_day_start(t - 1), t - 86_400);
+    }
+
+    #[test]
     fn evidence_names_the_worst_new_error() {
         let s = sample(&[("a", 1), ("b", 3), ("c", 9)], &[("a", 5)], 0.05, 0);
-        let j = judge(&s, &Thresholds::default());
+        let j = judge(&s, &Thresholds::default(), false);
         assert_eq!(j.new_signatures.len(), 2);
         assert_eq!(j.new_signatures[0].message, "TypeError in c", "worst first");
         match j.verdict {
@@ -346,8 +453,11 @@ mod tests {
         // a looser threshold lets one new signature through
         let loose = Thresholds {
             max_new_errors: 2,
+            min_sample: 20,
             ..Thresholds::default()
         };
-        assert_eq!(v(&judge(&s, &loose)), V::Hold, "small sample then");
+        assert_eq!(v(&judge(&s, &loose, false)), V::Hold, "small sample then");
+        // the last look a step allows judges the small sample: 3 + 9 new users at 5 % against 5
+        assert_eq!(v(&judge(&s, &loose, true)), V::Revert);
     }
 }

@@ -28,8 +28,43 @@ pub fn outputs(s: &State) -> Vec<(String, String)> {
             s.quota.map(|q| q.rest.to_string()).unwrap_or_default(),
         ),
         ("package-sizes", package_sizes_json(&s.packages)),
+        (
+            "rollout-status",
+            rollout_status(s).map(|v| v.to_string()).unwrap_or_default(),
+        ),
     ];
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+/// The rollout's standing as JSON (`rollout-status`): `state` (`rolling`, `holding`, `complete`,
+/// `phased` (ended below 100 %), `reverted`, `unhealthy`, `stopped`), the step (1-based) of how
+/// many, the percentage reached, the next look (Unix seconds) and the timeline; `None` without a
+/// rollout.
+pub fn rollout_status(s: &State) -> Option<serde_json::Value> {
+    let r = s.rollout.as_ref()?;
+    let spec = s.config.rules.publish.rollout.as_ref()?;
+    let percent = r.changes.last().map_or(0, |c| c.1);
+    let state = match &s.outcome {
+        Some(Outcome::Published { phased: None }) => "complete",
+        Some(Outcome::Published { phased: Some(_) }) => "phased",
+        Some(Outcome::Unhealthy { reverted: true, .. }) => "reverted",
+        Some(Outcome::Unhealthy { .. }) => "unhealthy",
+        Some(Outcome::Failed { .. }) => "stopped",
+        _ if r.holds > 0 => "holding",
+        _ => "rolling",
+    };
+    let next = match s.outcome {
+        None | Some(Outcome::Detached) => r.next_look,
+        _ => None,
+    };
+    Some(serde_json::json!({
+        "state": state,
+        "step": r.step + 1,
+        "steps": spec.steps.len(),
+        "percent": percent,
+        "next-look": next,
+        "history": r.history,
+    }))
 }
 
 /// A rejection reason as lines: WeChat's `<br>` (also `<br/>`, `<br />`, any case) and real line
@@ -122,9 +157,28 @@ pub fn headline(s: &State) -> String {
         Some(Outcome::Approved) => format!("{v} was approved (not published: publish is `never`)"),
         Some(Outcome::Rejected) => format!("{v} was rejected by WeChat's review"),
         Some(Outcome::Withdrawn) => format!("the review of {v} was withdrawn"),
-        Some(Outcome::Detached) => {
-            format!("{v} is still in review; `mp-release resume` or `wait` will follow it")
-        }
+        Some(Outcome::Detached) => match s.rollout.as_ref().and_then(|r| r.changes.last()) {
+            Some((_, pct)) => format!(
+                "{v} is rolling out at {pct} % of users; `mp-release resume` advances the rollout"
+            ),
+            None => {
+                format!("{v} is still in review; `mp-release resume` or `wait` will follow it")
+            }
+        },
+        Some(Outcome::Unhealthy {
+            reverted: true,
+            percent,
+            ..
+        }) => format!(
+            "{v} was unhealthy at {percent} % and the phased release was reverted: its users are back on the previous version"
+        ),
+        Some(Outcome::Unhealthy {
+            reverted: false,
+            percent,
+            ..
+        }) => format!(
+            "{v} was unhealthy at {percent} %; the phased release was left there (on-unhealthy: hold)"
+        ),
         Some(Outcome::DryRun { next }) => {
             format!("dry run: {v} would go on with {next}; nothing was changed")
         }
@@ -132,6 +186,68 @@ pub fn headline(s: &State) -> String {
         None if s.version.is_none() => format!("release in progress ({})", s.stage.name()),
         None => format!("{v}: in progress ({})", s.stage.name()),
     }
+}
+
+/// The rollout's timeline: one row per event (a step reached, a look and its verdict).
+pub fn rollout_table(r: &crate::pipeline::RolloutProgress) -> String {
+    let mut out = String::from(
+        "**Rollout**\n\n| step | % | when (UTC) | verdict | error users new / previous | share | ratio | crash feedback |\n|---|---|---|---|---|---|---|---|\n",
+    );
+    let mut step = 0usize;
+    for h in &r.history {
+        if h.verdict == "raised" || h.verdict == "released" {
+            step += 1;
+        }
+        let when = utc(h.at);
+        let figures = |v: String| {
+            if h.share.is_some() {
+                v
+            } else {
+                "–".to_owned()
+            }
+        };
+        let _ = writeln!(
+            out,
+            "| {step} | {} | {when} | {}{} | {} | {} | {} | {} |",
+            h.percent,
+            h.verdict,
+            h.why
+                .as_deref()
+                .map(|w| format!(": {}", cell(w)))
+                .unwrap_or_default(),
+            figures(format!("{} / {}", h.new_users, h.old_users)),
+            h.share
+                .map_or_else(|| "–".to_owned(), |x| format!("{:.1} %", x * 100.0)),
+            h.ratio
+                .map_or_else(|| "–".to_owned(), |x| format!("{x:.2}×")),
+            figures(h.crash_feedback.to_string()),
+        );
+    }
+    if r.history.is_empty() {
+        for (at, pct) in &r.changes {
+            step += 1;
+            let _ = writeln!(
+                out,
+                "| {step} | {pct} | {} | reached | – | – | – | – |",
+                utc(*at)
+            );
+        }
+    }
+    if let (Some(next), None) = (
+        r.next_look,
+        r.history.last().filter(|h| {
+            h.verdict == "revert" || h.verdict == "reverted" || h.verdict == "released"
+        }),
+    ) {
+        let _ = writeln!(out, "\nNext look: {}", utc(next));
+    }
+    out
+}
+
+/// `YYYY-MM-DD HH:MM` (UTC) of a Unix time.
+fn utc(t: u64) -> String {
+    let day = crate::health::beijing_date(t.saturating_sub(8 * 3600));
+    format!("{day} {:02}:{:02}", t % 86_400 / 3600, t % 3600 / 60)
 }
 
 fn duration(secs: u64) -> String {
@@ -157,6 +273,7 @@ pub fn summary(s: &State, title: &str) -> String {
         Some(Outcome::Withdrawn) => "↩️",
         Some(Outcome::DryRun { .. }) => "🧪",
         Some(Outcome::Rejected | Outcome::Failed { .. }) => "❌",
+        Some(Outcome::Unhealthy { .. }) => "🚨",
     };
     let from = s
         .previous_version
@@ -205,6 +322,12 @@ pub fn summary(s: &State, title: &str) -> String {
             }
         }
         let _ = writeln!(out);
+    }
+    if let Some(r) = &s.rollout {
+        let _ = writeln!(out, "{}", rollout_table(r));
+    }
+    if let Some(Outcome::Unhealthy { why, .. }) = &s.outcome {
+        let _ = writeln!(out, "> {}\n", cell(why));
     }
     if !s.packages.is_empty() {
         let _ = writeln!(out, "{}", package_table(&s.packages));

@@ -82,8 +82,13 @@ pub struct Feedback {
     pub kind: u8,
     /// What the user wrote.
     pub content: String,
-    /// Seconds after the emulator's epoch it is sent (listed once the clock reaches it).
+    /// Seconds after the emulator's epoch it is sent (listed once the clock reaches it); with
+    /// `version`, seconds after that version first reached users.
     pub at_seconds: u64,
+    /// Sent only once this version reached users (`@new`: the newest version to reach users,
+    /// `@previous`: the one before it; or a version string).
+    #[serde(default)]
+    pub version: Option<String>,
 }
 
 impl Default for Traffic {
@@ -99,21 +104,27 @@ impl Default for Traffic {
 }
 
 /// One error signature of one version.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct JsError {
-    /// The mini program version (`appVersion`).
+    /// The mini program version (`appVersion`): a version string, `@new` (the newest version to
+    /// reach users, phased or live) or `@previous` (the one before it).
     pub version: String,
     /// `errorMsg`.
     pub message: String,
     /// `errorStack`.
     #[serde(default)]
     pub stack: String,
-    /// Error users a day (`uv`).
+    /// Error users a day (`uv`), whatever share of users the version has.
+    #[serde(default)]
     pub users_per_day: u64,
     /// Events a day (`pv`).
     #[serde(default)]
     pub events_per_day: u64,
+    /// Error users per thousand users of the version (follows its share: a version phased at
+    /// 5 % has 5 % of `daily-uv`); added to `users-per-day`. Each error user has two events.
+    #[serde(default)]
+    pub per_mille: f64,
 }
 
 /// Where the emulator pushes, and with which message crypto.

@@ -3,39 +3,124 @@ use crate::report::tests::cases;
 
 #[test]
 fn handover_round_trips_and_refuses_foreign_ids() {
+    use crate::pipeline::{OnUnhealthy, RolloutProgress, RolloutSpec, RolloutStep};
+    let rollout = RolloutSpec {
+        steps: vec![
+            RolloutStep {
+                percent: 1,
+                watch_secs: 7200,
+            },
+            RolloutStep {
+                percent: 20,
+                watch_secs: 43_200,
+            },
+            RolloutStep {
+                percent: 100,
+                watch_secs: 7200,
+            },
+        ],
+        on_unhealthy: OnUnhealthy::Hold,
+        thresholds: crate::health::Thresholds::default(),
+        max_holds: DEFAULT_MAX_HOLDS,
+    };
+    let progress = RolloutProgress {
+        step: 1,
+        previous: Some("1.2.0:odd;name".into()),
+        preread: false,
+        sent: true,
+        plan_created: Some(1_700_000_000),
+        step_started: Some(1_700_000_100),
+        next_look: Some(1_700_007_300),
+        holds: 1,
+        revert_sent: false,
+        changes: vec![(1_700_000_100, 1), (1_700_007_400, 20)],
+        ..RolloutProgress::default()
+    };
     let rules = [
-        PublishSpec::default(),
-        PublishSpec {
-            never: true,
-            gray_percentage: None,
-        },
-        PublishSpec {
-            never: false,
-            gray_percentage: Some(20),
-        },
+        (PublishSpec::default(), None),
+        (
+            PublishSpec {
+                never: true,
+                ..PublishSpec::default()
+            },
+            None,
+        ),
+        (
+            PublishSpec {
+                gray_percentage: Some(20),
+                debuger_first: true,
+                ..PublishSpec::default()
+            },
+            None,
+        ),
+        (
+            PublishSpec {
+                rollout: Some(rollout.clone()),
+                experiencer_first: true,
+                ..PublishSpec::default()
+            },
+            None,
+        ),
+        (
+            PublishSpec {
+                rollout: Some(rollout),
+                ..PublishSpec::default()
+            },
+            Some(progress),
+        ),
     ];
-    for publish in rules {
+    for (publish, rollout) in rules {
         let h = Handover {
             appid: "wxa11ce5a4db0c0001".into(),
             audit_id: 4_200_017,
             version: "1.3.0-rc.1+build.7".into(),
             publish,
+            rollout,
         };
         let id = h.encode();
-        assert!(id.starts_with("mp-release/1:wxa11ce5a4db0c0001:4200017:1.3.0-rc.1+build.7:"));
+        assert!(id.starts_with("mp-release/2:wxa11ce5a4db0c0001:4200017:1.3.0-rc.1+build.7:"));
         assert_eq!(Handover::decode(&id), Some(h), "{id}");
         // Any altered byte breaks the digest.
         let altered = id.replace("4200017", "4200018");
         assert_eq!(Handover::decode(&altered), None);
     }
+    // The first format (written by earlier releases of mp-release) still decodes.
+    let v1 = |body: &str| format!("{body}:{:016x}", fnv1a(body));
+    let old = Handover::decode(&v1("mp-release/1:wxa1:77:1.4.0:gray20")).expect("v1");
+    assert_eq!(
+        (
+            old.audit_id,
+            old.version.as_str(),
+            old.publish.gray_percentage,
+            old.rollout
+        ),
+        (77, "1.4.0", Some(20), None)
+    );
+    assert!(
+        Handover::decode(&v1("mp-release/1:wxa1:77:1.4.0:never")).is_some_and(|h| h.publish.never)
+    );
+    // …but not with what only the second format carries.
+    assert_eq!(
+        Handover::decode(&v1("mp-release/1:wxa1:77:1.4.0:rollout.r.1@60")),
+        None
+    );
     for foreign in [
         "",
         "abc",
         "wx1:2:3",
         "mp-release/1:wx:1:1.0.0:full",
+        "mp-release/2:wx:1:1.0.0:full:-",
         "ci:123",
     ] {
         assert_eq!(Handover::decode(foreign), None, "{foreign}");
+    }
+    for broken in [
+        "mp-release/2:wx:1:1.0.0:full:1;2",
+        "mp-release/2:wx:1:1.0.0:rollout.x.1@60:-",
+        "mp-release/2:wx:1:1.0.0:full+z:-",
+        "mp-release/2:wx:1:1.0.0:rollout.r.1@60:0;2;;;;0;0;;",
+    ] {
+        assert_eq!(Handover::decode(&v1(broken)), None, "{broken}");
     }
 }
 

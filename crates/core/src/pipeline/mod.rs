@@ -18,6 +18,7 @@
 //! backwards: a missing or unreadable live version stops the version stage, and publishing a lower
 //! version than the live one needs `allow_downgrade`.
 
+mod rollout;
 mod types;
 
 #[cfg(test)]
@@ -37,7 +38,7 @@ pub struct Transition {
 }
 
 /// How many times a failing mutation may be read back and tried again before the run gives up.
-const MAX_MUTATION_TRIES: u32 = 3;
+pub(crate) const MAX_MUTATION_TRIES: u32 = 3;
 
 /// What 85009 means (C5 of the reference's corrections: both causes are seen).
 const EXPLAIN_85009: &str = "85009 means a review is in flight or an approved version has not been released: \
@@ -126,6 +127,7 @@ fn enter(s: &mut State, stage: Stage, now: u64) -> Option<Effect> {
         }
         Stage::Publish if s.config.rules.publish.never => done(s, Outcome::Approved),
         Stage::Publish => Some(Effect::GetVersionInfo),
+        Stage::Rollout => rollout::enter(s, now),
         Stage::Done => None,
     }
 }
@@ -190,6 +192,9 @@ fn wait_or_detach(s: &mut State, now: u64) -> Option<Effect> {
 #[allow(clippy::too_many_lines)]
 fn advance(s: &mut State, event: Event, now: u64) -> Option<Effect> {
     let pending = s.pending.clone();
+    if s.stage == Stage::Rollout && event != Event::Start {
+        return rollout::advance(s, event, pending, now);
+    }
     match (event, pending) {
         (Event::Start, _) => {
             let stage = s.stage;
@@ -354,6 +359,9 @@ fn advance(s: &mut State, event: Event, now: u64) -> Option<Effect> {
                 if let Some(refusal) = downgrade(s, live.as_deref()) {
                     return refusal;
                 }
+                if s.config.rules.publish.rollout.is_some() {
+                    return rollout::begin(s, live, now);
+                }
             }
             if s.released {
                 return fail(s, None, format!(
@@ -372,7 +380,7 @@ fn advance(s: &mut State, event: Event, now: u64) -> Option<Effect> {
             Some(Effect::GetVersionInfo)
         }
         (Event::GrayReleased, Some(Effect::GrayRelease(_))) => Some(Effect::GetGrayPlan),
-        (Event::GrayPlan { percentage, running }, Some(Effect::GetGrayPlan)) => {
+        (Event::GrayPlan { percentage, running, .. }, Some(Effect::GetGrayPlan)) => {
             let target = s.config.rules.publish.gray_percentage.unwrap_or(100);
             if running && percentage >= target {
                 s.published = true;

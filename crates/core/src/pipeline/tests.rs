@@ -805,6 +805,8 @@ fn rows() -> Vec<Row> {
             Event::GrayPlan {
                 percentage: 20,
                 running: true,
+                status: 1,
+                created: 100,
             },
             None,
             Some(Outcome::Published { phased: Some(20) }),
@@ -815,6 +817,8 @@ fn rows() -> Vec<Row> {
             Event::GrayPlan {
                 percentage: 0,
                 running: false,
+                status: 0,
+                created: 0,
             },
             Some(Effect::GrayRelease(20)),
             None,

@@ -22,6 +22,8 @@ pub enum Stage {
     Wait,
     /// Release (fully or in phases) and confirm.
     Publish,
+    /// A health-gated phased rollout: raise, watch, judge, step by step.
+    Rollout,
     /// Finished; see the outcome.
     Done,
 }
@@ -37,6 +39,7 @@ impl Stage {
             Self::Submit => "submit",
             Self::Wait => "wait",
             Self::Publish => "publish",
+            Self::Rollout => "rollout",
             Self::Done => "done",
         }
     }
@@ -152,16 +155,151 @@ impl Default for WaitSpec {
 }
 
 /// Publishing rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PublishSpec {
     /// `publish: never`.
     pub never: bool,
     /// Phased release percentage (1–100); full release when absent.
     pub gray_percentage: Option<u32>,
+    /// A health-gated phased rollout (excludes `gray_percentage`).
+    #[serde(default)]
+    pub rollout: Option<RolloutSpec>,
+    /// `support-debuger-first`: project members get the phased version first.
+    #[serde(default)]
+    pub debuger_first: bool,
+    /// `support-experiencer-first`: trial members get it first.
+    #[serde(default)]
+    pub experiencer_first: bool,
+}
+
+/// One step of a rollout: raise to `percent`, then watch the new version this long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RolloutStep {
+    /// The phased-release percentage (1–100; 100 is a full release).
+    pub percent: u32,
+    /// The watch window before the health gate judges the step, seconds.
+    pub watch_secs: u64,
+}
+
+/// What an unhealthy verdict does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnUnhealthy {
+    /// `revertgrayrelease`: the users who got the new version go back.
+    #[default]
+    Revert,
+    /// Leave the phased release where it is and stop (exit 1).
+    Hold,
+}
+
+/// A health-gated phased rollout (`rollout`, `rollout-watch`, the thresholds).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RolloutSpec {
+    /// The steps, percentages strictly increasing.
+    pub steps: Vec<RolloutStep>,
+    /// Revert or hold on an unhealthy verdict.
+    pub on_unhealthy: OnUnhealthy,
+    /// The gate's thresholds.
+    pub thresholds: crate::health::Thresholds,
+    /// How many times a step may be held for a small sample before its look judges what it has.
+    pub max_holds: u32,
+}
+
+/// What the gate saw and decided at one look (for the timeline and the check run).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepRecord {
+    /// The step's percentage.
+    pub percent: u32,
+    /// When this happened (runner clock).
+    pub at: u64,
+    /// `raised` (the step began), `raise`, `hold`, `revert`, `unhealthy`, `released`.
+    pub verdict: String,
+    /// Why (the gate's words), when judged.
+    #[serde(default)]
+    pub why: Option<String>,
+    /// The new version's error users in the window.
+    #[serde(default)]
+    pub new_users: u64,
+    /// The previous version's error users in the window.
+    #[serde(default)]
+    pub old_users: u64,
+    /// Crash feedback since the step began.
+    #[serde(default)]
+    pub crash_feedback: u64,
+    /// The new version's time-weighted share in the window (0–1).
+    #[serde(default)]
+    pub share: Option<f64>,
+    /// The normalised error ratio.
+    #[serde(default)]
+    pub ratio: Option<f64>,
+    /// The worst new error signature (message, stack head, users).
+    #[serde(default)]
+    pub worst: Option<crate::health::Signature>,
+}
+
+/// Where a rollout stands (part of the state, and of the hand-over between jobs).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RolloutProgress {
+    /// The current step (index into the spec's steps).
+    pub step: usize,
+    /// The live version before the rollout (the baseline of the gate).
+    pub previous: Option<String>,
+    /// Before the first raise, a running plan was looked for (one not ours stops the run).
+    #[serde(default)]
+    pub preread: bool,
+    /// The raise (or the final release) of `step` may have been sent and is not confirmed.
+    #[serde(default)]
+    pub sent: bool,
+    /// Raise attempts of this step.
+    #[serde(default)]
+    pub tries: u32,
+    /// `create_timestamp` of the plan this rollout started: later reads must show the same plan.
+    #[serde(default)]
+    pub plan_created: Option<u64>,
+    /// When the step's percentage was confirmed (its watch began).
+    #[serde(default)]
+    pub step_started: Option<u64>,
+    /// When the gate looks next.
+    #[serde(default)]
+    pub next_look: Option<u64>,
+    /// Looks of this step that held.
+    #[serde(default)]
+    pub holds: u32,
+    /// `revertgrayrelease` may have been sent.
+    #[serde(default)]
+    pub revert_sent: bool,
+    /// The last moment this process follows the rollout before handing it over (not carried
+    /// between processes: each entry sets it from wait-timeout).
+    #[serde(default)]
+    pub deadline: Option<u64>,
+    /// When each step's percentage was confirmed: (time, percent), in order.
+    #[serde(default)]
+    pub changes: Vec<(u64, u32)>,
+    /// The timeline.
+    #[serde(default)]
+    pub history: Vec<StepRecord>,
+    /// The verdict of a look, waiting for the effect it asked for (revert).
+    #[serde(default)]
+    pub unhealthy: Option<String>,
+}
+
+/// What the runner gathers for the gate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HealthQuery {
+    /// The new version (`appVersion`).
+    pub version: String,
+    /// The previous live version, when known.
+    pub previous: Option<String>,
+    /// Errors from the Beijing day holding this time (`jserr_list` counts whole days).
+    pub errors_since: u64,
+    /// Crash feedback created at or after this time.
+    pub feedback_since: u64,
+    /// The look's time (errors up to its Beijing day).
+    pub until: u64,
 }
 
 /// Everything the machine needs besides events; part of the state so a resumed run behaves alike.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Config {
     /// The mini program.
     pub appid: String,
@@ -184,7 +322,7 @@ pub struct Config {
 }
 
 /// The rules of a run that the settings decide as they are: the review, its wait, the publish.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rules {
     /// `privacy_api_not_use`.
     pub privacy_api_not_use: bool,
@@ -255,6 +393,16 @@ pub enum Outcome {
     },
     /// Approved and not published (`publish: never`).
     Approved,
+    /// A rollout's health gate found the new version unhealthy: reverted (`revertgrayrelease`)
+    /// or left where it was (`on-unhealthy: hold`).
+    Unhealthy {
+        /// `revertgrayrelease` was confirmed.
+        reverted: bool,
+        /// The percentage it had reached.
+        percent: u32,
+        /// The gate's evidence.
+        why: String,
+    },
     /// Rejected.
     Rejected,
     /// Withdrawn.
@@ -307,6 +455,10 @@ pub enum Effect {
     GrayRelease(u32),
     /// `getgrayreleaseplan` (read).
     GetGrayPlan,
+    /// `revertgrayrelease` (mutation).
+    RevertGray,
+    /// `jserr_list` for both versions and `feedback/list` (reads): the gate's figures.
+    GetHealth(HealthQuery),
 }
 
 impl Effect {
@@ -321,6 +473,7 @@ impl Effect {
                 | Self::Speedup
                 | Self::Release
                 | Self::GrayRelease(_)
+                | Self::RevertGray
         )
     }
 
@@ -341,12 +494,14 @@ impl Effect {
             Self::Release => "release",
             Self::GrayRelease(_) => "grayrelease",
             Self::GetGrayPlan => "getgrayreleaseplan",
+            Self::RevertGray => "revertgrayrelease",
+            Self::GetHealth(_) => "jserr_list",
         }
     }
 }
 
 /// What the runner reports back.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Event {
     /// Begin (or resume) at the state's stage.
     Start,
@@ -411,6 +566,21 @@ pub enum Event {
         percentage: u32,
         /// Plan status 1 (running).
         running: bool,
+        /// Plan status (0 initial, 1 running, 2 paused, 3 finished, 4 deleted).
+        status: u8,
+        /// `create_timestamp` (WeChat's clock).
+        created: u64,
+    },
+    /// `revertgrayrelease` succeeded.
+    GrayReverted,
+    /// The gate's figures.
+    Health {
+        /// The new version's business-code errors.
+        new: crate::health::VersionErrors,
+        /// The previous version's.
+        old: crate::health::VersionErrors,
+        /// Crash-type feedback since the step began.
+        crash_feedback: u64,
     },
     /// WeChat refused with an errcode the machine may handle (85009, 61039, 85052, 85079, 85082 …).
     Refused(i64),
@@ -437,7 +607,7 @@ pub struct Span {
 }
 
 /// The whole pipeline state; serializable so a run can stop and resume.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct State {
     /// The inputs.
     pub config: Config,
@@ -514,6 +684,9 @@ pub struct State {
     /// `release` answered 85052: the version was live already (no news for the chats).
     #[serde(default)]
     pub found_live: bool,
+    /// A rollout's progress (when the publish rule is a rollout and publishing began).
+    #[serde(default)]
+    pub rollout: Option<RolloutProgress>,
 }
 
 impl State {
@@ -558,6 +731,7 @@ impl State {
             refused_85009: false,
             withdraw_tries: 0,
             found_live: false,
+            rollout: None,
         }
     }
 

@@ -52,7 +52,9 @@ macro_rules! table {
 
 table! {
     -60005, Fatal, "commit failed", "listed for wxa/commit without a description (reference: undocumented)", "retry later by hand; report the rid to WeChat if it persists";
+    -3, Backoff, "system busy", "系统繁忙 (jserr_detail)", "nothing; retried automatically with backoff";
     -1, Backoff, "system error", "WeChat is busy", "nothing; retried automatically with backoff";
+    20011, NextWindow, "频率限制", "jserr_list called too often (operations data)", "nothing; retried in the next minute";
     40001, RefreshToken, "invalid credential, access_token is invalid or not latest", "token invalid or superseded (or a wrong AppSecret when fetching one)", "if fetching a token fails with it, check the secret";
     40002, Fatal, "invalid grant_type", "bad grant_type", "a bug: report it";
     40005, Fatal, "invalid file type", "uploadmedia: wrong file type", "upload PNG/JPEG/GIF images or MP4 video";
@@ -91,6 +93,8 @@ table! {
     61024, Fatal, "must use api(api_component_token) to get token for component acct", "cgi-bin/token called with a platform appid", "use the component token flow";
     61039, Pending, "隐私接口检查任务未完成", "the privacy-API scan after a commit or upload is still running", "nothing; polled until it finishes (never re-commit)";
     61040, Fatal, "隐私接口未授权或未配置", "a privacy API is used without permission or not declared", "fix requiredPrivateInfos, obtain the permission, or set privacy-api-not-use";
+    61501, Fatal, "date range error", "a datacube date range WeChat does not allow (one day per call, no later than yesterday)", "ask for a single past day; today's data never exists (T+1)";
+    61504, Backoff, "系统繁忙，稍后再试试", "the data-analysis backend is busy", "nothing; retried automatically with backoff";
     76003, Fatal, "invalid cgi_path", "cgi_path must start with / and carry no host", "a bug: report it";
     76021, Fatal, "cgi_path not found", "unknown cgi_path", "check the API path";
     76022, Fatal, "could not use this cgi_path,no permission", "the token's account does not own this API", "use the token of the account that owns the API";

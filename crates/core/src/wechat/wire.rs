@@ -33,6 +33,10 @@ fn count<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
         .unwrap_or(0))
 }
 
+fn count64<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    Ok(Value::deserialize(d)?.as_u64().unwrap_or(0))
+}
+
 /// A version: text, or absent; an empty string counts as absent.
 fn version<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(Option::<String>::deserialize(d)?.filter(|v| !v.is_empty()))
@@ -223,6 +227,66 @@ pub struct GrayPlan {
     /// The percentage reached.
     #[serde(default, deserialize_with = "count")]
     pub gray_percentage: u32,
+    /// When the plan was created (Unix seconds, WeChat's clock).
+    #[serde(default, deserialize_with = "count64")]
+    pub create_timestamp: u64,
+}
+
+/// `jserr_list` (运维中心, wechat-ops-api.md B.1): one page of error signatures of a version.
+/// The counts decide a rollout, so they must be numbers (a mistyped answer stops the gate).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct JsErrList {
+    /// The signatures of this page.
+    #[serde(default)]
+    pub data: Vec<JsErr>,
+    /// Signatures in all.
+    #[serde(default, rename = "totalCount")]
+    pub total_count: u64,
+}
+
+/// One error signature of `jserr_list`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct JsErr {
+    /// `errorMsgMd5`.
+    #[serde(default, rename = "errorMsgMd5")]
+    pub msg_md5: String,
+    /// `errorMsg`.
+    #[serde(default, rename = "errorMsg")]
+    pub msg: String,
+    /// `errorStackMd5`.
+    #[serde(default, rename = "errorStackMd5")]
+    pub stack_md5: String,
+    /// `errorStack`.
+    #[serde(default, rename = "errorStack")]
+    pub stack: String,
+    /// Error users.
+    pub uv: u64,
+    /// Events.
+    pub pv: u64,
+}
+
+/// `feedback/list` (B.5): one page of user feedback, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct FeedbackList {
+    /// Feedback in all.
+    #[serde(default)]
+    pub total_num: u64,
+    /// This page.
+    #[serde(default)]
+    pub list: Vec<FeedbackItem>,
+}
+
+/// One feedback record (only what the gate uses).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct FeedbackItem {
+    /// `record_id`.
+    #[serde(default)]
+    pub record_id: u64,
+    /// Created at (Unix seconds).
+    pub create_time: u64,
+    /// 1 无法打开, 2 闪退, 3 卡顿, 4 黑屏白屏, 5 死机, 6 界面错位, 7 界面加载慢, 8 其他异常.
+    #[serde(rename = "type")]
+    pub kind: u32,
 }
 
 #[cfg(test)]

@@ -269,6 +269,7 @@ impl World {
             live,
             history: Vec::new(),
             gray: None,
+            exposure: Vec::new(),
             visit_open: true,
             undo_log: Vec::new(),
             own_token: None,

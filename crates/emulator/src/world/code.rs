@@ -29,7 +29,7 @@ const UNDO_DAY: usize = 5;
 const UNDO_MONTH: usize = 10;
 
 impl World {
-    fn caller_app(&mut self, c: &Ctx<'_>) -> Result<&mut App, i64> {
+    pub(super) fn caller_app(&mut self, c: &Ctx<'_>) -> Result<&mut App, i64> {
         let appid = c.caller.appid().to_owned();
         self.app_mut(&appid)
     }
@@ -517,6 +517,7 @@ impl World {
             return Err(85052);
         }
         let (user_version, user_desc) = (r.user_version.clone(), r.user_desc.clone());
+        app.baseline();
         if let Some(r) = app.reviews.last_mut() {
             r.released = true;
         }
@@ -536,6 +537,7 @@ impl World {
         if let Some(g) = app.gray.as_mut().filter(|g| g.status == 1) {
             g.status = 3;
         }
+        app.expose(now);
         Ok(json!({}))
     }
 
@@ -579,6 +581,7 @@ impl World {
             return Err(85080);
         }
         let pct = u32::try_from(pct).unwrap_or(0);
+        app.baseline();
         match app.gray.as_mut().filter(|g| g.status == 1) {
             Some(g) if pct <= g.gray_percentage => return Err(85082),
             Some(g) => {
@@ -596,6 +599,7 @@ impl World {
                 });
             }
         }
+        app.expose(now);
         Ok(json!({}))
     }
 
@@ -615,9 +619,11 @@ impl World {
     /// `GET /wxa/revertgrayrelease`: cancels a running phased release.
     /// REFERENCE-UNSURE: the answer without a running plan is undocumented; it succeeds (idempotent).
     pub(super) fn revert_gray(&mut self, c: &Ctx<'_>) -> Answer {
+        let now = self.now();
         let app = self.caller_app(c)?;
         if let Some(g) = app.gray.as_mut().filter(|g| g.status == 1) {
             g.status = 4;
+            app.expose(now);
         }
         Ok(json!({}))
     }
@@ -626,6 +632,7 @@ impl World {
     pub(super) fn revert_code_release(&mut self, c: &Ctx<'_>) -> Answer {
         let action = c.req.param("action");
         let target = c.req.param("app_version");
+        let now = self.now();
         let app = self.caller_app(c)?;
         match action {
             Some("get_history_version") => {
@@ -661,11 +668,13 @@ impl World {
             None if app.history.is_empty() => return Err(87012),
             None => 0,
         };
+        app.baseline();
         let mut back = app.history.remove(idx);
         back.by_rollback = true;
         app.live = Some(back);
         app.history.insert(0, live);
         app.history.truncate(HISTORY);
+        app.expose(now);
         Ok(json!({}))
     }
 

@@ -156,6 +156,116 @@ pub struct LiveVersion {
     pub by_rollback: bool,
 }
 
+/// From `at` on, users have `live`, except `gray.1` % of them who have `gray.0`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exposure {
+    pub at: u64,
+    pub live: Option<String>,
+    pub gray: Option<(String, u32)>,
+}
+
+impl App {
+    /// Records who has which version now (after a release, a phased release, a revert or a
+    /// rollback).
+    pub fn expose(&mut self, now: u64) {
+        let live = self.live.as_ref().map(|l| l.user_version.clone());
+        let gray = self.gray.as_ref().filter(|g| g.status == 1).and_then(|g| {
+            let v = self.reviews.last()?.user_version.clone();
+            Some((v, g.gray_percentage))
+        });
+        self.exposure.push(Exposure {
+            at: now,
+            live,
+            gray,
+        });
+    }
+
+    /// Before the first change: the live version had everyone since the beginning.
+    pub fn baseline(&mut self) {
+        if self.exposure.is_empty() {
+            let live = self.live.as_ref().map(|l| l.user_version.clone());
+            self.exposure.push(Exposure {
+                at: 0,
+                live,
+                gray: None,
+            });
+        }
+    }
+
+    /// The users-days of `version` over `[from, to)`, as a fraction of all users (1.0 = every
+    /// user for a whole day).
+    #[allow(clippy::cast_precision_loss)]
+    pub fn user_days(&self, version: &str, from: u64, to: u64) -> f64 {
+        let live_now = self.live.as_ref().map(|l| l.user_version.clone());
+        let fallback = [Exposure {
+            at: 0,
+            live: live_now,
+            gray: None,
+        }];
+        let segments: &[Exposure] = if self.exposure.is_empty() {
+            &fallback
+        } else {
+            &self.exposure
+        };
+        let mut total = 0.0;
+        for (i, e) in segments.iter().enumerate() {
+            let end = segments.get(i + 1).map_or(to, |n| n.at).min(to);
+            let start = e.at.max(from);
+            if end <= start {
+                continue;
+            }
+            let gray = e.gray.as_ref().map_or(0.0, |g| f64::from(g.1) / 100.0);
+            let mut share = 0.0;
+            if e.live.as_deref() == Some(version) {
+                share += 1.0 - gray;
+            }
+            if e.gray.as_ref().is_some_and(|g| g.0 == version) {
+                share += gray;
+            }
+            total += share * (end - start) as f64 / 86_400.0;
+        }
+        total
+    }
+
+    /// The version that reached users last (phased or live) and the one before it: what a
+    /// scenario means by `@new` and `@previous`.
+    pub fn newest_versions(&self) -> (Option<String>, Option<String>) {
+        let mut seen: Vec<String> = Vec::new();
+        for e in &self.exposure {
+            for v in [e.live.clone(), e.gray.as_ref().map(|g| g.0.clone())]
+                .into_iter()
+                .flatten()
+            {
+                if seen.last() != Some(&v) {
+                    seen.retain(|s| s != &v);
+                    seen.push(v);
+                }
+            }
+        }
+        if seen.is_empty() {
+            if let Some(l) = &self.live {
+                seen.push(l.user_version.clone());
+            }
+        }
+        let n = seen.len();
+        (
+            seen.get(n.wrapping_sub(1)).cloned(),
+            seen.get(n.wrapping_sub(2)).cloned(),
+        )
+    }
+
+    /// When `version` first reached users.
+    pub fn first_exposed(&self, version: &str) -> Option<u64> {
+        self.exposure
+            .iter()
+            .find(|e| {
+                e.live.as_deref() == Some(version)
+                    || e.gray.as_ref().is_some_and(|g| g.0 == version && g.1 > 0)
+            })
+            .map(|e| e.at)
+    }
+}
+
 /// A phased-release plan.
 #[derive(Debug, Clone, Serialize)]
 pub struct GrayPlan {
@@ -211,6 +321,8 @@ pub struct App {
     /// Rollback targets, most recent first (at most 5).
     pub history: Vec<LiveVersion>,
     pub gray: Option<GrayPlan>,
+    /// Which versions users had, and when it changed (drives the operations data).
+    pub exposure: Vec<Exposure>,
     pub visit_open: bool,
     /// Times of successful withdrawals (undo limits).
     pub undo_log: Vec<u64>,

@@ -131,7 +131,7 @@ impl World {
         let (Some(start), Some(end)) = (start, end) else {
             return Err(40097);
         };
-        let version = c.str("appVersion").unwrap_or("0");
+        let version = c.str("appVersion").unwrap_or("0").to_owned();
         let limit = c.num("limit").unwrap_or(30);
         // REFERENCE-UNSURE: the page gives 30 as the most; a larger limit answering 40097 is ours.
         if limit == 0 || limit > 30 || end < start {
@@ -139,13 +139,42 @@ impl World {
         }
         let offset = usize::try_from(c.num("offset").unwrap_or(0)).unwrap_or(usize::MAX);
         let days = end - start + 1;
+        let now = self.now();
         let traffic = self.scenario.traffic.clone().unwrap_or_default();
-        let mut rows: Vec<(u64, u64, &crate::scenario::JsError)> = traffic
-            .errors
-            .iter()
-            .filter(|e| version == "0" || e.version == version)
-            .map(|e| (e.users_per_day * days, e.events_per_day * days, e))
-            .collect();
+        let app = self.caller_app(c)?;
+        let (newest, previous) = app.newest_versions();
+        let resolve = |v: &str| match v {
+            "@new" => newest.clone(),
+            "@previous" => previous.clone(),
+            v => Some(v.to_owned()),
+        };
+        // The days asked, up to now (Beijing days: day d starts at d·86400 − 8 h).
+        let from = (start * 86_400).saturating_sub(8 * 3600);
+        let to = ((end + 1) * 86_400).saturating_sub(8 * 3600).min(now);
+        let mut rows: Vec<(u64, u64, &crate::scenario::JsError)> = Vec::new();
+        for e in &traffic.errors {
+            let Some(v) = resolve(&e.version) else {
+                continue;
+            };
+            if version != "0" && v != version {
+                continue;
+            }
+            #[allow(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                clippy::cast_precision_loss
+            )]
+            let scaled =
+                (e.per_mille / 1000.0 * traffic.daily_uv as f64 * app.user_days(&v, from, to))
+                    .round() as u64;
+            let (uv, pv) = (
+                e.users_per_day * days + scaled,
+                e.events_per_day * days + scaled * 2,
+            );
+            if uv > 0 || pv > 0 {
+                rows.push((uv, pv, e));
+            }
+        }
         let by_pv = c.str("orderby") == Some("pv");
         rows.sort_by_key(|(uv, pv, _)| std::cmp::Reverse(if by_pv { *pv } else { *uv }));
         let total_uv: u64 = rows.iter().map(|r| r.0).sum::<u64>().max(1);
@@ -189,13 +218,28 @@ impl World {
         let kind = num("type");
         let now = self.now();
         let traffic = self.scenario.traffic.clone().unwrap_or_default();
-        let mut sent: Vec<(u64, usize, &crate::scenario::Feedback)> = traffic
-            .feedback
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (crate::clock::EPOCH + f.at_seconds, i, f))
-            .filter(|(at, _, f)| *at <= now && kind.is_none_or(|k| k == u64::from(f.kind)))
-            .collect();
+        let app = self.caller_app(c)?;
+        let (newest, previous) = app.newest_versions();
+        let mut sent: Vec<(u64, usize, &crate::scenario::Feedback)> = Vec::new();
+        for (i, f) in traffic.feedback.iter().enumerate() {
+            let base = match f.version.as_deref() {
+                None => Some(crate::clock::EPOCH),
+                Some(v) => {
+                    let v = match v {
+                        "@new" => newest.clone(),
+                        "@previous" => previous.clone(),
+                        v => Some(v.to_owned()),
+                    };
+                    v.and_then(|v| app.first_exposed(&v))
+                }
+            };
+            let Some(at) = base.map(|b| b + f.at_seconds) else {
+                continue;
+            };
+            if at <= now && kind.is_none_or(|k| k == u64::from(f.kind)) {
+                sent.push((at, i, f));
+            }
+        }
         sent.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
         let skip = usize::try_from((page - 1).saturating_mul(per)).unwrap_or(usize::MAX);
         let list: Vec<Value> = sent

@@ -1,0 +1,130 @@
+//! The health gate's figures (wechat-ops-api.md B): business-code JS errors of the new version and
+//! of the previous live version (`jserr_list`, by `appVersion`, whole Beijing days), and the
+//! crash-type user feedback since the step began (`feedback/list`, newest first).
+//!
+//! REFERENCE-UNSURE: whether `jserr_list`'s `appVersion` is the `user_version` given to
+//! commit/upload (what `getversioninfo` shows) is not confirmed; it is very likely the version
+//! the console shows, and the gate asks for exactly that string.
+
+use crate::adapters::wechat::{CallError, WeChat};
+use mp_release_core::health::{beijing_date, Signature, VersionErrors};
+use mp_release_core::pipeline::{Event, HealthQuery};
+use mp_release_core::wechat::wire;
+use serde_json::json;
+
+/// `jserr_list` answers at most 30 signatures a page.
+const PAGE: u64 = 30;
+/// Pages read per version: 300 signatures (the worst come first, ordered by users).
+const MAX_PAGES: u64 = 10;
+/// Feedback per page, and pages read (newest first, so the reading stops at the step's start).
+const FEEDBACK_PAGE: u64 = 50;
+const FEEDBACK_PAGES: u64 = 20;
+/// Feedback types that count as crashes: 1 无法打开, 2 闪退, 3 卡顿, 4 黑屏白屏, 5 死机.
+const CRASH_TYPES: [u32; 5] = [1, 2, 3, 4, 5];
+
+fn invalid(endpoint: &str, e: &impl std::fmt::Display, v: &serde_json::Value) -> CallError {
+    CallError::Transport {
+        endpoint: endpoint.into(),
+        failure: mp_release_core::retry::Failure::Unexpected,
+        detail: format!(
+            "the answer does not fit what the health gate needs ({e}), so the rollout stopped instead of guessing; \
+             the answer was {}",
+            mp_release_core::pipeline::clip(&v.to_string())
+        ),
+    }
+}
+
+/// One version's errors over the days from `since` to `until` (Beijing dates).
+pub async fn errors(
+    wx: &WeChat,
+    token: Option<&str>,
+    version: &str,
+    since: u64,
+    until: u64,
+) -> Result<VersionErrors, CallError> {
+    let path = "/wxaapi/log/jserr_list";
+    let mut out = VersionErrors::default();
+    for page in 0..MAX_PAGES {
+        let body = json!({
+            "appVersion": version,
+            "errType": "1",
+            "startTime": beijing_date(since),
+            "endTime": beijing_date(until),
+            "keyword": "",
+            "openid": "",
+            "orderby": "uv",
+            "desc": "1",
+            "offset": page * PAGE,
+            "limit": PAGE,
+        });
+        let v = wx.post(path, token, &body).await?;
+        let list: wire::JsErrList = wire::parse(&v).map_err(|e| invalid(path, &e, &v))?;
+        let n = list.data.len() as u64;
+        for e in list.data {
+            let key = format!("{}:{}", e.msg_md5, e.stack_md5);
+            let sig = out.signatures.entry(key).or_insert_with(|| Signature {
+                message: mp_release_core::pipeline::clip(&e.msg),
+                stack_head: mp_release_core::pipeline::clip(
+                    e.stack
+                        .lines()
+                        .map(str::trim)
+                        .find(|l| !l.is_empty())
+                        .unwrap_or_default(),
+                ),
+                users: 0,
+                events: 0,
+            });
+            sig.users += e.uv;
+            sig.events += e.pv;
+        }
+        if n < PAGE || (page + 1) * PAGE >= list.total_count {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// Crash-type feedback created at or after `since`.
+pub async fn crash_feedback(
+    wx: &WeChat,
+    token: Option<&str>,
+    since: u64,
+) -> Result<u64, CallError> {
+    let path = "/wxaapi/feedback/list";
+    let mut count = 0;
+    let num = FEEDBACK_PAGE.to_string();
+    for page in 1..=FEEDBACK_PAGES {
+        let p = page.to_string();
+        let v = wx.get(path, token, &[("page", &p), ("num", &num)]).await?;
+        let list: wire::FeedbackList = wire::parse(&v).map_err(|e| invalid(path, &e, &v))?;
+        let n = list.list.len() as u64;
+        let mut older = false;
+        for f in &list.list {
+            if f.create_time < since {
+                older = true;
+            } else if CRASH_TYPES.contains(&f.kind) {
+                count += 1;
+            }
+        }
+        if older || n < FEEDBACK_PAGE || page * FEEDBACK_PAGE >= list.total_num {
+            break;
+        }
+    }
+    Ok(count)
+}
+
+/// The gate's figures for one look.
+pub async fn gather(wx: &WeChat, token: &str, q: &HealthQuery) -> Result<Event, CallError> {
+    let t = Some(token);
+    let new = errors(wx, t, &q.version, q.errors_since, q.until).await?;
+    let old = match &q.previous {
+        Some(p) => errors(wx, t, p, q.errors_since, q.until).await?,
+        None => VersionErrors::default(),
+    };
+    let crash = crash_feedback(wx, t, q.feedback_since).await?;
+    Ok(Event::Health {
+        new,
+        old,
+        crash_feedback: crash,
+    })
+}
