@@ -34,6 +34,14 @@ fn invalid(endpoint: &str, e: &impl std::fmt::Display, v: &serde_json::Value) ->
     }
 }
 
+/// The first frame of a stack (`at …`), else its first line: WeChat's `errorStack` starts with
+/// the message again.
+fn stack_head(stack: &str) -> &str {
+    let mut lines = stack.lines().map(str::trim).filter(|l| !l.is_empty());
+    let first = lines.clone().next().unwrap_or_default();
+    lines.find(|l| l.starts_with("at ")).unwrap_or(first)
+}
+
 /// One version's errors over the days from `since` to `until` (Beijing dates).
 pub async fn errors(
     wx: &WeChat,
@@ -64,13 +72,7 @@ pub async fn errors(
             let key = format!("{}:{}", e.msg_md5, e.stack_md5);
             let sig = out.signatures.entry(key).or_insert_with(|| Signature {
                 message: mp_release_core::pipeline::clip(&e.msg),
-                stack_head: mp_release_core::pipeline::clip(
-                    e.stack
-                        .lines()
-                        .map(str::trim)
-                        .find(|l| !l.is_empty())
-                        .unwrap_or_default(),
-                ),
+                stack_head: mp_release_core::pipeline::clip(stack_head(&e.stack)),
                 users: 0,
                 events: 0,
             });

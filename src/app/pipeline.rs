@@ -311,6 +311,7 @@ pub(super) fn pipeline_report(
     let failure = match &s.outcome {
         Some(Outcome::Failed { message, .. }) => Some(message.clone()),
         Some(Outcome::Rejected | Outcome::Withdrawn) => Some(report::headline(s)),
+        Some(Outcome::Unhealthy { why, .. }) => Some(format!("{}: {why}", report::headline(s))),
         _ => None,
     };
     let mut annotations = Vec::new();

@@ -55,6 +55,7 @@ pub struct Runner {
     /// the machine reads it for the report only): answered from here instead of a call per app.
     pub shared_quota: Option<Quota>,
     logged_notes: usize,
+    crash_count: u32,
 }
 
 /// A fleet's review budget, shared by its apps: closed at the first 85085 (the platform's quota
@@ -102,7 +103,25 @@ impl Runner {
             quiet: false,
             shared_quota: None,
             logged_notes: 0,
+            crash_count: 0,
         }
+    }
+
+    /// The crash-after hook: `name` stops after the first such call of this process, `name#n`
+    /// after the n-th.
+    fn crash_now(&mut self, name: &str) -> bool {
+        let Some(hook) = self.crash_after.as_deref() else {
+            return false;
+        };
+        let (want, nth) = match hook.split_once('#') {
+            Some((w, n)) => (w, n.parse::<u32>().unwrap_or(1)),
+            None => (hook, 1),
+        };
+        if want != name {
+            return false;
+        }
+        self.crash_count += 1;
+        self.crash_count == nth
     }
 
     fn persist(&self, state: &State) -> anyhow::Result<()> {
@@ -199,7 +218,7 @@ impl Runner {
                 self.held = Some(message.clone());
                 return Ok(state);
             }
-            if effect.is_mutation() && self.crash_after.as_deref() == Some(effect.name()) {
+            if effect.is_mutation() && self.crash_now(effect.name()) {
                 return Err(InjectedStop(effect.name().to_owned()).into());
             }
         }

@@ -148,7 +148,7 @@ impl FakeGitHub {
     }
 
     /// The environment of a workflow step on `acme/shop` at SHA, with a token.
-    fn env(&self) -> Vec<(&'static str, String)> {
+    pub(crate) fn env(&self) -> Vec<(&'static str, String)> {
         vec![
             ("INPUT_GITHUB_TOKEN", TOKEN.to_owned()),
             ("GITHUB_API_URL", self.server.uri()),
@@ -204,7 +204,7 @@ fn git_history(dir: &std::path::Path, messages: &[&str], tag: &str) {
 }
 
 /// The latest update of the check run `submit` created.
-fn last_patch_of_run_4(gh: &FakeGitHub) -> Seen {
+pub(crate) fn last_patch_of_run_4(gh: &FakeGitHub) -> Seen {
     gh.seen()
         .into_iter()
         .rfind(|s| s.method == "PATCH" && s.path == "/repos/acme/shop/check-runs/4")
@@ -215,7 +215,12 @@ fn wx_with(review: ReviewStep) -> Wx {
     Wx::new(Scenario::default().review(vec![review]), |a| a)
 }
 
-fn run_with(wx: &Wx, gh: &FakeGitHub, args: &[&str], extra: &[(&str, &str)]) -> PipelineRun {
+pub(crate) fn run_with(
+    wx: &Wx,
+    gh: &FakeGitHub,
+    args: &[&str],
+    extra: &[(&str, &str)],
+) -> PipelineRun {
     let env = gh.env();
     let mut all: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     all.extend_from_slice(extra);
@@ -525,7 +530,7 @@ fn graphql_history(runs: &Value) -> Value {
     } } } } } })
 }
 
-fn mount_resume(gh: &FakeGitHub, handover: &str) {
+pub(crate) fn mount_resume(gh: &FakeGitHub, handover: &str) {
     gh.mount(
         Mock::given(method("GET"))
             .and(path("/repos/acme/shop/commits"))

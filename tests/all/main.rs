@@ -17,6 +17,7 @@ mod notify;
 mod pipeline;
 mod proxy;
 mod relay;
+mod rollout;
 mod template;
 mod upload;
 mod version_cmd;

@@ -125,6 +125,10 @@ pub struct JsError {
     /// 5 % has 5 % of `daily-uv`); added to `users-per-day`. Each error user has two events.
     #[serde(default)]
     pub per_mille: f64,
+    /// `per-mille` counts only while the version is phased at this percentage or more (or is
+    /// live): an error on a path that only a wider rollout reaches.
+    #[serde(default)]
+    pub from_percent: u32,
 }
 
 /// Where the emulator pushes, and with which message crypto.

@@ -195,7 +195,7 @@ impl App {
     /// The users-days of `version` over `[from, to)`, as a fraction of all users (1.0 = every
     /// user for a whole day).
     #[allow(clippy::cast_precision_loss)]
-    pub fn user_days(&self, version: &str, from: u64, to: u64) -> f64 {
+    pub fn user_days(&self, version: &str, from: u64, to: u64, from_percent: u32) -> f64 {
         let live_now = self.live.as_ref().map(|l| l.user_version.clone());
         let fallback = [Exposure {
             at: 0,
@@ -219,7 +219,10 @@ impl App {
             if e.live.as_deref() == Some(version) {
                 share += 1.0 - gray;
             }
-            if e.gray.as_ref().is_some_and(|g| g.0 == version) {
+            if e.gray
+                .as_ref()
+                .is_some_and(|g| g.0 == version && g.1 >= from_percent)
+            {
                 share += gray;
             }
             total += share * (end - start) as f64 / 86_400.0;

@@ -164,9 +164,10 @@ impl World {
                 clippy::cast_sign_loss,
                 clippy::cast_precision_loss
             )]
-            let scaled =
-                (e.per_mille / 1000.0 * traffic.daily_uv as f64 * app.user_days(&v, from, to))
-                    .round() as u64;
+            let scaled = (e.per_mille / 1000.0
+                * traffic.daily_uv as f64
+                * app.user_days(&v, from, to, e.from_percent))
+            .round() as u64;
             let (uv, pv) = (
                 e.users_per_day * days + scaled,
                 e.events_per_day * days + scaled * 2,

@@ -1,0 +1,375 @@
+//! Health-gated phased rollouts end to end: the binary against the emulator, whose operations
+//! data (JS errors per version, user feedback) follow the phased release's real share of users.
+
+use crate::github::{last_patch_of_run_4, mount_resume, run_with, FakeGitHub};
+use crate::helpers::*;
+use mp_release_emulator::{Feedback, JsError, ReviewStep, Scenario, Traffic};
+use serde_json::Value;
+
+const GRAY: &str = "/wxa/grayrelease";
+const REVERT: &str = "/wxa/revertgrayrelease";
+const RELEASE: &str = "/wxa/release";
+
+/// An app of five million users a day whose two versions both have errors at `base` per mille;
+/// the new one (whatever version reaches users last) also the extra errors.
+fn traffic(base: f64, extra: Vec<JsError>, feedback: Vec<Feedback>) -> Traffic {
+    let mut errors = vec![
+        error("@previous", "TypeError: x is undefined", base, 0),
+        error("@new", "TypeError: x is undefined", base, 0),
+    ];
+    errors.extend(extra);
+    Traffic {
+        daily_uv: 5_000_000,
+        errors,
+        feedback,
+        ..Traffic::default()
+    }
+}
+
+fn error(version: &str, message: &str, per_mille: f64, from_percent: u32) -> JsError {
+    JsError {
+        version: version.into(),
+        message: message.into(),
+        stack: format!("{message}\n    at onLoad (pages/index/index.js:12:7)\n    at Page"),
+        users_per_day: 0,
+        events_per_day: 0,
+        per_mille,
+        from_percent,
+    }
+}
+
+fn world(t: Traffic) -> Wx {
+    let mut s = Scenario::default().review(vec![ReviewStep::approve_after_polls(1)]);
+    s.traffic = Some(t);
+    Wx::new(s, |a| a)
+}
+
+const STEPS: &[&str] = &[
+    "--rollout",
+    "1,5,20,100",
+    "--rollout-watch",
+    "2h",
+    "--wait-timeout",
+    "30d",
+];
+
+fn rollout_status(r: &PipelineRun) -> Value {
+    serde_json::from_str(&r.outputs["rollout-status"])
+        .unwrap_or_else(|e| panic!("{e}: {:?}", r.outputs))
+}
+
+#[test]
+fn a_healthy_rollout_goes_1_5_20_100_and_releases() {
+    let wx = world(traffic(5.0, vec![], vec![]));
+    let mut args = vec!["run"];
+    args.extend_from_slice(STEPS);
+    let r = wx.run(&args, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        (wx.successes(GRAY), wx.successes(RELEASE), wx.calls(REVERT)),
+        (3, 1, 0)
+    );
+    let state = wx.emu.world().app_state(APP).unwrap();
+    assert_eq!(state["live"]["user_version"], "1.5.0");
+    assert_eq!(state["gray"]["status"], 3, "the release ended the plan");
+    let st = rollout_status(&r);
+    assert_eq!(
+        (
+            st["state"].as_str(),
+            st["percent"].as_u64(),
+            st["steps"].as_u64()
+        ),
+        (Some("complete"), Some(100), Some(4))
+    );
+    let verdicts: Vec<&str> = st["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        verdicts,
+        ["raised", "raise", "raised", "raise", "raised", "raise", "released"],
+        "{st}"
+    );
+    // the gate saw real figures: the new version's errors follow its share
+    let looks: Vec<&Value> = st["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| h["verdict"] == "raise")
+        .collect();
+    for l in &looks {
+        assert!(
+            l["new_users"].as_u64().unwrap() > 0 && l["old_users"].as_u64().unwrap() > 0,
+            "{l}"
+        );
+        let ratio = l["ratio"].as_f64().unwrap();
+        assert!((0.7..1.4).contains(&ratio), "{l}");
+    }
+    assert_eq!(r.outputs["published"], "true");
+    assert!(
+        r.summary.contains("**Rollout**") && r.summary.contains("| 4 | 100 |"),
+        "{}",
+        r.summary
+    );
+    assert!(r.summary.contains("1.5.0 is live"), "{}", r.summary);
+    // one jserr_list per version and look, one feedback page per look
+    assert_eq!(wx.successes("/wxaapi/log/jserr_list"), 6);
+    assert_eq!(wx.successes("/wxaapi/feedback/list"), 3);
+}
+
+#[test]
+fn an_error_spike_at_5_percent_reverts_and_fails_the_check_run() {
+    // a new error on a path only users past 5 % reach
+    let wx = world(traffic(
+        5.0,
+        vec![error(
+            "@new",
+            "TypeError: Cannot read properties of null (reading 'price')",
+            3.0,
+            5,
+        )],
+        vec![],
+    ));
+    let gh = FakeGitHub::new();
+    gh.mount_check_runs();
+    let mut args = vec!["run"];
+    args.extend_from_slice(STEPS);
+    let r = run_with(&wx, &gh, &args, &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        (wx.successes(GRAY), wx.successes(REVERT), wx.calls(RELEASE)),
+        (2, 1, 0)
+    );
+    let state = wx.emu.world().app_state(APP).unwrap();
+    assert_eq!(state["gray"]["status"], 4, "reverted");
+    assert_eq!(
+        state["live"]["user_version"], "1.4.2",
+        "the live version never moved"
+    );
+    let st = rollout_status(&r);
+    assert_eq!(
+        (st["state"].as_str(), st["percent"].as_u64()),
+        (Some("reverted"), Some(5)),
+        "{st}"
+    );
+    let last = last_patch_of_run_4(&gh);
+    assert_eq!(
+        (
+            last.body["status"].as_str(),
+            last.body["conclusion"].as_str()
+        ),
+        (Some("completed"), Some("failure"))
+    );
+    let summary = last.body["output"]["summary"].as_str().unwrap();
+    for evidence in [
+        "reading 'price'",
+        "at onLoad (pages/index/index.js:12:7)",
+        "new error signatures",
+        "Error users: new version",
+    ] {
+        assert!(summary.contains(evidence), "{evidence}: {summary}");
+    }
+    assert!(r.summary.contains("🚨"), "{}", r.summary);
+}
+
+#[test]
+fn crash_feedback_over_the_limit_reverts() {
+    let crash = |i: u64| Feedback {
+        kind: 2,
+        content: format!("打开就闪退 {i}"),
+        at_seconds: 600 + i,
+        version: Some("@new".into()),
+    };
+    let wx = world(traffic(5.0, vec![], (0..6).map(crash).collect()));
+    let mut args = vec!["run"];
+    args.extend_from_slice(STEPS);
+    let r = wx.run(&args, &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!((wx.successes(GRAY), wx.successes(REVERT)), (1, 1));
+    assert!(r.stderr.contains("6 crash reports"), "{}", r.stderr);
+    // a higher limit lets it through
+    let wx = world(traffic(5.0, vec![], (0..6).map(crash).collect()));
+    let mut args = vec!["run", "--max-crash-feedback", "10"];
+    args.extend_from_slice(STEPS);
+    let r = wx.run(&args, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+#[test]
+fn a_small_sample_holds_then_raises() {
+    // a small app: at 1 % for 2 h the new version has had ~80 users
+    let mut t = traffic(5.0, vec![], vec![]);
+    t.daily_uv = 100_000;
+    let wx = world(t);
+    let r = wx.run(&["run", "--rollout", "1,100", "--wait-timeout", "30d"], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let st = rollout_status(&r);
+    let verdicts: Vec<&str> = st["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["verdict"].as_str().unwrap())
+        .collect();
+    assert_eq!(verdicts[..2], ["raised", "hold"], "{st}");
+    assert!(
+        verdicts.contains(&"raise") && verdicts.last() == Some(&"released"),
+        "{st}"
+    );
+    assert!(r.stderr.contains("holding at 1 %"), "{}", r.stderr);
+    assert_eq!((wx.successes(GRAY), wx.successes(RELEASE)), (1, 1));
+}
+
+/// The process is killed right after each mutation of the rollout (before it saved what
+/// happened); the next process with the same state file goes on: one grayrelease per step, at
+/// most one revert.
+#[test]
+fn kill_after_every_step_and_resume() {
+    for (crash, spike) in [
+        ("grayrelease", false),
+        ("grayrelease#2", false),
+        ("grayrelease#3", false),
+        ("release", false),
+        ("grayrelease#2", true),
+        ("revertgrayrelease", true),
+    ] {
+        let extra = if spike {
+            vec![error("@new", "TypeError: spike", 3.0, 5)]
+        } else {
+            vec![]
+        };
+        let wx = world(traffic(5.0, extra, vec![]));
+        let mut args = vec!["run", "--state-file", "state.json"];
+        args.extend_from_slice(STEPS);
+        let mut runs = 0;
+        let end = loop {
+            runs += 1;
+            let r = wx.run(&args, &[("MP_RELEASE_CRASH_AFTER", crash)]);
+            if r.code != 3 || !r.stderr.contains("stopped right after") {
+                break r;
+            }
+            assert!(runs < 10, "{crash}: {}", r.stderr);
+        };
+        assert!(runs >= 2, "{crash}: the crash hook never fired");
+        if spike {
+            assert_eq!(end.code, 1, "{crash}: {}", end.stderr);
+            assert_eq!(
+                (wx.successes(GRAY), wx.successes(REVERT), wx.calls(RELEASE)),
+                (2, 1, 0),
+                "{crash}"
+            );
+        } else {
+            assert_eq!(end.code, 0, "{crash}: {}", end.stderr);
+            assert_eq!(
+                (wx.successes(GRAY), wx.successes(RELEASE)),
+                (3, 1),
+                "{crash}"
+            );
+        }
+        // no grayrelease was ever refused as a repeat: each step was sent once
+        assert_eq!(wx.calls(GRAY), wx.successes(GRAY), "{crash}");
+        assert!(wx.calls(REVERT) <= 1, "{crash}");
+        // finished means finished: another run sends nothing
+        let before = wx.emu.world().journal().len();
+        let again = wx.run(&args, &[]);
+        assert_eq!(again.code, end.code, "{crash}");
+        let mutations = wx.emu.world().journal()[before..]
+            .iter()
+            .filter(|e| [GRAY, REVERT, RELEASE].contains(&e.path.as_str()))
+            .count();
+        assert_eq!(mutations, 0, "{crash}");
+    }
+}
+
+/// A rollout outlives its job: the check run carries the hand-over (`mp-release/2:` with the
+/// step), and `resume` in later processes advances it until it is released.
+#[test]
+fn resume_advances_a_detached_rollout() {
+    let wx = world(traffic(5.0, vec![], vec![]));
+    let gh = FakeGitHub::new();
+    gh.mount_check_runs();
+    // the job follows for 1 h; each step watches 2 h
+    let r = run_with(
+        &wx,
+        &gh,
+        &[
+            "run",
+            "--rollout",
+            "1,20,100",
+            "--rollout-watch",
+            "2h",
+            "--wait-timeout",
+            "1h",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(wx.successes(GRAY), 1);
+    let st = rollout_status(&r);
+    assert_eq!(
+        (st["state"].as_str(), st["step"].as_u64()),
+        (Some("rolling"), Some(1)),
+        "{st}"
+    );
+    assert!(st["next-look"].as_u64().is_some());
+    let handover = last_patch_of_run_4(&gh).body["external_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        handover.starts_with("mp-release/2:")
+            && handover.contains(":rollout.r.1@7200,20@7200,100@7200:"),
+        "{handover}"
+    );
+    assert_eq!(last_patch_of_run_4(&gh).body["status"], "in_progress");
+    // Each resume is a later job: GitHub lists the check run with the hand-over it carries now.
+    let mut current = handover.clone();
+    let mut resume = |advance: u64| {
+        wx.emu.world().advance(advance);
+        let gh = FakeGitHub::new();
+        gh.mount_check_runs();
+        mount_resume(&gh, &current);
+        let r = run_with(&wx, &gh, &["resume"], &[]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let last = gh
+            .seen()
+            .into_iter()
+            .rfind(|s| s.method == "PATCH" && s.path == "/repos/acme/shop/check-runs/4");
+        if let Some(id) = last.as_ref().and_then(|l| l.body["external_id"].as_str()) {
+            current = id.to_owned();
+        }
+        (r, last)
+    };
+    // too early: nothing is raised, the check run stays open
+    let (r, _) = resume(0);
+    let list: Value = serde_json::from_str(&r.outputs["resumed"]).unwrap();
+    assert_eq!(list[0]["result"], "detached", "{list}");
+    assert_eq!(wx.successes(GRAY), 1);
+    // 2 h later: one look, the raise to 20 %, a new hand-over naming step 2
+    let (_, last) = resume(7200);
+    assert_eq!(wx.successes(GRAY), 2);
+    let last = last.unwrap();
+    assert_eq!(last.body["status"], "in_progress");
+    let h = last.body["external_id"].as_str().unwrap();
+    assert_ne!(h, handover);
+    assert!(
+        h.contains(":1;0;"),
+        "step 2 (index 1), nothing unconfirmed: {h}"
+    );
+    // 2 h later again: released, the check run succeeds
+    let (_, last) = resume(7200);
+    assert_eq!((wx.successes(GRAY), wx.successes(RELEASE)), (2, 1));
+    let last = last.unwrap();
+    assert_eq!(
+        (
+            last.body["status"].as_str(),
+            last.body["conclusion"].as_str()
+        ),
+        (Some("completed"), Some("success"))
+    );
+    assert_eq!(
+        wx.emu.world().app_state(APP).unwrap()["live"]["user_version"],
+        "1.5.0"
+    );
+}
