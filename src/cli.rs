@@ -692,6 +692,10 @@ pub struct RunArgs {
     /// Run the whole pipeline against the built-in WeChat emulator, with a demo app (no account needed).
     #[arg(long)]
     pub sandbox: bool,
+    /// With --sandbox: the emulator's scenario file (YAML or JSON) instead of the demo's, e.g.
+    /// traffic and errors to try a rollout's thresholds on.
+    #[arg(long, value_name = "FILE")]
+    pub scenario: Option<String>,
     /// Credentials and connection.
     #[command(flatten)]
     pub wechat: WeChatArgs,

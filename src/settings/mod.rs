@@ -1034,16 +1034,25 @@ pub fn emulator(
                 .map_err(|_| format!("expected a port number 0-65535, got {s:?}"))
         })?
         .map_or(0, |(p, _)| p);
-    let scenario = layers
-        .parse("scenario", a.scenario.as_deref(), |s| {
+    let scenario = scenario(a.scenario.as_deref(), layers, cwd)?.unwrap_or_default();
+    Ok(EmulatorSettings { port, scenario })
+}
+
+/// The `scenario` input (the emulator's, and the sandboxes'): a YAML or JSON file, read and
+/// checked before anything starts.
+pub fn scenario(
+    flag: Option<&str>,
+    layers: &Layers<'_>,
+    cwd: &Path,
+) -> Result<Option<mp_release_emulator::Scenario>, UsageError> {
+    Ok(layers
+        .parse("scenario", flag, |s| {
             let path = cwd.join(s);
             let text = read_text(&path, MAX_CONFIG_BYTES)?;
             mp_release_emulator::Scenario::from_yaml(&text)
                 .map_err(|e| format!("{}: {e}", path.display()))
         })?
-        .map(|(s, _)| s)
-        .unwrap_or_default();
-    Ok(EmulatorSettings { port, scenario })
+        .map(|(s, _)| s))
 }
 
 /// The appid input on its own (for commands that need nothing else of WeChat).

@@ -35,6 +35,8 @@ const DOCS: &[&str] = &[
     "docs/fleet.zh-CN.md",
     "docs/relay.md",
     "docs/relay.zh-CN.md",
+    "docs/rollout.md",
+    "docs/rollout.zh-CN.md",
 ];
 
 fn root() -> PathBuf {
@@ -114,6 +116,15 @@ fn checkout(scenario: &str) -> Checkout {
     repo.write("upload.key", &key);
     repo.write("ext.json", "{\"extAppid\": \"wx1234567890abcdef\"}");
     repo.write("scenario.yml", scenario);
+    // A YAML block whose first line is `# file: NAME` is a file the examples after it use.
+    for (_, lang, body) in blocks() {
+        if let Some(name) = (lang == "yaml")
+            .then(|| body.lines().next().and_then(|l| l.strip_prefix("# file: ")))
+            .flatten()
+        {
+            repo.write(name.trim(), &body);
+        }
+    }
     Checkout { repo, key }
 }
 
@@ -376,6 +387,12 @@ fn the_chinese_docs_carry_the_same_examples_and_link_both_ways() {
             "docs/action.zh-CN.md",
             "(action.zh-CN.md)",
             "(action.md)",
+        ),
+        (
+            "docs/rollout.md",
+            "docs/rollout.zh-CN.md",
+            "(rollout.zh-CN.md)",
+            "(rollout.md)",
         ),
     ] {
         let (e, z) = (of(en), of(zh));

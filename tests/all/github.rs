@@ -312,7 +312,7 @@ fn run_reports_a_check_run_from_in_progress_to_success() {
     let handover = patches[0].body["external_id"].as_str().unwrap();
     assert!(
         handover.starts_with(&format!(
-            "mp-release/1:{APP}:{}:1.5.0:full:",
+            "mp-release/2:{APP}:{}:1.5.0:full:-:",
             r.outputs["audit-id"]
         )),
         "{handover}"

@@ -17,7 +17,23 @@ use mp_release_core::pipeline::OnExisting;
 
 pub(super) fn run(a: &RunArgs, cx: &Ctx<'_, '_>, wf: &mut Workflow) -> anyhow::Result<Report> {
     if cx.flag("sandbox", a.sandbox)? {
-        return cx.rt.block_on(crate::app::sandbox::sandbox(wf, cx.g));
+        // The sandbox's app and credentials are its own; how it publishes (a rollout and its
+        // thresholds) and what the emulator scripts are the user's to try.
+        let scenario = crate::settings::scenario(a.scenario.as_deref(), cx.layers, &cx.g.cwd)?;
+        let ps =
+            crate::settings::pipeline(&a.pipeline, cx.layers, &cx.g.cwd, crate::app::sandbox::APP)?;
+        let opts = crate::app::sandbox::Options {
+            scenario,
+            publish: ps.rules.publish,
+        };
+        return cx.rt.block_on(crate::app::sandbox::sandbox(wf, cx.g, opts));
+    }
+    if let Some((_, origin)) = cx.layers.pick("scenario", a.scenario.as_deref()) {
+        return Err(crate::settings::UsageError::input(
+            &origin,
+            "scenario only applies with --sandbox (the emulator's scenario for the demo run)",
+        )
+        .into());
     }
     let args = (&a.wechat, &a.pipeline, &a.version, &a.upload, &a.github);
     drive(Kind::Run, args, cx, wf)

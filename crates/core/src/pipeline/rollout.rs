@@ -297,7 +297,7 @@ fn on_plan(
         let version = s.version.clone().unwrap_or_default();
         return Some(Effect::GetHealth(HealthQuery {
             version,
-            previous: p.previous.clone(),
+            previous: p.previous,
             errors_since: beijing_day_start(started),
             feedback_since: started,
             until: now,
@@ -387,7 +387,7 @@ fn on_health(
         percent: pct,
         at: now,
         verdict: word.to_owned(),
-        why: why.clone(),
+        why,
         new_users: sample.new.users(),
         old_users: sample.old.users(),
         crash_feedback,

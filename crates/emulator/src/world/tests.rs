@@ -772,6 +772,8 @@ fn js_errors_by_version() {
         stack: format!("at {m} (app-service.js:1:1)"),
         users_per_day: uv,
         events_per_day: uv * 3,
+        per_mille: 0.0,
+        from_percent: 0,
     };
     let mut s = setup_with(
         Scenario {
@@ -815,6 +817,7 @@ fn feedback_appears_as_the_clock_reaches_it() {
         kind,
         content: content.into(),
         at_seconds: at,
+        version: None,
     };
     let mut s = setup_with(
         Scenario {
@@ -854,4 +857,90 @@ fn feedback_appears_as_the_clock_reaches_it() {
         code(&s.get("/wxaapi/feedback/list", &[("page", "0"), ("num", "1")])),
         40097
     );
+}
+
+/// Errors and feedback of `@new`/`@previous` follow the phased release: a version at 10 % has
+/// 10 % of the users (and of the errors at its rate), the old one the rest; `from-percent`
+/// errors appear only at that share; version feedback counts from the version's first users.
+#[test]
+fn operations_data_follow_the_phased_share() {
+    use crate::scenario::{Feedback, JsError, Traffic};
+    let err = |v: &str, m: &str, per_mille: f64, from_percent: u32| JsError {
+        version: v.into(),
+        message: m.into(),
+        stack: String::new(),
+        users_per_day: 0,
+        events_per_day: 0,
+        per_mille,
+        from_percent,
+    };
+    let mut s = setup_with(
+        Scenario {
+            traffic: Some(Traffic {
+                daily_uv: 1_000_000,
+                errors: vec![
+                    err("@previous", "old", 10.0, 0),
+                    err("@new", "new", 10.0, 0),
+                    err("@new", "wide", 10.0, 50),
+                ],
+                feedback: vec![Feedback {
+                    kind: 2,
+                    content: "闪退".into(),
+                    at_seconds: 600,
+                    version: Some("@new".into()),
+                }],
+                ..Traffic::default()
+            }),
+            token_lifetime: 400 * 86_400,
+            ..Scenario::default()
+        },
+        |a| a,
+    );
+    let id = s.submitted("1.0.0");
+    while s.poll(id)["status"] != 0 {}
+    assert_eq!(code(&s.post("/wxa/release", json!({}))), 0);
+    let id = s.submitted("1.1.0");
+    while s.poll(id)["status"] != 0 {}
+    // the next Beijing day begins: a whole day at 10 %
+    let now = s.w.now();
+    let next_day = (now + 8 * 3600) / 86_400 * 86_400 + 86_400 - 8 * 3600;
+    s.w.advance(next_day - now);
+    assert_eq!(
+        code(&s.post("/wxa/grayrelease", json!({ "gray_percentage": 10 }))),
+        0
+    );
+    let day = super::ops::format_day_pub((next_day + 8 * 3600) / 86_400);
+    let dashed = format!("{}-{}-{}", &day[..4], &day[4..6], &day[6..]);
+    let nothing = s.get("/wxaapi/feedback/list", &[("page", "1"), ("num", "10")]);
+    assert_eq!(
+        nothing["total_num"], 0,
+        "no feedback before 10 min of the new version"
+    );
+    s.w.advance(86_400);
+    let ask = |s: &mut Setup, v: &str| {
+        s.post(
+            "/wxaapi/log/jserr_list",
+            json!({ "appVersion": v, "errType": "1", "startTime": dashed, "endTime": dashed, "keyword": "", "openid": "", "orderby": "uv", "desc": "1", "offset": 0, "limit": 30 }),
+        )
+    };
+    let new = ask(&mut s, "1.1.0");
+    assert_eq!(
+        new["totalCount"], 1,
+        "the 50 % error is not reached at 10 %: {new}"
+    );
+    assert_eq!(new["data"][0]["uv"], 1000, "10 ‰ of 10 % of a million");
+    let old = ask(&mut s, "1.0.0");
+    assert_eq!(old["data"][0]["uv"], 9000, "10 ‰ of 90 %");
+    let fb = s.get("/wxaapi/feedback/list", &[("page", "1"), ("num", "10")]);
+    assert_eq!(fb["total_num"], 1);
+    // after a revert the new version has no users any more
+    assert_eq!(code(&s.get("/wxa/revertgrayrelease", &[])), 0);
+    s.w.advance(86_400);
+    let day2 = super::ops::format_day_pub((next_day + 8 * 3600) / 86_400 + 1);
+    let d2 = format!("{}-{}-{}", &day2[..4], &day2[4..6], &day2[6..]);
+    let later = s.post(
+        "/wxaapi/log/jserr_list",
+        json!({ "appVersion": "1.1.0", "errType": "1", "startTime": d2, "endTime": d2, "keyword": "", "openid": "", "orderby": "uv", "desc": "1", "offset": 0, "limit": 30 }),
+    );
+    assert_eq!(later["totalCount"], 0, "{later}");
 }

@@ -104,8 +104,7 @@ impl Wx {
         let mut pct = self
             .exposure
             .iter()
-            .filter(|c| c.0 <= from)
-            .last()
+            .rfind(|c| c.0 <= from)
             .map_or(0, |c| c.1);
         for &(at, p) in self.exposure.iter().filter(|c| c.0 > from) {
             let span = (at - t) as f64 / 86_400.0;
@@ -159,10 +158,10 @@ impl Wx {
                     return Event::Refused(85082);
                 }
                 self.journal.push(format!("gray {p}"));
-                if self.plan.0 != 1 {
-                    self.plan = (1, *p, self.now);
-                } else {
+                if self.plan.0 == 1 {
                     self.plan.1 = *p;
+                } else {
+                    self.plan = (1, *p, self.now);
                 }
                 self.exposed();
                 ok(self, Event::GrayReleased)
@@ -226,10 +225,10 @@ fn drive(wx: &mut Wx, mut s: State, crash: bool) -> State {
             // next time after sending it (its answer lost). Each time a new process loads the
             // saved state (the runner saved it before the effect) and starts over.
             let key = format!("{effect:?} {}", wx.journal.len());
-            if !died_before.contains(&key) {
-                died_before.push(key);
-            } else {
+            if died_before.contains(&key) {
                 let _lost = wx.answer(&effect);
+            } else {
+                died_before.push(key);
             }
             let saved = serde_json::to_string(&s).unwrap();
             s = serde_json::from_str(&saved).unwrap();
@@ -447,7 +446,7 @@ fn a_look_past_the_deadline_hands_over_and_a_later_process_goes_on() {
     let h = crate::github::Handover::decode(&h.encode()).unwrap();
     // … which, too early, looks at nothing and hands over again
     let mut s = approved(spec(&[1, 5, 100], OnUnhealthy::Revert), 0).at(Stage::Rollout);
-    s.rollout = h.rollout.clone();
+    s.rollout = h.rollout;
     s.published = true;
     let early = drive(&mut wx, s.clone(), false);
     assert_eq!(
