@@ -71,6 +71,11 @@ pub struct Traffic {
     pub errors: Vec<JsError>,
     /// User feedback (`feedback/list`), each appearing once the clock reaches it.
     pub feedback: Vec<Feedback>,
+    /// The pages `visitpage` lists, most visited first (each has half the visits of the one
+    /// before it, give or take).
+    pub pages: Vec<String>,
+    /// Start-up time in milliseconds (`performance/boot` module 10017), ±10 % a day.
+    pub startup_ms: u64,
 }
 
 /// One piece of user feedback.
@@ -99,6 +104,13 @@ impl Default for Traffic {
             stay_seconds: 95.0,
             errors: Vec::new(),
             feedback: Vec::new(),
+            pages: vec![
+                "pages/index/index".into(),
+                "pages/detail/detail".into(),
+                "pages/cart/cart".into(),
+                "pages/me/me".into(),
+            ],
+            startup_ms: 1800,
         }
     }
 }

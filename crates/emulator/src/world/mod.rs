@@ -213,6 +213,8 @@ const BARE_SUCCESS: &[&str] = &[
     "/cgi-bin/component/api_query_auth",
     // A.0: datacube answers carry no errcode.
     "/datacube/getweanalysisappiddailyvisittrend",
+    "/datacube/getweanalysisappidvisitpage",
+    "/datacube/getweanalysisappidvisitdistribution",
     // REFERENCE-UNSURE: the documented examples of these two carry no errcode either.
     "/cgi-bin/component/api_get_authorizer_list",
     "/cgi-bin/component/api_get_authorizer_info",
@@ -275,6 +277,21 @@ const ENDPOINTS: &[(&str, Method, Auth)] = &[
     ("/wxa/change_visitstatus", Method::Post, Auth::Authorizer),
     (
         "/datacube/getweanalysisappiddailyvisittrend",
+        Method::Post,
+        Auth::OwnOrAuthorizer,
+    ),
+    (
+        "/datacube/getweanalysisappidvisitpage",
+        Method::Post,
+        Auth::OwnOrAuthorizer,
+    ),
+    (
+        "/datacube/getweanalysisappidvisitdistribution",
+        Method::Post,
+        Auth::OwnOrAuthorizer,
+    ),
+    (
+        "/wxa/business/performance/boot",
         Method::Post,
         Auth::OwnOrAuthorizer,
     ),
@@ -354,6 +371,8 @@ pub struct World {
     outbox: Vec<OutgoingPush>,
     /// Pushes sent: what, and the HTTP status the receiver answered (0: not delivered).
     push_log: Vec<(String, u16)>,
+    /// `jserr_list` calls per app in the current minute: (minute, calls).
+    jserr_window: BTreeMap<String, (u64, u32)>,
 }
 
 impl Default for World {
@@ -401,6 +420,7 @@ impl World {
             last_account: None,
             outbox: Vec::new(),
             push_log: Vec::new(),
+            jserr_window: BTreeMap::new(),
         }
     }
 
@@ -775,6 +795,9 @@ impl World {
             "/wxa/get_qrcode" => return self.qrcode(&ctx),
             "/wxa/change_visitstatus" => self.change_visit_status(&ctx),
             "/datacube/getweanalysisappiddailyvisittrend" => self.daily_visit_trend(&ctx),
+            "/datacube/getweanalysisappidvisitpage" => self.visit_page(&ctx),
+            "/datacube/getweanalysisappidvisitdistribution" => self.visit_distribution(&ctx),
+            "/wxa/business/performance/boot" => self.performance(&ctx),
             "/wxaapi/log/jserr_list" => self.jserr_list(&ctx),
             "/wxaapi/feedback/list" => self.feedback_list(&ctx),
             "/cgi-bin/openapi/quota/get" => self.quota_get(&ctx),

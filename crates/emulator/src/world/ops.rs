@@ -16,6 +16,9 @@ use serde_json::{json, Value};
 /// the emulator answers an empty list for yesterday.
 const READY_HOUR: u64 = 10;
 
+/// `jserr_list` calls an app may make a minute before 20011.
+const JSERR_PER_MINUTE: u32 = 60;
+
 /// `yyyymmdd` → days since the Unix epoch (Beijing calendar).
 fn parse_day(s: &str, dashed: bool) -> Option<u64> {
     let digits: String = if dashed {
@@ -101,9 +104,17 @@ pub fn day_figures(t: &Traffic, day: u64) -> Value {
     })
 }
 
+/// Where a one-day datacube request stands.
+enum OneDay {
+    /// Ready: this day.
+    Day(u64),
+    /// Yesterday before its figures are ready.
+    NotReady,
+}
+
 impl World {
-    /// `POST /datacube/getweanalysisappiddailyvisittrend` `{begin_date, end_date}`.
-    pub(super) fn daily_visit_trend(&mut self, c: &Ctx<'_>) -> Answer {
+    /// A datacube body of one day no later than yesterday (A.0: else 61501).
+    fn one_day(&self, c: &Ctx<'_>) -> Result<OneDay, i64> {
         let begin = c.str("begin_date").and_then(|d| parse_day(d, false));
         let end = c.str("end_date").and_then(|d| parse_day(d, false));
         let (Some(begin), Some(end)) = (begin, end) else {
@@ -111,21 +122,150 @@ impl World {
         };
         let now = self.now();
         let today = day_of(now);
-        // One day, no later than yesterday (A.0: otherwise 61501 date range error).
         if begin != end || end >= today {
             return Err(61501);
         }
         let hour = ((now + 8 * 3600) % 86_400) / 3600;
         if end + 1 == today && hour < READY_HOUR {
-            return Ok(json!({ "list": [] }));
+            return Ok(OneDay::NotReady);
+        }
+        Ok(OneDay::Day(end))
+    }
+
+    /// `POST /datacube/getweanalysisappiddailyvisittrend` `{begin_date, end_date}`.
+    pub(super) fn daily_visit_trend(&mut self, c: &Ctx<'_>) -> Answer {
+        let traffic = self.scenario.traffic.clone().unwrap_or_default();
+        Ok(match self.one_day(c)? {
+            OneDay::NotReady => json!({ "list": [] }),
+            OneDay::Day(d) => json!({ "list": [day_figures(&traffic, d)] }),
+        })
+    }
+
+    /// `POST /datacube/getweanalysisappidvisitpage` (A.5): the scenario's pages, each about half
+    /// as visited as the one before it.
+    /// REFERENCE-UNSURE: whether WeChat truncates the list is undocumented; every page is listed.
+    pub(super) fn visit_page(&mut self, c: &Ctx<'_>) -> Answer {
+        let traffic = self.scenario.traffic.clone().unwrap_or_default();
+        let day = match self.one_day(c)? {
+            OneDay::NotReady => return Ok(json!({ "list": [] })),
+            OneDay::Day(d) => d,
+        };
+        let figures = day_figures(&traffic, day);
+        let pv = figures["visit_pv"].as_u64().unwrap_or(0);
+        let uv = figures["visit_uv"].as_u64().unwrap_or(0);
+        let mut left = (pv, uv);
+        let n = traffic.pages.len();
+        let list: Vec<Value> = traffic
+            .pages
+            .iter()
+            .enumerate()
+            .map(|(i, path)| {
+                let take = |total: u64| if i + 1 == n { total } else { wobble(total / 2, day, 10 + i as u64, 10) };
+                let (p, u) = (take(left.0), take(left.1));
+                left = (left.0 - p.min(left.0), left.1 - u.min(left.1));
+                json!({
+                    "page_path": path,
+                    "page_visit_pv": p,
+                    "page_visit_uv": u,
+                    "page_staytime_pv": (traffic.stay_seconds / 2.0 * 10.0).round() / 10.0,
+                    "entrypage_pv": if i == 0 { p * 9 / 10 } else { p / 10 },
+                    "exitpage_pv": p / 3,
+                    "page_share_pv": p / 50,
+                    "page_share_uv": u / 60,
+                })
+            })
+            .collect();
+        Ok(json!({ "ref_date": format_day(day), "list": list }))
+    }
+
+    /// `POST /datacube/getweanalysisappidvisitdistribution` (A.6): sources, stay times and
+    /// depths of the day's sessions.
+    pub(super) fn visit_distribution(&mut self, c: &Ctx<'_>) -> Answer {
+        let traffic = self.scenario.traffic.clone().unwrap_or_default();
+        let day = match self.one_day(c)? {
+            OneDay::NotReady => return Ok(json!({ "list": [] })),
+            OneDay::Day(d) => d,
+        };
+        let sessions = day_figures(&traffic, day)["session_cnt"].as_u64().unwrap_or(0);
+        // key → share in ‰: history list, search, chats, QR scans, desktop, mini program home,
+        // other, long-press QR
+        let split = |parts: &[(u64, u64)], salt: u64| -> Vec<Value> {
+            parts
+                .iter()
+                .map(|(key, per_mille)| json!({ "key": key, "value": wobble(sessions * per_mille / 1000, day, salt + key, 8) }))
+                .collect()
+        };
+        Ok(json!({
+            "ref_date": format_day(day),
+            "list": [
+                { "index": "access_source_session_cnt", "item_list": split(&[(1, 420), (3, 210), (2, 120), (4, 90), (7, 60), (8, 40), (16, 30), (10, 30)], 20) },
+                { "index": "access_staytime_info", "item_list": split(&[(1, 80), (2, 120), (3, 160), (4, 200), (5, 150), (6, 130), (7, 100), (8, 60)], 40) },
+                { "index": "access_depth_info", "item_list": split(&[(1, 300), (2, 250), (3, 180), (4, 110), (5, 70), (6, 60), (7, 30)], 60) },
+            ],
+        }))
+    }
+
+    /// `POST /wxa/business/performance/boot` (A.9) `{module, time: {begin_timestamp,
+    /// end_timestamp}, params}`: module 10017 (start-up stages) answers the scenario's start-up
+    /// time per day; the span may be 30 days at most.
+    /// REFERENCE-UNSURE: the table ids and names WeChat answers are not documented (only their
+    /// shape: `data.body.tables[] {id, zh, lines[].fields[] {refdate, value}}`, values as strings);
+    /// ours are made up, and clients should show them as given. A span over 30 days answering
+    /// 40097 is ours too.
+    pub(super) fn performance(&mut self, c: &Ctx<'_>) -> Answer {
+        let module = c.num("module").ok_or(40097)?;
+        let time = c.body.get("time").ok_or(40097)?;
+        let num = |k: &str| match time.get(k) {
+            Some(Value::Number(n)) => n.as_u64(),
+            Some(Value::String(s)) => s.trim().parse().ok(),
+            _ => None,
+        };
+        let (Some(begin), Some(end)) = (num("begin_timestamp"), num("end_timestamp")) else {
+            return Err(40097);
+        };
+        if !c.body.get("params").is_some_and(Value::is_array) || end < begin || end - begin > 30 * 86_400 {
+            return Err(40097);
         }
         let traffic = self.scenario.traffic.clone().unwrap_or_default();
-        Ok(json!({ "list": [day_figures(&traffic, end)] }))
+        let today = day_of(self.now());
+        let days: Vec<u64> = (day_of(begin)..=day_of(end)).filter(|d| *d < today).collect();
+        let series = |scale: u64, salt: u64| -> Value {
+            let fields: Vec<Value> = days
+                .iter()
+                .map(|d| json!({ "refdate": format_day(*d), "value": wobble(traffic.startup_ms * scale / 100, *d, salt, 10).to_string() }))
+                .collect();
+            json!([{ "fields": fields }])
+        };
+        let tables = match module {
+            10017 => json!([
+                { "id": "startup_total_cost", "zh": "启动总耗时", "lines": series(100, 70) },
+                { "id": "download_cost", "zh": "代码包下载耗时", "lines": series(35, 71) },
+                { "id": "first_render_cost", "zh": "首次渲染耗时", "lines": series(40, 72) },
+            ]),
+            10016 | 10021 | 10022 | 10023 => json!([]),
+            _ => return Err(40097),
+        };
+        let count = tables.as_array().map_or(0, Vec::len);
+        Ok(json!({ "data": { "body": { "tables": tables, "count": count } } }))
     }
 
     /// `POST /wxaapi/log/jserr_list`: the scenario's errors of a version (or of all, "0") over the
     /// days asked, by users (uv) or events (pv).
     pub(super) fn jserr_list(&mut self, c: &Ctx<'_>) -> Answer {
+        // B.1: 20011 频率限制. REFERENCE-UNSURE: the limit is not published; 60 calls a minute
+        // per app is ours.
+        let minute = self.now() / 60;
+        let w = self
+            .jserr_window
+            .entry(c.caller.appid().to_owned())
+            .or_insert((minute, 0));
+        if w.0 != minute {
+            *w = (minute, 0);
+        }
+        w.1 += 1;
+        if w.1 > JSERR_PER_MINUTE {
+            return Err(20011);
+        }
         let start = c.str("startTime").and_then(|d| parse_day(d, true));
         let end = c.str("endTime").and_then(|d| parse_day(d, true));
         let (Some(start), Some(end)) = (start, end) else {

@@ -944,3 +944,64 @@ fn operations_data_follow_the_phased_share() {
     );
     assert_eq!(later["totalCount"], 0, "{later}");
 }
+
+/// Pages, sources and start-up times: one past day per call (61501 otherwise), bare success,
+/// pages most visited first and summing to the day's visits; start-up tables over at most 30
+/// days; `jserr_list` past 60 calls a minute answers 20011.
+#[test]
+fn pages_sources_startup_and_the_error_list_limit() {
+    let mut s = setup_with(
+        Scenario {
+            traffic: Some(crate::scenario::Traffic::default()),
+            token_lifetime: 400 * 86_400,
+            ..Scenario::default()
+        },
+        |a| a,
+    );
+    s.w.advance(3 * 86_400 + 12 * 3600);
+    let today = crate::clock::day_of(s.w.now());
+    let y = super::ops::format_day_pub(today - 1);
+    let t = super::ops::format_day_pub(today);
+    let body = |d: &str| json!({ "begin_date": d, "end_date": d });
+    let pages = s.post("/datacube/getweanalysisappidvisitpage", body(&y));
+    assert!(pages.get("errcode").is_none(), "{pages}");
+    let list = pages["list"].as_array().unwrap();
+    assert_eq!(list[0]["page_path"], "pages/index/index");
+    let pv: Vec<u64> = list.iter().map(|p| p["page_visit_pv"].as_u64().unwrap()).collect();
+    assert!(pv[0] > pv[1] && pv[1] > pv[2], "{pv:?}");
+    let trend = s.post("/datacube/getweanalysisappiddailyvisittrend", body(&y));
+    assert_eq!(pv.iter().sum::<u64>(), trend["list"][0]["visit_pv"].as_u64().unwrap());
+    assert_eq!(code(&s.post("/datacube/getweanalysisappidvisitpage", body(&t))), 61501);
+    let dist = s.post("/datacube/getweanalysisappidvisitdistribution", body(&y));
+    assert_eq!(dist["list"][0]["index"], "access_source_session_cnt");
+    assert!(dist["list"][0]["item_list"][0]["value"].as_u64().unwrap() > 0);
+    assert_eq!(code(&s.post("/datacube/getweanalysisappidvisitdistribution", json!({ "begin_date": y, "end_date": t }))), 61501);
+    let now = s.w.now();
+    let perf = |s: &mut Setup, module: Value, span: u64| {
+        s.post(
+            "/wxa/business/performance/boot",
+            json!({ "module": module, "time": { "begin_timestamp": now - span, "end_timestamp": now }, "params": [{ "field": "networktype", "value": "-1" }] }),
+        )
+    };
+    let boot = perf(&mut s, json!(10017), 3 * 86_400);
+    let tables = boot["data"]["body"]["tables"].as_array().unwrap();
+    assert_eq!(tables[0]["zh"], "启动总耗时");
+    let fields = tables[0]["lines"][0]["fields"].as_array().unwrap();
+    assert_eq!(fields.len(), 3, "three past days, not today: {fields:?}");
+    assert!(fields[0]["value"].is_string(), "values are strings");
+    // the official example sends the module as a string
+    assert_eq!(code(&perf(&mut s, json!("10017"), 86_400)), 0);
+    assert_eq!(code(&perf(&mut s, json!(10017), 31 * 86_400)), 40097);
+    let ask = |s: &mut Setup| {
+        s.post(
+            "/wxaapi/log/jserr_list",
+            json!({ "appVersion": "0", "errType": "1", "startTime": "2026-01-01", "endTime": "2026-01-01", "keyword": "", "openid": "", "orderby": "uv", "desc": "1", "offset": 0, "limit": 30 }),
+        )
+    };
+    for _ in 0..60 {
+        assert_eq!(code(&ask(&mut s)), 0);
+    }
+    assert_eq!(code(&ask(&mut s)), 20011, "too often");
+    s.w.advance(60);
+    assert_eq!(code(&ask(&mut s)), 0, "the next minute");
+}
