@@ -107,6 +107,10 @@ pub enum Command {
     /// Show the platform's review and speed-up quota.
     #[command(after_help = ENV_HELP)]
     Quota(WeChatOnly),
+    /// Operations data (运营数据) of the last full days: visits against the days before, top pages,
+    /// sources, start-up times, JS errors per version, user feedback (own token or a platform's).
+    #[command(after_help = ENV_HELP)]
+    Stats(StatsArgs),
     /// Upload the project as a new version (the native engine: no Node.js needed).
     #[command(after_help = ENV_HELP)]
     Upload(UploadArgs),
@@ -801,6 +805,24 @@ pub struct RollbackArgs {
     /// Roll back to this app_version from the list (default: the previous version).
     #[arg(long, value_name = "APP_VERSION")]
     pub to: Option<String>,
+    /// Credentials and connection.
+    #[command(flatten)]
+    pub wechat: WeChatArgs,
+}
+
+/// `mp-release stats`.
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// A week of demo data on the built-in emulator, with charts (no account needed).
+    #[arg(long)]
+    pub sandbox: bool,
+    /// Full days to show, ending yesterday (1-30, default 7); the same number before is the comparison.
+    #[arg(long, value_name = "N")]
+    pub stats_days: Option<String>,
+    /// The versions whose JS errors are compared, new first (default with platform credentials:
+    /// the live version and the one before it; with the app's own token: all versions together).
+    #[arg(long, value_name = "NEW,PREVIOUS")]
+    pub stats_versions: Option<String>,
     /// Credentials and connection.
     #[command(flatten)]
     pub wechat: WeChatArgs,

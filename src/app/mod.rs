@@ -15,6 +15,7 @@ mod relay;
 mod resume;
 mod runner;
 mod sandbox;
+mod stats;
 mod upload;
 mod version;
 
@@ -43,6 +44,8 @@ pub struct Report {
     pub failure: Option<String>,
     /// Print the summary on stdout too (the sandbox, where there is no summary file).
     pub print_summary: bool,
+    /// What the terminal shows before the outputs (text output only): `stats`' table.
+    pub terminal: Option<String>,
 }
 
 /// Runs the process with an explicit environment and argv (tests call this too).
@@ -223,6 +226,9 @@ fn run(
         if let serde_json::Value::Object(m) = &mut report.json {
             m.insert("summary-markdown".into(), serde_json::json!(report.summary));
         }
+    }
+    if let Some(t) = report.terminal.as_ref().filter(|_| globals.output != settings::OutputFormat::Json) {
+        wf.raw_result(t)?;
     }
     wf.outputs(&report.outputs, &report.json)?;
     if report.print_summary {

@@ -328,7 +328,7 @@ pub(super) fn pipeline_report(
         annotations,
         exit,
         failure,
-        print_summary: false,
+        ..Report::default()
     }
 }
 

@@ -277,6 +277,6 @@ pub async fn resume(
         failure: (exit != Exit::Success)
             .then(|| "some reviews could not be followed; the next resume retries them".into()),
         exit,
-        print_summary: false,
+        ..Report::default()
     })
 }

@@ -94,11 +94,12 @@ pub fn demo_traffic() -> Traffic {
         per_mille,
         from_percent: 0,
     };
-    let fb = |kind: u8, content: &str, at_seconds: u64| Feedback {
+    // hours after the new version first reached users
+    let fb = |kind: u8, content: &str, hours: u64| Feedback {
         kind,
         content: content.into(),
-        at_seconds,
-        version: None,
+        at_seconds: hours * 3600,
+        version: Some("@new".into()),
     };
     Traffic {
         daily_uv: 800_000,
@@ -125,10 +126,20 @@ pub fn demo_traffic() -> Traffic {
             ),
         ],
         feedback: vec![
-            fb(7, "菜单加载有点慢", 3600),
-            fb(6, "购物车按钮被挡住了", 7200),
-            fb(8, "支付后页面没刷新", 9000),
+            fb(7, "菜单加载有点慢", 1),
+            fb(6, "购物车按钮被挡住了", 3),
+            fb(8, "支付后页面没刷新", 5),
+            fb(3, "点单页有点卡", 20),
+            fb(7, "图片加载慢", 30),
         ],
+        pages: vec![
+            "pages/index/index".into(),
+            "pages/menu/menu".into(),
+            "pages/cart/cart".into(),
+            "pages/order/order".into(),
+            "pages/me/me".into(),
+        ],
+        startup_ms: 1650,
     }
 }
 
@@ -254,6 +265,72 @@ pub async fn sandbox(
         );
         report.exit = crate::exit::Exit::Success;
     }
+    drop(emu);
+    Ok(report)
+}
+
+/// `stats --sandbox`: the demo app with a week of demo traffic on the emulator, 1.5.0 released
+/// four days into it over 1.4.2 (the window crosses a release), read as a platform would.
+pub async fn stats(
+    wf: &mut Workflow,
+    days: u32,
+    versions: Option<Vec<String>>,
+) -> anyhow::Result<Report> {
+    let mut world = World::new(Scenario {
+        traffic: Some(demo_traffic()),
+        ..Scenario::default()
+    });
+    // The window's days begin at the Beijing midnight after the emulator's epoch; the clock goes
+    // to noon of the day after the window (yesterday's figures are ready), and the platform's
+    // ticket is issued then.
+    let start = world.now();
+    let midnight = mp_release_core::health::beijing_day_start(start) + 86_400;
+    let span = u64::from(days.max(1));
+    world.advance(midnight + span * 86_400 + 12 * 3600 - start);
+    let ticket = world.add_platform(COMPONENT, COMPONENT_SECRET);
+    let reg = world.add_app(AppSpec {
+        live_version: Some("1.4.2".into()),
+        ..AppSpec::authorized(APP, COMPONENT)
+    });
+    world.released(APP, "1.5.0", midnight + (span * 4 / 7) * 86_400 + 10 * 3600);
+    let emu = Emulator::start_with(world);
+    let banner = format!(
+        "SANDBOX · WeChat emulator at {} · demo app {APP} · {span} days of demo traffic, 1.5.0 released during them · nothing leaves this machine",
+        emu.uri()
+    );
+    tracing::info!("{banner}");
+    for secret in [COMPONENT_SECRET, &ticket, &reg.refresh_token] {
+        wf.mask(secret)?;
+    }
+    let ws = WeChatSettings {
+        base: url::Url::parse(&emu.uri())?,
+        net: crate::adapters::http::Net::default(),
+        timeout: Duration::from_secs(10),
+        appid: APP.into(),
+        credentials: Credentials::Component {
+            component_appid: COMPONENT.into(),
+            auth: ComponentAuth::Ticket {
+                secret: COMPONENT_SECRET.into(),
+                ticket: ticket.into(),
+            },
+            authorizer_appid: APP.into(),
+            refresh_token: reg.refresh_token.into(),
+        },
+        state_file: None,
+        restart: false,
+        virtual_clock: true,
+        crash_after: None,
+    };
+    let w = super::stats::Window {
+        appid: APP.into(),
+        days,
+        versions,
+        platform: true,
+    };
+    let mut calls = super::pipeline::connect(&ws, wf).await?;
+    let s = super::stats::gather(&mut calls, &w).await?;
+    let mut report = super::stats::report(&s, "mp-release stats SANDBOX");
+    report.print_summary = true;
     drop(emu);
     Ok(report)
 }

@@ -47,6 +47,10 @@ pub const OUTPUTS: &[Output] = &[
     ),
     o("published", "true when this run published the version (fully or phased)."),
     o(
+        "stats",
+        "JSON of `stats`: {appid, days and before (each {date, visits or null while WeChat has no figures yet}), pages, sources, startup, errors (per version: signatures with users and events), feedback, releases, notes}.",
+    ),
+    o(
         "rollout-status",
         "JSON of a rollout: {\"state\" (rolling, holding, complete, phased, reverted, unhealthy, stopped), \"step\", \"steps\", \"percent\", \"next-look\" (Unix seconds), \"history\" (each look: percent, at, verdict, why, error users new and old, share, ratio, crash feedback, worst new error)}; empty without a rollout.",
     ),

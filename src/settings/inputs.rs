@@ -226,6 +226,8 @@ pub const INPUTS: &[Input] = &[
     only("ugc-declare", Structured, Sources::FileOnly, false),
     // ---- single commands
     i("sandbox", Bool, true),
+    i("stats-days", Number, true),
+    i("stats-versions", Text, true),
     i("audit-id", Number, true),
     i("qrcode", Path, true),
     i("list", Bool, true),

@@ -8,6 +8,7 @@
 pub mod fleet;
 pub mod github;
 pub mod health;
+pub mod stats;
 pub mod identity;
 pub mod json_edit;
 pub mod limit;

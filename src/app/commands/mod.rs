@@ -11,6 +11,7 @@ mod release_pr;
 mod resume;
 mod rollback;
 mod run;
+mod stats;
 mod status;
 mod template;
 mod upload;
@@ -77,6 +78,7 @@ pub(super) fn command(
         Command::Status(a) => status::run(a, &cx, wf),
         Command::Withdraw(a) => withdraw::run(a, &cx, wf),
         Command::Quota(a) => quota::run(a, &cx, wf),
+        Command::Stats(a) => stats::run(a, &cx, wf),
         Command::Rollback(a) => rollback::run(a, &cx, wf),
         Command::Upload(a) => upload::upload(a, &cx, wf),
         Command::Preview(a) => upload::preview(a, &cx, wf),

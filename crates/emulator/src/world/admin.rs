@@ -371,6 +371,29 @@ impl World {
             .is_some()
     }
 
+    /// Setup for operations data (tests, `stats --sandbox`): `version` went live at `at`, Unix
+    /// seconds (the version live before it moves to the rollback history, and the users follow).
+    /// Returns false for an unknown app.
+    pub fn released(&mut self, appid: &str, version: &str, at: u64) -> bool {
+        let Some(app) = self.apps.get_mut(appid) else {
+            return false;
+        };
+        app.baseline();
+        app.next_app_version += 1;
+        let new = super::model::LiveVersion {
+            app_version: app.next_app_version,
+            user_version: version.to_owned(),
+            user_desc: String::new(),
+            commit_time: at,
+            by_rollback: false,
+        };
+        if let Some(old) = app.live.replace(new) {
+            app.history.insert(0, old);
+        }
+        app.expose(at);
+        true
+    }
+
     /// Registers a plugin and its versions.
     pub fn add_plugin(&mut self, provider: &str, versions: &[&str]) {
         self.plugins.insert(

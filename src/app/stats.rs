@@ -1,0 +1,427 @@
+//! `mp-release stats`: operations data for a window of past days, read with the mini program's
+//! own token or a platform's authorizer token (wechat-ops-api.md A, B: every API here takes
+//! either), and the first figures after a release.
+//!
+//! Daily figures are T+1: today is never asked for, and yesterday may not be ready yet (an empty
+//! answer): such a day is reported as missing, never as zero. Whatever part of the report cannot
+//! be read (no permission, a version history only a platform can read) is left out with a note
+//! saying why; only the daily visits themselves are required.
+
+use super::calls::Calls;
+use crate::adapters::wechat::{CallError, WeChat};
+use mp_release_core::health::{beijing_day_start, VersionErrors};
+use mp_release_core::stats::{
+    feedback_name, source_name, Day, FeedbackCount, Measure, Page, Release, Source, Stats,
+    VersionErrorsOf, Visits,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+const DAY: u64 = 86_400;
+
+/// `yyyymmdd` of the Beijing day that starts at `start`.
+fn ymd(start: u64) -> String {
+    mp_release_core::health::beijing_date(start).replace('-', "")
+}
+
+#[derive(Debug, Deserialize)]
+struct TrendList {
+    #[serde(default)]
+    list: Vec<Visits>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PageList {
+    #[serde(default)]
+    list: Vec<PageRow>,
+}
+
+#[derive(Debug, Deserialize)]
+struct PageRow {
+    page_path: String,
+    #[serde(default)]
+    page_visit_pv: u64,
+    #[serde(default)]
+    page_visit_uv: u64,
+    #[serde(default)]
+    entrypage_pv: u64,
+    #[serde(default)]
+    exitpage_pv: u64,
+    #[serde(default)]
+    page_share_pv: u64,
+}
+
+#[derive(Debug, Deserialize)]
+struct Distribution {
+    #[serde(default)]
+    list: Vec<DistributionIndex>,
+}
+
+#[derive(Debug, Deserialize)]
+struct DistributionIndex {
+    index: String,
+    #[serde(default)]
+    item_list: Vec<KeyValue>,
+}
+
+#[derive(Debug, Deserialize)]
+struct KeyValue {
+    key: u64,
+    value: u64,
+}
+
+fn parse<T: serde::de::DeserializeOwned>(endpoint: &str, v: &Value) -> Result<T, CallError> {
+    super::runner::answer(endpoint, v)
+}
+
+/// One day of a datacube API: `None` while WeChat has nothing for it yet.
+async fn datacube<T: serde::de::DeserializeOwned>(
+    calls: &mut Calls,
+    path: &'static str,
+    day: u64,
+) -> anyhow::Result<T> {
+    let date = ymd(day);
+    let v = calls
+        .once(path, false, async |wx: &WeChat, t: &str| {
+            wx.post(path, Some(t), &json!({ "begin_date": date, "end_date": date }))
+                .await
+        })
+        .await?;
+    parse(path, &v).map_err(|e| anyhow::anyhow!(e.explain()))
+}
+
+/// What `stats` reads.
+#[derive(Debug, Clone)]
+pub struct Window {
+    /// The mini program.
+    pub appid: String,
+    /// Full days, ending yesterday (Beijing).
+    pub days: u32,
+    /// The versions whose errors are compared (new first); `None`: the live one and the one
+    /// before it (platform credentials), or all versions together.
+    pub versions: Option<Vec<String>>,
+    /// The credentials can read the release history (a platform's).
+    pub platform: bool,
+}
+
+/// Reads a window's operations data. Only the daily visits must be readable; everything else
+/// that fails is a note.
+#[allow(clippy::too_many_lines)]
+pub async fn gather(calls: &mut Calls, w: &Window) -> anyhow::Result<Stats> {
+    let now = calls.clock.now();
+    let today = beijing_day_start(now);
+    let n = u64::from(w.days.max(1));
+    let first = today - n * DAY;
+    let before_first = first - n * DAY;
+    let mut notes = Vec::new();
+    let mut days = Vec::new();
+    let mut before = Vec::new();
+    for i in 0..n {
+        for (start, out) in [(before_first + i * DAY, &mut before), (first + i * DAY, &mut days)] {
+            let t: TrendList =
+                datacube(calls, "/datacube/getweanalysisappiddailyvisittrend", start).await?;
+            out.push(Day {
+                date: ymd(start),
+                visits: t.list.into_iter().next(),
+            });
+        }
+    }
+    if let Some(last) = days.last().filter(|d| d.visits.is_none()) {
+        notes.push(format!(
+            "{} is not ready yet: WeChat publishes a day's figures the next morning (T+1); run again later",
+            last.date
+        ));
+    }
+    // Pages and sources over the window.
+    let mut pages: BTreeMap<String, Page> = BTreeMap::new();
+    let mut sources: BTreeMap<u64, u64> = BTreeMap::new();
+    let mut detail_failed = None;
+    for i in 0..n {
+        let start = first + i * DAY;
+        match datacube::<PageList>(calls, "/datacube/getweanalysisappidvisitpage", start).await {
+            Ok(p) => {
+                for row in p.list {
+                    let e = pages.entry(row.page_path.clone()).or_insert_with(|| Page {
+                        path: row.page_path.clone(),
+                        ..Page::default()
+                    });
+                    e.pv += row.page_visit_pv;
+                    e.uv += row.page_visit_uv;
+                    e.entry_pv += row.entrypage_pv;
+                    e.exit_pv += row.exitpage_pv;
+                    e.share_pv += row.page_share_pv;
+                }
+            }
+            Err(e) => detail_failed = Some(format!("pages: {e:#}")),
+        }
+        match datacube::<Distribution>(calls, "/datacube/getweanalysisappidvisitdistribution", start)
+            .await
+        {
+            Ok(d) => {
+                for idx in d.list.into_iter().filter(|x| x.index == "access_source_session_cnt") {
+                    for kv in idx.item_list {
+                        *sources.entry(kv.key).or_default() += kv.value;
+                    }
+                }
+            }
+            Err(e) => detail_failed = Some(format!("sources: {e:#}")),
+        }
+        if detail_failed.is_some() {
+            break;
+        }
+    }
+    if let Some(why) = detail_failed {
+        notes.push(format!("pages and sources were not read: {why}"));
+    }
+    let mut pages: Vec<Page> = pages.into_values().collect();
+    pages.sort_by(|a, b| b.pv.cmp(&a.pv).then_with(|| a.path.cmp(&b.path)));
+    let mut sources: Vec<Source> = sources
+        .into_iter()
+        .map(|(key, sessions)| Source {
+            key,
+            name: source_name(key),
+            sessions,
+        })
+        .collect();
+    sources.sort_by(|a, b| b.sessions.cmp(&a.sessions).then(a.key.cmp(&b.key)));
+    let startup = match startup(calls, first, today - 1).await {
+        Ok(m) => m,
+        Err(e) => {
+            notes.push(format!("start-up times were not read: {e:#}"));
+            Vec::new()
+        }
+    };
+    // Versions: the release history needs a platform's token (wxa/* refuse the own token).
+    let mut releases = Vec::new();
+    let mut compare: Vec<String> = w.versions.clone().unwrap_or_default();
+    if w.platform {
+        match history(calls).await {
+            Ok(h) => {
+                for (version, at) in &h {
+                    if *at >= first && *at < today {
+                        releases.push(Release {
+                            date: ymd(beijing_day_start(*at)),
+                            version: version.clone(),
+                        });
+                    }
+                }
+                releases.reverse();
+                if w.versions.is_none() {
+                    compare = h.iter().take(2).map(|(v, _)| v.clone()).collect();
+                }
+            }
+            Err(e) => notes.push(format!("the release history was not read: {e:#}")),
+        }
+    } else if w.versions.is_none() {
+        notes.push(
+            "JS errors are for all versions together: the mini program's own token cannot read which version is live \
+             (a platform's can); name them with stats-versions: NEW,PREVIOUS"
+                .into(),
+        );
+    }
+    if compare.is_empty() {
+        compare.push("0".into());
+    }
+    let mut errors = Vec::new();
+    for version in &compare {
+        match version_errors(calls, version, first, today - 1).await {
+            Ok(e) => errors.push(VersionErrorsOf {
+                version: version.clone(),
+                errors: e,
+            }),
+            Err(e) => {
+                notes.push(format!("JS errors were not read: {e:#}"));
+                errors.clear();
+                break;
+            }
+        }
+    }
+    let feedback = match feedback(calls, first, today).await {
+        Ok(f) => f,
+        Err(e) => {
+            notes.push(format!("feedback was not read: {e:#}"));
+            Vec::new()
+        }
+    };
+    Ok(Stats {
+        appid: w.appid.clone(),
+        days,
+        before,
+        pages,
+        sources,
+        startup,
+        errors,
+        feedback,
+        releases,
+        notes,
+    })
+}
+
+/// One version's errors over the days from `from` to `to` (both Unix times inside the days).
+async fn version_errors(
+    calls: &mut Calls,
+    version: &str,
+    from: u64,
+    to: u64,
+) -> anyhow::Result<VersionErrors> {
+    calls
+        .once("jserr_list", false, async |wx: &WeChat, t: &str| {
+            super::health::errors(wx, Some(t), version, from, to).await
+        })
+        .await
+}
+
+/// Start-up measures (`performance/boot` module 10017) per day of the window.
+async fn startup(calls: &mut Calls, from: u64, to: u64) -> anyhow::Result<Vec<Measure>> {
+    let path = "/wxa/business/performance/boot";
+    let body = json!({
+        "module": 10017,
+        "time": { "begin_timestamp": from, "end_timestamp": to },
+        "params": [
+            { "field": "networktype", "value": "-1" },
+            { "field": "device_level", "value": "-1" },
+        ],
+    });
+    let v = calls
+        .once(path, false, async |wx: &WeChat, t: &str| {
+            wx.post(path, Some(t), &body).await
+        })
+        .await?;
+    #[derive(Deserialize)]
+    struct Field {
+        refdate: String,
+        value: Value,
+    }
+    #[derive(Deserialize)]
+    struct Line {
+        #[serde(default)]
+        fields: Vec<Field>,
+    }
+    #[derive(Deserialize)]
+    struct Table {
+        #[serde(default)]
+        id: String,
+        #[serde(default)]
+        zh: String,
+        #[serde(default)]
+        lines: Vec<Line>,
+    }
+    let tables: Vec<Table> = serde_json::from_value(v["data"]["body"]["tables"].clone())
+        .map_err(|e| anyhow::anyhow!("{path}: the answer does not fit ({e})"))?;
+    Ok(tables
+        .into_iter()
+        .map(|t| Measure {
+            name: if t.zh.is_empty() { t.id.clone() } else { t.zh },
+            id: t.id,
+            points: t
+                .lines
+                .into_iter()
+                .flat_map(|l| l.fields)
+                .filter_map(|f| {
+                    // Values are strings in WeChat's answer; numbers are taken too.
+                    let v = match &f.value {
+                        Value::String(s) => s.trim().parse::<f64>().ok(),
+                        Value::Number(n) => n.as_f64(),
+                        _ => None,
+                    }?;
+                    Some((f.refdate, v))
+                })
+                .collect(),
+        })
+        .collect())
+}
+
+/// The live version and the ones before it, newest first, with their release times.
+async fn history(calls: &mut Calls) -> anyhow::Result<Vec<(String, u64)>> {
+    let v = calls
+        .once("getversioninfo", false, async |wx: &WeChat, t: &str| {
+            wx.post("/wxa/getversioninfo", Some(t), &json!({})).await
+        })
+        .await?;
+    let mut out = Vec::new();
+    if let Some(live) = v["release_info"]["release_version"].as_str().filter(|s| !s.is_empty()) {
+        out.push((
+            live.to_owned(),
+            v["release_info"]["release_time"].as_u64().unwrap_or(0),
+        ));
+    }
+    let h = calls
+        .once("revertcoderelease", false, async |wx: &WeChat, t: &str| {
+            wx.get(
+                "/wxa/revertcoderelease",
+                Some(t),
+                &[("action", "get_history_version")],
+            )
+            .await
+        })
+        .await?;
+    for item in h["version_list"].as_array().into_iter().flatten() {
+        if let Some(v) = item["user_version"].as_str() {
+            out.push((v.to_owned(), item["commit_time"].as_u64().unwrap_or(0)));
+        }
+    }
+    Ok(out)
+}
+
+/// Feedback by type created in `[from, to)`.
+async fn feedback(calls: &mut Calls, from: u64, to: u64) -> anyhow::Result<Vec<FeedbackCount>> {
+    let path = "/wxaapi/feedback/list";
+    let mut counts: BTreeMap<u32, u64> = BTreeMap::new();
+    for page in 1..=20u64 {
+        let p = page.to_string();
+        let v = calls
+            .once(path, false, async |wx: &WeChat, t: &str| {
+                wx.get(path, Some(t), &[("page", &p), ("num", "50")]).await
+            })
+            .await?;
+        let list: mp_release_core::wechat::wire::FeedbackList =
+            parse(path, &v).map_err(|e| anyhow::anyhow!(e.explain()))?;
+        let n = list.list.len();
+        let mut older = false;
+        for f in &list.list {
+            if f.create_time < from {
+                older = true;
+            } else if f.create_time < to {
+                *counts.entry(f.kind).or_default() += 1;
+            }
+        }
+        if older || n < 50 || page * 50 >= list.total_num {
+            break;
+        }
+    }
+    let mut out: Vec<FeedbackCount> = counts
+        .into_iter()
+        .map(|(kind, count)| FeedbackCount {
+            kind,
+            name: feedback_name(kind),
+            count,
+        })
+        .collect();
+    out.sort_by(|a, b| b.count.cmp(&a.count).then(a.kind.cmp(&b.kind)));
+    Ok(out)
+}
+
+/// `stats` as a report: the `stats` output (JSON), the job summary with its charts, the terminal
+/// table.
+pub fn report(s: &Stats, title: &str) -> super::Report {
+    let value = serde_json::to_value(s).unwrap_or(Value::Null);
+    super::Report {
+        outputs: vec![("stats".into(), value.to_string())],
+        json: json!({ "stats": value }),
+        summary: mp_release_core::stats::markdown(s, title),
+        terminal: Some(mp_release_core::stats::terminal(s)),
+        ..super::Report::default()
+    }
+}
+
+/// Runs `stats` against WeChat.
+pub async fn command(
+    ws: &crate::settings::WeChatSettings,
+    w: &Window,
+    wf: &mut crate::output::Workflow,
+) -> anyhow::Result<super::Report> {
+    let mut calls = super::pipeline::connect(ws, wf).await?;
+    let s = gather(&mut calls, w).await?;
+    Ok(report(&s, "mp-release stats"))
+}
