@@ -69,7 +69,7 @@ pub struct GlobalArgs {
     /// Notify a Slack channel: the incoming webhook URL (secret).
     #[arg(long, global = true, value_name = "URL")]
     pub notify_slack: Option<String>,
-    /// Which events the chats hear about, comma-separated (default rejected,published,rolled-back,failed,preview; also submitted, approved, detached, phased, reverted; all).
+    /// Which events the chats hear about, comma-separated (default rejected,published,rolled-back,failed,preview,reverted,fleet; also submitted, approved, detached, phased (each step of a rollout); all).
     #[arg(long, global = true, value_name = "EVENTS")]
     pub notify_on: Option<String>,
     /// Who is mentioned, comma-separated: WeCom userids, DingTalk mobiles or userids, Feishu open ids, or @all.

@@ -227,7 +227,11 @@ fn run(
             m.insert("summary-markdown".into(), serde_json::json!(report.summary));
         }
     }
-    if let Some(t) = report.terminal.as_ref().filter(|_| globals.output != settings::OutputFormat::Json) {
+    if let Some(t) = report
+        .terminal
+        .as_ref()
+        .filter(|_| globals.output != settings::OutputFormat::Json)
+    {
         wf.raw_result(t)?;
     }
     wf.outputs(&report.outputs, &report.json)?;

@@ -209,9 +209,14 @@ pub(super) async fn drive(
     let calls = connect(ws, wf).await?;
     let mut runner = runner_for(calls, ws, ps, &state, wf, dry_run)?;
     observers.start(&state).await;
-    let end = runner
+    let mut end = runner
         .drive(state, async |s: &State| observers.progress(s).await)
         .await?;
+    // The release's first operations figures for the summary and the check run (a read that
+    // fails leaves them out: the release is done either way).
+    if matches!(end.outcome, Some(Outcome::Published { .. })) && !dry_run {
+        end.after_release = super::stats::after_release(&mut runner.calls, &end).await;
+    }
     // in_doubt: stopped on what it could not prove, or on an infrastructure failure (exit 3).
     let infra = end.in_doubt;
     // On a release PR the comment carries the trial version's QR code for testers.

@@ -71,8 +71,8 @@ struct KeyValue {
     value: u64,
 }
 
-fn parse<T: serde::de::DeserializeOwned>(endpoint: &str, v: &Value) -> Result<T, CallError> {
-    super::runner::answer(endpoint, v)
+fn parse<T: serde::de::DeserializeOwned>(endpoint: &str, v: &Value) -> anyhow::Result<T> {
+    super::runner::answer(endpoint, v).map_err(|e: CallError| anyhow::anyhow!(e.explain()))
 }
 
 /// One day of a datacube API: `None` while WeChat has nothing for it yet.
@@ -84,11 +84,15 @@ async fn datacube<T: serde::de::DeserializeOwned>(
     let date = ymd(day);
     let v = calls
         .once(path, false, async |wx: &WeChat, t: &str| {
-            wx.post(path, Some(t), &json!({ "begin_date": date, "end_date": date }))
-                .await
+            wx.post(
+                path,
+                Some(t),
+                &json!({ "begin_date": date, "end_date": date }),
+            )
+            .await
         })
         .await?;
-    parse(path, &v).map_err(|e| anyhow::anyhow!(e.explain()))
+    parse(path, &v)
 }
 
 /// What `stats` reads.
@@ -118,7 +122,10 @@ pub async fn gather(calls: &mut Calls, w: &Window) -> anyhow::Result<Stats> {
     let mut days = Vec::new();
     let mut before = Vec::new();
     for i in 0..n {
-        for (start, out) in [(before_first + i * DAY, &mut before), (first + i * DAY, &mut days)] {
+        for (start, out) in [
+            (before_first + i * DAY, &mut before),
+            (first + i * DAY, &mut days),
+        ] {
             let t: TrendList =
                 datacube(calls, "/datacube/getweanalysisappiddailyvisittrend", start).await?;
             out.push(Day {
@@ -155,11 +162,19 @@ pub async fn gather(calls: &mut Calls, w: &Window) -> anyhow::Result<Stats> {
             }
             Err(e) => detail_failed = Some(format!("pages: {e:#}")),
         }
-        match datacube::<Distribution>(calls, "/datacube/getweanalysisappidvisitdistribution", start)
-            .await
+        match datacube::<Distribution>(
+            calls,
+            "/datacube/getweanalysisappidvisitdistribution",
+            start,
+        )
+        .await
         {
             Ok(d) => {
-                for idx in d.list.into_iter().filter(|x| x.index == "access_source_session_cnt") {
+                for idx in d
+                    .list
+                    .into_iter()
+                    .filter(|x| x.index == "access_source_session_cnt")
+                {
                     for kv in idx.item_list {
                         *sources.entry(kv.key).or_default() += kv.value;
                     }
@@ -340,7 +355,10 @@ async fn history(calls: &mut Calls) -> anyhow::Result<Vec<(String, u64)>> {
         })
         .await?;
     let mut out = Vec::new();
-    if let Some(live) = v["release_info"]["release_version"].as_str().filter(|s| !s.is_empty()) {
+    if let Some(live) = v["release_info"]["release_version"]
+        .as_str()
+        .filter(|s| !s.is_empty())
+    {
         out.push((
             live.to_owned(),
             v["release_info"]["release_time"].as_u64().unwrap_or(0),
@@ -375,8 +393,7 @@ async fn feedback(calls: &mut Calls, from: u64, to: u64) -> anyhow::Result<Vec<F
                 wx.get(path, Some(t), &[("page", &p), ("num", "50")]).await
             })
             .await?;
-        let list: mp_release_core::wechat::wire::FeedbackList =
-            parse(path, &v).map_err(|e| anyhow::anyhow!(e.explain()))?;
+        let list: mp_release_core::wechat::wire::FeedbackList = parse(path, &v)?;
         let n = list.list.len();
         let mut older = false;
         for f in &list.list {
@@ -415,13 +432,62 @@ pub fn report(s: &Stats, title: &str) -> super::Report {
     }
 }
 
-/// Runs `stats` against WeChat.
-pub async fn command(
-    ws: &crate::settings::WeChatSettings,
-    w: &Window,
-    wf: &mut crate::output::Workflow,
-) -> anyhow::Result<super::Report> {
-    let mut calls = super::pipeline::connect(ws, wf).await?;
-    let s = gather(&mut calls, w).await?;
-    Ok(report(&s, "mp-release stats"))
+/// The first figures after `s` published: the days since the release that WeChat has (at most
+/// a week), the new version's JS errors so far, and the next day to come. `None` when they cannot
+/// be read (the release stands either way; the reason goes to the log).
+pub async fn after_release(
+    calls: &mut Calls,
+    s: &mp_release_core::pipeline::State,
+) -> Option<mp_release_core::stats::AfterRelease> {
+    let version = s.version.clone()?;
+    match read_after(calls, &version).await {
+        Ok(a) => Some(a),
+        Err(e) => {
+            tracing::info!("the release's first operations figures were not read: {e:#}");
+            None
+        }
+    }
+}
+
+async fn read_after(
+    calls: &mut Calls,
+    version: &str,
+) -> anyhow::Result<mp_release_core::stats::AfterRelease> {
+    let now = calls.clock.now();
+    // When it went live: WeChat's release_time (a release found live may be days old).
+    let v = calls
+        .once("getversioninfo", false, async |wx: &WeChat, t: &str| {
+            wx.post("/wxa/getversioninfo", Some(t), &json!({})).await
+        })
+        .await?;
+    let released_at = match v["release_info"]["release_time"].as_u64() {
+        Some(t) if v["release_info"]["release_version"].as_str() == Some(version) && t <= now => t,
+        _ => now,
+    };
+    let today = beijing_day_start(now);
+    let first = beijing_day_start(released_at).max(today.saturating_sub(7 * DAY));
+    let mut days = Vec::new();
+    let mut start = first;
+    while start < today {
+        let t: TrendList =
+            datacube(calls, "/datacube/getweanalysisappiddailyvisittrend", start).await?;
+        days.push(Day {
+            date: ymd(start),
+            visits: t.list.into_iter().next(),
+        });
+        start += DAY;
+    }
+    // The next day to come: the first without figures, or today.
+    let next_day = days
+        .iter()
+        .find(|d| d.visits.is_none())
+        .map_or_else(|| ymd(today), |d| d.date.clone());
+    let errors = version_errors(calls, version, released_at, now).await.ok();
+    Ok(mp_release_core::stats::AfterRelease {
+        version: version.to_owned(),
+        released_at,
+        days,
+        errors,
+        next_day: Some(next_day),
+    })
 }

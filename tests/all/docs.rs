@@ -37,6 +37,8 @@ const DOCS: &[&str] = &[
     "docs/relay.zh-CN.md",
     "docs/rollout.md",
     "docs/rollout.zh-CN.md",
+    "docs/stats.md",
+    "docs/stats.zh-CN.md",
 ];
 
 fn root() -> PathBuf {
@@ -393,6 +395,12 @@ fn the_chinese_docs_carry_the_same_examples_and_link_both_ways() {
             "docs/rollout.zh-CN.md",
             "(rollout.zh-CN.md)",
             "(rollout.md)",
+        ),
+        (
+            "docs/stats.md",
+            "docs/stats.zh-CN.md",
+            "(stats.zh-CN.md)",
+            "(stats.md)",
         ),
     ] {
         let (e, z) = (of(en), of(zh));

@@ -18,6 +18,7 @@ mod pipeline;
 mod proxy;
 mod relay;
 mod rollout;
+mod stats;
 mod template;
 mod upload;
 mod version_cmd;

@@ -114,8 +114,14 @@ fn a_healthy_rollout_goes_1_5_20_100_and_releases() {
         r.summary
     );
     assert!(r.summary.contains("1.5.0 is live"), "{}", r.summary);
-    // one jserr_list per version and look, one feedback page per look
-    assert_eq!(wx.successes("/wxaapi/log/jserr_list"), 6);
+    // one jserr_list per version and look, one feedback page per look; then the release's
+    // first figures read the new version's errors once more
+    assert_eq!(wx.successes("/wxaapi/log/jserr_list"), 7);
+    assert!(
+        r.summary.contains("**After the release** of 1.5.0"),
+        "{}",
+        r.summary
+    );
     assert_eq!(wx.successes("/wxaapi/feedback/list"), 3);
 }
 
@@ -134,10 +140,28 @@ fn an_error_spike_at_5_percent_reverts_and_fails_the_check_run() {
     ));
     let gh = FakeGitHub::new();
     gh.mount_check_runs();
-    let mut args = vec!["run"];
+    let chats = crate::notify::Chats::new(true);
+    let slack = chats.slack_url();
+    let mut args = vec!["run", "--notify-on", "reverted,phased,failed"];
     args.extend_from_slice(STEPS);
-    let r = run_with(&wx, &gh, &args, &[]);
+    let r = run_with(&wx, &gh, &args, &[("INPUT_NOTIFY_SLACK", &slack)]);
     assert_eq!(r.code, 1, "{}", r.stderr);
+    // the chat heard each step reached, then the revert with its evidence (and no "failed" too)
+    let texts = chats.slack_texts();
+    assert_eq!(texts.len(), 3, "{texts:?}");
+    assert!(
+        texts[0].contains("live for 1 % of users") && texts[1].contains("live for 5 % of users"),
+        "{texts:?}"
+    );
+    assert!(
+        texts[2].contains("unhealthy: the phased release was reverted"),
+        "{texts:?}"
+    );
+    assert!(
+        chats.slack_bodies()[2].contains("reading 'price'"),
+        "{:?}",
+        chats.slack_bodies()
+    );
     assert_eq!(
         (wx.successes(GRAY), wx.successes(REVERT), wx.calls(RELEASE)),
         (2, 1, 0)

@@ -8,7 +8,6 @@
 pub mod fleet;
 pub mod github;
 pub mod health;
-pub mod stats;
 pub mod identity;
 pub mod json_edit;
 pub mod limit;
@@ -17,6 +16,7 @@ pub mod pipeline;
 pub mod push;
 pub mod report;
 pub mod retry;
+pub mod stats;
 pub mod template;
 pub mod upload;
 pub mod version;

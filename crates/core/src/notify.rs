@@ -82,8 +82,11 @@ pub enum Event {
     },
     /// The live version went back to the previous one.
     RolledBack,
-    /// A phased release was reverted.
-    Reverted,
+    /// A rollout's health gate reverted the phased release.
+    Reverted {
+        /// The gate's evidence.
+        why: String,
+    },
     /// A fleet run (or the merged report of its shards) ended: one message for all its apps.
     Fleet {
         /// Apps in the fleet.
@@ -108,7 +111,7 @@ impl Event {
             Self::Failed { .. } => "failed",
             Self::Preview { .. } => "preview",
             Self::RolledBack => "rolled-back",
-            Self::Reverted => "reverted",
+            Self::Reverted { .. } => "reverted",
             Self::Fleet { .. } => "fleet",
         }
     }
@@ -136,6 +139,7 @@ pub const DEFAULT_EVENTS: &[&str] = &[
     "rolled-back",
     "failed",
     "preview",
+    "reverted",
     "fleet",
 ];
 
@@ -169,6 +173,15 @@ pub fn events_between(before: &State, after: &State) -> Vec<Event> {
     if !approved(before) && approved(after) {
         out.push(Event::Approved);
     }
+    // A rollout step reached is news (the last step, 100 %, is the release below).
+    let steps = |s: &State| s.rollout.as_ref().map_or(0, |r| r.changes.len());
+    if steps(after) > steps(before) {
+        if let Some(&(_, p)) = after.rollout.as_ref().and_then(|r| r.changes.last()) {
+            if p < 100 {
+                out.push(Event::Phased { percent: p });
+            }
+        }
+    }
     if before.outcome != after.outcome {
         match &after.outcome {
             Some(Outcome::Rejected) => {
@@ -191,11 +204,26 @@ pub fn events_between(before: &State, after: &State) -> Vec<Event> {
             {
                 out.push(Event::Published);
             }
+            // A rollout told each step as it was reached.
             Some(Outcome::Published { phased: Some(p) })
-                if after.release_sent && !after.found_live =>
+                if after.release_sent && !after.found_live && after.rollout.is_none() =>
             {
                 out.push(Event::Phased { percent: *p });
             }
+            Some(Outcome::Unhealthy {
+                reverted: true,
+                why,
+                ..
+            }) => out.push(Event::Reverted { why: why.clone() }),
+            Some(Outcome::Unhealthy {
+                reverted: false,
+                percent,
+                why,
+            }) => out.push(Event::Failed {
+                message: format!(
+                    "unhealthy at {percent} %, left there (on-unhealthy: hold): {why}"
+                ),
+            }),
             Some(Outcome::Detached) => out.push(Event::Detached),
             Some(Outcome::Failed { message, .. }) => out.push(Event::Failed {
                 message: message.clone(),
@@ -236,7 +264,7 @@ pub fn headline(n: &Notice) -> String {
         Event::Failed { .. } => format!("🛑 releasing {v} failed"),
         Event::Preview { .. } => "🔍 a preview is ready".to_owned(),
         Event::RolledBack => format!("↩️ rolled back: {v} is live again{was}"),
-        Event::Reverted => format!("↩️ the phased release of {v} was reverted"),
+        Event::Reverted { .. } => format!("🚨 {v} was unhealthy: the phased release was reverted"),
         Event::Fleet {
             total,
             counts,
@@ -272,6 +300,13 @@ fn details(n: &Notice) -> Vec<String> {
             lines.push("Fix what the reason names and run the release again.".to_owned());
         }
         Event::Failed { message } => lines.push(message.clone()),
+        Event::Reverted { why } => {
+            lines.push(fit(why, 1500));
+            lines.push(
+                "Its users are back on the previous version; fix the errors and release again."
+                    .to_owned(),
+            );
+        }
         Event::Fleet { failed, .. } => {
             for (appid, status, reason) in failed.iter().take(10) {
                 lines.push(if reason.is_empty() {

@@ -329,6 +329,9 @@ pub fn summary(s: &State, title: &str) -> String {
     if let Some(Outcome::Unhealthy { why, .. }) = &s.outcome {
         let _ = writeln!(out, "> {}\n", cell(why));
     }
+    if let Some(a) = &s.after_release {
+        let _ = writeln!(out, "{}", crate::stats::after_release_markdown(a));
+    }
     if !s.packages.is_empty() {
         let _ = writeln!(out, "{}", package_table(&s.packages));
     }

@@ -259,7 +259,11 @@ pub fn visits_chart(s: &Stats) -> Option<String> {
         .enumerate()
         .filter_map(|(i, d)| {
             let v = d.visits.as_ref()?;
-            let before = s.before.get(i).and_then(|b| b.visits.as_ref()).map(|b| b.visit_uv);
+            let before = s
+                .before
+                .get(i)
+                .and_then(|b| b.visits.as_ref())
+                .map(|b| b.visit_uv);
             Some((short(&d.date), v.visit_uv, before))
         })
         .collect();
@@ -282,7 +286,10 @@ pub fn visits_chart(s: &Stats) -> Option<String> {
     let _ = writeln!(out, "    y-axis \"visitors\" 0 --> {}", nice_top(top));
     let _ = writeln!(out, "    bar [{}]", bars.join(", "));
     if points.iter().all(|p| p.2.is_some()) {
-        let line: Vec<String> = points.iter().map(|p| p.2.unwrap_or(0).to_string()).collect();
+        let line: Vec<String> = points
+            .iter()
+            .map(|p| p.2.unwrap_or(0).to_string())
+            .collect();
         let _ = writeln!(out, "    line [{}]", line.join(", "));
     }
     out.push_str("```\n");
@@ -345,12 +352,24 @@ pub fn markdown(s: &Stats, title: &str) -> String {
         s.days.first().map(|d| d.date.as_str()).unwrap_or_default(),
         s.days.last().map(|d| d.date.as_str()).unwrap_or_default(),
     );
-    let _ = writeln!(out, "### 📈 {title} · `{}` · {} – {}\n", s.appid, short(first), short(last));
+    let _ = writeln!(
+        out,
+        "### 📈 {title} · `{}` · {} – {}\n",
+        s.appid,
+        short(first),
+        short(last)
+    );
     let (n, now) = totals(&s.days);
     let (m, before) = totals(&s.before);
     // Days without figures are left out of both sides: the comparison is per day.
     #[allow(clippy::cast_precision_loss)]
-    let per_day = |x: u64, days: usize| if days == 0 { 0.0 } else { x as f64 / days as f64 };
+    let per_day = |x: u64, days: usize| {
+        if days == 0 {
+            0.0
+        } else {
+            x as f64 / days as f64
+        }
+    };
     let _ = writeln!(
         out,
         "| per day | these {n} day(s) | the {m} before | change |\n|---|---|---|---|"
@@ -359,7 +378,11 @@ pub fn markdown(s: &Stats, title: &str) -> String {
         ("visitors (visit_uv)", now.visit_uv, before.visit_uv),
         ("visits (visit_pv)", now.visit_pv, before.visit_pv),
         ("new visitors", now.visit_uv_new, before.visit_uv_new),
-        ("sessions (session_cnt)", now.session_cnt, before.session_cnt),
+        (
+            "sessions (session_cnt)",
+            now.session_cnt,
+            before.session_cnt,
+        ),
     ] {
         let (a, b) = (per_day(a, n), per_day(b, m));
         let _ = writeln!(out, "| {name} | {a:.0} | {b:.0} | {} |", change(a, b));
@@ -374,7 +397,10 @@ pub fn markdown(s: &Stats, title: &str) -> String {
     if let Some(chart) = visits_chart(s) {
         let _ = writeln!(out, "{chart}");
     }
-    let _ = writeln!(out, "| day | visitors | visits | new | sessions | stay/visitor |\n|---|---|---|---|---|---|");
+    let _ = writeln!(
+        out,
+        "| day | visitors | visits | new | sessions | stay/visitor |\n|---|---|---|---|---|---|"
+    );
     for d in &s.days {
         let release = s
             .releases
@@ -396,7 +422,11 @@ pub fn markdown(s: &Stats, title: &str) -> String {
                 );
             }
             None => {
-                let _ = writeln!(out, "| {}{release} | not ready yet (T+1) | | | | |", short(&d.date));
+                let _ = writeln!(
+                    out,
+                    "| {}{release} | not ready yet (T+1) | | | | |",
+                    short(&d.date)
+                );
             }
         }
     }
@@ -443,7 +473,11 @@ pub fn markdown(s: &Stats, title: &str) -> String {
             })
             .collect();
         if !parts.is_empty() {
-            let _ = writeln!(out, "**Start-up** (average per day) {}\n", parts.join(" · "));
+            let _ = writeln!(
+                out,
+                "**Start-up** (average per day) {}\n",
+                parts.join(" · ")
+            );
         }
     }
     if !s.errors.is_empty() {
@@ -451,7 +485,10 @@ pub fn markdown(s: &Stats, title: &str) -> String {
             let _ = writeln!(out, "{chart}");
         }
         let fresh = new_signatures(&s.errors);
-        let _ = writeln!(out, "| version | error users | events | signatures |\n|---|---|---|---|");
+        let _ = writeln!(
+            out,
+            "| version | error users | events | signatures |\n|---|---|---|---|"
+        );
         for e in &s.errors {
             // A version released inside the window had users only since then.
             let since = s
@@ -479,7 +516,10 @@ pub fn markdown(s: &Stats, title: &str) -> String {
                 version_label(&s.errors[0].version)
             );
             for sig in top.iter().take(5) {
-                let new = if fresh.iter().any(|f| f.message == sig.message && f.stack_head == sig.stack_head) {
+                let new = if fresh
+                    .iter()
+                    .any(|f| f.message == sig.message && f.stack_head == sig.stack_head)
+                {
                     " **new**"
                 } else {
                     ""
@@ -496,7 +536,11 @@ pub fn markdown(s: &Stats, title: &str) -> String {
         }
     }
     if !s.feedback.is_empty() {
-        let parts: Vec<String> = s.feedback.iter().map(|f| format!("{} {}", f.name, f.count)).collect();
+        let parts: Vec<String> = s
+            .feedback
+            .iter()
+            .map(|f| format!("{} {}", f.name, f.count))
+            .collect();
         let _ = writeln!(out, "**Feedback** {}\n", parts.join(" · "));
     }
     for note in &s.notes {
@@ -530,7 +574,13 @@ pub fn terminal(s: &Stats) -> String {
     let (n, now) = totals(&s.days);
     let (m, before) = totals(&s.before);
     #[allow(clippy::cast_precision_loss)]
-    let per_day = |x: u64, days: usize| if days == 0 { 0.0 } else { x as f64 / days as f64 };
+    let per_day = |x: u64, days: usize| {
+        if days == 0 {
+            0.0
+        } else {
+            x as f64 / days as f64
+        }
+    };
     let series = |days: &[Day], f: fn(&Visits) -> u64| -> Vec<Option<u64>> {
         days.iter().map(|d| d.visits.as_ref().map(f)).collect()
     };
@@ -543,10 +593,30 @@ pub fn terminal(s: &Stats) -> String {
     );
     #[allow(clippy::cast_precision_loss)]
     for (name, f, a, b) in [
-        ("visitors", (|v: &Visits| v.visit_uv) as fn(&Visits) -> u64, now.visit_uv, before.visit_uv),
-        ("visits", |v: &Visits| v.visit_pv, now.visit_pv, before.visit_pv),
-        ("new", |v: &Visits| v.visit_uv_new, now.visit_uv_new, before.visit_uv_new),
-        ("sessions", |v: &Visits| v.session_cnt, now.session_cnt, before.session_cnt),
+        (
+            "visitors",
+            (|v: &Visits| v.visit_uv) as fn(&Visits) -> u64,
+            now.visit_uv,
+            before.visit_uv,
+        ),
+        (
+            "visits",
+            |v: &Visits| v.visit_pv,
+            now.visit_pv,
+            before.visit_pv,
+        ),
+        (
+            "new",
+            |v: &Visits| v.visit_uv_new,
+            now.visit_uv_new,
+            before.visit_uv_new,
+        ),
+        (
+            "sessions",
+            |v: &Visits| v.session_cnt,
+            now.session_cnt,
+            before.session_cnt,
+        ),
     ] {
         let _ = writeln!(
             out,
@@ -563,11 +633,21 @@ pub fn terminal(s: &Stats) -> String {
         let _ = writeln!(out, "  {}: {} released", short(&r.date), r.version);
     }
     if !s.pages.is_empty() {
-        let top: Vec<String> = s.pages.iter().take(5).map(|p| format!("{} {}", p.path, p.pv)).collect();
+        let top: Vec<String> = s
+            .pages
+            .iter()
+            .take(5)
+            .map(|p| format!("{} {}", p.path, p.pv))
+            .collect();
         let _ = writeln!(out, "  pages     {}", top.join(" · "));
     }
     if !s.sources.is_empty() {
-        let top: Vec<String> = s.sources.iter().take(5).map(|x| format!("{} {}", x.name, x.sessions)).collect();
+        let top: Vec<String> = s
+            .sources
+            .iter()
+            .take(5)
+            .map(|x| format!("{} {}", x.name, x.sessions))
+            .collect();
         let _ = writeln!(out, "  sources   {}", top.join(" · "));
     }
     for m in &s.startup {
@@ -594,14 +674,94 @@ pub fn terminal(s: &Stats) -> String {
         );
     }
     for f in new_signatures(&s.errors).iter().take(3) {
-        let _ = writeln!(out, "    new: {} ({} users) {}", f.message, f.users, f.stack_head);
+        let _ = writeln!(
+            out,
+            "    new: {} ({} users) {}",
+            f.message, f.users, f.stack_head
+        );
     }
     if !s.feedback.is_empty() {
-        let parts: Vec<String> = s.feedback.iter().map(|f| format!("{} {}", f.name, f.count)).collect();
+        let parts: Vec<String> = s
+            .feedback
+            .iter()
+            .map(|f| format!("{} {}", f.name, f.count))
+            .collect();
         let _ = writeln!(out, "  feedback  {}", parts.join(" · "));
     }
     for note in &s.notes {
         let _ = writeln!(out, "  note: {note}");
+    }
+    out
+}
+
+/// The first operations figures of a release, for the summary and the check run of the run that
+/// published it: the days since the release that have figures, the new version's JS errors so
+/// far, and when the next daily figures arrive.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AfterRelease {
+    /// The version released.
+    pub version: String,
+    /// When it went live (WeChat's `release_time`, or this run's clock).
+    pub released_at: u64,
+    /// The days since the release (the release day first), up to yesterday.
+    pub days: Vec<Day>,
+    /// The new version's error users and events so far, when they could be read.
+    pub errors: Option<VersionErrors>,
+    /// When the next daily figures arrive (`yyyymmdd` of the day they describe).
+    pub next_day: Option<String>,
+}
+
+/// The summary section of [`AfterRelease`].
+pub fn after_release_markdown(a: &AfterRelease) -> String {
+    let mut out = format!(
+        "**After the release** of {}
+
+",
+        a.version
+    );
+    let have: Vec<&Day> = a.days.iter().filter(|d| d.visits.is_some()).collect();
+    if have.is_empty() {
+        let _ = writeln!(out, "- No daily figures yet: WeChat publishes a day's operations data the next morning (T+1).");
+    } else {
+        for d in &have {
+            if let Some(v) = &d.visits {
+                let _ = writeln!(
+                    out,
+                    "- {}: {} visitors, {} visits, {} new visitors",
+                    short(&d.date),
+                    v.visit_uv,
+                    v.visit_pv,
+                    v.visit_uv_new
+                );
+            }
+        }
+    }
+    if let Some(e) = &a.errors {
+        let mut top: Vec<&Signature> = e.signatures.values().collect();
+        top.sort_by_key(|x| std::cmp::Reverse(x.users));
+        let _ = write!(
+            out,
+            "- JS errors of {} so far: {} users, {} events",
+            a.version,
+            e.users(),
+            e.events()
+        );
+        if let Some(t) = top.first() {
+            let _ = write!(
+                out,
+                "; the most common: `{}` ({} users)",
+                cell(&t.message),
+                t.users
+            );
+        }
+        out.push('\n');
+    }
+    if let Some(next) = &a.next_day {
+        let _ = writeln!(
+            out,
+            "- The figures of {} arrive the morning after (Beijing time); `mp-release stats` shows them with the days before.",
+            short(next)
+        );
     }
     out
 }

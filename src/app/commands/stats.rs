@@ -25,7 +25,12 @@ pub(super) fn run(a: &StatsArgs, cx: &Ctx<'_, '_>, wf: &mut Workflow) -> anyhow:
                 .filter(|p| !p.is_empty())
                 .collect();
             match v.len() {
-                1 | 2 if v.iter().all(|x| x.len() <= 64 && !x.contains(char::is_whitespace)) => Ok(v),
+                1 | 2
+                    if v.iter()
+                        .all(|x| x.len() <= 64 && !x.contains(char::is_whitespace)) =>
+                {
+                    Ok(v)
+                }
                 _ => Err(format!(
                     "expected one or two versions, new first (such as 1.5.0,1.4.2), got {s:?}"
                 )),
@@ -39,7 +44,10 @@ pub(super) fn run(a: &StatsArgs, cx: &Ctx<'_, '_>, wf: &mut Workflow) -> anyhow:
     }
     let ws = crate::settings::wechat(&a.wechat, cx.layers, cx.g)?;
     if ws.state_file.is_some() {
-        return Err(UsageError::new("state-file does not apply to stats (it reads, nothing to resume)").into());
+        return Err(UsageError::new(
+            "state-file does not apply to stats (it reads, nothing to resume)",
+        )
+        .into());
     }
     let w = crate::app::stats::Window {
         appid: ws.appid.clone(),
@@ -47,5 +55,9 @@ pub(super) fn run(a: &StatsArgs, cx: &Ctx<'_, '_>, wf: &mut Workflow) -> anyhow:
         versions,
         platform: ws.credentials.can_manage_code(),
     };
-    cx.rt.block_on(crate::app::stats::command(&ws, &w, wf))
+    cx.rt.block_on(async {
+        let mut calls = crate::app::pipeline::connect(&ws, wf).await?;
+        let s = crate::app::stats::gather(&mut calls, &w).await?;
+        Ok(crate::app::stats::report(&s, "mp-release stats"))
+    })
 }

@@ -38,7 +38,9 @@ fn events() -> Vec<Event> {
             qr_link: Some("https://example.com/qr.png".into()),
         },
         Event::RolledBack,
-        Event::Reverted,
+        Event::Reverted {
+            why: "the new version's error users are 4.10× the previous version's".into(),
+        },
         Event::Fleet {
             total: 50,
             counts: vec![("rejected".into(), 2), ("published".into(), 48)],

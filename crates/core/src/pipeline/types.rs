@@ -687,6 +687,9 @@ pub struct State {
     /// A rollout's progress (when the publish rule is a rollout and publishing began).
     #[serde(default)]
     pub rollout: Option<RolloutProgress>,
+    /// The first operations figures after publishing (read once the run published).
+    #[serde(default)]
+    pub after_release: Option<crate::stats::AfterRelease>,
 }
 
 impl State {
@@ -732,6 +735,7 @@ impl State {
             withdraw_tries: 0,
             found_live: false,
             rollout: None,
+            after_release: None,
         }
     }
 

@@ -49,31 +49,79 @@ pub(crate) fn week() -> Stats {
             day(29, Some(12_800)),
             day(30, None),
         ],
-        before: (17..24).map(|d| day(d, Some(9000 + u64::from(d) * 10))).collect(),
+        before: (17..24)
+            .map(|d| day(d, Some(9000 + u64::from(d) * 10)))
+            .collect(),
         pages: vec![
-            Page { path: "pages/index/index".into(), pv: 120_000, uv: 60_000, entry_pv: 100_000, exit_pv: 40_000, share_pv: 900 },
-            Page { path: "pages/cart/cart".into(), pv: 50_000, uv: 20_000, entry_pv: 2000, exit_pv: 15_000, share_pv: 30 },
+            Page {
+                path: "pages/index/index".into(),
+                pv: 120_000,
+                uv: 60_000,
+                entry_pv: 100_000,
+                exit_pv: 40_000,
+                share_pv: 900,
+            },
+            Page {
+                path: "pages/cart/cart".into(),
+                pv: 50_000,
+                uv: 20_000,
+                entry_pv: 2000,
+                exit_pv: 15_000,
+                share_pv: 30,
+            },
         ],
         sources: vec![
-            Source { key: 1, name: source_name(1), sessions: 50_000 },
-            Source { key: 3, name: source_name(3), sessions: 30_000 },
-            Source { key: 41, name: source_name(41), sessions: 2000 },
+            Source {
+                key: 1,
+                name: source_name(1),
+                sessions: 50_000,
+            },
+            Source {
+                key: 3,
+                name: source_name(3),
+                sessions: 30_000,
+            },
+            Source {
+                key: 41,
+                name: source_name(41),
+                sessions: 2000,
+            },
         ],
         startup: vec![Measure {
             id: "startup_total_cost".into(),
             name: "启动总耗时".into(),
-            points: vec![("20261124".into(), 1800.0), ("20261125".into(), 1750.0), ("20261126".into(), 1950.0)],
+            points: vec![
+                ("20261124".into(), 1800.0),
+                ("20261125".into(), 1750.0),
+                ("20261126".into(), 1950.0),
+            ],
         }],
         errors: vec![
             VersionErrorsOf {
                 version: "1.5.0".into(),
-                errors: errors(&[("TypeError: a is undefined", 40), ("RangeError: \"x\" | y", 12)]),
+                errors: errors(&[
+                    ("TypeError: a is undefined", 40),
+                    ("RangeError: \"x\" | y", 12),
+                ]),
             },
-            VersionErrorsOf { version: "1.4.2".into(), errors: errors(&[("TypeError: a is undefined", 95)]) },
+            VersionErrorsOf {
+                version: "1.4.2".into(),
+                errors: errors(&[("TypeError: a is undefined", 95)]),
+            },
         ],
-        feedback: vec![FeedbackCount { kind: 2, name: feedback_name(2), count: 3 }],
-        releases: vec![Release { date: "20261127".into(), version: "1.5.0".into() }],
-        notes: vec!["yesterday (11-30) is not ready yet: WeChat publishes a day's figures the next morning".into()],
+        feedback: vec![FeedbackCount {
+            kind: 2,
+            name: feedback_name(2),
+            count: 3,
+        }],
+        releases: vec![Release {
+            date: "20261127".into(),
+            version: "1.5.0".into(),
+        }],
+        notes: vec![
+            "yesterday (11-30) is not ready yet: WeChat publishes a day's figures the next morning"
+                .into(),
+        ],
     }
 }
 
@@ -94,10 +142,13 @@ fn missing_days_are_not_zero() {
     assert!(md.contains("| 11-30 | not ready yet (T+1) |"), "{md}");
     // the chart leaves the day out instead of drawing a zero
     let chart = visits_chart(&s).unwrap();
-    assert!(!chart.contains("\"11-30\"") && !chart.contains(", 0,"), "{chart}");
+    assert!(
+        !chart.contains("\"11-30\"") && !chart.contains(", 0,"),
+        "{chart}"
+    );
     assert!(md.contains("11-27 · 1.5.0 released"), "{md}");
     // nothing at all: no chart, the table says so
-    let mut empty = s.clone();
+    let mut empty = s;
     for d in &mut empty.days {
         d.visits = None;
     }
@@ -137,7 +188,10 @@ fn helpers() {
     assert_eq!(source_name(41), "来源 41");
     assert_eq!(source_name(0), "来源 0");
     assert_eq!(feedback_name(4), "黑屏白屏");
-    assert_eq!((nice_top(0), nice_top(1), nice_top(13_100), nice_top(50_001)), (1, 1, 20_000, 100_000));
+    assert_eq!(
+        (nice_top(0), nice_top(1), nice_top(13_100), nice_top(50_001)),
+        (1, 1, 20_000, 100_000)
+    );
     assert_eq!(sparkline(&[Some(1), Some(8), None, Some(4)]), "▁█ ▄");
     assert_eq!(sparkline(&[Some(5), Some(5)]), "▄▄");
     let fresh = new_signatures(&week().errors);

@@ -160,7 +160,13 @@ impl World {
             .iter()
             .enumerate()
             .map(|(i, path)| {
-                let take = |total: u64| if i + 1 == n { total } else { wobble(total / 2, day, 10 + i as u64, 10) };
+                let take = |total: u64| {
+                    if i + 1 == n {
+                        total
+                    } else {
+                        wobble(total / 2, day, 10 + i as u64, 10)
+                    }
+                };
                 let (p, u) = (take(left.0), take(left.1));
                 left = (left.0 - p.min(left.0), left.1 - u.min(left.1));
                 json!({
@@ -186,7 +192,9 @@ impl World {
             OneDay::NotReady => return Ok(json!({ "list": [] })),
             OneDay::Day(d) => d,
         };
-        let sessions = day_figures(&traffic, day)["session_cnt"].as_u64().unwrap_or(0);
+        let sessions = day_figures(&traffic, day)["session_cnt"]
+            .as_u64()
+            .unwrap_or(0);
         // key → share in ‰: history list, search, chats, QR scans, desktop, mini program home,
         // other, long-press QR
         let split = |parts: &[(u64, u64)], salt: u64| -> Vec<Value> {
@@ -223,12 +231,17 @@ impl World {
         let (Some(begin), Some(end)) = (num("begin_timestamp"), num("end_timestamp")) else {
             return Err(40097);
         };
-        if !c.body.get("params").is_some_and(Value::is_array) || end < begin || end - begin > 30 * 86_400 {
+        if !c.body.get("params").is_some_and(Value::is_array)
+            || end < begin
+            || end - begin > 30 * 86_400
+        {
             return Err(40097);
         }
         let traffic = self.scenario.traffic.clone().unwrap_or_default();
         let today = day_of(self.now());
-        let days: Vec<u64> = (day_of(begin)..=day_of(end)).filter(|d| *d < today).collect();
+        let days: Vec<u64> = (day_of(begin)..=day_of(end))
+            .filter(|d| *d < today)
+            .collect();
         let series = |scale: u64, salt: u64| -> Value {
             let fields: Vec<Value> = days
                 .iter()

@@ -967,15 +967,30 @@ fn pages_sources_startup_and_the_error_list_limit() {
     assert!(pages.get("errcode").is_none(), "{pages}");
     let list = pages["list"].as_array().unwrap();
     assert_eq!(list[0]["page_path"], "pages/index/index");
-    let pv: Vec<u64> = list.iter().map(|p| p["page_visit_pv"].as_u64().unwrap()).collect();
+    let pv: Vec<u64> = list
+        .iter()
+        .map(|p| p["page_visit_pv"].as_u64().unwrap())
+        .collect();
     assert!(pv[0] > pv[1] && pv[1] > pv[2], "{pv:?}");
     let trend = s.post("/datacube/getweanalysisappiddailyvisittrend", body(&y));
-    assert_eq!(pv.iter().sum::<u64>(), trend["list"][0]["visit_pv"].as_u64().unwrap());
-    assert_eq!(code(&s.post("/datacube/getweanalysisappidvisitpage", body(&t))), 61501);
+    assert_eq!(
+        pv.iter().sum::<u64>(),
+        trend["list"][0]["visit_pv"].as_u64().unwrap()
+    );
+    assert_eq!(
+        code(&s.post("/datacube/getweanalysisappidvisitpage", body(&t))),
+        61501
+    );
     let dist = s.post("/datacube/getweanalysisappidvisitdistribution", body(&y));
     assert_eq!(dist["list"][0]["index"], "access_source_session_cnt");
     assert!(dist["list"][0]["item_list"][0]["value"].as_u64().unwrap() > 0);
-    assert_eq!(code(&s.post("/datacube/getweanalysisappidvisitdistribution", json!({ "begin_date": y, "end_date": t }))), 61501);
+    assert_eq!(
+        code(&s.post(
+            "/datacube/getweanalysisappidvisitdistribution",
+            json!({ "begin_date": y, "end_date": t })
+        )),
+        61501
+    );
     let now = s.w.now();
     let perf = |s: &mut Setup, module: Value, span: u64| {
         s.post(
