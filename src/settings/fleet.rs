@@ -156,6 +156,16 @@ pub fn fleet(
         return Err(UsageError::input(&o, "a fleet's ext_json is set per app in the fleet file (ext-json there, with {{appid}} and other variables)"));
     }
     let pipeline = super::pipeline(&a.pipeline, layers, &g.cwd, "")?;
+    // A rollout watches one app's new version for hours and hands over through that app's
+    // check run: a fleet has neither per-app watch nor per-app hand-overs (yet).
+    if pipeline.rules.publish.rollout.is_some() {
+        if let Some((_, origin)) = layers.pick("rollout", a.pipeline.rollout.as_deref()) {
+            return Err(UsageError::input(
+                &origin,
+                "rollout is for one app (run, publish, resume); a fleet publishes fully or with gray-percentage",
+            ));
+        }
+    }
     let state_dir = layers
         .parse("state-dir", a.state_dir.as_deref(), |s| {
             let p = g.cwd.join(s);

@@ -840,6 +840,12 @@ fn bad_fleet_inputs_are_refused_before_any_call() {
         ),
         ("bad shard", good.clone(), vec!["--shard", "4/3"], "shard"),
         (
+            "rollout",
+            good.clone(),
+            vec!["--rollout", "5,100"],
+            "rollout is for one app",
+        ),
+        (
             "bad select",
             good.clone(),
             vec!["--select", "colour=red"],

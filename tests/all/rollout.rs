@@ -365,8 +365,12 @@ fn resume_advances_a_detached_rollout() {
         }
         (r, last)
     };
-    // too early: nothing is raised, the check run stays open
+    // too early — the job that began it follows it until its wait-timeout — so this resume
+    // leaves it alone without a single call to WeChat; the check run stays open
+    let plan_reads = wx.calls("/wxa/getgrayreleaseplan");
     let (r, _) = resume(0);
+    assert_eq!(wx.calls("/wxa/getgrayreleaseplan"), plan_reads);
+    assert!(r.stderr.contains("follows it until"), "{}", r.stderr);
     let list: Value = serde_json::from_str(&r.outputs["resumed"]).unwrap();
     assert_eq!(list[0]["result"], "detached", "{list}");
     assert_eq!(wx.successes(GRAY), 1);

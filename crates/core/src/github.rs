@@ -160,7 +160,7 @@ fn encode_progress(r: Option<&RolloutProgress>) -> String {
     };
     let changes: Vec<String> = r.changes.iter().map(|(t, p)| format!("{t}@{p}")).collect();
     format!(
-        "{};{};{};{};{};{};{};{};{}",
+        "{};{};{};{};{};{};{};{};{};{}",
         r.step,
         u8::from(r.sent),
         opt(r.step_started),
@@ -169,7 +169,8 @@ fn encode_progress(r: Option<&RolloutProgress>) -> String {
         r.holds,
         u8::from(r.revert_sent),
         r.previous.as_deref().map(hex).unwrap_or_default(),
-        changes.join(",")
+        changes.join(","),
+        opt(r.deadline)
     )
 }
 
@@ -178,7 +179,8 @@ fn decode_progress(text: &str) -> Option<Option<RolloutProgress>> {
         return Some(None);
     }
     let f: Vec<&str> = text.split(';').collect();
-    let [step, sent, started, created, next, holds, revert, prev, changes] = f.as_slice() else {
+    let [step, sent, started, created, next, holds, revert, prev, changes, held] = f.as_slice()
+    else {
         return None;
     };
     let flag = |v: &str| match v {
@@ -214,6 +216,7 @@ fn decode_progress(text: &str) -> Option<Option<RolloutProgress>> {
         changes: changes?,
         history: Vec::new(),
         unhealthy: None,
+        held_until: unopt(held)?,
     }))
 }
 
@@ -276,10 +279,12 @@ impl Handover {
             audit_id: s.audit_id?,
             version: s.version.clone()?,
             publish: s.config.rules.publish.clone(),
+            // Once the plan exists (or a raise or revert may have been sent) the hand-over
+            // carries the progress: a resume must never start the rollout over.
             rollout: s
                 .rollout
                 .clone()
-                .filter(|r| r.sent || r.step_started.is_some() || r.revert_sent),
+                .filter(|r| r.sent || r.revert_sent || r.plan_created.is_some()),
         })
     }
 }

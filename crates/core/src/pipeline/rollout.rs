@@ -80,6 +80,14 @@ pub(super) fn enter(s: &mut State, now: u64) -> Option<Effect> {
     }
     let timeout = s.config.rules.wait.timeout_secs;
     let p = progress(s);
+    // A hand-over of a job that is still following the rollout: not ours to advance yet.
+    if let Some(until) = p.held_until.take().filter(|u| now < *u) {
+        p.held_until = Some(until);
+        s.notes.push(format!(
+            "the job that began this rollout follows it until {until} (Unix time); this run leaves it alone"
+        ));
+        return done(s, Outcome::Detached);
+    }
     p.deadline = Some(now.saturating_add(timeout));
     if p.revert_sent {
         return Some(Effect::GetGrayPlan);

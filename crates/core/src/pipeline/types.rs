@@ -281,6 +281,10 @@ pub struct RolloutProgress {
     /// The verdict of a look, waiting for the effect it asked for (revert).
     #[serde(default)]
     pub unhealthy: Option<String>,
+    /// From a hand-over: the job that wrote it follows the rollout itself until then (its
+    /// deadline); a `resume` before that leaves it alone.
+    #[serde(default)]
+    pub held_until: Option<u64>,
 }
 
 /// What the runner gathers for the gate.

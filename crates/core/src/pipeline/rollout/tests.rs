@@ -78,6 +78,8 @@ struct Wx {
     console_revert_after: Option<usize>,
     /// When the new version's share changed: (time, percent).
     exposure: Vec<(u64, u32)>,
+    /// Every call answered (reads and mutations).
+    calls: usize,
 }
 
 impl Wx {
@@ -93,6 +95,7 @@ impl Wx {
             foreign_plan: false,
             console_revert_after: None,
             exposure: Vec::new(),
+            calls: 0,
         }
     }
 
@@ -128,6 +131,9 @@ impl Wx {
     }
 
     fn answer(&mut self, e: &Effect) -> Event {
+        if !matches!(e, Effect::Sleep(_)) {
+            self.calls += 1;
+        }
         let ok = |wx: &Self, ev: Event| if wx.lossy { Event::Uncertain } else { ev };
         match e {
             Effect::GetVersionInfo => Event::VersionInfo {
@@ -444,10 +450,21 @@ fn a_look_past_the_deadline_hands_over_and_a_later_process_goes_on() {
     // the hand-over carries it to another job (check run external_id) …
     let h = crate::github::Handover::of(&first).unwrap();
     let h = crate::github::Handover::decode(&h.encode()).unwrap();
-    // … which, too early, looks at nothing and hands over again
+    // … which, while the first job still follows it (until its deadline), calls nothing at all
     let mut s = approved(spec(&[1, 5, 100], OnUnhealthy::Revert), 0).at(Stage::Rollout);
     s.rollout = h.rollout;
     s.published = true;
+    assert_eq!(s.rollout.as_ref().unwrap().held_until, r.deadline);
+    let calls = wx.calls;
+    let held = drive(&mut wx, s.clone(), false);
+    assert_eq!((held.outcome, wx.calls), (Some(Outcome::Detached), calls));
+    assert!(
+        held.notes[0].contains("follows it until"),
+        "{:?}",
+        held.notes
+    );
+    // after that deadline but before the look: nothing is judged, it hands over again
+    wx.now = r.deadline.unwrap();
     let early = drive(&mut wx, s.clone(), false);
     assert_eq!(
         (early.outcome, wx.looks.len()),
