@@ -653,6 +653,44 @@ fn bad_pipeline_inputs_are_refused_before_any_call() {
             &[],
             "200 characters",
         ),
+        (&["run", "--rollout", "5,3"], &[], "rise step by step"),
+        (&["run", "--rollout", "0,100"], &[], "from 1 to 100"),
+        (&["run", "--rollout", "5,,100"], &[], "an empty step"),
+        (&["run", "--rollout", "5@10s,100"], &[], "at least 60s"),
+        (&["run", "--rollout", "5@ever,100"], &[], "--rollout"),
+        (&["run"], &[("INPUT_ROLLOUT", "5,5")], "INPUT_ROLLOUT"),
+        (
+            &["run", "--rollout", "5,100", "--gray-percentage", "20"],
+            &[],
+            "give one",
+        ),
+        (
+            &["run", "--rollout", "5,100", "--publish", "never"],
+            &[],
+            "publish is never",
+        ),
+        (&["run", "--rollout-watch", "30s"], &[], "at least 1m"),
+        (&["run", "--on-unhealthy", "panic"], &[], "revert or hold"),
+        (
+            &["run", "--max-error-ratio", "0.5"],
+            &[],
+            "--max-error-ratio",
+        ),
+        (
+            &["run", "--max-new-errors", "many"],
+            &[],
+            "--max-new-errors",
+        ),
+        (
+            &["run", "--rollout-max-holds", "1000"],
+            &[],
+            "--rollout-max-holds",
+        ),
+        (
+            &["run", "--support-debuger-first", "perhaps"],
+            &[],
+            "--support-debuger-first",
+        ),
     ];
     let before = wx.emu.world().journal().len();
     for (args, env, says) in cases {

@@ -401,3 +401,53 @@ fn resume_advances_a_detached_rollout() {
         "1.5.0"
     );
 }
+
+/// Hostile answers at a look: a mistyped error count, or a plan that says it is not running.
+/// Nothing is raised on figures the gate cannot read; the run stops in doubt (exit 3) at the
+/// percentage it reached.
+#[test]
+fn unreadable_health_or_plan_stops_the_rollout_where_it_is() {
+    use mp_release_emulator::{FaultKind, FaultRule};
+    for (endpoint, call, body, says) in [
+        (
+            "/wxaapi/log/jserr_list",
+            1,
+            r#"{"data":[{"errorMsgMd5":"a","errorMsg":"x","uv":"many","pv":1}],"totalCount":1}"#,
+            "does not fit what the health gate needs",
+        ),
+        (
+            "/wxa/getgrayreleaseplan",
+            3,
+            r#"{"errcode":0,"errmsg":"ok","gray_release_plan":{"status":"1","gray_percentage":1}}"#,
+            "somebody changed it in the console",
+        ),
+    ] {
+        let mut t = traffic(5.0, vec![], vec![]);
+        t.daily_uv = 5_000_000;
+        let mut s = Scenario::default().review(vec![ReviewStep::approve_after_polls(1)]);
+        s.traffic = Some(t);
+        s.faults.push(FaultRule {
+            endpoint: endpoint.into(),
+            call: Some(call),
+            kind: FaultKind::Body(body.into()),
+            after: false,
+        });
+        let wx = Wx::new(s, |a| a);
+        let mut args = vec!["run"];
+        args.extend_from_slice(STEPS);
+        let r = wx.run(&args, &[]);
+        assert_eq!(r.code, 3, "{endpoint}: {}", r.stderr);
+        assert!(r.stderr.contains(says), "{endpoint}: {}", r.stderr);
+        assert_eq!(
+            (wx.successes(GRAY), wx.calls(REVERT), wx.calls(RELEASE)),
+            (1, 0, 0),
+            "{endpoint}"
+        );
+        let st = rollout_status(&r);
+        assert_eq!(
+            (st["state"].as_str(), st["percent"].as_u64()),
+            (Some("stopped"), Some(1)),
+            "{st}"
+        );
+    }
+}
