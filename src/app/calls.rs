@@ -238,6 +238,22 @@ impl Calls {
     }
 }
 
+impl Calls {
+    /// `revertcoderelease?action=get_history_version`: the versions a rollback can go back to,
+    /// newest first (`version_list[] {app_version, user_version, user_desc, commit_time}`).
+    pub async fn history(&mut self) -> anyhow::Result<serde_json::Value> {
+        self.once("revertcoderelease", false, async |wx: &WeChat, t: &str| {
+            wx.get(
+                "/wxa/revertcoderelease",
+                Some(t),
+                &[("action", "get_history_version")],
+            )
+            .await
+        })
+        .await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

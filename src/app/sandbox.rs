@@ -143,6 +143,30 @@ pub fn demo_traffic() -> Traffic {
     }
 }
 
+/// The demo platform acting for the demo app on the emulator at `base`.
+fn demo_settings(base: &url::Url, ticket: String, refresh_token: String) -> WeChatSettings {
+    WeChatSettings {
+        base: base.clone(),
+        // The emulator is on loopback: straight to it, whatever proxy the environment names.
+        net: crate::adapters::http::Net::default(),
+        timeout: Duration::from_secs(10),
+        appid: APP.into(),
+        credentials: Credentials::Component {
+            component_appid: COMPONENT.into(),
+            auth: ComponentAuth::Ticket {
+                secret: COMPONENT_SECRET.into(),
+                ticket: ticket.into(),
+            },
+            authorizer_appid: APP.into(),
+            refresh_token: refresh_token.into(),
+        },
+        state_file: None,
+        restart: false,
+        virtual_clock: true,
+        crash_after: None,
+    }
+}
+
 /// Runs the sandbox.
 pub async fn sandbox(
     wf: &mut Workflow,
@@ -182,26 +206,7 @@ pub async fn sandbox(
         wf.mask(secret)?;
     }
     let base = url::Url::parse(&emu.uri())?;
-    let ws = WeChatSettings {
-        base: base.clone(),
-        // The emulator is on loopback: straight to it, whatever proxy the environment names.
-        net: crate::adapters::http::Net::default(),
-        timeout: Duration::from_secs(10),
-        appid: APP.into(),
-        credentials: Credentials::Component {
-            component_appid: COMPONENT.into(),
-            auth: ComponentAuth::Ticket {
-                secret: COMPONENT_SECRET.into(),
-                ticket: ticket.into(),
-            },
-            authorizer_appid: APP.into(),
-            refresh_token: reg.refresh_token.into(),
-        },
-        state_file: None,
-        restart: false,
-        virtual_clock: true,
-        crash_after: None,
-    };
+    let ws = demo_settings(&base, ticket, reg.refresh_token);
     let listing = crate::adapters::upload::native::list_project(&project)?;
     let ps = PipelineSettings {
         template: None,
@@ -302,25 +307,7 @@ pub async fn stats(
     for secret in [COMPONENT_SECRET, &ticket, &reg.refresh_token] {
         wf.mask(secret)?;
     }
-    let ws = WeChatSettings {
-        base: url::Url::parse(&emu.uri())?,
-        net: crate::adapters::http::Net::default(),
-        timeout: Duration::from_secs(10),
-        appid: APP.into(),
-        credentials: Credentials::Component {
-            component_appid: COMPONENT.into(),
-            auth: ComponentAuth::Ticket {
-                secret: COMPONENT_SECRET.into(),
-                ticket: ticket.into(),
-            },
-            authorizer_appid: APP.into(),
-            refresh_token: reg.refresh_token.into(),
-        },
-        state_file: None,
-        restart: false,
-        virtual_clock: true,
-        crash_after: None,
-    };
+    let ws = demo_settings(&url::Url::parse(&emu.uri())?, ticket, reg.refresh_token);
     let w = super::stats::Window {
         appid: APP.into(),
         days,

@@ -364,16 +364,7 @@ async fn history(calls: &mut Calls) -> anyhow::Result<Vec<(String, u64)>> {
             v["release_info"]["release_time"].as_u64().unwrap_or(0),
         ));
     }
-    let h = calls
-        .once("revertcoderelease", false, async |wx: &WeChat, t: &str| {
-            wx.get(
-                "/wxa/revertcoderelease",
-                Some(t),
-                &[("action", "get_history_version")],
-            )
-            .await
-        })
-        .await?;
+    let h = calls.history().await?;
     for item in h["version_list"].as_array().into_iter().flatten() {
         if let Some(v) = item["user_version"].as_str() {
             out.push((v.to_owned(), item["commit_time"].as_u64().unwrap_or(0)));

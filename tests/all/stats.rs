@@ -47,6 +47,16 @@ fn at(wx: &Wx, days: u64, hour: u64, released_days_ago: Option<u64>) -> String {
     w.push_ticket(COMPONENT).unwrap()
 }
 
+/// The versions whose errors a `stats` output compares.
+fn versions(s: &Value) -> Vec<&str> {
+    s["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["version"].as_str().unwrap())
+        .collect()
+}
+
 fn stats_of(r: &PipelineRun) -> Value {
     serde_json::from_str(&r.outputs["stats"]).unwrap_or_else(|e| panic!("{e}: {}", r.stderr))
 }
@@ -69,13 +79,7 @@ fn a_platform_sees_a_week_crossing_a_release() {
     assert_eq!(s["before"].as_array().unwrap().len(), 7);
     assert_eq!(s["releases"][0]["version"], "1.5.0", "{s}");
     // the live version against the one before it, from the release history
-    let versions: Vec<&str> = s["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["version"].as_str().unwrap())
-        .collect();
-    assert_eq!(versions, ["1.5.0", "1.4.2"]);
+    assert_eq!(versions(&s), ["1.5.0", "1.4.2"]);
     let new = &s["errors"][0]["errors"]["signatures"];
     assert_eq!(new.as_object().unwrap().len(), 2);
     assert!(
@@ -163,13 +167,7 @@ fn the_own_token_reads_the_same_figures_without_versions() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let s = stats_of(&r);
     assert_eq!(s["days"].as_array().unwrap().len(), 3);
-    let versions: Vec<&str> = s["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["version"].as_str().unwrap())
-        .collect();
-    assert_eq!(versions, ["1.5.0", "1.4.2"]);
+    assert_eq!(versions(&s), ["1.5.0", "1.4.2"]);
     assert!(!r.stderr.contains("secret-wxa1a1a1a1a1a1a1a1"));
 }
 

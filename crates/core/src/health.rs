@@ -232,9 +232,14 @@ pub fn beijing_day_start(t: u64) -> u64 {
 
 /// `YYYY-MM-DD` of the Beijing day holding `t` (the date format of `jserr_list`).
 pub fn beijing_date(t: u64) -> String {
-    let days = i64::try_from((t + BEIJING) / DAY).unwrap_or(0);
-    // civil from days (Howard Hinnant's algorithm)
-    let z = days + 719_468;
+    let (y, m, d) = civil((t + BEIJING) / DAY);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The calendar date (year, month, day) of a day counted from 1970-01-01 (Howard Hinnant's
+/// civil-from-days algorithm).
+pub fn civil(days: u64) -> (i64, i64, i64) {
+    let z = i64::try_from(days).unwrap_or(0) + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
@@ -243,7 +248,7 @@ pub fn beijing_date(t: u64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    (y, m, d)
 }
 
 /// The new version's share of users over `[from, to)`, time-weighted: `changes` are the moments

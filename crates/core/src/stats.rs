@@ -208,6 +208,16 @@ pub fn totals(days: &[Day]) -> (usize, Visits) {
     (have.len(), t)
 }
 
+/// A count per day over `days` days (0 without days).
+fn per_day(x: u64, days: usize) -> f64 {
+    #[allow(clippy::cast_precision_loss)]
+    if days == 0 {
+        0.0
+    } else {
+        x as f64 / days as f64
+    }
+}
+
 /// `yyyymmdd` as `MM-DD`.
 fn short(date: &str) -> String {
     match (date.get(4..6), date.get(6..8)) {
@@ -362,14 +372,6 @@ pub fn markdown(s: &Stats, title: &str) -> String {
     let (n, now) = totals(&s.days);
     let (m, before) = totals(&s.before);
     // Days without figures are left out of both sides: the comparison is per day.
-    #[allow(clippy::cast_precision_loss)]
-    let per_day = |x: u64, days: usize| {
-        if days == 0 {
-            0.0
-        } else {
-            x as f64 / days as f64
-        }
-    };
     let _ = writeln!(
         out,
         "| per day | these {n} day(s) | the {m} before | change |\n|---|---|---|---|"
@@ -573,14 +575,6 @@ pub fn terminal(s: &Stats) -> String {
     let mut out = String::new();
     let (n, now) = totals(&s.days);
     let (m, before) = totals(&s.before);
-    #[allow(clippy::cast_precision_loss)]
-    let per_day = |x: u64, days: usize| {
-        if days == 0 {
-            0.0
-        } else {
-            x as f64 / days as f64
-        }
-    };
     let series = |days: &[Day], f: fn(&Visits) -> u64| -> Vec<Option<u64>> {
         days.iter().map(|d| d.visits.as_ref().map(f)).collect()
     };

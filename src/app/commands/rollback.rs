@@ -36,16 +36,7 @@ pub(super) async fn rollback(
     g: &crate::settings::Globals,
 ) -> anyhow::Result<Report> {
     let mut calls = connect(&ws, wf).await?;
-    let hist = calls
-        .once("revertcoderelease", false, async |wx, t| {
-            wx.get(
-                "/wxa/revertcoderelease",
-                Some(t),
-                &[("action", "get_history_version")],
-            )
-            .await
-        })
-        .await?;
+    let hist = calls.history().await?;
     let versions: Vec<Value> = hist["version_list"].as_array().cloned().unwrap_or_default();
     let mut table = String::from("| app_version | version | description |\n|---|---|---|\n");
     for v in &versions {
