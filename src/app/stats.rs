@@ -431,7 +431,13 @@ pub async fn after_release(
     s: &mp_release_core::pipeline::State,
 ) -> Option<mp_release_core::stats::AfterRelease> {
     let version = s.version.clone()?;
-    match read_after(calls, &version).await {
+    // A rollout put the version before users when its first step was reached.
+    let first_seen = s
+        .rollout
+        .as_ref()
+        .and_then(|r| r.changes.first())
+        .map(|c| c.0);
+    match read_after(calls, &version, first_seen).await {
         Ok(a) => Some(a),
         Err(e) => {
             tracing::info!("the release's first operations figures were not read: {e:#}");
@@ -443,6 +449,7 @@ pub async fn after_release(
 async fn read_after(
     calls: &mut Calls,
     version: &str,
+    first_seen: Option<u64>,
 ) -> anyhow::Result<mp_release_core::stats::AfterRelease> {
     let now = calls.clock.now();
     // When it went live: WeChat's release_time (a release found live may be days old).
@@ -454,7 +461,8 @@ async fn read_after(
     let released_at = match v["release_info"]["release_time"].as_u64() {
         Some(t) if v["release_info"]["release_version"].as_str() == Some(version) && t <= now => t,
         _ => now,
-    };
+    }
+    .min(first_seen.unwrap_or(u64::MAX));
     let today = beijing_day_start(now);
     let first = beijing_day_start(released_at).max(today.saturating_sub(7 * DAY));
     let mut days = Vec::new();

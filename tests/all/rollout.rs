@@ -451,3 +451,48 @@ fn unreadable_health_or_plan_stops_the_rollout_where_it_is() {
         );
     }
 }
+
+/// `kill -9` at moments spread over a rollout (each process picks up the state file the last one
+/// left): whenever the process dies, no step is raised twice, nothing is raised or released that
+/// the next process would send again, and the release happens once.
+#[test]
+fn kill_9_at_random_moments_never_raises_twice() {
+    let mut t = traffic(5.0, vec![], vec![]);
+    t.daily_uv = 5_000_000;
+    let mut s = Scenario::default().review(vec![ReviewStep::approve_after_polls(1)]);
+    s.traffic = Some(t);
+    // every answer takes a few milliseconds: the kills land inside the rollout
+    s.latency_ms = 4;
+    let wx = Wx::new(s, |a| a);
+    let mut args = vec!["run", "--state-file", "state.json"];
+    args.extend_from_slice(STEPS);
+    for ms in [30u64, 70, 100, 120, 140, 160, 180, 200, 240] {
+        let mut child = wx
+            .std_cmd(&args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+        let _ = child.kill();
+        let _ = child.wait();
+        eprintln!(
+            "killed at {ms} ms: {} grayrelease(s), {} release(s)",
+            wx.successes(GRAY),
+            wx.successes(RELEASE)
+        );
+    }
+    let end = wx.run(&args, &[]);
+    assert_eq!(end.code, 0, "{}", end.stderr);
+    assert_eq!(rollout_status(&end)["state"], "complete");
+    assert_eq!(
+        (
+            wx.successes(GRAY),
+            wx.calls(GRAY),
+            wx.successes(RELEASE),
+            wx.calls(REVERT)
+        ),
+        (3, 3, 1, 0),
+        "one grayrelease per step, none refused as a repeat, one release"
+    );
+}

@@ -247,8 +247,17 @@ impl Wx {
 
     /// The binary, configured through Action inputs (both spellings) and MP_RELEASE_* variables.
     pub fn cmd(&self, args: &[&str]) -> Command {
+        Command::from_std(self.std_cmd(args))
+    }
+
+    /// [`Wx::cmd`] as a `std` command (to spawn it and kill it).
+    pub fn std_cmd(&self, args: &[&str]) -> std::process::Command {
         let trap = NetTrap::new();
-        let mut c = bin(self.dir.path(), &trap);
+        let mut c = clean(
+            std::process::Command::new(assert_cmd::cargo::cargo_bin("mp-release")),
+            self.dir.path(),
+            &trap,
+        );
         c.args(args)
             .env("GITHUB_ACTIONS", "true")
             .env("GITHUB_OUTPUT", self.dir.path().join("gh_output"))
