@@ -592,6 +592,10 @@ pub struct PipelineArgs {
     /// Holds a step may take for a small sample before its look judges what it has (default 2).
     #[arg(long, value_name = "N")]
     pub rollout_max_holds: Option<String>,
+    /// The marker the app writes into its real-time log (setFilterMsg), with {version} for its
+    /// version (e.g. v{version}): error logs under it are judged per version too.
+    #[arg(long, value_name = "TEMPLATE")]
+    pub rollout_log_marker: Option<String>,
 }
 
 /// Options of the code upload.

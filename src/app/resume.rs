@@ -145,11 +145,12 @@ pub async fn resume(
         let mut cfg = config(&ws, &ps, BumpSpec::default());
         let own = cfg.rules.publish.rollout.take();
         cfg.rules.publish = h.publish.clone();
-        // A rollout's steps and on-unhealthy come with the hand-over; its thresholds are this
-        // resume's (a team may tune them between looks).
+        // A rollout's steps and on-unhealthy come with the hand-over; its thresholds (and the
+        // real-time log marker) are this resume's (a team may tune them between looks).
         if let (Some(r), Some(own)) = (cfg.rules.publish.rollout.as_mut(), own) {
             r.thresholds = own.thresholds;
             r.max_holds = own.max_holds;
+            r.log_marker = own.log_marker;
         }
         let stage = if h.rollout.is_some() {
             Stage::Rollout

@@ -140,6 +140,7 @@ pub fn demo_traffic() -> Traffic {
             "pages/me/me".into(),
         ],
         startup_ms: 1650,
+        ..Traffic::default()
     }
 }
 

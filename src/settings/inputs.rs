@@ -222,6 +222,7 @@ pub const INPUTS: &[Input] = &[
     i("max-crash-feedback", Number, true),
     i("rollout-min-sample", Number, true),
     i("rollout-max-holds", Number, true),
+    i("rollout-log-marker", Text, true),
     only("review-items", Structured, Sources::FileOnly, false),
     only("ugc-declare", Structured, Sources::FileOnly, false),
     // ---- single commands

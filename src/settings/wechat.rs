@@ -503,6 +503,20 @@ pub fn pipeline(
             }
         })?
         .map_or(OnUnhealthy::Revert, |(v, _)| v);
+    let log_marker = layers
+        .parse("rollout-log-marker", a.rollout_log_marker.as_deref(), |s| {
+            let s = s.trim();
+            if !s.contains("{version}") {
+                Err(format!(
+                    "expected the marker your app logs with {{version}} where its version goes (such as v{{version}}), got {s:?}"
+                ))
+            } else if s.chars().count() > 64 {
+                Err("at most 64 characters".to_owned())
+            } else {
+                Ok(s.to_owned())
+            }
+        })?
+        .map(|(m, _)| m);
     let rollout = match steps {
         None => None,
         Some((_, origin)) if gray_percentage.is_some() => {
@@ -522,6 +536,7 @@ pub fn pipeline(
             on_unhealthy,
             thresholds,
             max_holds,
+            log_marker,
         }),
     };
     let wait = WaitSpec {

@@ -466,6 +466,7 @@ fn kill_9_at_random_moments_never_raises_twice() {
     let wx = Wx::new(s, |a| a);
     let mut args = vec!["run", "--state-file", "state.json"];
     args.extend_from_slice(STEPS);
+    let mut seen = Vec::new();
     for ms in [30u64, 70, 100, 120, 140, 160, 180, 200, 240] {
         let mut child = wx
             .std_cmd(&args)
@@ -476,11 +477,11 @@ fn kill_9_at_random_moments_never_raises_twice() {
         std::thread::sleep(std::time::Duration::from_millis(ms));
         let _ = child.kill();
         let _ = child.wait();
-        eprintln!(
+        seen.push(format!(
             "killed at {ms} ms: {} grayrelease(s), {} release(s)",
             wx.successes(GRAY),
             wx.successes(RELEASE)
-        );
+        ));
     }
     let end = wx.run(&args, &[]);
     assert_eq!(end.code, 0, "{}", end.stderr);
@@ -493,6 +494,55 @@ fn kill_9_at_random_moments_never_raises_twice() {
             wx.calls(REVERT)
         ),
         (3, 3, 1, 0),
-        "one grayrelease per step, none refused as a repeat, one release"
+        "one grayrelease per step, none refused as a repeat, one release: {seen:?}"
     );
+}
+
+/// With `rollout-log-marker`, the real-time log's error entries of each version (the app logs
+/// `v<version>` with setFilterMsg) are judged too: errors the JS error list does not see (caught
+/// and logged) revert the rollout; without the marker the same rollout goes through.
+#[test]
+fn errors_in_the_real_time_log_revert_when_the_app_logs_its_version() {
+    let world = || {
+        let mut t = traffic(5.0, vec![], vec![]);
+        t.log_errors = vec![
+            error("@previous", "pay failed: code 500", 0.5, 0),
+            error("@new", "pay failed: code 500", 4.0, 0),
+        ];
+        let mut s = Scenario::default().review(vec![ReviewStep::approve_after_polls(1)]);
+        s.traffic = Some(t);
+        Wx::new(s, |a| a)
+    };
+    let wx = world();
+    let mut args = vec!["run", "--rollout-log-marker", "v{version}"];
+    args.extend_from_slice(STEPS);
+    let r = wx.run(&args, &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("real-time log"), "{}", r.stderr);
+    assert_eq!((wx.successes(GRAY), wx.successes(REVERT)), (1, 1));
+    let calls: Vec<String> = wx
+        .emu
+        .world()
+        .journal()
+        .iter()
+        .filter(|e| e.path == "/wxaapi/userlog/userlog_search")
+        .map(|e| format!("{:?}", e.query))
+        .collect();
+    assert!(
+        calls.iter().any(|q| q.contains("v1.5.0")) && calls.iter().any(|q| q.contains("v1.4.2")),
+        "{calls:?}"
+    );
+    let st = rollout_status(&r);
+    let look = &st["history"][1];
+    assert!(
+        look["log_users"][0].as_u64().unwrap() > look["log_users"][1].as_u64().unwrap() / 20,
+        "{look}"
+    );
+    // the same traffic without the marker: the JS error list alone is healthy
+    let wx = world();
+    let mut args = vec!["run"];
+    args.extend_from_slice(STEPS);
+    let r = wx.run(&args, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(wx.calls("/wxaapi/userlog/userlog_search"), 0);
 }

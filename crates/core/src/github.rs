@@ -144,6 +144,7 @@ fn decode_rule(rule: &str) -> Option<PublishSpec> {
                 on_unhealthy: on,
                 thresholds: crate::health::Thresholds::default(),
                 max_holds: DEFAULT_MAX_HOLDS,
+                log_marker: None,
             });
         }
         g => p.gray_percentage = Some(g.strip_prefix("gray")?.parse().ok()?),

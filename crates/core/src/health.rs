@@ -69,6 +69,22 @@ pub struct Sample {
     pub share: f64,
     /// Crash-type feedback (闪退, 卡顿, 白屏 …) since the step began.
     pub crash_feedback: u64,
+    /// Users with error logs in the real-time log, per version (when the app logs a version
+    /// marker the rollout names).
+    #[serde(default)]
+    pub logs: Option<LogSample>,
+}
+
+/// Users whose real-time log (`userlog_search`, errors filtered by the version marker the app
+/// logs) holds an error, per version, over the same hours.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogSample {
+    /// Users of the new version with error logs.
+    pub new_users: u64,
+    /// Users of the previous version with error logs.
+    pub old_users: u64,
+    /// The new version's share of users over those hours.
+    pub share: f64,
 }
 
 /// The thresholds (inputs `max-error-ratio`, `max-new-errors`, `min-error-users`,
@@ -128,31 +144,47 @@ pub struct Judgement {
     pub ratio: Option<f64>,
     /// New signatures with enough users, the worst first.
     pub new_signatures: Vec<Signature>,
+    /// The same ratio over the real-time log's error users, when they were read.
+    #[serde(default)]
+    pub log_ratio: Option<f64>,
 }
 
 /// The normalised error-user ratio (new against old, each by its share), `None` when one version
 /// has no share (0 % or 100 %).
 pub fn ratio(s: &Sample) -> Option<f64> {
-    if !(s.share > 0.0 && s.share < 1.0) {
+    pair_ratio(s.new.users(), s.old.users(), s.share)
+}
+
+/// The normalised ratio of two counts at a share (see the module's text).
+#[allow(clippy::cast_precision_loss)]
+fn pair_ratio(new: u64, old: u64, share: f64) -> Option<f64> {
+    if !(share > 0.0 && share < 1.0) {
         return None;
     }
-    #[allow(clippy::cast_precision_loss)]
-    let (new, old) = (s.new.users() as f64, s.old.users() as f64);
-    Some((new / s.share + 1.0) / (old / (1.0 - s.share) + 1.0))
+    Some((new as f64 / share + 1.0) / (old as f64 / (1.0 - share) + 1.0))
+}
+
+/// The count the new version would have at the previous version's rate, for its share.
+#[allow(clippy::cast_precision_loss)]
+fn pair_expected(old: u64, share: f64) -> f64 {
+    if !(share > 0.0 && share < 1.0) {
+        return 0.0;
+    }
+    old as f64 * share / (1.0 - share)
 }
 
 /// The error users the new version would have at the previous version's rate, for its share.
-#[allow(clippy::cast_precision_loss)]
 pub fn expected(s: &Sample) -> f64 {
-    if !(s.share > 0.0 && s.share < 1.0) {
-        return 0.0;
-    }
-    s.old.users() as f64 * s.share / (1.0 - s.share)
+    pair_expected(s.old.users(), s.share)
 }
 
 #[allow(clippy::cast_precision_loss)]
+fn pair_small(new: u64, old: u64, share: f64, t: &Thresholds) -> bool {
+    pair_expected(old, share).max(new as f64) < t.min_sample as f64
+}
+
 fn small(s: &Sample, t: &Thresholds) -> bool {
-    expected(s).max(s.new.users() as f64) < t.min_sample as f64
+    pair_small(s.new.users(), s.old.users(), s.share, t)
 }
 
 /// Judges a step: crash feedback over the limit, or too many new error signatures, revert at once
@@ -213,10 +245,31 @@ pub fn judge(s: &Sample, t: &Thresholds, last: bool) -> Judgement {
             None => Verdict::Raise,
         }
     };
+    // The real-time log can only make the verdict stricter: with a sample of its own, a ratio
+    // over the limit reverts; it never holds or raises a step by itself.
+    let log_ratio = s
+        .logs
+        .as_ref()
+        .and_then(|l| pair_ratio(l.new_users, l.old_users, l.share));
+    let verdict = match (verdict, &s.logs, log_ratio) {
+        (v @ Verdict::Revert { .. }, _, _) => v,
+        (_, Some(l), Some(x))
+            if x > t.max_error_ratio && (last || !pair_small(l.new_users, l.old_users, l.share, t)) =>
+        {
+            Verdict::Revert {
+                why: format!(
+                    "the new version's users with error logs in the real-time log are {x:.2}× the previous version's for its share of users ({} against {}), over max-error-ratio {}",
+                    l.new_users, l.old_users, t.max_error_ratio
+                ),
+            }
+        }
+        (v, _, _) => v,
+    };
     Judgement {
         verdict,
         ratio: r,
         new_signatures: fresh,
+        log_ratio,
     }
 }
 
@@ -303,6 +356,7 @@ mod tests {
             old: errors(old),
             share,
             crash_feedback: crash,
+            logs: None,
         }
     }
 
@@ -430,6 +484,37 @@ mod tests {
         // an empty window: the share now
         assert!((share_over(&changes, 5000, 5000) - 0.05).abs() < 1e-9);
         assert!(share_over(&[], 0, 10).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_real_time_log_only_makes_the_gate_stricter() {
+        let t = Thresholds::default();
+        let logs = |new, old, share| LogSample {
+            new_users: new,
+            old_users: old,
+            share,
+        };
+        let healthy = sample(&[("a", 20)], &[("a", 380)], 0.05, 0);
+        // error logs at 4× the old rate, with a sample: revert although jserr_list looks fine
+        let mut s = healthy;
+        s.logs = Some(logs(40, 190, 0.05));
+        let j = judge(&s, &t, false);
+        assert_eq!(v(&j), V::Revert, "{j:?}");
+        assert!(j.log_ratio.unwrap() > 3.0);
+        assert!(matches!(&j.verdict, Verdict::Revert { why } if why.contains("real-time log")));
+        // in proportion: raise
+        s.logs = Some(logs(10, 190, 0.05));
+        assert_eq!(v(&judge(&s, &t, false)), V::Raise);
+        // a small log sample neither reverts nor holds a healthy step
+        s.logs = Some(logs(2, 3, 0.05));
+        assert_eq!(v(&judge(&s, &t, false)), V::Raise);
+        // …but the last look judges it
+        s.logs = Some(logs(9, 3, 0.05));
+        assert_eq!(v(&judge(&s, &t, true)), V::Revert);
+        // it never turns a hold into a raise
+        let mut held = sample(&[("a", 1)], &[("a", 3)], 0.05, 0);
+        held.logs = Some(logs(1, 190, 0.05));
+        assert_eq!(v(&judge(&held, &t, false)), V::Hold);
     }
 
     #[test]

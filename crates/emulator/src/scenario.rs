@@ -76,6 +76,13 @@ pub struct Traffic {
     pub pages: Vec<String>,
     /// Start-up time in milliseconds (`performance/boot` module 10017), ±10 % a day.
     pub startup_ms: u64,
+    /// The marker the app writes into its real-time log (`setFilterMsg`), `{version}` standing
+    /// for its version: what `userlog_search`'s `filterMsg` matches.
+    pub log_marker: String,
+    /// Error entries of the real-time log (`userlog_search`), per version: `per-mille` of the
+    /// version's users have one (`users-per-day` adds a fixed number; `stack` and `events-per-day`
+    /// are not used).
+    pub log_errors: Vec<JsError>,
 }
 
 /// One piece of user feedback.
@@ -111,6 +118,8 @@ impl Default for Traffic {
                 "pages/me/me".into(),
             ],
             startup_ms: 1800,
+            log_marker: "v{version}".into(),
+            log_errors: Vec::new(),
         }
     }
 }

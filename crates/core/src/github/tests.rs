@@ -22,6 +22,7 @@ fn handover_round_trips_and_refuses_foreign_ids() {
         on_unhealthy: OnUnhealthy::Hold,
         thresholds: crate::health::Thresholds::default(),
         max_holds: DEFAULT_MAX_HOLDS,
+        log_marker: None,
     };
     let progress = RolloutProgress {
         step: 1,

@@ -52,6 +52,7 @@ fn record(s: &mut State, verdict: &str, now: u64) {
         share: None,
         ratio: None,
         worst: None,
+        log_users: None,
     });
 }
 
@@ -219,9 +220,15 @@ pub(super) fn advance(
             raise(s, now)
         }
         (Event::Slept, Some(Effect::Sleep(_))) => schedule(s, now),
-        (Event::Health { new, old, crash_feedback }, Some(Effect::GetHealth(q))) => {
-            on_health(s, &q, new, old, crash_feedback, now)
-        }
+        (
+            Event::Health {
+                new,
+                old,
+                crash_feedback,
+                logs,
+            },
+            Some(Effect::GetHealth(q)),
+        ) => on_health(s, &q, (new, old, crash_feedback, logs), now),
         (Event::GrayReverted | Event::Uncertain | Event::Refused(_), Some(Effect::RevertGray)) => {
             Some(Effect::GetGrayPlan)
         }
@@ -303,12 +310,22 @@ fn on_plan(
         }
         let started = p.step_started.unwrap_or(now);
         let version = s.version.clone().unwrap_or_default();
+        let marker = spec(s).and_then(|r| r.log_marker.clone());
+        let log_filters = match (marker, &p.previous) {
+            (Some(m), Some(prev)) => Some((
+                m.replace("{version}", &version),
+                m.replace("{version}", prev),
+            )),
+            _ => None,
+        };
         return Some(Effect::GetHealth(HealthQuery {
             version,
             previous: p.previous,
             errors_since: beijing_day_start(started),
             feedback_since: started,
             until: now,
+            log_filters,
+            log_since: started.max(beijing_day_start(now)),
         }));
     }
     // Right before a raise. The first: a running plan is not this run's.
@@ -357,14 +374,16 @@ fn replaced(s: &mut State, created: u64) -> Option<Effect> {
     ))
 }
 
-fn on_health(
-    s: &mut State,
-    q: &HealthQuery,
-    new: crate::health::VersionErrors,
-    old: crate::health::VersionErrors,
-    crash_feedback: u64,
-    now: u64,
-) -> Option<Effect> {
+/// What a look read: the versions' errors, crash feedback, real-time log error users.
+type Figures = (
+    crate::health::VersionErrors,
+    crate::health::VersionErrors,
+    u64,
+    Option<(u64, u64)>,
+);
+
+fn on_health(s: &mut State, q: &HealthQuery, figures: Figures, now: u64) -> Option<Effect> {
+    let (new, old, crash_feedback, logs) = figures;
     let Some(rs) = spec(s).cloned() else {
         return fail(s, None, "internal: no rollout spec");
     };
@@ -375,6 +394,11 @@ fn on_health(
         old,
         share,
         crash_feedback,
+        logs: logs.map(|(new_users, old_users)| crate::health::LogSample {
+            new_users,
+            old_users,
+            share: share_over(&p.changes, q.log_since, now),
+        }),
     };
     let last = p.holds >= rs.max_holds;
     let j = judge(&sample, &rs.thresholds, last);
@@ -406,6 +430,7 @@ fn on_health(
             .first()
             .or_else(|| top(&sample.new))
             .cloned(),
+        log_users: logs,
     });
     match j.verdict {
         Verdict::Raise => {

@@ -203,6 +203,10 @@ pub struct RolloutSpec {
     pub thresholds: crate::health::Thresholds,
     /// How many times a step may be held for a small sample before its look judges what it has.
     pub max_holds: u32,
+    /// `rollout-log-marker`: the marker the app writes into its real-time log (`setFilterMsg`),
+    /// with `{version}` standing for the version; errors logged under it count per version.
+    #[serde(default)]
+    pub log_marker: Option<String>,
 }
 
 /// What the gate saw and decided at one look (for the timeline and the check run).
@@ -235,6 +239,9 @@ pub struct StepRecord {
     /// The worst new error signature (message, stack head, users).
     #[serde(default)]
     pub worst: Option<crate::health::Signature>,
+    /// Users with error logs in the real-time log (new, previous), when read.
+    #[serde(default)]
+    pub log_users: Option<(u64, u64)>,
 }
 
 /// Where a rollout stands (part of the state, and of the hand-over between jobs).
@@ -300,6 +307,12 @@ pub struct HealthQuery {
     pub feedback_since: u64,
     /// The look's time (errors up to its Beijing day).
     pub until: u64,
+    /// The real-time log's filter per version (`{version}` filled in): new, previous.
+    #[serde(default)]
+    pub log_filters: Option<(String, String)>,
+    /// Real-time log entries from this time on (one Beijing day: the API takes one date).
+    #[serde(default)]
+    pub log_since: u64,
 }
 
 /// Everything the machine needs besides events; part of the state so a resumed run behaves alike.
@@ -585,6 +598,9 @@ pub enum Event {
         old: crate::health::VersionErrors,
         /// Crash-type feedback since the step began.
         crash_feedback: u64,
+        /// Users with error logs in the real-time log (new, previous), when asked for.
+        #[serde(default)]
+        logs: Option<(u64, u64)>,
     },
     /// WeChat refused with an errcode the machine may handle (85009, 61039, 85052, 85079, 85082 …).
     Refused(i64),

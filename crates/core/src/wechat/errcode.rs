@@ -156,6 +156,9 @@ table! {
     89503, Fatal, "this call needs admin confirmation", "the admin must approve calls from this IP", "have the admin approve it in WeChat, then rerun";
     89506, Fatal, "ip has been rejected by admin", "the admin rejected this IP", "retry after 24 hours";
     89507, Fatal, "ip has been rejected by admin, retry after 1h", "the admin rejected this IP", "retry after 1 hour";
+    200002, Fatal, "参数错误", "userlog_search: date, begintime and endtime are required; the date must be recent (the page says 7 days, the error text 3) and endtime after begintime", "a bug: report it";
+    200007, Fatal, "无权限", "userlog_search: the account may not read the real-time log", "grant the real-time log permission, or drop rollout-log-marker";
+    200010, NextWindow, "操作过于频繁", "userlog_search: at most 50 calls a minute", "nothing; retried in the next minute";
     9400001, Fatal, "该开发小程序已开通小程序直播权限，不支持发布版本", "the development mini program has live-streaming enabled", "turn live-streaming off on the development mini program";
     9402202, Backoff, "concurrent limit", "an earlier commit/submit is still processing", "nothing; retried automatically";
     9402203, Fatal, "标准模板ext_json错误，传了不合法的参数", "illegal ext_json keys for a standard template", "use only extAppid, ext and window";

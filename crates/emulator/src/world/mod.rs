@@ -301,6 +301,11 @@ const ENDPOINTS: &[(&str, Method, Auth)] = &[
         Auth::OwnOrAuthorizer,
     ),
     ("/wxaapi/feedback/list", Method::Get, Auth::OwnOrAuthorizer),
+    (
+        "/wxaapi/userlog/userlog_search",
+        Method::Get,
+        Auth::OwnOrAuthorizer,
+    ),
     ("/cgi-bin/openapi/quota/get", Method::Post, Auth::Any),
     ("/cgi-bin/clear_quota", Method::Post, Auth::Any),
 ];
@@ -373,6 +378,8 @@ pub struct World {
     push_log: Vec<(String, u16)>,
     /// `jserr_list` calls per app in the current minute: (minute, calls).
     jserr_window: BTreeMap<String, (u64, u32)>,
+    /// `userlog_search` calls per app in the current minute: (minute, calls).
+    userlog_window: BTreeMap<String, (u64, u32)>,
 }
 
 impl Default for World {
@@ -421,6 +428,7 @@ impl World {
             outbox: Vec::new(),
             push_log: Vec::new(),
             jserr_window: BTreeMap::new(),
+            userlog_window: BTreeMap::new(),
         }
     }
 
@@ -800,6 +808,7 @@ impl World {
             "/wxa/business/performance/boot" => self.performance(&ctx),
             "/wxaapi/log/jserr_list" => self.jserr_list(&ctx),
             "/wxaapi/feedback/list" => self.feedback_list(&ctx),
+            "/wxaapi/userlog/userlog_search" => self.userlog_search(&ctx),
             "/cgi-bin/openapi/quota/get" => self.quota_get(&ctx),
             "/cgi-bin/clear_quota" => self.clear_quota(&ctx),
             _ => Err(-1),

@@ -1020,3 +1020,85 @@ fn pages_sources_startup_and_the_error_list_limit() {
     s.w.advance(60);
     assert_eq!(code(&ask(&mut s)), 0, "the next minute");
 }
+
+/// `userlog_search`: one recent date, hours inside it, the entries of the version whose marker
+/// is `filterMsg` (following its share of users), pages of `limit`, 200010 past 50 calls a
+/// minute.
+#[test]
+fn the_real_time_log_follows_the_version_marker() {
+    use crate::scenario::{JsError, Traffic};
+    let err = |v: &str, per_mille: f64| JsError {
+        version: v.into(),
+        message: "pay failed".into(),
+        stack: String::new(),
+        users_per_day: 0,
+        events_per_day: 0,
+        per_mille,
+        from_percent: 0,
+    };
+    let mut s = setup_with(
+        Scenario {
+            traffic: Some(Traffic {
+                daily_uv: 240_000,
+                log_errors: vec![err("@new", 1.0)],
+                ..Traffic::default()
+            }),
+            token_lifetime: 400 * 86_400,
+            ..Scenario::default()
+        },
+        |a| a,
+    );
+    // the live version has every user: 1 ‰ of 240,000 users a day is 10 an hour
+    let now = s.w.now();
+    let day_start = (now + 8 * 3600) / 86_400 * 86_400 - 8 * 3600;
+    s.w.advance(day_start + 86_400 + 12 * 3600 - now);
+    let noon = s.w.now();
+    let date = super::ops::format_day_pub((noon + 8 * 3600) / 86_400);
+    assert!(s.w.released(A, "1.0.0", 1));
+    let live = "1.0.0";
+    let ask = |s: &mut Setup, filter: &str, from: u64, to: u64, start: &str| {
+        s.get(
+            "/wxaapi/userlog/userlog_search",
+            &[
+                ("date", date.as_str()),
+                ("begintime", &from.to_string()),
+                ("endtime", &to.to_string()),
+                ("start", start),
+                ("limit", "100"),
+                ("filterMsg", filter),
+                ("level", "8"),
+            ],
+        )
+    };
+    let hour = ask(&mut s, &format!("v{live}"), noon - 3600, noon, "0");
+    assert_eq!(hour["data"]["total"], 10, "{hour}");
+    assert_eq!(hour["data"]["list"][0]["level"], 8);
+    assert_eq!(hour["data"]["list"][0]["filterMsg"], format!("v{live}"));
+    let day = ask(&mut s, &format!("v{live}"), noon - 12 * 3600, noon, "100");
+    assert_eq!(day["data"]["total"], 120);
+    assert_eq!(
+        day["data"]["list"].as_array().unwrap().len(),
+        20,
+        "the second page"
+    );
+    assert_eq!(
+        ask(&mut s, "v0.0.1", noon - 3600, noon, "0")["data"]["total"],
+        0,
+        "another marker"
+    );
+    // hours outside the date, or backwards: 200002
+    assert_eq!(code(&ask(&mut s, "v1", noon, noon - 60, "0")), 200_002);
+    assert_eq!(
+        code(&ask(&mut s, "v1", noon - 13 * 3600, noon, "0")),
+        200_002
+    );
+    // five calls so far this minute (refused ones count too)
+    for _ in 0..45 {
+        assert_eq!(code(&ask(&mut s, "v1", noon - 60, noon, "0")), 0);
+    }
+    assert_eq!(
+        code(&ask(&mut s, "v1", noon - 60, noon, "0")),
+        200_010,
+        "51st call this minute"
+    );
+}

@@ -34,6 +34,7 @@ fn spec(steps: &[u32], on: OnUnhealthy) -> RolloutSpec {
         on_unhealthy: on,
         thresholds: Thresholds::default(),
         max_holds: 2,
+        log_marker: None,
     }
 }
 
@@ -206,6 +207,7 @@ impl Wx {
                     new: errors(new),
                     old: errors(old),
                     crash_feedback: crash,
+                    logs: None,
                 }
             }
             Effect::Sleep(secs) => {
