@@ -215,6 +215,8 @@ const BARE_SUCCESS: &[&str] = &[
     "/datacube/getweanalysisappiddailyvisittrend",
     "/datacube/getweanalysisappidvisitpage",
     "/datacube/getweanalysisappidvisitdistribution",
+    "/datacube/getweanalysisappidweeklyvisittrend",
+    "/datacube/getweanalysisappidmonthlyvisittrend",
     // REFERENCE-UNSURE: the documented examples of these two carry no errcode either.
     "/cgi-bin/component/api_get_authorizer_list",
     "/cgi-bin/component/api_get_authorizer_info",
@@ -286,6 +288,16 @@ const ENDPOINTS: &[(&str, Method, Auth)] = &[
         Auth::OwnOrAuthorizer,
     ),
     (
+        "/datacube/getweanalysisappidweeklyvisittrend",
+        Method::Post,
+        Auth::OwnOrAuthorizer,
+    ),
+    (
+        "/datacube/getweanalysisappidmonthlyvisittrend",
+        Method::Post,
+        Auth::OwnOrAuthorizer,
+    ),
+    (
         "/datacube/getweanalysisappidvisitdistribution",
         Method::Post,
         Auth::OwnOrAuthorizer,
@@ -297,6 +309,11 @@ const ENDPOINTS: &[(&str, Method, Auth)] = &[
     ),
     (
         "/wxaapi/log/jserr_list",
+        Method::Post,
+        Auth::OwnOrAuthorizer,
+    ),
+    (
+        "/wxaapi/log/jserr_detail",
         Method::Post,
         Auth::OwnOrAuthorizer,
     ),
@@ -804,9 +821,12 @@ impl World {
             "/wxa/change_visitstatus" => self.change_visit_status(&ctx),
             "/datacube/getweanalysisappiddailyvisittrend" => self.daily_visit_trend(&ctx),
             "/datacube/getweanalysisappidvisitpage" => self.visit_page(&ctx),
+            "/datacube/getweanalysisappidweeklyvisittrend" => self.weekly_visit_trend(&ctx),
+            "/datacube/getweanalysisappidmonthlyvisittrend" => self.monthly_visit_trend(&ctx),
             "/datacube/getweanalysisappidvisitdistribution" => self.visit_distribution(&ctx),
             "/wxa/business/performance/boot" => self.performance(&ctx),
             "/wxaapi/log/jserr_list" => self.jserr_list(&ctx),
+            "/wxaapi/log/jserr_detail" => self.jserr_detail(&ctx),
             "/wxaapi/feedback/list" => self.feedback_list(&ctx),
             "/wxaapi/userlog/userlog_search" => self.userlog_search(&ctx),
             "/cgi-bin/openapi/quota/get" => self.quota_get(&ctx),

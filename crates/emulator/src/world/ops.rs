@@ -115,6 +115,38 @@ pub fn day_figures(t: &Traffic, day: u64) -> Value {
     })
 }
 
+/// The figures of several days as one answer row (weekly and monthly trends): counts summed,
+/// visitors and new visitors de-duplicated, stay times and depth averaged.
+/// REFERENCE-UNSURE: how many daily visitors are the same person is the app's; the emulator
+/// counts a visitor of the week as 1.8 daily visits and of the month as 3.
+fn span_figures(t: &Traffic, first: u64, last: u64, ref_date: String, repeat: f64) -> Value {
+    let days: Vec<Value> = (first..=last).map(|d| day_figures(t, d)).collect();
+    let sum = |k: &str| days.iter().map(|d| d[k].as_u64().unwrap_or(0)).sum::<u64>();
+    #[allow(clippy::cast_precision_loss)]
+    let avg = |k: &str| {
+        days.iter()
+            .map(|d| d[k].as_f64().unwrap_or(0.0))
+            .sum::<f64>()
+            / days.len().max(1) as f64
+    };
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
+    let dedupe = |k: &str| (sum(k) as f64 / repeat).round() as u64;
+    json!({
+        "ref_date": ref_date,
+        "session_cnt": sum("session_cnt"),
+        "visit_pv": sum("visit_pv"),
+        "visit_uv": dedupe("visit_uv"),
+        "visit_uv_new": dedupe("visit_uv_new"),
+        "stay_time_uv": (avg("stay_time_uv") * 10.0).round() / 10.0,
+        "stay_time_session": (avg("stay_time_session") * 10.0).round() / 10.0,
+        "visit_depth": avg("visit_depth"),
+    })
+}
+
 /// Where a one-day datacube request stands.
 enum OneDay {
     /// Ready: this day.
@@ -126,11 +158,7 @@ enum OneDay {
 impl World {
     /// A datacube body of one day no later than yesterday (A.0: else 61501).
     fn one_day(&self, c: &Ctx<'_>) -> Result<OneDay, i64> {
-        let begin = c.str("begin_date").and_then(|d| parse_day(d, false));
-        let end = c.str("end_date").and_then(|d| parse_day(d, false));
-        let (Some(begin), Some(end)) = (begin, end) else {
-            return Err(40097);
-        };
+        let (begin, end) = self.range(c)?;
         let now = self.now();
         let today = day_of(now);
         if begin != end || end >= today {
@@ -150,6 +178,44 @@ impl World {
             OneDay::NotReady => json!({ "list": [] }),
             OneDay::Day(d) => json!({ "list": [day_figures(&traffic, d)] }),
         })
+    }
+
+    /// `POST /datacube/getweanalysisappidweeklyvisittrend` (A.3): a Monday to the Sunday after
+    /// it, of a week that is over (this week: 61501).
+    pub(super) fn weekly_visit_trend(&mut self, c: &Ctx<'_>) -> Answer {
+        let (begin, end) = self.range(c)?;
+        // 1970-01-01 was a Thursday: day d is a Monday when (d + 3) % 7 == 0.
+        if (begin + 3) % 7 != 0 || end != begin + 6 || end >= day_of(self.now()) {
+            return Err(61501);
+        }
+        let traffic = self.scenario.traffic.clone().unwrap_or_default();
+        let label = format!("{}-{}", format_day(begin), format_day(end));
+        Ok(json!({ "list": [span_figures(&traffic, begin, end, label, 1.8)] }))
+    }
+
+    /// `POST /datacube/getweanalysisappidmonthlyvisittrend` (A.4): the first to the last day of
+    /// a month that is over (this month: 61501).
+    pub(super) fn monthly_visit_trend(&mut self, c: &Ctx<'_>) -> Answer {
+        let (begin, end) = self.range(c)?;
+        let (first, last) = (format_day(begin), format_day(end));
+        let next = format_day(end + 1);
+        let whole = first.ends_with("01") && next.ends_with("01") && first[..6] == last[..6];
+        if !whole || end >= day_of(self.now()) {
+            return Err(61501);
+        }
+        let traffic = self.scenario.traffic.clone().unwrap_or_default();
+        Ok(json!({ "list": [span_figures(&traffic, begin, end, first[..6].to_owned(), 3.0)] }))
+    }
+
+    /// `begin_date` and `end_date` as days (40097 when they are not `yyyymmdd`).
+    fn range(&self, c: &Ctx<'_>) -> Result<(u64, u64), i64> {
+        let begin = c.str("begin_date").and_then(|d| parse_day(d, false));
+        let end = c.str("end_date").and_then(|d| parse_day(d, false));
+        match (begin, end) {
+            (Some(b), Some(e)) if b <= e => Ok((b, e)),
+            (Some(_), Some(_)) => Err(61501),
+            _ => Err(40097),
+        }
     }
 
     /// `POST /datacube/getweanalysisappidvisitpage` (A.5): the scenario's pages, each about half
@@ -275,6 +341,113 @@ impl World {
 
     /// `POST /wxaapi/log/jserr_list`: the scenario's errors of a version (or of all, "0") over the
     /// days asked, by users (uv) or events (pv).
+    /// The scenario's errors of `version` ("0": all) over the Beijing days `start..=end` (up to
+    /// now): (error users, events, the error, the version it resolved to).
+    fn error_rows(
+        &mut self,
+        c: &Ctx<'_>,
+        version: &str,
+        start: u64,
+        end: u64,
+    ) -> Result<Vec<(u64, u64, crate::scenario::JsError, String)>, i64> {
+        let days = end - start + 1;
+        let now = self.now();
+        let traffic = self.scenario.traffic.clone().unwrap_or_default();
+        let app = self.caller_app(c)?;
+        let (newest, previous) = app.newest_versions();
+        let resolve = |v: &str| match v {
+            "@new" => newest.clone(),
+            "@previous" => previous.clone(),
+            v => Some(v.to_owned()),
+        };
+        // The days asked, up to now (Beijing days: day d starts at d·86400 − 8 h).
+        let from = (start * 86_400).saturating_sub(8 * 3600);
+        let to = ((end + 1) * 86_400).saturating_sub(8 * 3600).min(now);
+        let mut rows = Vec::new();
+        for e in &traffic.errors {
+            let Some(v) = resolve(&e.version) else {
+                continue;
+            };
+            if version != "0" && v != version {
+                continue;
+            }
+            #[allow(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                clippy::cast_precision_loss
+            )]
+            let scaled = (e.per_mille / 1000.0
+                * traffic.daily_uv as f64
+                * app.user_days(&v, from, to, e.from_percent))
+            .round() as u64;
+            let (uv, pv) = (
+                e.users_per_day * days + scaled,
+                e.events_per_day * days + scaled * 2,
+            );
+            if uv > 0 || pv > 0 {
+                rows.push((uv, pv, e.clone(), v));
+            }
+        }
+        Ok(rows)
+    }
+
+    /// `POST /wxaapi/log/jserr_detail` (B.2): the occurrences of one signature
+    /// (`errorMsgMd5` + `errorStackMd5`) of a version over the days asked, every field a string.
+    /// REFERENCE-UNSURE: the page gives no most `limit`; over 100 answering 40097 is ours.
+    pub(super) fn jserr_detail(&mut self, c: &Ctx<'_>) -> Answer {
+        let start = c.str("startTime").and_then(|d| parse_day(d, true));
+        let end = c.str("endTime").and_then(|d| parse_day(d, true));
+        let (Some(start), Some(end)) = (start, end) else {
+            return Err(40097);
+        };
+        let (Some(msg), Some(stack)) = (c.str("errorMsgMd5"), c.str("errorStackMd5")) else {
+            return Err(40097);
+        };
+        let (msg, stack) = (msg.to_owned(), stack.to_owned());
+        let limit = c.num("limit").unwrap_or(20);
+        if limit == 0 || limit > 100 || end < start {
+            return Err(40097);
+        }
+        let offset = c.num("offset").unwrap_or(0);
+        let version = c.str("appVersion").unwrap_or("0").to_owned();
+        let appid = c.caller.appid().to_owned();
+        let rows = self.error_rows(c, &version, start, end)?;
+        let Some((_, pv, e, v)) = rows
+            .into_iter()
+            .find(|(_, _, e, _)| hex32(&e.message) == msg && hex32(&e.stack) == stack)
+        else {
+            return Ok(json!({ "data": [], "totalCount": 0 }));
+        };
+        let from = (start * 86_400).saturating_sub(8 * 3600);
+        let span = (end - start + 1) * 86_400;
+        let data: Vec<Value> = (offset..pv.min(offset + limit))
+            .map(|i| {
+                let at = from + i * span / pv.max(1);
+                json!({
+                    "Count": "1",
+                    "sdkVersion": "3.3.4",
+                    "ClientVersion": "8.0.50",
+                    "errorStackMd5": stack,
+                    "TimeStamp": at.to_string(),
+                    "appVersion": v,
+                    "errorMsgMd5": msg,
+                    "errorMsg": e.message,
+                    "errorStack": e.stack,
+                    "Ds": format_day(day_of(at)),
+                    "OsName": if i % 2 == 0 { "iOS" } else { "Android" },
+                    "openId": format!("o{}", &hex32(&format!("{}:{i}", e.message))[..27]),
+                    "pluginversion": "",
+                    "appId": appid,
+                    "DeviceModel": if i % 2 == 0 { "iPhone 15" } else { "Pixel 8" },
+                    "source": "1",
+                    "route": "pages/index/index",
+                    "nickname": "",
+                })
+            })
+            .collect();
+        Ok(json!({ "data": data, "totalCount": pv }))
+    }
+
     pub(super) fn jserr_list(&mut self, c: &Ctx<'_>) -> Answer {
         // B.1: 20011 频率限制. REFERENCE-UNSURE: the limit is not published; 60 calls a minute
         // per app is ours.
@@ -299,53 +472,16 @@ impl World {
             return Err(40097);
         }
         let offset = usize::try_from(c.num("offset").unwrap_or(0)).unwrap_or(usize::MAX);
-        let days = end - start + 1;
-        let now = self.now();
-        let traffic = self.scenario.traffic.clone().unwrap_or_default();
-        let app = self.caller_app(c)?;
-        let (newest, previous) = app.newest_versions();
-        let resolve = |v: &str| match v {
-            "@new" => newest.clone(),
-            "@previous" => previous.clone(),
-            v => Some(v.to_owned()),
-        };
-        // The days asked, up to now (Beijing days: day d starts at d·86400 − 8 h).
-        let from = (start * 86_400).saturating_sub(8 * 3600);
-        let to = ((end + 1) * 86_400).saturating_sub(8 * 3600).min(now);
-        let mut rows: Vec<(u64, u64, &crate::scenario::JsError)> = Vec::new();
-        for e in &traffic.errors {
-            let Some(v) = resolve(&e.version) else {
-                continue;
-            };
-            if version != "0" && v != version {
-                continue;
-            }
-            #[allow(
-                clippy::cast_possible_truncation,
-                clippy::cast_sign_loss,
-                clippy::cast_precision_loss
-            )]
-            let scaled = (e.per_mille / 1000.0
-                * traffic.daily_uv as f64
-                * app.user_days(&v, from, to, e.from_percent))
-            .round() as u64;
-            let (uv, pv) = (
-                e.users_per_day * days + scaled,
-                e.events_per_day * days + scaled * 2,
-            );
-            if uv > 0 || pv > 0 {
-                rows.push((uv, pv, e));
-            }
-        }
+        let mut rows = self.error_rows(c, &version, start, end)?;
         let by_pv = c.str("orderby") == Some("pv");
-        rows.sort_by_key(|(uv, pv, _)| std::cmp::Reverse(if by_pv { *pv } else { *uv }));
+        rows.sort_by_key(|(uv, pv, _, _)| std::cmp::Reverse(if by_pv { *pv } else { *uv }));
         let total_uv: u64 = rows.iter().map(|r| r.0).sum::<u64>().max(1);
         let total_pv: u64 = rows.iter().map(|r| r.1).sum::<u64>().max(1);
         let data: Vec<Value> = rows
             .iter()
             .skip(offset)
             .take(usize::try_from(limit).unwrap_or(30))
-            .map(|(uv, pv, e)| {
+            .map(|(uv, pv, e, _)| {
                 #[allow(clippy::cast_precision_loss)]
                 let pct = |a: u64, b: u64| format!("{:.2}%", a as f64 * 100.0 / b as f64);
                 json!({

@@ -1102,3 +1102,116 @@ fn the_real_time_log_follows_the_version_marker() {
         "51st call this minute"
     );
 }
+
+/// Weekly and monthly trends: a whole Monday–Sunday week or calendar month that is over (else
+/// 61501), counts summed; `jserr_detail`: the occurrences of one signature, every field a string.
+#[test]
+fn weeks_months_and_error_details() {
+    use crate::scenario::{JsError, Traffic};
+    let mut s = setup_with(
+        Scenario {
+            traffic: Some(Traffic {
+                errors: vec![JsError {
+                    version: "1.0.0".into(),
+                    message: "TypeError: x".into(),
+                    stack: "TypeError: x\n    at a (b.js:1:1)".into(),
+                    users_per_day: 4,
+                    events_per_day: 6,
+                    per_mille: 0.0,
+                    from_percent: 0,
+                }],
+                ..Traffic::default()
+            }),
+            token_lifetime: 400 * 86_400,
+            ..Scenario::default()
+        },
+        |a| a,
+    );
+    s.w.advance(70 * 86_400);
+    let day = |d: u64| super::ops::format_day_pub(d);
+    let today = crate::clock::day_of(s.w.now());
+    // the Monday of last week (day 0, 1970-01-01, was a Thursday)
+    let monday = today - (today + 3) % 7 - 7;
+    let week = |s: &mut Setup, b: u64, e: u64| {
+        s.post(
+            "/datacube/getweanalysisappidweeklyvisittrend",
+            json!({ "begin_date": day(b), "end_date": day(e) }),
+        )
+    };
+    let w = week(&mut s, monday, monday + 6);
+    assert!(w.get("errcode").is_none(), "{w}");
+    assert_eq!(
+        w["list"][0]["ref_date"],
+        format!("{}-{}", day(monday), day(monday + 6))
+    );
+    let daily: u64 = (monday..=monday + 6)
+        .map(|d| {
+            s.post(
+                "/datacube/getweanalysisappiddailyvisittrend",
+                json!({ "begin_date": day(d), "end_date": day(d) }),
+            )["list"][0]["visit_pv"]
+                .as_u64()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(w["list"][0]["visit_pv"], daily, "visits are summed");
+    assert_eq!(
+        code(&week(&mut s, monday + 1, monday + 7)),
+        61501,
+        "not a Monday"
+    );
+    assert_eq!(
+        code(&week(&mut s, monday + 7, monday + 13)),
+        61501,
+        "this week is not over"
+    );
+    let first = (1..=today)
+        .rev()
+        .find(|d| day(*d).ends_with("01") && *d + 28 < today)
+        .unwrap();
+    let last = (first..today).find(|d| day(d + 1).ends_with("01")).unwrap();
+    let month = |s: &mut Setup, b: u64, e: u64| {
+        s.post(
+            "/datacube/getweanalysisappidmonthlyvisittrend",
+            json!({ "begin_date": day(b), "end_date": day(e) }),
+        )
+    };
+    let m = month(&mut s, first, last);
+    assert_eq!(m["list"][0]["ref_date"], day(first)[..6]);
+    assert_eq!(
+        code(&month(&mut s, first, last - 1)),
+        61501,
+        "not the whole month"
+    );
+    // details of the signature jserr_list names
+    let list = s.post(
+        "/wxaapi/log/jserr_list",
+        json!({ "appVersion": "1.0.0", "errType": "1", "startTime": "2026-01-02", "endTime": "2026-01-03", "keyword": "", "openid": "", "orderby": "uv", "desc": "1", "offset": 0, "limit": 30 }),
+    );
+    let sig = &list["data"][0];
+    let detail = s.post(
+        "/wxaapi/log/jserr_detail",
+        json!({ "startTime": "2026-01-02", "endTime": "2026-01-03", "errorMsgMd5": sig["errorMsgMd5"], "errorStackMd5": sig["errorStackMd5"], "appVersion": "1.0.0", "sdkVersion": "0", "osName": "0", "clientVersion": "0", "openid": "", "offset": 0, "limit": 5, "desc": "1" }),
+    );
+    assert_eq!(detail["totalCount"], 12, "two days of six events: {detail}");
+    let one = &detail["data"][0];
+    assert_eq!(detail["data"].as_array().unwrap().len(), 5);
+    for k in [
+        "Count",
+        "TimeStamp",
+        "appVersion",
+        "errorMsg",
+        "Ds",
+        "OsName",
+        "openId",
+        "DeviceModel",
+    ] {
+        assert!(one[k].is_string(), "{k}: {one}");
+    }
+    assert_eq!(one["appVersion"], "1.0.0");
+    let none = s.post(
+        "/wxaapi/log/jserr_detail",
+        json!({ "startTime": "2026-01-02", "endTime": "2026-01-03", "errorMsgMd5": "x", "errorStackMd5": "y", "appVersion": "0", "sdkVersion": "0", "osName": "0", "clientVersion": "0", "openid": "", "offset": 0, "limit": 5, "desc": "1" }),
+    );
+    assert_eq!(none["totalCount"], 0);
+}
