@@ -171,7 +171,9 @@ fn encode_progress(r: Option<&RolloutProgress>) -> String {
         u8::from(r.revert_sent),
         r.previous.as_deref().map(hex).unwrap_or_default(),
         changes.join(","),
-        opt(r.deadline)
+        // The deadline of the process following it now, or (a resume that left it alone) of
+        // the job that still does.
+        opt(r.deadline.or(r.held_until))
     )
 }
 

@@ -119,7 +119,7 @@ pub fn day_figures(t: &Traffic, day: u64) -> Value {
 /// visitors and new visitors de-duplicated, stay times and depth averaged.
 /// REFERENCE-UNSURE: how many daily visitors are the same person is the app's; the emulator
 /// counts a visitor of the week as 1.8 daily visits and of the month as 3.
-fn span_figures(t: &Traffic, first: u64, last: u64, ref_date: String, repeat: f64) -> Value {
+fn span_figures(t: &Traffic, first: u64, last: u64, ref_date: &str, repeat: f64) -> Value {
     let days: Vec<Value> = (first..=last).map(|d| day_figures(t, d)).collect();
     let sum = |k: &str| days.iter().map(|d| d[k].as_u64().unwrap_or(0)).sum::<u64>();
     #[allow(clippy::cast_precision_loss)]
@@ -190,7 +190,7 @@ impl World {
         }
         let traffic = self.scenario.traffic.clone().unwrap_or_default();
         let label = format!("{}-{}", format_day(begin), format_day(end));
-        Ok(json!({ "list": [span_figures(&traffic, begin, end, label, 1.8)] }))
+        Ok(json!({ "list": [span_figures(&traffic, begin, end, &label, 1.8)] }))
     }
 
     /// `POST /datacube/getweanalysisappidmonthlyvisittrend` (A.4): the first to the last day of
@@ -204,7 +204,7 @@ impl World {
             return Err(61501);
         }
         let traffic = self.scenario.traffic.clone().unwrap_or_default();
-        Ok(json!({ "list": [span_figures(&traffic, begin, end, first[..6].to_owned(), 3.0)] }))
+        Ok(json!({ "list": [span_figures(&traffic, begin, end, &first[..6], 3.0)] }))
     }
 
     /// `begin_date` and `end_date` as days (40097 when they are not `yyyymmdd`).
