@@ -459,12 +459,20 @@ fn a_look_past_the_deadline_hands_over_and_a_later_process_goes_on() {
     assert_eq!(s.rollout.as_ref().unwrap().held_until, r.deadline);
     let calls = wx.calls;
     let held = drive(&mut wx, s.clone(), false);
-    assert_eq!((held.outcome, wx.calls), (Some(Outcome::Detached), calls));
+    assert_eq!(
+        (held.outcome.clone(), wx.calls),
+        (Some(Outcome::Detached), calls)
+    );
     assert!(
         held.notes[0].contains("follows it until"),
         "{:?}",
         held.notes
     );
+    // the hand-over it writes back still names the first job's deadline (a second resume
+    // leaves it alone too)
+    let again = crate::github::Handover::of(&held).unwrap().encode();
+    let again = crate::github::Handover::decode(&again).unwrap();
+    assert_eq!(again.rollout.unwrap().held_until, r.deadline);
     // after that deadline but before the look: nothing is judged, it hands over again
     wx.now = r.deadline.unwrap();
     let early = drive(&mut wx, s.clone(), false);
