@@ -389,6 +389,41 @@ fn the_sandbox_runs_from_a_v1_pin_and_a_later_step_reads_its_outputs() {
     assert!(r.log.contains("Job succeeded"), "{}", r.log);
 }
 
+/// The Action's own run of a sandbox rollout and of `stats`: later steps read `rollout-status`
+/// and `stats`, and the job summary carries the charts.
+#[test]
+fn a_rollout_and_stats_run_in_the_action_and_later_steps_read_their_outputs() {
+    let a = Act::new(&release().table);
+    let wf = format!(
+        "on: push\njobs:\n  release:\n    runs-on: ubuntu-latest\n    steps:\n      - id: roll\n        uses: acme/mp-release@v1\n        with:\n          sandbox: true\n          rollout: 5,50,100\n      - id: stats\n        uses: acme/mp-release@v1\n        with:\n          command: stats\n          sandbox: true\n{}",
+        echo_step(&[
+            ("rollout", "steps.roll.outputs.rollout-status".into()),
+            ("stats", "steps.stats.outputs.stats".into()),
+        ])
+    );
+    let r = a.run(&wf, &[], &[]);
+    assert_eq!(r.code, 0, "{}", r.log);
+    assert!(
+        r.echoed("rollout")
+            .is_some_and(|v| v.contains("\"state\":\"complete\"") && v.contains("\"percent\":100")),
+        "{}",
+        r.log
+    );
+    assert!(
+        r.echoed("stats")
+            .is_some_and(|v| v.contains("\"releases\":[{") && v.contains("\"visit_uv\"")),
+        "{}",
+        r.log
+    );
+    // act logs each summary's first line
+    assert!(
+        r.summary().contains("📈 mp-release stats SANDBOX"),
+        "summary: {}",
+        r.summary()
+    );
+    assert!(r.log.contains("Job succeeded"), "{}", r.log);
+}
+
 #[test]
 fn a_sha_pin_installs_the_recorded_release_and_a_second_step_uses_the_tool_cache() {
     let a = Act::new(&release().table);
