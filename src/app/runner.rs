@@ -55,6 +55,7 @@ pub struct Runner {
     /// the machine reads it for the report only): answered from here instead of a call per app.
     pub shared_quota: Option<Quota>,
     logged_notes: usize,
+    logged_looks: usize,
     crash_count: u32,
 }
 
@@ -103,8 +104,30 @@ impl Runner {
             quiet: false,
             shared_quota: None,
             logged_notes: 0,
+            logged_looks: 0,
             crash_count: 0,
         }
+    }
+
+    /// A line for each look of a rollout's health gate (holds are notes already).
+    fn log_looks(&mut self, state: &State) {
+        let Some(r) = &state.rollout else { return };
+        for h in r.history.iter().skip(self.logged_looks) {
+            if let (Some(share), "raise" | "revert" | "unhealthy") = (h.share, h.verdict.as_str()) {
+                let line = format!(
+                    "look at {} %: {} (error users {} new / {} previous, share {:.1} %, ratio {})",
+                    h.percent,
+                    h.verdict,
+                    h.new_users,
+                    h.old_users,
+                    share * 100.0,
+                    h.ratio
+                        .map_or_else(|| "–".to_owned(), |x| format!("{x:.2}×"))
+                );
+                self.say(&line);
+            }
+        }
+        self.logged_looks = r.history.len();
     }
 
     /// The crash-after hook: `name` stops after the first such call of this process, `name#n`
@@ -187,6 +210,7 @@ impl Runner {
                 }
             }
             self.logged_notes = state.notes.len();
+            self.log_looks(&state);
             observe(&state).await;
             let Some(effect) = t.effect else {
                 return Ok(state);
