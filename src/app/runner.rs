@@ -647,6 +647,15 @@ fn handled(effect: &Effect, err: &CallError) -> Option<Event> {
         | (Effect::Release, 85052)
         | (Effect::GrayRelease(_), 85079 | 85082)
         | (Effect::Speedup, _) => Some(Event::Refused(*code)),
+        // REFERENCE-UNSURE: revertgrayrelease's answer without a running plan is undocumented;
+        // whatever WeChat refuses it with for good, the plan is read back (reverted is reverted).
+        // Token and transient codes keep their retry class.
+        (Effect::RevertGray, c)
+            if mp_release_core::wechat::errcode::lookup(c)
+                .is_none_or(|i| i.class == mp_release_core::wechat::errcode::RetryClass::Fatal) =>
+        {
+            Some(Event::Refused(c))
+        }
         _ => None,
     }
 }

@@ -546,3 +546,30 @@ fn errors_in_the_real_time_log_revert_when_the_app_logs_its_version() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(wx.calls("/wxaapi/userlog/userlog_search"), 0);
 }
+
+/// A refused revert is read back, not taken for a failure: the plan still runs, so the revert is
+/// sent again (and only then does one take effect).
+#[test]
+fn a_refused_revert_is_read_back_and_sent_again() {
+    use mp_release_emulator::{FaultKind, FaultRule};
+    let mut s = Scenario::default().review(vec![ReviewStep::approve_after_polls(1)]);
+    s.traffic = Some(traffic(
+        5.0,
+        vec![error("@new", "TypeError: spike", 3.0, 5)],
+        vec![],
+    ));
+    s.faults.push(FaultRule {
+        endpoint: REVERT.into(),
+        call: Some(1),
+        kind: FaultKind::Errcode(40097),
+        after: false,
+    });
+    let wx = Wx::new(s, |a| a);
+    let mut args = vec!["run"];
+    args.extend_from_slice(STEPS);
+    let r = wx.run(&args, &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!((wx.calls(REVERT), wx.successes(REVERT)), (2, 1));
+    assert_eq!(rollout_status(&r)["state"], "reverted");
+    assert_eq!(wx.emu.world().app_state(APP).unwrap()["gray"]["status"], 4);
+}
