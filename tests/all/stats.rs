@@ -299,3 +299,36 @@ fn the_sandbox_week_and_its_charts() {
     );
     assert!(text.contains("4 chart(s) checked, 0 refused"), "{text}");
 }
+
+/// The summary of a run that publishes ends with the release's first figures: for a fresh
+/// release, none yet and when they come; for one found live days later (a `publish` that finds
+/// it released), the days since the release.
+#[test]
+fn a_release_ends_its_summary_with_its_first_figures() {
+    let wx = world();
+    let r = wx.run(&["run"], &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let tail = r
+        .summary
+        .split("**After the release** of 1.5.0")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{}", r.summary));
+    assert!(
+        tail.contains("No daily figures yet") && tail.contains("arrive the morning after"),
+        "{tail}"
+    );
+    // three days later, at noon
+    let ticket = at(&wx, 3, 12, None);
+    let r = wx.run(&["publish"], &[("INPUT_COMPONENT_VERIFY_TICKET", &ticket)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let tail = r
+        .summary
+        .split("**After the release** of 1.5.0")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{}", r.summary));
+    assert!(
+        tail.matches(" visitors, ").count() >= 3,
+        "the days since the release: {tail}"
+    );
+    assert!(tail.contains("JS errors of 1.5.0 so far"), "{tail}");
+}

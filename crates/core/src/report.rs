@@ -329,9 +329,6 @@ pub fn summary(s: &State, title: &str) -> String {
     if let Some(Outcome::Unhealthy { why, .. }) = &s.outcome {
         let _ = writeln!(out, "> {}\n", cell(why));
     }
-    if let Some(a) = &s.after_release {
-        let _ = writeln!(out, "{}", crate::stats::after_release_markdown(a));
-    }
     if !s.packages.is_empty() {
         let _ = writeln!(out, "{}", package_table(&s.packages));
     }
@@ -344,6 +341,17 @@ pub fn summary(s: &State, title: &str) -> String {
     }
     for note in &s.notes {
         let _ = writeln!(out, "- {}", cell(note));
+    }
+    // The release's first operations figures close the summary (and the check run).
+    if let Some(a) = &s.after_release {
+        if !out.ends_with("\n\n") {
+            out.push('\n');
+        }
+        let _ = writeln!(
+            out,
+            "{}",
+            crate::stats::after_release_markdown(a).trim_end()
+        );
     }
     out
 }
