@@ -573,3 +573,34 @@ fn a_refused_revert_is_read_back_and_sent_again() {
     assert_eq!(rollout_status(&r)["state"], "reverted");
     assert_eq!(wx.emu.world().app_state(APP).unwrap()["gray"]["status"], 4);
 }
+
+/// A new version the error list does not know (no error at all where the previous version's rate
+/// predicts dozens: its `appVersion` is not the version string) is not "healthy": the rollout
+/// stops where it is with exit 3, neither raised nor reverted.
+#[test]
+fn a_new_version_without_a_single_error_stops_the_rollout_in_doubt() {
+    let mut t = traffic(5.0, vec![], vec![]);
+    t.errors.retain(|e| e.version == "@previous");
+    let mut s = Scenario::default().review(vec![ReviewStep::approve_after_polls(1)]);
+    s.traffic = Some(t);
+    let wx = Wx::new(s, |a| a);
+    let mut args = vec!["run"];
+    args.extend_from_slice(STEPS);
+    let r = wx.run(&args, &[]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("does not know the new version"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        (wx.successes(GRAY), wx.calls(REVERT), wx.calls(RELEASE)),
+        (1, 0, 0)
+    );
+    let st = rollout_status(&r);
+    assert_eq!(
+        (st["state"].as_str(), st["percent"].as_u64()),
+        (Some("stopped"), Some(1)),
+        "{st}"
+    );
+}

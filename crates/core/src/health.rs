@@ -133,7 +133,18 @@ pub enum Verdict {
         /// Why, with the figures.
         why: String,
     },
+    /// The figures cannot be about the new version: stop where it is (exit 3), neither raise
+    /// nor revert.
+    Blind {
+        /// What was seen.
+        why: String,
+    },
 }
+
+/// Error users the previous version's rate must predict for the new version before "none at
+/// all" means the error list does not know the new version (rather than that it is flawless):
+/// at 20 expected, seeing 0 by chance has a probability of about 2 × 10⁻⁹ (Poisson).
+const BLIND_EXPECTED: f64 = 20.0;
 
 /// The verdict and the evidence it rests on.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -218,6 +229,16 @@ pub fn judge(s: &Sample, t: &Thresholds, last: bool) -> Judgement {
                 t.max_new_errors,
                 worst.message,
                 worst.users
+            ),
+        }
+    } else if s.new.signatures.is_empty()
+        && expected(s) >= BLIND_EXPECTED.max(2.0 * t.min_sample as f64)
+    {
+        Verdict::Blind {
+            why: format!(
+                "jserr_list shows no error at all for the new version, where the previous version's rate predicts about {:.0}: \
+                 it most likely does not know the new version by this version string (appVersion), so its health cannot be judged",
+                expected(s)
             ),
         }
     } else if r.is_some() && small(s, t) && !last {
@@ -365,6 +386,7 @@ mod tests {
         Raise,
         Hold,
         Revert,
+        Blind,
     }
 
     fn v(j: &Judgement) -> V {
@@ -372,6 +394,7 @@ mod tests {
             Verdict::Raise => V::Raise,
             Verdict::Hold { .. } => V::Hold,
             Verdict::Revert { .. } => V::Revert,
+            Verdict::Blind { .. } => V::Blind,
         }
     }
 
@@ -449,6 +472,10 @@ mod tests {
                 sample(&[("a", 30)], &[("a", 30)], 0.0, 0),
                 V::Raise,
             ),
+            // no error at all where 20 are expected: the list does not know the version
+            ("blind", sample(&[], &[("a", 380)], 0.05, 0), V::Blind),
+            // none where 5 are expected is chance enough: a hold, not blindness
+            ("quiet", sample(&[], &[("a", 95)], 0.05, 0), V::Hold),
         ];
         for (what, s, want) in cases {
             let j = judge(&s, &t, false);

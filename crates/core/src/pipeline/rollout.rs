@@ -406,6 +406,7 @@ fn on_health(s: &mut State, q: &HealthQuery, figures: Figures, now: u64) -> Opti
     let (word, why) = match &j.verdict {
         Verdict::Raise => ("raise", None),
         Verdict::Hold { why } => ("hold", Some(why.clone())),
+        Verdict::Blind { why } => ("blind", Some(why.clone())),
         Verdict::Revert { why } => (
             if rs.on_unhealthy == OnUnhealthy::Revert {
                 "revert"
@@ -433,6 +434,13 @@ fn on_health(s: &mut State, q: &HealthQuery, figures: Figures, now: u64) -> Opti
         log_users: logs,
     });
     match j.verdict {
+        Verdict::Blind { why } => {
+            let version = s.version.clone().unwrap_or_default();
+            halt(s, format!(
+                "{why}. Nothing was raised or reverted: the phased release stays at {pct} %. Check that the console shows \
+                 the version as {version}; raise or revert it by hand, or resume once the errors of {version} can be read"
+            ))
+        }
         Verdict::Raise => {
             let steps = rs.steps.len();
             let p = progress(s);
