@@ -21,7 +21,9 @@
 //! users, not sessions) and both versions are used alike; it cannot see a version whose users are
 //! fewer than its share (a cold cache), errors the app does not report, or crashes that never
 //! reach the JS layer — crash feedback covers some of those. Below a minimum sample the gate holds
-//! rather than judges, a bounded number of times (the last look judges whatever it has).
+//! rather than judges, a bounded number of times (the last look judges whatever it has). A new
+//! version with no error at all where the previous version's rate predicts many is not judged
+//! healthy: the error list most likely does not know it by its version string (`Blind`).
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
