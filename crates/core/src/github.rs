@@ -228,6 +228,10 @@ impl Handover {
     /// `gray<N>`, `never` or `rollout.<r|h>.<percent>@<watch secs>,…`, with `+d`/`+e` for the
     /// members-first flags; `<rollout>` is `-` or the progress (`;`-separated); the digest
     /// (FNV-1a of the rest) makes a hand-edited or foreign id fail to decode.
+    ///
+    /// REFERENCE-UNSURE: GitHub documents no length limit for `external_id` (its OpenAPI schema,
+    /// which the tests validate every request against, has none); with at most 20 steps a rollout's
+    /// hand-over stays under about 700 characters.
     pub fn encode(&self) -> String {
         let body = format!(
             "{PREFIX}:{}:{}:{}:{}:{}",
