@@ -53,6 +53,16 @@ const STEPS: &[&str] = &[
     "30d",
 ];
 
+/// The run's `rollout-status` says `state` at `percent`.
+fn assert_rollout(r: &PipelineRun, state: &str, percent: u64) {
+    let st = rollout_status(r);
+    assert_eq!(
+        (st["state"].as_str(), st["percent"].as_u64()),
+        (Some(state), Some(percent)),
+        "{st}"
+    );
+}
+
 fn rollout_status(r: &PipelineRun) -> Value {
     serde_json::from_str(&r.outputs["rollout-status"])
         .unwrap_or_else(|e| panic!("{e}: {:?}", r.outputs))
@@ -172,12 +182,7 @@ fn an_error_spike_at_5_percent_reverts_and_fails_the_check_run() {
         state["live"]["user_version"], "1.4.2",
         "the live version never moved"
     );
-    let st = rollout_status(&r);
-    assert_eq!(
-        (st["state"].as_str(), st["percent"].as_u64()),
-        (Some("reverted"), Some(5)),
-        "{st}"
-    );
+    assert_rollout(&r, "reverted", 5);
     let last = last_patch_of_run_4(&gh);
     assert_eq!(
         (
@@ -443,12 +448,7 @@ fn unreadable_health_or_plan_stops_the_rollout_where_it_is() {
             (1, 0, 0),
             "{endpoint}"
         );
-        let st = rollout_status(&r);
-        assert_eq!(
-            (st["state"].as_str(), st["percent"].as_u64()),
-            (Some("stopped"), Some(1)),
-            "{st}"
-        );
+        assert_rollout(&r, "stopped", 1);
     }
 }
 
@@ -597,10 +597,5 @@ fn a_new_version_without_a_single_error_stops_the_rollout_in_doubt() {
         (wx.successes(GRAY), wx.calls(REVERT), wx.calls(RELEASE)),
         (1, 0, 0)
     );
-    let st = rollout_status(&r);
-    assert_eq!(
-        (st["state"].as_str(), st["percent"].as_u64()),
-        (Some("stopped"), Some(1)),
-        "{st}"
-    );
+    assert_rollout(&r, "stopped", 1);
 }

@@ -47,6 +47,14 @@ fn at(wx: &Wx, days: u64, hour: u64, released_days_ago: Option<u64>) -> String {
     w.push_ticket(COMPONENT).unwrap()
 }
 
+/// The summary's closing section on the release of 1.5.0.
+fn after_release(summary: &str) -> &str {
+    summary
+        .split("**After the release** of 1.5.0")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{summary}"))
+}
+
 /// The versions whose errors a `stats` output compares.
 fn versions(s: &Value) -> Vec<&str> {
     s["errors"]
@@ -308,11 +316,7 @@ fn a_release_ends_its_summary_with_its_first_figures() {
     let wx = world();
     let r = wx.run(&["run"], &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let tail = r
-        .summary
-        .split("**After the release** of 1.5.0")
-        .nth(1)
-        .unwrap_or_else(|| panic!("{}", r.summary));
+    let tail = after_release(&r.summary);
     assert!(
         tail.contains("No daily figures yet") && tail.contains("arrive the morning after"),
         "{tail}"
@@ -321,11 +325,7 @@ fn a_release_ends_its_summary_with_its_first_figures() {
     let ticket = at(&wx, 3, 12, None);
     let r = wx.run(&["publish"], &[("INPUT_COMPONENT_VERIFY_TICKET", &ticket)]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let tail = r
-        .summary
-        .split("**After the release** of 1.5.0")
-        .nth(1)
-        .unwrap_or_else(|| panic!("{}", r.summary));
+    let tail = after_release(&r.summary);
     assert!(
         tail.matches(" visitors, ").count() >= 3,
         "the days since the release: {tail}"

@@ -218,6 +218,16 @@ fn per_day(x: u64, days: usize) -> f64 {
     }
 }
 
+/// Feedback by type on one line: `闪退 3 · 卡顿 1`.
+fn feedback_line(s: &Stats) -> String {
+    let parts: Vec<String> = s
+        .feedback
+        .iter()
+        .map(|f| format!("{} {}", f.name, f.count))
+        .collect();
+    parts.join(" · ")
+}
+
 /// `yyyymmdd` as `MM-DD`.
 fn short(date: &str) -> String {
     match (date.get(4..6), date.get(6..8)) {
@@ -538,12 +548,7 @@ pub fn markdown(s: &Stats, title: &str) -> String {
         }
     }
     if !s.feedback.is_empty() {
-        let parts: Vec<String> = s
-            .feedback
-            .iter()
-            .map(|f| format!("{} {}", f.name, f.count))
-            .collect();
-        let _ = writeln!(out, "**Feedback** {}\n", parts.join(" · "));
+        let _ = writeln!(out, "**Feedback** {}\n", feedback_line(s));
     }
     for note in &s.notes {
         let _ = writeln!(out, "- {}", cell(note));
@@ -675,12 +680,7 @@ pub fn terminal(s: &Stats) -> String {
         );
     }
     if !s.feedback.is_empty() {
-        let parts: Vec<String> = s
-            .feedback
-            .iter()
-            .map(|f| format!("{} {}", f.name, f.count))
-            .collect();
-        let _ = writeln!(out, "  feedback  {}", parts.join(" · "));
+        let _ = writeln!(out, "  feedback  {}", feedback_line(s));
     }
     for note in &s.notes {
         let _ = writeln!(out, "  note: {note}");
