@@ -74,16 +74,18 @@ pub fn main_with(env: &Env, argv: &[String], stdout: Box<dyn Write + Send>) -> E
         }
     };
     match run(env, &cli, &mut wf, redactor) {
+        // The annotation goes out first: a runner that stops reading when the process ends
+        // still has it (the stderr line says the same).
         Ok(Some((code, message))) => {
-            let _ = writeln!(stderr, "error: {message}");
             let _ = wf.annotate(Level::Error, &message, &title());
+            let _ = writeln!(stderr, "error: {message}");
             code
         }
         Ok(None) => Exit::Success,
         Err(err) => {
             let code = Exit::of(&err);
-            let _ = writeln!(stderr, "error: {err:#}");
             let _ = wf.annotate(Level::Error, &format!("{err:#}"), &title());
+            let _ = writeln!(stderr, "error: {err:#}");
             code
         }
     }
