@@ -12,6 +12,13 @@ use std::path::Path;
 const C: &str = "wxc0c0c0c0c0c0c0c0";
 const SECRET: &str = "fleet-component-secret-42";
 
+/// `fleet <sub> --fleet-file fleet.yml` and the rest of the arguments.
+fn fleet_args<'a>(sub: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["fleet", sub, "--fleet-file", "fleet.yml"];
+    args.extend_from_slice(rest);
+    args
+}
+
 fn appid(i: usize) -> String {
     format!("wxf1ee7{i:011x}")
 }
@@ -310,17 +317,7 @@ fn fifty_apps_of_mixed_fate() {
     let token43 = f.refresh[&appid(43)].clone();
     let env = [("SHOP43_REFRESH", token43.as_str())];
     // the plan first: pure, nothing changes
-    let p = f.run(
-        &[
-            "fleet",
-            "plan",
-            "--fleet-file",
-            "fleet.yml",
-            "--shards",
-            "3",
-        ],
-        &env,
-    );
+    let p = f.run(&fleet_args("plan", &["--shards", "3"]), &env);
     assert_eq!(p.code, 0, "{}", p.stderr);
     let plan: Value = serde_json::from_str(&p.outputs["plan"]).unwrap();
     assert_eq!(plan["apps"].as_array().unwrap().len(), 45);
@@ -333,17 +330,7 @@ fn fifty_apps_of_mixed_fate() {
         "plan commits nothing"
     );
 
-    let r = f.run(
-        &[
-            "fleet",
-            "run",
-            "--fleet-file",
-            "fleet.yml",
-            "--state-dir",
-            "state",
-        ],
-        &env,
-    );
+    let r = f.run(&fleet_args("run", &["--state-dir", "state"]), &env);
     assert_eq!(r.code, 1, "rejections fail the fleet: {}", r.stderr);
     let report = f.report("state");
     let st = statuses(&report);
@@ -429,17 +416,7 @@ fn fifty_apps_of_mixed_fate() {
         .iter()
         .filter(|e| e.path.starts_with("/wxa/"))
         .count();
-    let again = f.run(
-        &[
-            "fleet",
-            "run",
-            "--fleet-file",
-            "fleet.yml",
-            "--state-dir",
-            "state",
-        ],
-        &env,
-    );
+    let again = f.run(&fleet_args("run", &["--state-dir", "state"]), &env);
     assert_eq!(again.code, 1);
     assert_eq!(statuses(&f.report("state")), st);
     let after = f
@@ -454,17 +431,7 @@ fn fifty_apps_of_mixed_fate() {
         "finished apps are reported again, nothing is sent"
     );
     // selection by label
-    let north = f.run(
-        &[
-            "fleet",
-            "plan",
-            "--fleet-file",
-            "fleet.yml",
-            "--select",
-            "label=north",
-        ],
-        &env,
-    );
+    let north = f.run(&fleet_args("plan", &["--select", "label=north"]), &env);
     let plan: Value = serde_json::from_str(&north.outputs["plan"]).unwrap();
     assert_eq!(plan["apps"].as_array().unwrap().len(), 25);
     assert_eq!(plan["not-selected"], 25);
@@ -485,16 +452,7 @@ fn quota_running_out_midway_holds_the_rest() {
     let f = Fleet::new(24, scenario, |_, s| s);
     f.write_all();
     let r = f.run(
-        &[
-            "fleet",
-            "run",
-            "--fleet-file",
-            "fleet.yml",
-            "--state-dir",
-            "s",
-            "--concurrency",
-            "6",
-        ],
+        &fleet_args("run", &["--state-dir", "s", "--concurrency", "6"]),
         &[],
     );
     assert_eq!(r.code, 1, "{}", r.stderr);
@@ -528,14 +486,7 @@ fn quota_running_out_midway_holds_the_rest() {
         w.push_ticket(C).unwrap()
     };
     let r = f.run(
-        &[
-            "fleet",
-            "run",
-            "--fleet-file",
-            "fleet.yml",
-            "--state-dir",
-            "s",
-        ],
+        &fleet_args("run", &["--state-dir", "s"]),
         &[("INPUT_COMPONENT_VERIFY_TICKET", &ticket)],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -574,16 +525,7 @@ fn a_plan_over_the_quota_is_refused_or_cut() {
     );
     assert_eq!(f.emu.world().successes("/wxa/commit"), 0);
     let r = f.run(
-        &[
-            "fleet",
-            "run",
-            "--fleet-file",
-            "fleet.yml",
-            "--max-submits",
-            "6",
-            "--state-dir",
-            "s",
-        ],
+        &fleet_args("run", &["--max-submits", "6", "--state-dir", "s"]),
         &[],
     );
     assert_eq!(r.code, 1, "{}", r.stderr);
@@ -610,16 +552,7 @@ fn a_killed_fleet_resumes_without_submitting_twice() {
     };
     let f = Fleet::new(12, scenario, |_, s| s);
     f.write_all();
-    let args = [
-        "fleet",
-        "run",
-        "--fleet-file",
-        "fleet.yml",
-        "--state-dir",
-        "s",
-        "--concurrency",
-        "4",
-    ];
+    let args = fleet_args("run", &["--state-dir", "s", "--concurrency", "4"]);
     let crashed = f.run(&args, &[("MP_RELEASE_CRASH_AFTER", "submit_audit")]);
     assert_ne!(crashed.code, 0);
     assert!(f.emu.world().successes("/wxa/submit_audit") >= 1);
@@ -686,30 +619,11 @@ fn sharded_runs_merge_into_the_unsharded_report() {
         f
     };
     let whole = make();
-    let r = whole.run(
-        &[
-            "fleet",
-            "run",
-            "--fleet-file",
-            "fleet.yml",
-            "--state-dir",
-            "all",
-        ],
-        &[],
-    );
+    let r = whole.run(&fleet_args("run", &["--state-dir", "all"]), &[]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let sharded = make();
     let p = sharded.run(
-        &[
-            "fleet",
-            "plan",
-            "--fleet-file",
-            "fleet.yml",
-            "--state-dir",
-            "plan",
-            "--shards",
-            "3",
-        ],
+        &fleet_args("plan", &["--state-dir", "plan", "--shards", "3"]),
         &[],
     );
     assert_eq!(p.code, 0, "{}", p.stderr);
@@ -722,16 +636,15 @@ fn sharded_runs_merge_into_the_unsharded_report() {
         )
         .unwrap();
         let r = sharded.run(
-            &[
-                "fleet",
+            &fleet_args(
                 "run",
-                "--fleet-file",
-                "fleet.yml",
-                "--state-dir",
-                &format!("shard{i}"),
-                "--shard",
-                &format!("{i}/3"),
-            ],
+                &[
+                    "--state-dir",
+                    &format!("shard{i}"),
+                    "--shard",
+                    &format!("{i}/3"),
+                ],
+            ),
             &[],
         );
         assert!(r.code <= 1, "{}", r.stderr);
@@ -893,17 +806,7 @@ fn a_fleet_is_one_chat_message() {
     f.write_all();
     let slack = chats.slack_url();
     let env = [("INPUT_NOTIFY_SLACK", slack.as_str())];
-    let r = f.run(
-        &[
-            "fleet",
-            "run",
-            "--fleet-file",
-            "fleet.yml",
-            "--state-dir",
-            "a",
-        ],
-        &env,
-    );
+    let r = f.run(&fleet_args("run", &["--state-dir", "a"]), &env);
     assert_eq!(r.code, 1, "{}", r.stderr);
     let texts = chats.slack_texts();
     assert_eq!(texts.len(), 1, "{texts:?}");
@@ -920,16 +823,15 @@ fn a_fleet_is_one_chat_message() {
     // shards stay quiet; the merged report speaks once
     for i in 1..=2 {
         let r = f.run(
-            &[
-                "fleet",
+            &fleet_args(
                 "run",
-                "--fleet-file",
-                "fleet.yml",
-                "--state-dir",
-                &format!("s{i}"),
-                "--shard",
-                &format!("{i}/2"),
-            ],
+                &[
+                    "--state-dir",
+                    &format!("s{i}"),
+                    "--shard",
+                    &format!("{i}/2"),
+                ],
+            ),
             &env,
         );
         assert!(r.code <= 1, "{}", r.stderr);
@@ -957,18 +859,7 @@ fn a_fleet_is_one_chat_message() {
 fn a_dry_run_changes_nothing() {
     let f = Fleet::new(4, Scenario::default(), |_, s| s);
     f.write_all();
-    let r = f.run(
-        &[
-            "fleet",
-            "run",
-            "--fleet-file",
-            "fleet.yml",
-            "--state-dir",
-            "s",
-            "--dry-run",
-        ],
-        &[],
-    );
+    let r = f.run(&fleet_args("run", &["--state-dir", "s", "--dry-run"]), &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let counts: Value = serde_json::from_str(&r.outputs["fleet-counts"]).unwrap();
     assert_eq!(counts["skipped"], 4, "{counts}");
@@ -1086,22 +977,21 @@ fn a_fleet_makes_its_template_from_the_upload() {
         .join("keys/private.wx0123456789abcdef.key")
         .display()
         .to_string();
-    let args = [
-        "fleet",
+    let args = fleet_args(
         "run",
-        "--fleet-file",
-        "fleet.yml",
-        "--state-dir",
-        "s",
-        "--project-path",
-        &project,
-        "--upload-appid",
-        "wx0123456789abcdef",
-        "--private-key-path",
-        &key,
-        "--engine",
-        "native",
-    ];
+        &[
+            "--state-dir",
+            "s",
+            "--project-path",
+            &project,
+            "--upload-appid",
+            "wx0123456789abcdef",
+            "--private-key-path",
+            &key,
+            "--engine",
+            "native",
+        ],
+    );
     let r = f.run(&args, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let template: u64 = r.outputs["template-id"].parse().unwrap();
@@ -1138,17 +1028,7 @@ fn each_shard_writes_its_check_run() {
         ("GITHUB_SERVER_URL", "https://github.com"),
     ];
     for i in 1..=2 {
-        let r = f.run(
-            &[
-                "fleet",
-                "run",
-                "--fleet-file",
-                "fleet.yml",
-                "--shard",
-                &format!("{i}/2"),
-            ],
-            &env,
-        );
+        let r = f.run(&fleet_args("run", &["--shard", &format!("{i}/2")]), &env);
         assert!(r.code <= 1, "{}", r.stderr);
     }
     let runs: Vec<Value> = gh
@@ -1254,16 +1134,7 @@ fn a_shards_check_run_is_handed_over_and_completed_in_place() {
         ("GITHUB_SERVER_URL", "https://github.com"),
     ];
     // a job that does not wait: every app is handed over in review
-    let args = [
-        "fleet",
-        "run",
-        "--fleet-file",
-        "fleet.yml",
-        "--state-dir",
-        "s",
-        "--wait-timeout",
-        "0s",
-    ];
+    let args = fleet_args("run", &["--state-dir", "s", "--wait-timeout", "0s"]);
     let first = f.run(&args, &env);
     assert_eq!(first.code, 0, "{}", first.stderr);
     let created: Vec<Value> = gh
@@ -1290,17 +1161,7 @@ fn a_shards_check_run_is_handed_over_and_completed_in_place() {
             ))
             .respond_with(ResponseTemplate::new(200).set_body_json(listed)),
     );
-    let second = f.run(
-        &[
-            "fleet",
-            "run",
-            "--fleet-file",
-            "fleet.yml",
-            "--state-dir",
-            "s",
-        ],
-        &env,
-    );
+    let second = f.run(&fleet_args("run", &["--state-dir", "s"]), &env);
     assert_eq!(second.code, 0, "{}", second.stderr);
     let seen = gh.seen();
     let posts = seen
@@ -1329,32 +1190,13 @@ fn a_lost_state_dir_does_not_commit_or_submit_again() {
     let f = Fleet::new(5, scenario, |_, s| s);
     f.write_all();
     let r = f.run(
-        &[
-            "fleet",
-            "run",
-            "--fleet-file",
-            "fleet.yml",
-            "--state-dir",
-            "s",
-            "--wait-timeout",
-            "0s",
-        ],
+        &fleet_args("run", &["--state-dir", "s", "--wait-timeout", "0s"]),
         &[],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(statuses(&f.report("s")).values().all(|s| s == "in-review"));
     std::fs::remove_dir_all(f.dir.path().join("s")).unwrap();
-    let r = f.run(
-        &[
-            "fleet",
-            "run",
-            "--fleet-file",
-            "fleet.yml",
-            "--state-dir",
-            "s2",
-        ],
-        &[],
-    );
+    let r = f.run(&fleet_args("run", &["--state-dir", "s2"]), &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
         statuses(&f.report("s2")).values().all(|s| s == "published"),
