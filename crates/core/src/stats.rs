@@ -218,14 +218,16 @@ fn per_day(x: u64, days: usize) -> f64 {
     }
 }
 
+/// The first `n` items on one line, `·`-separated.
+fn dotted<T>(items: &[T], n: usize, f: impl Fn(&T) -> String) -> String {
+    items.iter().take(n).map(f).collect::<Vec<_>>().join(" · ")
+}
+
 /// Feedback by type on one line: `闪退 3 · 卡顿 1`.
 fn feedback_line(s: &Stats) -> String {
-    let parts: Vec<String> = s
-        .feedback
-        .iter()
-        .map(|f| format!("{} {}", f.name, f.count))
-        .collect();
-    parts.join(" · ")
+    dotted(&s.feedback, usize::MAX, |f| {
+        format!("{} {}", f.name, f.count)
+    })
 }
 
 /// `yyyymmdd` as `MM-DD`.
@@ -461,17 +463,12 @@ pub fn markdown(s: &Stats, title: &str) -> String {
     }
     if !s.sources.is_empty() {
         let total: u64 = s.sources.iter().map(|x| x.sessions).sum::<u64>().max(1);
-        let parts: Vec<String> = s
-            .sources
-            .iter()
-            .take(8)
-            .map(|x| {
-                #[allow(clippy::cast_precision_loss)]
-                let pct = x.sessions as f64 * 100.0 / total as f64;
-                format!("{} {pct:.0} %", x.name)
-            })
-            .collect();
-        let _ = writeln!(out, "**Sources** {}\n", parts.join(" · "));
+        let parts = dotted(&s.sources, 8, |x| {
+            #[allow(clippy::cast_precision_loss)]
+            let pct = x.sessions as f64 * 100.0 / total as f64;
+            format!("{} {pct:.0} %", x.name)
+        });
+        let _ = writeln!(out, "**Sources** {parts}\n");
     }
     if !s.startup.is_empty() {
         let parts: Vec<String> = s
@@ -632,22 +629,12 @@ pub fn terminal(s: &Stats) -> String {
         let _ = writeln!(out, "  {}: {} released", short(&r.date), r.version);
     }
     if !s.pages.is_empty() {
-        let top: Vec<String> = s
-            .pages
-            .iter()
-            .take(5)
-            .map(|p| format!("{} {}", p.path, p.pv))
-            .collect();
-        let _ = writeln!(out, "  pages     {}", top.join(" · "));
+        let top = dotted(&s.pages, 5, |p| format!("{} {}", p.path, p.pv));
+        let _ = writeln!(out, "  pages     {top}");
     }
     if !s.sources.is_empty() {
-        let top: Vec<String> = s
-            .sources
-            .iter()
-            .take(5)
-            .map(|x| format!("{} {}", x.name, x.sessions))
-            .collect();
-        let _ = writeln!(out, "  sources   {}", top.join(" · "));
+        let top = dotted(&s.sources, 5, |x| format!("{} {}", x.name, x.sessions));
+        let _ = writeln!(out, "  sources   {top}");
     }
     for m in &s.startup {
         let vals: Vec<Option<u64>> = m
