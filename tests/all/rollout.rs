@@ -38,10 +38,23 @@ fn error(version: &str, message: &str, per_mille: f64, from_percent: u32) -> JsE
     }
 }
 
-fn world(t: Traffic) -> Wx {
+/// Reviews approved at the first look, and this traffic.
+fn scenario(t: Traffic) -> Scenario {
     let mut s = Scenario::default().review(vec![ReviewStep::approve_after_polls(1)]);
     s.traffic = Some(t);
-    Wx::new(s, |a| a)
+    s
+}
+
+fn world(t: Traffic) -> Wx {
+    Wx::new(scenario(t), |a| a)
+}
+
+/// `run`, these arguments, then the rollout the tests share.
+fn rollout_args<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["run"];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(STEPS);
+    args
 }
 
 const STEPS: &[&str] = &[
@@ -71,8 +84,7 @@ fn rollout_status(r: &PipelineRun) -> Value {
 #[test]
 fn a_healthy_rollout_goes_1_5_20_100_and_releases() {
     let wx = world(traffic(5.0, vec![], vec![]));
-    let mut args = vec!["run"];
-    args.extend_from_slice(STEPS);
+    let args = rollout_args(&[]);
     let r = wx.run(&args, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(
@@ -152,8 +164,7 @@ fn an_error_spike_at_5_percent_reverts_and_fails_the_check_run() {
     gh.mount_check_runs();
     let chats = crate::notify::Chats::new(true);
     let slack = chats.slack_url();
-    let mut args = vec!["run", "--notify-on", "reverted,phased,failed"];
-    args.extend_from_slice(STEPS);
+    let args = rollout_args(&["--notify-on", "reverted,phased,failed"]);
     let r = run_with(&wx, &gh, &args, &[("INPUT_NOTIFY_SLACK", &slack)]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     // the chat heard each step reached, then the revert with its evidence (and no "failed" too)
@@ -212,16 +223,14 @@ fn crash_feedback_over_the_limit_reverts() {
         version: Some("@new".into()),
     };
     let wx = world(traffic(5.0, vec![], (0..6).map(crash).collect()));
-    let mut args = vec!["run"];
-    args.extend_from_slice(STEPS);
+    let args = rollout_args(&[]);
     let r = wx.run(&args, &[]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!((wx.successes(GRAY), wx.successes(REVERT)), (1, 1));
     assert!(r.stderr.contains("6 crash reports"), "{}", r.stderr);
     // a higher limit lets it through
     let wx = world(traffic(5.0, vec![], (0..6).map(crash).collect()));
-    let mut args = vec!["run", "--max-crash-feedback", "10"];
-    args.extend_from_slice(STEPS);
+    let args = rollout_args(&["--max-crash-feedback", "10"]);
     let r = wx.run(&args, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
@@ -269,8 +278,7 @@ fn kill_after_every_step_and_resume() {
             vec![]
         };
         let wx = world(traffic(5.0, extra, vec![]));
-        let mut args = vec!["run", "--state-file", "state.json"];
-        args.extend_from_slice(STEPS);
+        let args = rollout_args(&["--state-file", "state.json"]);
         let mut runs = 0;
         let end = loop {
             runs += 1;
@@ -429,8 +437,7 @@ fn unreadable_health_or_plan_stops_the_rollout_where_it_is() {
     ] {
         let mut t = traffic(5.0, vec![], vec![]);
         t.daily_uv = 5_000_000;
-        let mut s = Scenario::default().review(vec![ReviewStep::approve_after_polls(1)]);
-        s.traffic = Some(t);
+        let mut s = scenario(t);
         s.faults.push(FaultRule {
             endpoint: endpoint.into(),
             call: Some(call),
@@ -438,8 +445,7 @@ fn unreadable_health_or_plan_stops_the_rollout_where_it_is() {
             after: false,
         });
         let wx = Wx::new(s, |a| a);
-        let mut args = vec!["run"];
-        args.extend_from_slice(STEPS);
+        let args = rollout_args(&[]);
         let r = wx.run(&args, &[]);
         assert_eq!(r.code, 3, "{endpoint}: {}", r.stderr);
         assert!(r.stderr.contains(says), "{endpoint}: {}", r.stderr);
@@ -459,13 +465,11 @@ fn unreadable_health_or_plan_stops_the_rollout_where_it_is() {
 fn kill_9_at_random_moments_never_raises_twice() {
     let mut t = traffic(5.0, vec![], vec![]);
     t.daily_uv = 5_000_000;
-    let mut s = Scenario::default().review(vec![ReviewStep::approve_after_polls(1)]);
-    s.traffic = Some(t);
+    let mut s = scenario(t);
     // every answer takes a few milliseconds: the kills land inside the rollout
     s.latency_ms = 4;
     let wx = Wx::new(s, |a| a);
-    let mut args = vec!["run", "--state-file", "state.json"];
-    args.extend_from_slice(STEPS);
+    let args = rollout_args(&["--state-file", "state.json"]);
     let mut seen = Vec::new();
     for ms in [30u64, 70, 100, 120, 140, 160, 180, 200, 240] {
         let mut child = wx
@@ -509,13 +513,10 @@ fn errors_in_the_real_time_log_revert_when_the_app_logs_its_version() {
             error("@previous", "pay failed: code 500", 0.5, 0),
             error("@new", "pay failed: code 500", 4.0, 0),
         ];
-        let mut s = Scenario::default().review(vec![ReviewStep::approve_after_polls(1)]);
-        s.traffic = Some(t);
-        Wx::new(s, |a| a)
+        Wx::new(scenario(t), |a| a)
     };
     let wx = world();
-    let mut args = vec!["run", "--rollout-log-marker", "v{version}"];
-    args.extend_from_slice(STEPS);
+    let args = rollout_args(&["--rollout-log-marker", "v{version}"]);
     let r = wx.run(&args, &[]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("real-time log"), "{}", r.stderr);
@@ -540,8 +541,7 @@ fn errors_in_the_real_time_log_revert_when_the_app_logs_its_version() {
     );
     // the same traffic without the marker: the JS error list alone is healthy
     let wx = world();
-    let mut args = vec!["run"];
-    args.extend_from_slice(STEPS);
+    let args = rollout_args(&[]);
     let r = wx.run(&args, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(wx.calls("/wxaapi/userlog/userlog_search"), 0);
@@ -552,8 +552,7 @@ fn errors_in_the_real_time_log_revert_when_the_app_logs_its_version() {
 #[test]
 fn a_refused_revert_is_read_back_and_sent_again() {
     use mp_release_emulator::{FaultKind, FaultRule};
-    let mut s = Scenario::default().review(vec![ReviewStep::approve_after_polls(1)]);
-    s.traffic = Some(traffic(
+    let mut s = scenario(traffic(
         5.0,
         vec![error("@new", "TypeError: spike", 3.0, 5)],
         vec![],
@@ -565,8 +564,7 @@ fn a_refused_revert_is_read_back_and_sent_again() {
         after: false,
     });
     let wx = Wx::new(s, |a| a);
-    let mut args = vec!["run"];
-    args.extend_from_slice(STEPS);
+    let args = rollout_args(&[]);
     let r = wx.run(&args, &[]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_eq!((wx.calls(REVERT), wx.successes(REVERT)), (2, 1));
@@ -581,11 +579,8 @@ fn a_refused_revert_is_read_back_and_sent_again() {
 fn a_new_version_without_a_single_error_stops_the_rollout_in_doubt() {
     let mut t = traffic(5.0, vec![], vec![]);
     t.errors.retain(|e| e.version == "@previous");
-    let mut s = Scenario::default().review(vec![ReviewStep::approve_after_polls(1)]);
-    s.traffic = Some(t);
-    let wx = Wx::new(s, |a| a);
-    let mut args = vec!["run"];
-    args.extend_from_slice(STEPS);
+    let wx = world(t);
+    let args = rollout_args(&[]);
     let r = wx.run(&args, &[]);
     assert_eq!(r.code, 3, "{}", r.stderr);
     assert!(
