@@ -65,6 +65,17 @@ fn setup_with(scenario: Scenario, spec: impl FnOnce(AppSpec) -> AppSpec) -> Setu
     }
 }
 
+/// A world with this operations traffic and tokens that outlive days of clock jumps.
+fn with_traffic(t: crate::scenario::Traffic) -> Setup {
+    setup_with(
+        Scenario {
+            traffic: Some(t),
+            ..long_tokens()
+        },
+        |a| a,
+    )
+}
+
 /// Tokens that outlive the clock jumps of tests spanning days (refresh is the client's job).
 fn long_tokens() -> Scenario {
     Scenario {
@@ -717,14 +728,7 @@ fn journal_retention_keeps_the_latest() {
 /// figures are ready, bare success bodies; dates in the wrong form are refused.
 #[test]
 fn daily_visit_trend_is_t_plus_1() {
-    let mut s = setup_with(
-        Scenario {
-            traffic: Some(crate::scenario::Traffic::default()),
-            token_lifetime: 400 * 86_400,
-            ..Scenario::default()
-        },
-        |a| a,
-    );
+    let mut s = with_traffic(crate::scenario::Traffic::default());
     // the emulator's clock at a Beijing midnight plus 2 h: yesterday is not ready yet
     let now = s.w.now();
     let to_midnight = 86_400 - (now + 8 * 3600) % 86_400;
@@ -819,21 +823,14 @@ fn feedback_appears_as_the_clock_reaches_it() {
         at_seconds: at,
         version: None,
     };
-    let mut s = setup_with(
-        Scenario {
-            traffic: Some(Traffic {
-                feedback: vec![
-                    fb(2, "闪退了", 100),
-                    fb(3, "很卡", 200),
-                    fb(2, "又闪退", 5_000),
-                ],
-                ..Traffic::default()
-            }),
-            token_lifetime: 400 * 86_400,
-            ..Scenario::default()
-        },
-        |a| a,
-    );
+    let mut s = with_traffic(Traffic {
+        feedback: vec![
+            fb(2, "闪退了", 100),
+            fb(3, "很卡", 200),
+            fb(2, "又闪退", 5_000),
+        ],
+        ..Traffic::default()
+    });
     let start = crate::clock::EPOCH;
     let now = s.w.now();
     s.w.advance((start + 300).saturating_sub(now));
@@ -874,28 +871,21 @@ fn operations_data_follow_the_phased_share() {
         per_mille,
         from_percent,
     };
-    let mut s = setup_with(
-        Scenario {
-            traffic: Some(Traffic {
-                daily_uv: 1_000_000,
-                errors: vec![
-                    err("@previous", "old", 10.0, 0),
-                    err("@new", "new", 10.0, 0),
-                    err("@new", "wide", 10.0, 50),
-                ],
-                feedback: vec![Feedback {
-                    kind: 2,
-                    content: "闪退".into(),
-                    at_seconds: 600,
-                    version: Some("@new".into()),
-                }],
-                ..Traffic::default()
-            }),
-            token_lifetime: 400 * 86_400,
-            ..Scenario::default()
-        },
-        |a| a,
-    );
+    let mut s = with_traffic(Traffic {
+        daily_uv: 1_000_000,
+        errors: vec![
+            err("@previous", "old", 10.0, 0),
+            err("@new", "new", 10.0, 0),
+            err("@new", "wide", 10.0, 50),
+        ],
+        feedback: vec![Feedback {
+            kind: 2,
+            content: "闪退".into(),
+            at_seconds: 600,
+            version: Some("@new".into()),
+        }],
+        ..Traffic::default()
+    });
     let id = s.submitted("1.0.0");
     while s.poll(id)["status"] != 0 {}
     assert_eq!(code(&s.post("/wxa/release", json!({}))), 0);
@@ -950,14 +940,7 @@ fn operations_data_follow_the_phased_share() {
 /// days; `jserr_list` past 60 calls a minute answers 20011.
 #[test]
 fn pages_sources_startup_and_the_error_list_limit() {
-    let mut s = setup_with(
-        Scenario {
-            traffic: Some(crate::scenario::Traffic::default()),
-            token_lifetime: 400 * 86_400,
-            ..Scenario::default()
-        },
-        |a| a,
-    );
+    let mut s = with_traffic(crate::scenario::Traffic::default());
     s.w.advance(3 * 86_400 + 12 * 3600);
     let today = crate::clock::day_of(s.w.now());
     let y = super::ops::format_day_pub(today - 1);
@@ -1036,18 +1019,11 @@ fn the_real_time_log_follows_the_version_marker() {
         per_mille,
         from_percent: 0,
     };
-    let mut s = setup_with(
-        Scenario {
-            traffic: Some(Traffic {
-                daily_uv: 240_000,
-                log_errors: vec![err("@new", 1.0)],
-                ..Traffic::default()
-            }),
-            token_lifetime: 400 * 86_400,
-            ..Scenario::default()
-        },
-        |a| a,
-    );
+    let mut s = with_traffic(Traffic {
+        daily_uv: 240_000,
+        log_errors: vec![err("@new", 1.0)],
+        ..Traffic::default()
+    });
     // the live version has every user: 1 ‰ of 240,000 users a day is 10 an hour
     let now = s.w.now();
     let day_start = (now + 8 * 3600) / 86_400 * 86_400 - 8 * 3600;
@@ -1108,25 +1084,18 @@ fn the_real_time_log_follows_the_version_marker() {
 #[test]
 fn weeks_months_and_error_details() {
     use crate::scenario::{JsError, Traffic};
-    let mut s = setup_with(
-        Scenario {
-            traffic: Some(Traffic {
-                errors: vec![JsError {
-                    version: "1.0.0".into(),
-                    message: "TypeError: x".into(),
-                    stack: "TypeError: x\n    at a (b.js:1:1)".into(),
-                    users_per_day: 4,
-                    events_per_day: 6,
-                    per_mille: 0.0,
-                    from_percent: 0,
-                }],
-                ..Traffic::default()
-            }),
-            token_lifetime: 400 * 86_400,
-            ..Scenario::default()
-        },
-        |a| a,
-    );
+    let mut s = with_traffic(Traffic {
+        errors: vec![JsError {
+            version: "1.0.0".into(),
+            message: "TypeError: x".into(),
+            stack: "TypeError: x\n    at a (b.js:1:1)".into(),
+            users_per_day: 4,
+            events_per_day: 6,
+            per_mille: 0.0,
+            from_percent: 0,
+        }],
+        ..Traffic::default()
+    });
     s.w.advance(70 * 86_400);
     let day = |d: u64| super::ops::format_day_pub(d);
     let today = crate::clock::day_of(s.w.now());
