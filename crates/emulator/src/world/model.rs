@@ -257,6 +257,17 @@ impl App {
         )
     }
 
+    /// A scenario's version: `@new`, `@previous` (see [`App::newest_versions`]) or a version
+    /// string; `None` when no such version has reached users.
+    pub fn resolve(&self, version: &str) -> Option<String> {
+        let (newest, previous) = self.newest_versions();
+        match version {
+            "@new" => newest,
+            "@previous" => previous,
+            v => Some(v.to_owned()),
+        }
+    }
+
     /// When `version` first reached users.
     pub fn first_exposed(&self, version: &str) -> Option<u64> {
         self.exposure

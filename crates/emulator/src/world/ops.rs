@@ -354,18 +354,12 @@ impl World {
         let now = self.now();
         let traffic = self.scenario.traffic.clone().unwrap_or_default();
         let app = self.caller_app(c)?;
-        let (newest, previous) = app.newest_versions();
-        let resolve = |v: &str| match v {
-            "@new" => newest.clone(),
-            "@previous" => previous.clone(),
-            v => Some(v.to_owned()),
-        };
         // The days asked, up to now (Beijing days: day d starts at d·86400 − 8 h).
         let from = (start * 86_400).saturating_sub(8 * 3600);
         let to = ((end + 1) * 86_400).saturating_sub(8 * 3600).min(now);
         let mut rows = Vec::new();
         for e in &traffic.errors {
-            let Some(v) = resolve(&e.version) else {
+            let Some(v) = app.resolve(&e.version) else {
                 continue;
             };
             if version != "0" && v != version {
@@ -517,19 +511,11 @@ impl World {
         let now = self.now();
         let traffic = self.scenario.traffic.clone().unwrap_or_default();
         let app = self.caller_app(c)?;
-        let (newest, previous) = app.newest_versions();
         let mut sent: Vec<(u64, usize, &crate::scenario::Feedback)> = Vec::new();
         for (i, f) in traffic.feedback.iter().enumerate() {
             let base = match f.version.as_deref() {
                 None => Some(crate::clock::EPOCH),
-                Some(v) => {
-                    let v = match v {
-                        "@new" => newest.clone(),
-                        "@previous" => previous.clone(),
-                        v => Some(v.to_owned()),
-                    };
-                    v.and_then(|v| app.first_exposed(&v))
-                }
+                Some(v) => app.resolve(v).and_then(|v| app.first_exposed(&v)),
             };
             let Some(at) = base.map(|b| b + f.at_seconds) else {
                 continue;
@@ -603,16 +589,12 @@ impl World {
         let filter = param("filterMsg");
         let traffic = self.scenario.traffic.clone().unwrap_or_default();
         let app = self.caller_app(c)?;
-        let (newest, previous) = app.newest_versions();
         let to = end.min(now);
         let mut entries: Vec<Value> = Vec::new();
         for e in &traffic.log_errors {
-            let version = match e.version.as_str() {
-                "@new" => newest.clone(),
-                "@previous" => previous.clone(),
-                v => Some(v.to_owned()),
+            let Some(version) = app.resolve(&e.version) else {
+                continue;
             };
-            let Some(version) = version else { continue };
             let marker = traffic.log_marker.replace("{version}", &version);
             if filter
                 .as_deref()
