@@ -92,8 +92,23 @@ pub async fn crash_feedback(
     token: Option<&str>,
     since: u64,
 ) -> Result<u64, CallError> {
+    let by_type = feedback_by_type(wx, token, since, u64::MAX).await?;
+    Ok(CRASH_TYPES
+        .iter()
+        .map(|k| by_type.get(k).copied().unwrap_or(0))
+        .sum())
+}
+
+/// Feedback created in `[from, to)`, counted by type (read newest first, up to the first older
+/// one).
+pub async fn feedback_by_type(
+    wx: &WeChat,
+    token: Option<&str>,
+    from: u64,
+    to: u64,
+) -> Result<std::collections::BTreeMap<u32, u64>, CallError> {
     let path = "/wxaapi/feedback/list";
-    let mut count = 0;
+    let mut counts = std::collections::BTreeMap::new();
     let num = FEEDBACK_PAGE.to_string();
     for page in 1..=FEEDBACK_PAGES {
         let p = page.to_string();
@@ -102,17 +117,17 @@ pub async fn crash_feedback(
         let n = list.list.len() as u64;
         let mut older = false;
         for f in &list.list {
-            if f.create_time < since {
+            if f.create_time < from {
                 older = true;
-            } else if CRASH_TYPES.contains(&f.kind) {
-                count += 1;
+            } else if f.create_time < to {
+                *counts.entry(f.kind).or_default() += 1;
             }
         }
         if older || n < FEEDBACK_PAGE || page * FEEDBACK_PAGE >= list.total_num {
             break;
         }
     }
-    Ok(count)
+    Ok(counts)
 }
 
 /// Real-time log entries read per filter (`userlog_search` answers at most `LOG_PAGE` a page).

@@ -375,29 +375,11 @@ async fn history(calls: &mut Calls) -> anyhow::Result<Vec<(String, u64)>> {
 
 /// Feedback by type created in `[from, to)`.
 async fn feedback(calls: &mut Calls, from: u64, to: u64) -> anyhow::Result<Vec<FeedbackCount>> {
-    let path = "/wxaapi/feedback/list";
-    let mut counts: BTreeMap<u32, u64> = BTreeMap::new();
-    for page in 1..=20u64 {
-        let p = page.to_string();
-        let v = calls
-            .once(path, false, async |wx: &WeChat, t: &str| {
-                wx.get(path, Some(t), &[("page", &p), ("num", "50")]).await
-            })
-            .await?;
-        let list: mp_release_core::wechat::wire::FeedbackList = parse(path, &v)?;
-        let n = list.list.len();
-        let mut older = false;
-        for f in &list.list {
-            if f.create_time < from {
-                older = true;
-            } else if f.create_time < to {
-                *counts.entry(f.kind).or_default() += 1;
-            }
-        }
-        if older || n < 50 || page * 50 >= list.total_num {
-            break;
-        }
-    }
+    let counts = calls
+        .once("feedback/list", false, async |wx: &WeChat, t: &str| {
+            super::health::feedback_by_type(wx, Some(t), from, to).await
+        })
+        .await?;
     let mut out: Vec<FeedbackCount> = counts
         .into_iter()
         .map(|(kind, count)| FeedbackCount {
