@@ -103,11 +103,11 @@ pub(super) fn enter(s: &mut State, now: u64) -> Option<Effect> {
     if p.step_started.is_some() {
         return schedule(s, now);
     }
-    raise(s, now)
+    raise(s)
 }
 
 /// Raise to the current step's percentage (a full release at 100 %).
-fn raise(s: &mut State, _now: u64) -> Option<Effect> {
+fn raise(s: &mut State) -> Option<Effect> {
     let pct = target(s);
     let p = progress(s);
     // The plan is read right before every raise (and before the final release): one reverted
@@ -217,7 +217,7 @@ pub(super) fn advance(
                     s.version.as_deref().unwrap_or("?")
                 ));
             }
-            raise(s, now)
+            raise(s)
         }
         (Event::Slept, Some(Effect::Sleep(_))) => schedule(s, now),
         (
@@ -288,7 +288,7 @@ fn on_plan(
             return confirmed(s, percentage, created, now);
         }
         if !running && p.plan_created.is_some() {
-            return gone(s, status, now);
+            return gone(s, status);
         }
         if running && !ours {
             return replaced(s, created);
@@ -299,11 +299,11 @@ fn on_plan(
         ));
         // What was just read is the read before the raise.
         progress(s).preread = true;
-        return raise(s, now);
+        return raise(s);
     }
     if p.step_started.is_some() {
         if !running {
-            return gone(s, status, now);
+            return gone(s, status);
         }
         if !ours {
             return replaced(s, created);
@@ -338,18 +338,18 @@ fn on_plan(
     // A later one: the plan must still be this rollout's, running.
     if p.plan_created.is_some() {
         if !running {
-            return gone(s, status, now);
+            return gone(s, status);
         }
         if !ours {
             return replaced(s, created);
         }
     }
     progress(s).preread = true;
-    raise(s, now)
+    raise(s)
 }
 
 /// The plan this rollout raised ended without this rollout (reverted or released in the console).
-fn gone(s: &mut State, status: u8, _now: u64) -> Option<Effect> {
+fn gone(s: &mut State, status: u8) -> Option<Effect> {
     let word = match status {
         3 => "finished",
         4 => "deleted (reverted)",
@@ -456,7 +456,7 @@ fn on_health(s: &mut State, q: &HealthQuery, figures: Figures, now: u64) -> Opti
             p.holds = 0;
             p.step_started = None;
             p.next_look = None;
-            raise(s, now)
+            raise(s)
         }
         Verdict::Hold { why } => {
             let watch = watch_of(s).max(60);
