@@ -3,14 +3,23 @@
 //! merged into the unsharded report, and bad fleet inputs refused before any call. Every run is
 //! scanned for every secret the emulator issued and every refresh token.
 
-use crate::helpers::{bin, parse_outputs, run, without_masks, NetTrap, PipelineRun};
+use crate::helpers::{bin, parse_outputs, run, walk, without_masks, NetTrap, PipelineRun};
 use mp_release_emulator::{AppSpec, Emulator, ReviewStep, Scenario, World};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::Path;
 
 const C: &str = "wxc0c0c0c0c0c0c0c0";
 const SECRET: &str = "fleet-component-secret-42";
+
+/// Each of the first `apps` apps had exactly one successful call of each of `paths`.
+fn assert_once_each(f: &Fleet, apps: usize, paths: &[&str]) {
+    for i in 0..apps {
+        let a = appid(i);
+        for p in paths {
+            assert_eq!(f.successes_for(p, &a), 1, "app {i}: {p} once");
+        }
+    }
+}
 
 /// `fleet <sub> --fleet-file fleet.yml` and the rest of the arguments.
 fn fleet_args<'a>(sub: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
@@ -197,19 +206,6 @@ impl Fleet {
             .unwrap();
         serde_json::from_str(&std::fs::read_to_string(f).unwrap()).unwrap()
     }
-}
-
-fn walk(d: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(d).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
 
 /// Every review approved at the first poll, except `rejected`'s ("no menu").
@@ -566,19 +562,7 @@ fn a_killed_fleet_resumes_without_submitting_twice() {
     let r = f.run(&args, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(statuses(&f.report("s")).values().all(|s| s == "published"));
-    for i in 0..12 {
-        let a = appid(i);
-        assert_eq!(
-            f.successes_for("/wxa/submit_audit", &a),
-            1,
-            "app {i} submitted once"
-        );
-        assert_eq!(
-            f.successes_for("/wxa/release", &a),
-            1,
-            "app {i} released once"
-        );
-    }
+    assert_once_each(&f, 12, &["/wxa/submit_audit", "/wxa/release"]);
 }
 
 /// Three shards from one plan, each with its own state, merged by `fleet report`: the same apps,
@@ -1203,22 +1187,5 @@ fn a_lost_state_dir_does_not_commit_or_submit_again() {
         "{}",
         r.stderr
     );
-    for i in 0..5 {
-        let a = appid(i);
-        assert_eq!(
-            f.successes_for("/wxa/commit", &a),
-            1,
-            "app {i}: committed once"
-        );
-        assert_eq!(
-            f.successes_for("/wxa/submit_audit", &a),
-            1,
-            "app {i}: submitted once"
-        );
-        assert_eq!(
-            f.successes_for("/wxa/release", &a),
-            1,
-            "app {i}: released once"
-        );
-    }
+    assert_once_each(&f, 5, &["/wxa/commit", "/wxa/submit_audit", "/wxa/release"]);
 }

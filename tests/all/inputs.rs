@@ -397,19 +397,6 @@ fn every_secret_from_every_source_is_masked_and_redacted_in_every_form() {
     }
 }
 
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
-}
-
 /// A key given where clap does not expect it (a typo before `--private-key "$PEM"`, or a value
 /// starting with `-`): the error shows flag names and the usage, never the value or a piece of it.
 #[test]

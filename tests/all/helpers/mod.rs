@@ -123,6 +123,20 @@ pub fn clean(mut c: std::process::Command, cwd: &Path, trap: &NetTrap) -> std::p
     c
 }
 
+/// Every file below `dir`, at any depth (nothing when it cannot be read).
+pub fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
 /// stdout without the `::add-mask::` lines (the only place a secret may stand).
 pub fn without_masks(stdout: &str) -> String {
     stdout
