@@ -66,6 +66,16 @@ const STEPS: &[&str] = &[
     "30d",
 ];
 
+/// The verdicts of a `rollout-status` timeline, in order.
+fn verdicts(st: &Value) -> Vec<&str> {
+    st["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["verdict"].as_str().unwrap())
+        .collect()
+}
+
 /// The run's `rollout-status` says `state` at `percent`.
 fn assert_rollout(r: &PipelineRun, state: &str, percent: u64) {
     let st = rollout_status(r);
@@ -103,12 +113,7 @@ fn a_healthy_rollout_goes_1_5_20_100_and_releases() {
         ),
         (Some("complete"), Some(100), Some(4))
     );
-    let verdicts: Vec<&str> = st["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["verdict"].as_str().unwrap())
-        .collect();
+    let verdicts = verdicts(&st);
     assert_eq!(
         verdicts,
         ["raised", "raise", "raised", "raise", "raised", "raise", "released"],
@@ -244,12 +249,7 @@ fn a_small_sample_holds_then_raises() {
     let r = wx.run(&["run", "--rollout", "1,100", "--wait-timeout", "30d"], &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let st = rollout_status(&r);
-    let verdicts: Vec<&str> = st["history"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|h| h["verdict"].as_str().unwrap())
-        .collect();
+    let verdicts = verdicts(&st);
     assert_eq!(verdicts[..2], ["raised", "hold"], "{st}");
     assert!(
         verdicts.contains(&"raise") && verdicts.last() == Some(&"released"),
