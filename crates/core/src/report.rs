@@ -36,6 +36,14 @@ pub fn outputs(s: &State) -> Vec<(String, String)> {
     pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
+/// When a rollout that goes on looks next (`None` once it ended, however it ended).
+fn next_look(s: &State) -> Option<u64> {
+    match s.outcome {
+        None | Some(Outcome::Detached) => s.rollout.as_ref()?.next_look,
+        _ => None,
+    }
+}
+
 /// The rollout's standing as JSON (`rollout-status`): `state` (`rolling`, `holding`, `complete`,
 /// `phased` (ended below 100 %), `reverted`, `unhealthy`, `stopped`), the step (1-based) of how
 /// many, the percentage reached, the next look (Unix seconds) and the timeline; `None` without a
@@ -53,10 +61,7 @@ pub fn rollout_status(s: &State) -> Option<serde_json::Value> {
         _ if r.holds > 0 => "holding",
         _ => "rolling",
     };
-    let next = match s.outcome {
-        None | Some(Outcome::Detached) => r.next_look,
-        _ => None,
-    };
+    let next = next_look(s);
     Some(serde_json::json!({
         "state": state,
         "step": r.step + 1,
@@ -189,7 +194,7 @@ pub fn headline(s: &State) -> String {
 }
 
 /// The rollout's timeline: one row per event (a step reached, a look and its verdict).
-pub fn rollout_table(r: &crate::pipeline::RolloutProgress) -> String {
+pub fn rollout_table(r: &crate::pipeline::RolloutProgress, next: Option<u64>) -> String {
     let mut out = String::from(
         "**Rollout**\n\n| step | % | when (UTC) | verdict | error users new / previous | share | ratio | crash feedback |\n|---|---|---|---|---|---|---|---|\n",
     );
@@ -233,12 +238,7 @@ pub fn rollout_table(r: &crate::pipeline::RolloutProgress) -> String {
             );
         }
     }
-    if let (Some(next), None) = (
-        r.next_look,
-        r.history.last().filter(|h| {
-            h.verdict == "revert" || h.verdict == "reverted" || h.verdict == "released"
-        }),
-    ) {
+    if let Some(next) = next {
         let _ = writeln!(out, "\nNext look: {}", utc(next));
     }
     out
@@ -324,7 +324,7 @@ pub fn summary(s: &State, title: &str) -> String {
         let _ = writeln!(out);
     }
     if let Some(r) = &s.rollout {
-        let _ = writeln!(out, "{}", rollout_table(r));
+        let _ = writeln!(out, "{}", rollout_table(r, next_look(s)));
     }
     if let Some(Outcome::Unhealthy { why, .. }) = &s.outcome {
         let _ = writeln!(out, "> {}\n", cell(why));

@@ -522,6 +522,12 @@ fn a_plan_ended_in_the_console_stops_the_rollout() {
         end.outcome
     );
     assert_eq!(wx.journal, ["gray 1"]);
+    // stopped: no next look is promised
+    let summary = crate::report::summary(&end, "mp-release");
+    assert!(
+        summary.contains("**Rollout**") && !summary.contains("Next look"),
+        "{summary}"
+    );
 }
 
 #[test]
@@ -559,4 +565,5 @@ fn the_rollout_status_output() {
     let summary = crate::report::summary(&end, "mp-release");
     assert!(summary.contains("**Rollout**"), "{summary}");
     assert!(summary.contains("rolling out at 1 %"), "{summary}");
+    assert!(summary.contains("Next look:"), "{summary}");
 }
