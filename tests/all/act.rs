@@ -43,25 +43,45 @@ fn act() -> &'static Path {
 /// The fake release: a directory `<root>/v9.8.7/<asset>` per runner target, all holding the
 /// binary under test, and the checksum table of those assets. Made once per test process.
 struct Release {
-    _dir: tempfile::TempDir,
     /// The `…/releases/download` root, as a `file://` URL.
     base: String,
     /// `dist/checksums.txt` as the release workflow writes it.
     table: String,
 }
 
+/// Where this process keeps its fake release: a static is never dropped, so a `TempDir` here
+/// was never removed (a copy of the test binary per run, gigabytes over a day). The directory is
+/// named by process id under cargo's target tmp dir; the ones of processes that have ended are
+/// removed first.
+fn release_dir() -> PathBuf {
+    let root = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    for entry in std::fs::read_dir(root).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let ended = name
+            .strip_prefix("act-release-")
+            .is_some_and(|pid| !Path::new("/proc").join(pid).exists());
+        if ended {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    let dir = root.join(format!("act-release-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 fn release() -> &'static Release {
     static RELEASE: OnceLock<Release> = OnceLock::new();
     RELEASE.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap();
-        let stage = dir.path().join("stage");
+        let dir = release_dir();
+        let stage = dir.join("stage");
         std::fs::create_dir_all(&stage).unwrap();
         std::fs::copy(
             assert_cmd::cargo::cargo_bin("mp-release"),
             stage.join("mp-release"),
         )
         .unwrap();
-        let version_dir = dir.path().join("download").join(VERSION);
+        let version_dir = dir.join("download").join(VERSION);
         std::fs::create_dir_all(&version_dir).unwrap();
         let first = "mp-release-x86_64-unknown-linux-musl.tar.gz";
         let st = Command::new("tar")
@@ -84,10 +104,11 @@ fn release() -> &'static Release {
             }
             table.push_str(&format!("{sha}  {asset}\n"));
         }
+        // The staged copy is only the tarball's source.
+        let _ = std::fs::remove_dir_all(&stage);
         Release {
-            base: format!("file://{}", dir.path().join("download").display()),
+            base: format!("file://{}", dir.join("download").display()),
             table,
-            _dir: dir,
         }
     })
 }
