@@ -12,7 +12,9 @@ use crate::adapters::wechat::tokens::TokenError;
 use crate::adapters::wechat::{CallError, WeChat};
 use crate::settings::SubmitBody;
 use anyhow::Context;
-use mp_release_core::pipeline::{step, AuditInfo, Effect, Event, Outcome, Quota, Stage, State};
+use mp_release_core::pipeline::{
+    step, AuditInfo, Effect, Event, Look, Outcome, Quota, Stage, State,
+};
 use mp_release_core::retry::Failure;
 use mp_release_core::wechat::wire;
 use serde_json::{json, Value};
@@ -113,7 +115,9 @@ impl Runner {
     fn log_looks(&mut self, state: &State) {
         let Some(r) = &state.rollout else { return };
         for h in r.history.iter().skip(self.logged_looks) {
-            if let (Some(share), "raise" | "revert" | "unhealthy") = (h.share, h.verdict.as_str()) {
+            if let (Some(share), Look::Raise | Look::Revert | Look::Unhealthy) =
+                (h.share, h.verdict)
+            {
                 let line = format!(
                     "look at {} %: {} (error users {} new / {} previous, share {:.1} %, ratio {})",
                     h.percent,

@@ -402,6 +402,25 @@ fn resume_advances_a_detached_rollout() {
     let (_, last) = resume(7200);
     assert_eq!((wx.successes(GRAY), wx.successes(RELEASE)), (2, 1));
     let last = last.unwrap();
+    // its timeline begins with the steps earlier jobs reached, numbered as they were
+    let summary = last.body["output"]["summary"].as_str().unwrap();
+    let rows: Vec<(&str, &str, &str)> = summary
+        .lines()
+        .filter_map(|l| {
+            let c: Vec<&str> = l.split('|').map(str::trim).collect();
+            (c.len() > 4 && c[1].parse::<u32>().is_ok()).then(|| (c[1], c[2], c[4]))
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("1", "1", "raised"),
+            ("2", "20", "raised"),
+            ("2", "20", "raise"),
+            ("3", "100", "released")
+        ],
+        "{summary}"
+    );
     assert_eq!(
         (
             last.body["status"].as_str(),

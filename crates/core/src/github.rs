@@ -3,7 +3,8 @@
 //! from the job that submitted it to the `resume` that finishes it.
 
 use crate::pipeline::{
-    OnUnhealthy, Outcome, PublishSpec, RolloutProgress, RolloutSpec, RolloutStep, State,
+    Look, OnUnhealthy, Outcome, PublishSpec, RolloutProgress, RolloutSpec, RolloutStep, State,
+    StepRecord,
 };
 use crate::report;
 use crate::version::{classify, Change};
@@ -199,6 +200,23 @@ fn decode_progress(text: &str) -> Option<Option<RolloutProgress>> {
             Some((t.parse().ok()?, p.parse().ok()?))
         })
         .collect();
+    let changes = changes?;
+    // The looks of earlier jobs are not carried (an `external_id` is no log), the steps reached
+    // are: the timeline of a later job begins with them, numbered as they were.
+    let history = changes
+        .iter()
+        .map(|&(at, pct)| {
+            StepRecord::bare(
+                pct,
+                at,
+                if pct == 100 {
+                    Look::Released
+                } else {
+                    Look::Raised
+                },
+            )
+        })
+        .collect();
     Some(Some(RolloutProgress {
         step: step.parse().ok()?,
         previous: if prev.is_empty() {
@@ -216,8 +234,8 @@ fn decode_progress(text: &str) -> Option<Option<RolloutProgress>> {
         holds: holds.parse().ok()?,
         revert_sent: flag(revert)?,
         deadline: None,
-        changes: changes?,
-        history: Vec::new(),
+        changes,
+        history,
         unhealthy: None,
         held_until: unopt(held)?,
     }))

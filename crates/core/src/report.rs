@@ -200,7 +200,7 @@ pub fn rollout_table(r: &crate::pipeline::RolloutProgress, next: Option<u64>) ->
     );
     let mut step = 0usize;
     for h in &r.history {
-        if h.verdict == "raised" || h.verdict == "released" {
+        if h.verdict.is_step() {
             step += 1;
         }
         let when = utc(h.at);

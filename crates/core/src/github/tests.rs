@@ -3,7 +3,9 @@ use crate::report::tests::cases;
 
 #[test]
 fn handover_round_trips_and_refuses_foreign_ids() {
-    use crate::pipeline::{OnUnhealthy, RolloutProgress, RolloutSpec, RolloutStep};
+    use crate::pipeline::{
+        Look, OnUnhealthy, RolloutProgress, RolloutSpec, RolloutStep, StepRecord,
+    };
     let rollout = RolloutSpec {
         steps: vec![
             RolloutStep {
@@ -35,8 +37,32 @@ fn handover_round_trips_and_refuses_foreign_ids() {
         holds: 1,
         revert_sent: false,
         changes: vec![(1_700_000_100, 1), (1_700_007_400, 20)],
+        // What a later job's timeline begins with: the steps reached, not the looks.
+        history: vec![
+            StepRecord::bare(1, 1_700_000_100, Look::Raised),
+            StepRecord::bare(20, 1_700_007_400, Look::Raised),
+        ],
         ..RolloutProgress::default()
     };
+    // The looks of the job that wrote the hand-over stay with that job's summary.
+    let mut looked = progress.clone();
+    looked
+        .history
+        .insert(1, StepRecord::bare(1, 1_700_007_300, Look::Raise));
+    let with_looks = Handover {
+        appid: "wxa1".into(),
+        audit_id: 1,
+        version: "1.0.0".into(),
+        publish: PublishSpec {
+            rollout: Some(rollout.clone()),
+            ..PublishSpec::default()
+        },
+        rollout: Some(looked),
+    };
+    assert_eq!(
+        Handover::decode(&with_looks.encode()).and_then(|h| h.rollout),
+        Some(progress.clone())
+    );
     let rules = [
         (PublishSpec::default(), None),
         (

@@ -19,7 +19,7 @@
 use super::{clip, done, fail, halt, State, MAX_MUTATION_TRIES};
 use crate::health::{beijing_day_start, judge, share_over, Sample, Verdict};
 use crate::pipeline::{
-    Effect, Event, HealthQuery, OnUnhealthy, Outcome, RolloutProgress, RolloutSpec, Stage,
+    Effect, Event, HealthQuery, Look, OnUnhealthy, Outcome, RolloutProgress, RolloutSpec, Stage,
     StepRecord,
 };
 
@@ -39,21 +39,11 @@ fn target(s: &State) -> u32 {
         .map_or(100, |st| st.percent)
 }
 
-fn record(s: &mut State, verdict: &str, now: u64) {
+fn record(s: &mut State, verdict: Look, now: u64) {
     let percent = target(s);
-    progress(s).history.push(StepRecord {
-        percent,
-        at: now,
-        verdict: verdict.to_owned(),
-        why: None,
-        new_users: 0,
-        old_users: 0,
-        crash_feedback: 0,
-        share: None,
-        ratio: None,
-        worst: None,
-        log_users: None,
-    });
+    progress(s)
+        .history
+        .push(StepRecord::bare(percent, now, verdict));
 }
 
 /// Publishing begins (the live version was read): `live` is the baseline of the gate.
@@ -166,7 +156,7 @@ fn confirmed(s: &mut State, percentage: u32, created: u64, now: u64) -> Option<E
     p.step_started = Some(now);
     p.next_look = Some(now.saturating_add(watch));
     p.changes.push((now, percentage));
-    record(s, "raised", now);
+    record(s, Look::Raised, now);
     let pct = target(s);
     if percentage > pct {
         s.notes.push(format!(
@@ -205,7 +195,7 @@ pub(super) fn advance(
         (Event::VersionInfo { live, .. }, Some(Effect::GetVersionInfo)) => {
             if s.release_sent && live.is_some() && live == s.version {
                 progress(s).sent = false;
-                record(s, "released", now);
+                record(s, Look::Released, now);
                 progress(s).changes.push((now, 100));
                 s.published = true;
                 return done(s, Outcome::Published { phased: None });
@@ -266,7 +256,7 @@ fn on_plan(
         let why = p.unhealthy.clone().unwrap_or_default();
         if !running || !ours {
             let reached = p.changes.last().map_or(0, |c| c.1);
-            record(s, "reverted", now);
+            record(s, Look::Reverted, now);
             return done(
                 s,
                 Outcome::Unhealthy {
@@ -404,14 +394,14 @@ fn on_health(s: &mut State, q: &HealthQuery, figures: Figures, now: u64) -> Opti
     let j = judge(&sample, &rs.thresholds, last);
     let pct = target(s);
     let (word, why) = match &j.verdict {
-        Verdict::Raise => ("raise", None),
-        Verdict::Hold { why } => ("hold", Some(why.clone())),
-        Verdict::Blind { why } => ("blind", Some(why.clone())),
+        Verdict::Raise => (Look::Raise, None),
+        Verdict::Hold { why } => (Look::Hold, Some(why.clone())),
+        Verdict::Blind { why } => (Look::Blind, Some(why.clone())),
         Verdict::Revert { why } => (
             if rs.on_unhealthy == OnUnhealthy::Revert {
-                "revert"
+                Look::Revert
             } else {
-                "unhealthy"
+                Look::Unhealthy
             },
             Some(why.clone()),
         ),
@@ -419,7 +409,7 @@ fn on_health(s: &mut State, q: &HealthQuery, figures: Figures, now: u64) -> Opti
     progress(s).history.push(StepRecord {
         percent: pct,
         at: now,
-        verdict: word.to_owned(),
+        verdict: word,
         why,
         new_users: sample.new.users(),
         old_users: sample.old.users(),

@@ -209,6 +209,56 @@ pub struct RolloutSpec {
     pub log_marker: Option<String>,
 }
 
+/// A row of the rollout's timeline: a step reached, or a look's verdict. Serialised in lower case
+/// (`"raised"`, `"hold"`, …), in state files and in the `rollout-status` output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Look {
+    /// The step's percentage was confirmed: its watch began.
+    Raised,
+    /// A look found the version healthy: on to the next step.
+    Raise,
+    /// A look had too little data (or a breach under `on-unhealthy: hold`, before the last look).
+    Hold,
+    /// A look found no errors under the new version where some were due (exit 3).
+    Blind,
+    /// A look found a breach: the phased release is reverted.
+    Revert,
+    /// A look found a breach under `on-unhealthy: hold`: the rollout stops where it is.
+    Unhealthy,
+    /// The full release is live.
+    Released,
+    /// WeChat confirmed the revert.
+    Reverted,
+}
+
+impl Look {
+    /// The word of the timeline and the JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Look::Raised => "raised",
+            Look::Raise => "raise",
+            Look::Hold => "hold",
+            Look::Blind => "blind",
+            Look::Revert => "revert",
+            Look::Unhealthy => "unhealthy",
+            Look::Released => "released",
+            Look::Reverted => "reverted",
+        }
+    }
+
+    /// A row that marks a step reached (the timeline counts steps by these).
+    pub fn is_step(self) -> bool {
+        matches!(self, Look::Raised | Look::Released)
+    }
+}
+
+impl std::fmt::Display for Look {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// What the gate saw and decided at one look (for the timeline and the check run).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepRecord {
@@ -216,8 +266,8 @@ pub struct StepRecord {
     pub percent: u32,
     /// When this happened (runner clock).
     pub at: u64,
-    /// `raised` (the step began), `raise`, `hold`, `revert`, `unhealthy`, `released`.
-    pub verdict: String,
+    /// What happened.
+    pub verdict: Look,
     /// Why (the gate's words), when judged.
     #[serde(default)]
     pub why: Option<String>,
@@ -242,6 +292,25 @@ pub struct StepRecord {
     /// Users with error logs in the real-time log (new, previous), when read.
     #[serde(default)]
     pub log_users: Option<(u64, u64)>,
+}
+
+impl StepRecord {
+    /// A row without figures (a step reached, the release, the revert).
+    pub fn bare(percent: u32, at: u64, verdict: Look) -> Self {
+        StepRecord {
+            percent,
+            at,
+            verdict,
+            why: None,
+            new_users: 0,
+            old_users: 0,
+            crash_feedback: 0,
+            share: None,
+            ratio: None,
+            worst: None,
+            log_users: None,
+        }
+    }
 }
 
 /// Where a rollout stands (part of the state, and of the hand-over between jobs).

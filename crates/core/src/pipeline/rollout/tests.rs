@@ -410,7 +410,7 @@ fn a_small_sample_holds_then_raises() {
     assert_eq!(wx.looks, [1, 1], "held once, then judged");
     assert_eq!(wx.journal, ["gray 1", "release"]);
     let r = end.rollout.unwrap();
-    assert_eq!(r.history[1].verdict, "hold");
+    assert_eq!(r.history[1].verdict, Look::Hold);
     assert!(r.history[1]
         .why
         .as_deref()
