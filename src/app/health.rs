@@ -76,8 +76,8 @@ pub async fn errors(
                 users: 0,
                 events: 0,
             });
-            sig.users += e.uv;
-            sig.events += e.pv;
+            sig.users = sig.users.saturating_add(e.uv);
+            sig.events = sig.events.saturating_add(e.pv);
         }
         if n < PAGE || (page + 1) * PAGE >= list.total_count {
             break;
@@ -96,7 +96,7 @@ pub async fn crash_feedback(
     Ok(CRASH_TYPES
         .iter()
         .map(|k| by_type.get(k).copied().unwrap_or(0))
-        .sum())
+        .fold(0, u64::saturating_add))
 }
 
 /// Feedback created in `[from, to)`, counted by type (read newest first, up to the first older

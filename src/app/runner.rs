@@ -608,8 +608,8 @@ pub(super) fn answer<T: serde::de::DeserializeOwned>(
         endpoint: endpoint.into(),
         failure: Failure::Unexpected,
         detail: format!(
-            "the answer does not fit what mp-release acts on ({e}), so it stopped instead of guessing \
-             (a review status it does not know is never polled as in review); the answer was {}",
+            "the answer does not fit what mp-release acts on ({e}), so it stopped instead of guessing; \
+             the answer was {}",
             mp_release_core::pipeline::clip(&v.to_string())
         ),
     })

@@ -28,11 +28,65 @@ fn ymd(start: u64) -> String {
 #[derive(Debug, Deserialize)]
 struct TrendList {
     #[serde(default)]
-    list: Vec<Visits>,
+    list: Vec<TrendRow>,
+}
+
+#[derive(Debug, Deserialize)]
+struct TrendRow {
+    ref_date: String,
+    #[serde(flatten)]
+    visits: Visits,
+}
+
+/// An answer of `path` that mp-release cannot take as it stands: the read stops (exit 3), saying
+/// what it saw.
+fn doubt(path: &str, detail: String) -> anyhow::Error {
+    anyhow::anyhow!(CallError::Transport {
+        endpoint: path.into(),
+        failure: mp_release_core::retry::Failure::Unexpected,
+        detail,
+    }
+    .explain())
+}
+
+/// The day's figures in a one-day trend answer: `None` while its list is empty (not ready yet,
+/// never zero). Figures dated another day (a cached answer, a server that ignores the dates) are
+/// never taken for the day asked.
+fn of_day(path: &str, date: &str, t: TrendList) -> anyhow::Result<Option<Visits>> {
+    if t.list.is_empty() {
+        return Ok(None);
+    }
+    let dates: Vec<String> = t.list.iter().map(|r| r.ref_date.clone()).collect();
+    let mut rows = t.list.into_iter().filter(|r| r.ref_date == date);
+    match (rows.next(), rows.next()) {
+        (Some(row), None) => Ok(Some(row.visits)),
+        _ => Err(doubt(
+            path,
+            format!(
+                "asked for the figures of {date}, WeChat answered with rows dated {}; none is taken for {date}",
+                dates.join(", ")
+            ),
+        )),
+    }
+}
+
+/// A one-day answer that names its day (`ref_date`) must name the day asked.
+/// REFERENCE-UNSURE: whether a day without any page or source carries `ref_date`; one that does
+/// not is taken as that day's.
+fn same_day(path: &str, date: &str, ref_date: Option<&str>) -> anyhow::Result<()> {
+    match ref_date {
+        Some(d) if d != date => Err(doubt(
+            path,
+            format!("asked for {date}, WeChat answered for {d}; not taken for {date}"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 #[derive(Debug, Deserialize)]
 struct PageList {
+    #[serde(default)]
+    ref_date: Option<String>,
     #[serde(default)]
     list: Vec<PageRow>,
 }
@@ -54,6 +108,8 @@ struct PageRow {
 
 #[derive(Debug, Deserialize)]
 struct Distribution {
+    #[serde(default)]
+    ref_date: Option<String>,
     #[serde(default)]
     list: Vec<DistributionIndex>,
 }
@@ -95,6 +151,17 @@ async fn datacube<T: serde::de::DeserializeOwned>(
     parse(path, &v)
 }
 
+/// The daily visits of the day that begins at `start`.
+async fn trend_day(calls: &mut Calls, start: u64) -> anyhow::Result<Day> {
+    const PATH: &str = "/datacube/getweanalysisappiddailyvisittrend";
+    let date = ymd(start);
+    let t: TrendList = datacube(calls, PATH, start).await?;
+    Ok(Day {
+        visits: of_day(PATH, &date, t)?,
+        date,
+    })
+}
+
 /// What `stats` reads.
 #[derive(Debug, Clone)]
 pub struct Window {
@@ -126,12 +193,7 @@ pub async fn gather(calls: &mut Calls, w: &Window) -> anyhow::Result<Stats> {
             (before_first + i * DAY, &mut before),
             (first + i * DAY, &mut days),
         ] {
-            let t: TrendList =
-                datacube(calls, "/datacube/getweanalysisappiddailyvisittrend", start).await?;
-            out.push(Day {
-                date: ymd(start),
-                visits: t.list.into_iter().next(),
-            });
+            out.push(trend_day(calls, start).await?);
         }
     }
     if let Some(last) = days.last().filter(|d| d.visits.is_none()) {
@@ -146,29 +208,33 @@ pub async fn gather(calls: &mut Calls, w: &Window) -> anyhow::Result<Stats> {
     let mut detail_failed = None;
     for i in 0..n {
         let start = first + i * DAY;
-        match datacube::<PageList>(calls, "/datacube/getweanalysisappidvisitpage", start).await {
+        const PAGES: &str = "/datacube/getweanalysisappidvisitpage";
+        const SOURCES: &str = "/datacube/getweanalysisappidvisitdistribution";
+        let date = ymd(start);
+        let answer = datacube::<PageList>(calls, PAGES, start)
+            .await
+            .and_then(|p| same_day(PAGES, &date, p.ref_date.as_deref()).map(|()| p));
+        match answer {
             Ok(p) => {
                 for row in p.list {
                     let e = pages.entry(row.page_path.clone()).or_insert_with(|| Page {
                         path: row.page_path.clone(),
                         ..Page::default()
                     });
-                    e.pv += row.page_visit_pv;
-                    e.uv += row.page_visit_uv;
-                    e.entry_pv += row.entrypage_pv;
-                    e.exit_pv += row.exitpage_pv;
-                    e.share_pv += row.page_share_pv;
+                    // Sums of figures WeChat gives saturate: a hostile answer is no panic.
+                    e.pv = e.pv.saturating_add(row.page_visit_pv);
+                    e.uv = e.uv.saturating_add(row.page_visit_uv);
+                    e.entry_pv = e.entry_pv.saturating_add(row.entrypage_pv);
+                    e.exit_pv = e.exit_pv.saturating_add(row.exitpage_pv);
+                    e.share_pv = e.share_pv.saturating_add(row.page_share_pv);
                 }
             }
             Err(e) => detail_failed = Some(format!("pages: {e:#}")),
         }
-        match datacube::<Distribution>(
-            calls,
-            "/datacube/getweanalysisappidvisitdistribution",
-            start,
-        )
-        .await
-        {
+        let answer = datacube::<Distribution>(calls, SOURCES, start)
+            .await
+            .and_then(|d| same_day(SOURCES, &date, d.ref_date.as_deref()).map(|()| d));
+        match answer {
             Ok(d) => {
                 for idx in d
                     .list
@@ -176,7 +242,8 @@ pub async fn gather(calls: &mut Calls, w: &Window) -> anyhow::Result<Stats> {
                     .filter(|x| x.index == "access_source_session_cnt")
                 {
                     for kv in idx.item_list {
-                        *sources.entry(kv.key).or_default() += kv.value;
+                        let sum = sources.entry(kv.key).or_default();
+                        *sum = sum.saturating_add(kv.value);
                     }
                 }
             }
@@ -187,6 +254,9 @@ pub async fn gather(calls: &mut Calls, w: &Window) -> anyhow::Result<Stats> {
         }
     }
     if let Some(why) = detail_failed {
+        // The days read before it would pass for the window's: none is shown.
+        pages.clear();
+        sources.clear();
         notes.push(format!("pages and sources were not read: {why}"));
     }
     let mut pages: Vec<Page> = pages.into_values().collect();
@@ -450,12 +520,7 @@ async fn read_after(
     let mut days = Vec::new();
     let mut start = first;
     while start < today {
-        let t: TrendList =
-            datacube(calls, "/datacube/getweanalysisappiddailyvisittrend", start).await?;
-        days.push(Day {
-            date: ymd(start),
-            visits: t.list.into_iter().next(),
-        });
+        days.push(trend_day(calls, start).await?);
         start += DAY;
     }
     // The next day to come: the first without figures, or today.

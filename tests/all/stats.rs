@@ -332,3 +332,86 @@ fn a_release_ends_its_summary_with_its_first_figures() {
     );
     assert!(tail.contains("JS errors of 1.5.0 so far"), "{tail}");
 }
+
+/// Hostile or broken datacube answers: a figure of the wrong type, rows dated another day, absurd
+/// numbers, pages of another day, a huge body. What cannot be taken as the day asked stops the
+/// read in doubt (exit 3) naming what was seen; nothing is ever shown as a day's figures that is
+/// not that day's; nothing panics.
+#[test]
+fn hostile_datacube_answers() {
+    const PAGES: &str = "/datacube/getweanalysisappidvisitpage";
+    let row = |date: &str, pv: &str| {
+        format!(
+            r#"{{"list":[{{"ref_date":"{date}","visit_pv":{pv},"visit_uv":1,"visit_uv_new":1,"session_cnt":1,"stay_time_uv":1.0,"stay_time_session":1.0,"visit_depth":1.0}}]}}"#
+        )
+    };
+    let run = |endpoint: &str, kind: FaultKind| {
+        let mut s = Scenario::default();
+        s.faults.push(FaultRule {
+            endpoint: endpoint.into(),
+            call: Some(3),
+            kind,
+            after: false,
+        });
+        let wx = Wx::new(s, |a| a);
+        let ticket = at(&wx, 9, 12, None);
+        wx.run(&["stats"], &[("INPUT_COMPONENT_VERIFY_TICKET", &ticket)])
+    };
+    // The third trend read is the second day of the week before (Beijing 2025-12-29 here).
+    for (body, says) in [
+        (row("20251229", "\"12\""), "expected u64"),
+        (row("20251229", "-5"), "expected u64"),
+        (row("20251229", "1e30"), "expected u64"),
+        (r#"{"list":{"a":1}}"#.to_owned(), "expected a sequence"),
+        (
+            row("20990101", "3"),
+            "asked for the figures of 20251229, WeChat answered with rows dated 20990101",
+        ),
+    ] {
+        let r = run(TREND, FaultKind::Body(body.clone()));
+        assert_eq!(r.code, 3, "{body}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(TREND) && r.stderr.contains(says),
+            "{body}: {}",
+            r.stderr
+        );
+        assert!(!r.outputs.contains_key("stats"), "{body}: figures reported");
+    }
+    // The right day, absurd but well-typed figures: shown as given, summed without a panic.
+    let r = run(
+        TREND,
+        FaultKind::Body(row("20251229", &u64::MAX.to_string())),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let st = stats_of(&r);
+    assert_eq!(st["before"][1]["visits"]["visit_pv"], u64::MAX);
+    // Pages of another day: left out with a note, the rest stands.
+    let r = run(
+        PAGES,
+        FaultKind::Body(
+            r#"{"ref_date":"20990101","list":[{"page_path":"pages/x/x","page_visit_pv":9}]}"#
+                .into(),
+        ),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let st = stats_of(&r);
+    assert_eq!(st["pages"], serde_json::json!([]), "{st}");
+    assert!(
+        st["notes"].to_string().contains("answered for 20990101"),
+        "{st}"
+    );
+    // A huge body is not read past the cap: the read is tried again and the week completes.
+    let r = run(TREND, FaultKind::HugeErrmsg(64 << 20));
+    assert_eq!(r.code, 0, "{}", &r.stderr[..r.stderr.len().min(2000)]);
+    assert!(
+        r.stderr.contains("larger than 8 MiB"),
+        "{}",
+        &r.stderr[..r.stderr.len().min(2000)]
+    );
+    assert!(stats_of(&r)["before"][1]["visits"].is_object());
+    assert!(
+        r.stderr.len() < 64 << 10,
+        "stderr is {} bytes",
+        r.stderr.len()
+    );
+}

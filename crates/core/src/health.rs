@@ -51,12 +51,16 @@ pub struct VersionErrors {
 impl VersionErrors {
     /// Error users over every signature (an upper bound: a user with two errors counts twice).
     pub fn users(&self) -> u64 {
-        self.signatures.values().map(|s| s.users).sum()
+        self.signatures
+            .values()
+            .fold(0, |a, s| a.saturating_add(s.users))
     }
 
     /// Events over every signature.
     pub fn events(&self) -> u64 {
-        self.signatures.values().map(|s| s.events).sum()
+        self.signatures
+            .values()
+            .fold(0, |a, s| a.saturating_add(s.events))
     }
 }
 

@@ -190,10 +190,11 @@ pub fn totals(days: &[Day]) -> (usize, Visits) {
     let have: Vec<&Visits> = days.iter().filter_map(|d| d.visits.as_ref()).collect();
     let mut t = Visits::default();
     for v in &have {
-        t.session_cnt += v.session_cnt;
-        t.visit_pv += v.visit_pv;
-        t.visit_uv += v.visit_uv;
-        t.visit_uv_new += v.visit_uv_new;
+        // WeChat's figures are summed saturating: an absurd answer gives an absurd total, no panic.
+        t.session_cnt = t.session_cnt.saturating_add(v.session_cnt);
+        t.visit_pv = t.visit_pv.saturating_add(v.visit_pv);
+        t.visit_uv = t.visit_uv.saturating_add(v.visit_uv);
+        t.visit_uv_new = t.visit_uv_new.saturating_add(v.visit_uv_new);
         t.stay_time_uv += v.stay_time_uv;
         t.stay_time_session += v.stay_time_session;
         t.visit_depth += v.visit_depth;
@@ -462,7 +463,11 @@ pub fn markdown(s: &Stats, title: &str) -> String {
         out.push('\n');
     }
     if !s.sources.is_empty() {
-        let total: u64 = s.sources.iter().map(|x| x.sessions).sum::<u64>().max(1);
+        let total: u64 = s
+            .sources
+            .iter()
+            .fold(0u64, |a, x| a.saturating_add(x.sessions))
+            .max(1);
         let parts = dotted(&s.sources, 8, |x| {
             #[allow(clippy::cast_precision_loss)]
             let pct = x.sessions as f64 * 100.0 / total as f64;
@@ -564,7 +569,7 @@ pub fn sparkline(values: &[Option<u64>]) -> String {
             None => ' ',
             Some(_) if max == min => BARS[3],
             Some(x) => {
-                let i = (x - min) * 7 / (max - min);
+                let i = u128::from(x - min) * 7 / u128::from(max - min);
                 BARS[usize::try_from(i).unwrap_or(7).min(7)]
             }
         })

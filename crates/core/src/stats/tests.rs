@@ -202,3 +202,27 @@ fn helpers() {
     s.errors[0].version = "1.5.0 \"beta\"".into();
     assert!(errors_chart(&s).unwrap().contains("\"1.5.0 'beta'\""));
 }
+
+/// Absurd figures (a hostile or broken answer that still parses) render as absurd figures, never
+/// as a panic: sums saturate, the sparkline scales in wider integers.
+#[test]
+fn absurd_figures_do_not_panic() {
+    let mut s = week();
+    for d in s.days.iter_mut().chain(s.before.iter_mut()) {
+        if let Some(v) = &mut d.visits {
+            v.visit_pv = u64::MAX;
+            v.visit_uv = u64::MAX - 1;
+            v.session_cnt = u64::MAX;
+            v.visit_uv_new = u64::MAX;
+        }
+    }
+    for x in &mut s.sources {
+        x.sessions = u64::MAX;
+    }
+    let (_, t) = totals(&s.days);
+    assert_eq!(t.visit_pv, u64::MAX);
+    let md = markdown(&s, "t");
+    assert!(md.contains("```mermaid"), "{md}");
+    let _ = terminal(&s);
+    assert_eq!(sparkline(&[Some(0), None, Some(u64::MAX)]), "▁ █");
+}
