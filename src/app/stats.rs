@@ -162,6 +162,23 @@ async fn trend_day(calls: &mut Calls, start: u64) -> anyhow::Result<Day> {
     })
 }
 
+/// Yesterday's visits, read last, and why they are missing when WeChat refused them: a refusal
+/// here (its "数据还没准备好", or 61501 when the runner's clock is a little ahead of WeChat's around
+/// Beijing midnight) came after every other day was read with the same token, so it is about this
+/// day: not ready, never zero. An answer that cannot be taken for the day still stops in doubt.
+async fn yesterday(calls: &mut Calls, start: u64) -> anyhow::Result<(Day, Option<String>)> {
+    match trend_day(calls, start).await {
+        Err(e) if e.is::<crate::exit::ReleaseFailed>() => Ok((
+            Day {
+                date: ymd(start),
+                visits: None,
+            },
+            Some(format!("{e:#}")),
+        )),
+        other => Ok((other?, None)),
+    }
+}
+
 /// What `stats` reads.
 #[derive(Debug, Clone)]
 pub struct Window {
@@ -188,17 +205,27 @@ pub async fn gather(calls: &mut Calls, w: &Window) -> anyhow::Result<Stats> {
     let mut notes = Vec::new();
     let mut days = Vec::new();
     let mut before = Vec::new();
+    let mut refused = None;
     for i in 0..n {
         for (start, out) in [
             (before_first + i * DAY, &mut before),
             (first + i * DAY, &mut days),
         ] {
-            out.push(trend_day(calls, start).await?);
+            out.push(if start + DAY == today {
+                let (day, why) = yesterday(calls, start).await?;
+                refused = why;
+                day
+            } else {
+                trend_day(calls, start).await?
+            });
         }
     }
     if let Some(last) = days.last().filter(|d| d.visits.is_none()) {
+        let refused = refused
+            .map(|w| format!(" (WeChat refused its figures: {w})"))
+            .unwrap_or_default();
         notes.push(format!(
-            "{} is not ready yet: WeChat publishes a day's figures the next morning (T+1); run again later",
+            "{} is not ready yet{refused}: WeChat publishes a day's figures the next morning (T+1); run again later",
             last.date
         ));
     }
@@ -520,7 +547,11 @@ async fn read_after(
     let mut days = Vec::new();
     let mut start = first;
     while start < today {
-        days.push(trend_day(calls, start).await?);
+        days.push(if start + DAY == today {
+            yesterday(calls, start).await?.0
+        } else {
+            trend_day(calls, start).await?
+        });
         start += DAY;
     }
     // The next day to come: the first without figures, or today.

@@ -236,6 +236,31 @@ fn a_date_range_error_is_explained() {
         "{}",
         r.stderr
     );
+    // The same refusal for yesterday, read last (a runner clock a little ahead of WeChat's around
+    // Beijing midnight): yesterday is missing, with WeChat's words; the rest of the week stands.
+    let mut s = Scenario::default();
+    s.faults.push(FaultRule {
+        endpoint: TREND.into(),
+        call: Some(14),
+        kind: FaultKind::Errcode(61501),
+        after: false,
+    });
+    let wx = Wx::new(s, |a| a);
+    let ticket = at(&wx, 9, 12, None);
+    let r = wx.run(&["stats"], &[("INPUT_COMPONENT_VERIFY_TICKET", &ticket)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let st = stats_of(&r);
+    assert!(st["days"][6]["visits"].is_null(), "{st}");
+    assert!(st["days"][5]["visits"].is_object(), "{st}");
+    let notes = st["notes"].to_string();
+    assert!(
+        notes.contains(&format!(
+            "{} is not ready yet (WeChat refused its figures",
+            st["days"][6]["date"].as_str().unwrap()
+        )) && notes.contains("61501"),
+        "{notes}"
+    );
+    assert_eq!(wx.calls(TREND), 14, "no day read twice");
 }
 
 #[test]
