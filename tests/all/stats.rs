@@ -274,6 +274,10 @@ fn bad_stats_inputs_are_refused_before_any_call() {
             "stats-versions",
         ),
         (vec!["stats", "--stats-versions", ","], "stats-versions"),
+        (
+            vec!["stats", "--stats-versions", "1.5.0, 1.5.0"],
+            "1.5.0 twice",
+        ),
     ] {
         let before = wx.emu.world().journal().len();
         let r = wx.run(&args, &[]);

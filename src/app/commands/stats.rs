@@ -25,6 +25,10 @@ pub(super) fn run(a: &StatsArgs, cx: &Ctx<'_, '_>, wf: &mut Workflow) -> anyhow:
                 .filter(|p| !p.is_empty())
                 .collect();
             match v.len() {
+                2 if v[0] == v[1] => Err(format!(
+                    "{} twice: name two different versions (new first, such as 1.5.0,1.4.2), or one",
+                    v[0]
+                )),
                 1 | 2
                     if v.iter()
                         .all(|x| x.len() <= 64 && !x.contains(char::is_whitespace)) =>
