@@ -3,7 +3,7 @@
 //! in the morning), a window crossing a release, and the charts checked by Mermaid's own parser.
 
 use crate::helpers::*;
-use mp_release_emulator::{FaultKind, FaultRule, JsError, Scenario, Traffic};
+use mp_release_emulator::{FaultKind, JsError, Scenario, Traffic};
 use serde_json::Value;
 
 const TREND: &str = "/datacube/getweanalysisappiddailyvisittrend";
@@ -218,18 +218,17 @@ fn yesterday_is_missing_in_the_morning_never_zero() {
     );
 }
 
-#[test]
-fn a_date_range_error_is_explained() {
-    let mut s = Scenario::default();
-    s.faults.push(FaultRule {
-        endpoint: TREND.into(),
-        call: Some(3),
-        kind: FaultKind::Errcode(61501),
-        after: false,
-    });
-    let wx = Wx::new(s, |a| a);
+/// `stats` at noon of the tenth day, the `call`-th call of `endpoint` answered with `kind`.
+fn stats_with_fault(endpoint: &str, call: u32, kind: FaultKind) -> (Wx, PipelineRun) {
+    let wx = Wx::new(Scenario::default().fault(endpoint, Some(call), kind), |a| a);
     let ticket = at(&wx, 9, 12, None);
     let r = wx.run(&["stats"], &[("INPUT_COMPONENT_VERIFY_TICKET", &ticket)]);
+    (wx, r)
+}
+
+#[test]
+fn a_date_range_error_is_explained() {
+    let (_, r) = stats_with_fault(TREND, 3, FaultKind::Errcode(61501));
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
         r.stderr.contains("61501") && r.stderr.contains("T+1"),
@@ -238,16 +237,7 @@ fn a_date_range_error_is_explained() {
     );
     // The same refusal for yesterday, read last (a runner clock a little ahead of WeChat's around
     // Beijing midnight): yesterday is missing, with WeChat's words; the rest of the week stands.
-    let mut s = Scenario::default();
-    s.faults.push(FaultRule {
-        endpoint: TREND.into(),
-        call: Some(14),
-        kind: FaultKind::Errcode(61501),
-        after: false,
-    });
-    let wx = Wx::new(s, |a| a);
-    let ticket = at(&wx, 9, 12, None);
-    let r = wx.run(&["stats"], &[("INPUT_COMPONENT_VERIFY_TICKET", &ticket)]);
+    let (wx, r) = stats_with_fault(TREND, 14, FaultKind::Errcode(61501));
     assert_eq!(r.code, 0, "{}", r.stderr);
     let st = stats_of(&r);
     assert!(st["days"][6]["visits"].is_null(), "{st}");
@@ -374,18 +364,7 @@ fn hostile_datacube_answers() {
             r#"{{"list":[{{"ref_date":"{date}","visit_pv":{pv},"visit_uv":1,"visit_uv_new":1,"session_cnt":1,"stay_time_uv":1.0,"stay_time_session":1.0,"visit_depth":1.0}}]}}"#
         )
     };
-    let run = |endpoint: &str, kind: FaultKind| {
-        let mut s = Scenario::default();
-        s.faults.push(FaultRule {
-            endpoint: endpoint.into(),
-            call: Some(3),
-            kind,
-            after: false,
-        });
-        let wx = Wx::new(s, |a| a);
-        let ticket = at(&wx, 9, 12, None);
-        wx.run(&["stats"], &[("INPUT_COMPONENT_VERIFY_TICKET", &ticket)])
-    };
+    let run = |endpoint: &str, kind: FaultKind| stats_with_fault(endpoint, 3, kind).1;
     // The third trend read is the second day of the week before (Beijing 2025-12-29 here).
     for (body, says) in [
         (row("20251229", "\"12\""), "expected u64"),
