@@ -402,14 +402,20 @@ impl Progress {
             .map(|(_, n)| n)
             .sum();
         let review = self.counts.get(&Status::InReview).copied().unwrap_or(0);
+        let rolling = self.counts.get(&Status::RollingOut).copied().unwrap_or(0);
         let elapsed = self.started.elapsed().as_secs_f64();
         #[allow(clippy::cast_precision_loss)]
         let eta = elapsed / self.done as f64 * (self.total - self.done) as f64;
         tracing::info!(
-            "fleet: {}/{} apps done · {} in review · {} failed{}",
+            "fleet: {}/{} apps done · {} in review{} · {} failed{}",
             self.done,
             self.total,
             review,
+            if rolling > 0 {
+                format!(" · {rolling} rolling out")
+            } else {
+                String::new()
+            },
             failed,
             if self.done < self.total {
                 format!(" · about {eta:.0} s left")
@@ -481,6 +487,23 @@ async fn drive_app(
                 saved.config.marker,
                 fresh.config.marker,
                 app.appid
+            )
+        }
+        // Handed over mid-rollout: this run goes on with it where it stands (the steps of the run
+        // that began it, the thresholds of this one), as `resume` does for one app.
+        Some(Some(saved))
+            if matches!(
+                saved.outcome,
+                Some(mp_release_core::pipeline::Outcome::Detached)
+            ) && saved.published
+                && saved.rollout.is_some() =>
+        {
+            State::continued_rollout(
+                fresh.config.clone(),
+                saved.config.rules.publish,
+                saved.version.unwrap_or_else(|| plan.version.clone()),
+                saved.audit_id,
+                saved.rollout.unwrap_or_default(),
             )
         }
         // Handed over in review (a job that did not wait): this run follows that review, as
@@ -825,7 +848,7 @@ pub(super) async fn run(
         let in_review = report
             .results
             .iter()
-            .filter(|r| r.status == Status::InReview)
+            .filter(|r| r.status.is_pending())
             .count();
         let (conclusion, title) = match (out.exit, in_review) {
             (Exit::Success, 0) => (
@@ -834,7 +857,7 @@ pub(super) async fn run(
             ),
             (Exit::Success, n) => (
                 None,
-                format!("{n} apps still in review: the next fleet run of this shard with the state-dir follows them"),
+                format!("{n} apps still in review or rolling out: the next fleet run of this shard with the state-dir follows them"),
             ),
             _ => (Some("failure"), out.failure.clone().unwrap_or_default()),
         };

@@ -142,33 +142,23 @@ pub async fn resume(
     let mut annotations = Vec::new();
     let mut exit = Exit::Success;
     for (run, h) in open {
-        let mut cfg = config(&ws, &ps, BumpSpec::default());
-        let own = cfg.rules.publish.rollout.take();
-        cfg.rules.publish = h.publish.clone();
-        // A rollout's steps and on-unhealthy come with the hand-over; its thresholds (and the
-        // real-time log marker) are this resume's (a team may tune them between looks).
-        if let (Some(r), Some(own)) = (cfg.rules.publish.rollout.as_mut(), own) {
-            r.thresholds = own.thresholds;
-            r.max_holds = own.max_holds;
-            r.log_marker = own.log_marker;
-        }
-        let stage = if h.rollout.is_some() {
-            Stage::Rollout
+        let cfg = config(&ws, &ps, BumpSpec::default());
+        let state = if let Some(progress) = h.rollout.clone() {
+            State::continued_rollout(
+                cfg,
+                h.publish.clone(),
+                h.version.clone(),
+                Some(h.audit_id),
+                progress,
+            )
         } else {
-            Stage::Wait
+            let mut cfg = cfg;
+            cfg.rules.publish = h.publish.clone();
+            let mut state =
+                State::new(cfg, Some((h.version.clone(), None, "none".into()))).at(Stage::Wait);
+            state.audit_id = Some(h.audit_id);
+            state
         };
-        let mut state = State::new(cfg, Some((h.version.clone(), None, "none".into()))).at(stage);
-        state.audit_id = Some(h.audit_id);
-        if let Some(progress) = h.rollout.clone() {
-            // The review was approved and the phased release began: the rollout goes on.
-            state.review = Some(mp_release_core::pipeline::Review {
-                status: 0,
-                reason: String::new(),
-                screenshot: String::new(),
-            });
-            state.published = true;
-            state.rollout = Some(progress);
-        }
         let mut rep = reporter_for(gs.clone(), g, tag_prefix)?.for_check_run(
             run.id,
             &run.head_sha,

@@ -58,7 +58,6 @@ pub struct Runner {
     pub shared_quota: Option<Quota>,
     logged_notes: usize,
     logged_looks: usize,
-    crash_count: u32,
 }
 
 /// A fleet's review budget, shared by its apps: closed at the first 85085 (the platform's quota
@@ -107,7 +106,6 @@ impl Runner {
             shared_quota: None,
             logged_notes: 0,
             logged_looks: 0,
-            crash_count: 0,
         }
     }
 
@@ -147,8 +145,9 @@ impl Runner {
         if want != name {
             return false;
         }
-        self.crash_count += 1;
-        self.crash_count == nth
+        // Counted per process, not per runner: a fleet drives each app with its own runner.
+        static COUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        COUNT.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 == nth
     }
 
     fn persist(&self, state: &State) -> anyhow::Result<()> {

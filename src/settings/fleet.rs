@@ -156,16 +156,6 @@ pub fn fleet(
         return Err(UsageError::input(&o, "a fleet's ext_json is set per app in the fleet file (ext-json there, with {{appid}} and other variables)"));
     }
     let pipeline = super::pipeline(&a.pipeline, layers, &g.cwd, "")?;
-    // A rollout watches one app's new version for hours and hands over through that app's
-    // check run: a fleet has neither per-app watch nor per-app hand-overs (yet).
-    if pipeline.rules.publish.rollout.is_some() {
-        if let Some((_, origin)) = layers.pick("rollout", a.pipeline.rollout.as_deref()) {
-            return Err(UsageError::input(
-                &origin,
-                "rollout is for one app (run, publish, resume); a fleet publishes fully or with gray-percentage",
-            ));
-        }
-    }
     let state_dir = layers
         .parse("state-dir", a.state_dir.as_deref(), |s| {
             let p = g.cwd.join(s);
@@ -175,6 +165,17 @@ pub fn fleet(
             Ok(p)
         })?
         .map(|(p, _)| p);
+    // A rollout outlasts a run (each step watches for hours); what each app reached lives in its
+    // state file, and only there: without one the next run could not tell its own phased release
+    // from another.
+    if pipeline.rules.publish.rollout.is_some() && state_dir.is_none() {
+        if let Some((_, origin)) = layers.pick("rollout", a.pipeline.rollout.as_deref()) {
+            return Err(UsageError::input(
+                &origin,
+                "a fleet's rollout needs state-dir: each app's progress (step, plan, next look) is kept there for the next fleet run",
+            ));
+        }
+    }
     if matches!(file.template, TemplateSource::Word(_)) && file.version.is_none() {
         return Err(UsageError::input(&origin, "template: new needs version: the version the development mini program is uploaded as, which every app gets"));
     }

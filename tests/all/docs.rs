@@ -168,9 +168,12 @@ fn every_command_in_the_docs_runs_as_documented() {
             ..mp_release_emulator::AppSpec::authorized(APP, PLATFORM)
         });
         w.add_upload_key(APP, &public);
-        // the platform's development mini program (template add), with the fixture key too
+        // the platform's development mini program (template add), with the fixture key too; it
+        // has been released before (a fleet's `apps: all` lists it, and a rollout needs a live
+        // version to phase from)
         w.add_app(mp_release_emulator::AppSpec {
             dev_of: Some(PLATFORM.into()),
+            live_version: Some("1.0.0".into()),
             ..mp_release_emulator::AppSpec::authorized(DEV_APP, PLATFORM)
         });
         w.add_upload_key(DEV_APP, &public);

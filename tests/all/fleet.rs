@@ -737,10 +737,16 @@ fn bad_fleet_inputs_are_refused_before_any_call() {
         ),
         ("bad shard", good.clone(), vec!["--shard", "4/3"], "shard"),
         (
-            "rollout",
+            "rollout without a state-dir",
             good.clone(),
             vec!["--rollout", "5,100"],
-            "rollout is for one app",
+            "a fleet's rollout needs state-dir",
+        ),
+        (
+            "falling rollout",
+            good.clone(),
+            vec!["--rollout", "5,5,100", "--state-dir", "st"],
+            "must rise",
         ),
         (
             "bad select",
@@ -1188,4 +1194,167 @@ fn a_lost_state_dir_does_not_commit_or_submit_again() {
         r.stderr
     );
     assert_once_each(&f, 5, &["/wxa/commit", "/wxa/submit_audit", "/wxa/release"]);
+}
+
+/// Traffic for every app: the old version's error rate, and the new one's (per mille of its
+/// users) from 5 % on.
+fn fleet_traffic(old: f64, new: f64) -> Scenario {
+    use mp_release_emulator::{JsError, Traffic};
+    let error = |version: &str, per_mille: f64| {
+        JsError {
+        version: version.into(),
+        message: "TypeError: cannot read property 'price' of undefined".into(),
+        stack: "TypeError: cannot read property 'price' of undefined\n    at onLoad (pages/index/index.js:9:3)".into(),
+        users_per_day: 0,
+        events_per_day: 0,
+        per_mille,
+        from_percent: 5,
+    }
+    };
+    Scenario {
+        traffic: Some(Traffic {
+            daily_uv: 2_000_000,
+            errors: vec![error("@previous", old), error("@new", new)],
+            ..Traffic::default()
+        }),
+        ..approved_but(99)
+    }
+}
+
+/// The statuses and reasons of the report a `fleet run` wrote into `st`.
+fn fleet_results(f: &Fleet) -> Vec<(String, String)> {
+    f.report("st")["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["status"].as_str().unwrap().to_owned(),
+                x["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+const ROLLOUT: [&str; 8] = [
+    "--rollout",
+    "5,100",
+    "--rollout-watch",
+    "1h",
+    "--wait-timeout",
+    "10m",
+    "--state-dir",
+    "st",
+];
+
+/// A fleet's health-gated rollout outlasts its run: each app's step is kept in the state-dir, and
+/// the next `fleet run` takes the look and releases. Exactly one grayrelease and one release per
+/// app, whatever the number of runs; a finished fleet sends nothing.
+#[test]
+fn a_fleet_rolls_out_across_runs() {
+    let f = Fleet::new(3, fleet_traffic(20.0, 20.0), |_, s| s);
+    f.write_all();
+    let r = f.run(&fleet_args("run", &ROLLOUT), &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for (status, reason) in fleet_results(&f) {
+        assert_eq!(status, "rolling-out", "{reason}");
+        assert!(reason.starts_with("at 5 %; the next look at "), "{reason}");
+    }
+    assert_once_each(&f, 3, &["/wxa/grayrelease"]);
+    assert_eq!(
+        f.emu
+            .world()
+            .journal()
+            .iter()
+            .filter(|c| c.path == "/wxa/release")
+            .count(),
+        0
+    );
+    // a run before the look changes nothing
+    let r = f.run(&fleet_args("run", &ROLLOUT), &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(fleet_results(&f).iter().all(|x| x.0 == "rolling-out"));
+    assert_once_each(&f, 3, &["/wxa/grayrelease"]);
+    // an hour later: the look finds the new version as healthy as the old one, and releases
+    f.emu.world().advance(3600);
+    let r = f.run(&fleet_args("run", &ROLLOUT), &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        fleet_results(&f).iter().all(|x| x.0 == "published"),
+        "{:?}",
+        fleet_results(&f)
+    );
+    assert_once_each(
+        &f,
+        3,
+        &["/wxa/grayrelease", "/wxa/release", "/wxa/submit_audit"],
+    );
+    for i in 0..3 {
+        assert_eq!(
+            f.emu.world().app_state(&appid(i)).unwrap()["live"]["user_version"],
+            "3.1.0"
+        );
+    }
+    // finished means finished
+    let r = f.run(&fleet_args("run", &ROLLOUT), &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_once_each(&f, 3, &["/wxa/grayrelease", "/wxa/release"]);
+    f.assert_no_leaks(&r, "");
+}
+
+/// An error spike under the new version at 5 %: every app's phased release is reverted once,
+/// each result says so with the evidence, the fleet fails; a later run sends nothing more.
+/// A crash right after the second app's revert is resumed without reverting it again.
+#[test]
+fn an_unhealthy_fleet_reverts_each_app_once() {
+    let f = Fleet::new(3, fleet_traffic(20.0, 160.0), |_, s| s);
+    f.write_all();
+    let r = f.run(&fleet_args("run", &ROLLOUT), &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    f.emu.world().advance(3600);
+    let r = f.run(
+        &fleet_args("run", &ROLLOUT),
+        &[("MP_RELEASE_CRASH_AFTER", "revertgrayrelease#2")],
+    );
+    assert!(
+        r.code == 3 && r.stderr.contains("stopped right after"),
+        "the crash: {}",
+        r.stderr
+    );
+    // The app whose revert was the second stopped right after sending it (its state says the
+    // revert may have been sent); the others went on beside it.
+    let unconfirmed = (0..3)
+        .filter(|i| {
+            let path = f.dir.path().join(format!("st/apps/{}.json", appid(*i)));
+            let st: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+            st["rollout"]["revert_sent"] == true && st["outcome"].is_null()
+        })
+        .count();
+    assert_eq!(unconfirmed, 1, "one app stopped right after its revert");
+    let r = f.run(&fleet_args("run", &ROLLOUT), &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    for (status, reason) in fleet_results(&f) {
+        assert_eq!(status, "failed", "{reason}");
+        assert!(reason.starts_with("reverted at 5 %: "), "{reason}");
+        assert!(reason.contains("ratio"), "{reason}");
+    }
+    assert_once_each(&f, 3, &["/wxa/grayrelease", "/wxa/revertgrayrelease"]);
+    assert_eq!(
+        f.emu
+            .world()
+            .journal()
+            .iter()
+            .filter(|c| c.path == "/wxa/release")
+            .count(),
+        0
+    );
+    for i in 0..3 {
+        assert_eq!(
+            f.emu.world().app_state(&appid(i)).unwrap()["live"]["user_version"],
+            "3.0.0"
+        );
+    }
+    let r = f.run(&fleet_args("run", &ROLLOUT), &[]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_once_each(&f, 3, &["/wxa/grayrelease", "/wxa/revertgrayrelease"]);
 }

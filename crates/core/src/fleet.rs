@@ -862,6 +862,9 @@ pub enum Status {
     Withdrawn,
     /// Still in review: `fleet run` again (or on a schedule) follows it.
     InReview,
+    /// In a phased rollout that outlasted the run: `fleet run` again with the state-dir takes the
+    /// next look.
+    RollingOut,
     /// Approved, not published (publish: never).
     Approved,
     /// Released in phases.
@@ -880,10 +883,16 @@ impl Status {
             Self::Skipped => "skipped",
             Self::Withdrawn => "withdrawn",
             Self::InReview => "in-review",
+            Self::RollingOut => "rolling-out",
             Self::Approved => "approved",
             Self::Phased => "phased",
             Self::Published => "published",
         }
+    }
+
+    /// Whether a later `fleet run` with the state-dir goes on with it (a review or a rollout).
+    pub fn is_pending(self) -> bool {
+        matches!(self, Self::InReview | Self::RollingOut)
     }
 
     /// Whether the app counts as a failure for the exit code.
@@ -902,6 +911,7 @@ impl Status {
             Self::Skipped => "⏭️",
             Self::Withdrawn => "↩️",
             Self::InReview => "⏳",
+            Self::RollingOut => "📶",
             Self::Approved => "✅",
             Self::Phased => "🌓",
             Self::Published => "🚀",
@@ -934,14 +944,39 @@ pub const QUOTA_EXHAUSTED: i64 = 85085;
 
 /// An app's result from its pipeline state.
 pub fn result_of(app: &PlannedApp, s: &State) -> AppResult {
+    let rolling = s.rollout.as_ref().filter(|_| s.published);
     let reason = match (&s.outcome, &s.review) {
-        (Some(Outcome::Failed { message, .. } | Outcome::Unhealthy { why: message, .. }), _) => {
-            message.clone()
-        }
+        (Some(Outcome::Failed { message, .. }), _) => message.clone(),
+        (
+            Some(Outcome::Unhealthy {
+                why,
+                reverted,
+                percent,
+            }),
+            _,
+        ) => format!(
+            "{} at {percent} %: {why}",
+            if *reverted {
+                "reverted"
+            } else {
+                "unhealthy, held"
+            }
+        ),
         (Some(Outcome::Rejected | Outcome::Withdrawn), Some(r)) => r.reason.clone(),
+        (Some(Outcome::Detached), _) if rolling.is_some() => {
+            let r = rolling.map_or(0, |r| r.changes.last().map_or(0, |c| c.1));
+            let next = s
+                .rollout
+                .as_ref()
+                .and_then(|p| p.next_look)
+                .map(|t| format!("; the next look at {} UTC", crate::report::utc(t)))
+                .unwrap_or_default();
+            format!("at {r} %{next}")
+        }
         _ => String::new(),
     };
     let status = match &s.outcome {
+        Some(Outcome::Detached) if rolling.is_some() => Status::RollingOut,
         Some(Outcome::Published { phased: Some(_) }) => Status::Phased,
         Some(Outcome::Published { phased: None }) => Status::Published,
         Some(Outcome::Approved) => Status::Approved,

@@ -245,7 +245,7 @@ pub fn rollout_table(r: &crate::pipeline::RolloutProgress, next: Option<u64>) ->
 }
 
 /// `YYYY-MM-DD HH:MM` (UTC) of a Unix time.
-fn utc(t: u64) -> String {
+pub(crate) fn utc(t: u64) -> String {
     let day = crate::health::beijing_date(t.saturating_sub(8 * 3600));
     format!("{day} {:02}:{:02}", t % 86_400 / 3600, t % 3600 / 60)
 }

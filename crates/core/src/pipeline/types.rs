@@ -835,6 +835,38 @@ impl State {
         self
     }
 
+    /// A rollout handed over by an earlier job (a check run's hand-over, a fleet's state file),
+    /// continued under `cfg`: the review was approved and the phased release began, so the run
+    /// starts in the rollout stage with the progress it was handed. The steps and on-unhealthy
+    /// are the hand-over's (`handed`); the thresholds, max-holds and log marker are `cfg`'s when it
+    /// has a rollout of its own (a team may tune them between looks).
+    #[must_use]
+    pub fn continued_rollout(
+        mut cfg: Config,
+        handed: PublishSpec,
+        version: String,
+        audit_id: Option<u64>,
+        progress: RolloutProgress,
+    ) -> Self {
+        let own = cfg.rules.publish.rollout.take();
+        cfg.rules.publish = handed;
+        if let (Some(r), Some(own)) = (cfg.rules.publish.rollout.as_mut(), own) {
+            r.thresholds = own.thresholds;
+            r.max_holds = own.max_holds;
+            r.log_marker = own.log_marker;
+        }
+        let mut s = State::new(cfg, Some((version, None, "none".into()))).at(Stage::Rollout);
+        s.audit_id = audit_id;
+        s.review = Some(Review {
+            status: 0,
+            reason: String::new(),
+            screenshot: String::new(),
+        });
+        s.published = true;
+        s.rollout = Some(progress);
+        s
+    }
+
     pub(crate) fn open_span(&mut self, now: u64) {
         if self
             .timeline
