@@ -150,6 +150,36 @@ pub(super) fn resume_or(ws: &WeChatSettings, fresh: State) -> anyhow::Result<Sta
         .into());
     }
     let version = saved.version.as_deref().unwrap_or("?");
+    // A rollout handed over to a later run (its next look lay beyond wait-timeout): the state
+    // file is the hand-over, as the check run is for `resume`; this run takes the look that is
+    // due, with the steps of the run that began it.
+    if let (Stage::Done, Some(Outcome::Detached), true, false, Some(progress)) = (
+        saved.stage,
+        &saved.outcome,
+        saved.published,
+        ws.restart,
+        saved.rollout.clone(),
+    ) {
+        tracing::info!(
+            "continuing the rollout of {version} saved in {} (step {} of {})",
+            path.display(),
+            progress.step + 1,
+            saved
+                .config
+                .rules
+                .publish
+                .rollout
+                .as_ref()
+                .map_or(0, |r| r.steps.len())
+        );
+        return Ok(State::continued_rollout(
+            fresh.config,
+            saved.config.rules.publish,
+            saved.version.unwrap_or_default(),
+            saved.audit_id,
+            progress,
+        ));
+    }
     match (saved.stage == Stage::Done, ws.restart) {
         (false, _) => {
             tracing::info!(

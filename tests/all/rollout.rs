@@ -434,6 +434,68 @@ fn resume_advances_a_detached_rollout() {
     );
 }
 
+/// Without GitHub (a CLI on a scheduler) the state file is the hand-over: the same command with
+/// the same state file continues a detached rollout at its next look, with the steps it began
+/// with; a run before the look changes nothing; a finished one is reported again without a call.
+#[test]
+fn a_state_file_hands_a_rollout_to_the_next_run() {
+    let wx = world(traffic(5.0, vec![], vec![]));
+    let args = [
+        "run",
+        "--rollout",
+        "1,20,100",
+        "--rollout-watch",
+        "2h",
+        "--wait-timeout",
+        "1h",
+        "--state-file",
+        "state.json",
+    ];
+    let r = wx.run(&args, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_rollout(&r, "rolling", 1);
+    assert_eq!(wx.successes(GRAY), 1);
+    // before the look: nothing is raised, it stays handed over
+    let r = wx.run(&args, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("continuing the rollout of 1.5.0"),
+        "{}",
+        r.stderr
+    );
+    assert_rollout(&r, "rolling", 1);
+    assert_eq!(wx.successes(GRAY), 1);
+    // at the look: raised to 20 % (other steps given now do not change the rollout it began)
+    wx.emu.world().advance(7200);
+    let mut other = args.to_vec();
+    other[2] = "1,50,100";
+    let r = wx.run(&other, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_rollout(&r, "rolling", 20);
+    assert_eq!(wx.successes(GRAY), 2);
+    let st = rollout_status(&r);
+    assert_eq!(
+        (st["step"].as_u64(), st["steps"].as_u64()),
+        (Some(2), Some(3)),
+        "{st}"
+    );
+    // the next look releases; afterwards the finished state is only reported
+    wx.emu.world().advance(7200);
+    let r = wx.run(&args, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_rollout(&r, "complete", 100);
+    assert_eq!((wx.successes(GRAY), wx.successes(RELEASE)), (2, 1));
+    let calls = wx.emu.world().journal().len();
+    let r = wx.run(&args, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.outputs["published"], "true");
+    assert_eq!(
+        wx.emu.world().journal().len(),
+        calls,
+        "a finished state calls WeChat"
+    );
+}
+
 /// Hostile answers at a look: a mistyped error count, or a plan that says it is not running.
 /// Nothing is raised on figures the gate cannot read; the run stops in doubt (exit 3) at the
 /// percentage it reached.
