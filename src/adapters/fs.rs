@@ -74,3 +74,87 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: Mode) -> std::io::Result<()
     }
     result
 }
+
+/// Takes an advisory lock on `path` for the rest of the process: one process at a time drives a
+/// state file (or a fleet's state directory). The lock file lives in the temporary directory,
+/// named by a hash of the absolute path, so nothing is left beside the user's files; the lock
+/// goes with the process however it ends (`kill -9` included), so a crashed run never blocks the
+/// next one. Another process holding it is an error saying which.
+pub fn hold_lock(path: &Path) -> Result<(), String> {
+    use std::io::{Read, Seek};
+    static HELD: std::sync::Mutex<Vec<(std::path::PathBuf, std::fs::File)>> =
+        std::sync::Mutex::new(Vec::new());
+    let absolute = match (
+        path.parent().filter(|p| !p.as_os_str().is_empty()),
+        path.file_name(),
+    ) {
+        (Some(dir), Some(name)) => std::fs::canonicalize(dir).map(|d| d.join(name)),
+        (None, Some(name)) => std::env::current_dir().map(|d| d.join(name)),
+        _ => std::fs::canonicalize(path),
+    }
+    .unwrap_or_else(|_| {
+        std::env::current_dir().map_or_else(|_| path.to_path_buf(), |c| c.join(path))
+    });
+    let mut held = HELD
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if held.iter().any(|(p, _)| *p == absolute) {
+        return Ok(());
+    }
+    // A lock that cannot be had for a reason other than another holder (an unwritable temporary
+    // directory) only loses this protection: the run goes on, and says so.
+    let unlocked = |why: String| {
+        tracing::warn!("{why}; going on without it");
+        Ok(())
+    };
+    let dir = std::env::temp_dir().join("mp-release-locks");
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        return unlocked(format!(
+            "cannot make the lock directory {}: {e}",
+            dir.display()
+        ));
+    }
+    // FNV-1a of the path: stable across processes (std's hasher is seeded per process).
+    let hash = absolute
+        .as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
+        });
+    let lock = dir.join(format!("{hash:016x}.lock"));
+    let lock = lock.as_path();
+    let mut f = match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(lock)
+    {
+        Ok(f) => f,
+        Err(e) => {
+            return unlocked(format!("cannot open the lock file {}: {e}", lock.display()));
+        }
+    };
+    match f.try_lock() {
+        Ok(()) => {
+            let _ = f.set_len(0);
+            let _ = f.rewind();
+            let _ = write!(f, "{}", std::process::id());
+            held.push((absolute, f));
+            Ok(())
+        }
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut pid = String::new();
+            let _ = f.read_to_string(&mut pid);
+            Err(format!(
+                "another mp-release process (pid {}) is driving {} right now; this run leaves it alone (run it again after that one ends)",
+                if pid.trim().is_empty() { "?" } else { pid.trim() },
+                path.display()
+            ))
+        }
+        Err(std::fs::TryLockError::Error(e)) => {
+            unlocked(format!("cannot lock {}: {e}", lock.display()))
+        }
+    }
+}

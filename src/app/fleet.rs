@@ -606,6 +606,12 @@ pub(super) async fn run(
     wf: &mut Workflow,
     g: &crate::settings::Globals,
 ) -> anyhow::Result<Report> {
+    // One process at a time per shard of a state-dir (a scheduled run while the last one still
+    // follows its reviews or rollouts would drive the same apps twice); shards may share one.
+    if let Some(d) = &s.state_dir {
+        let key = d.join(format!("shard-{}-of-{}", s.shard.index, s.shard.count));
+        crate::adapters::fs::hold_lock(&key).map_err(anyhow::Error::msg)?;
+    }
     let limiter = Arc::new(Mutex::new(Limiter::new(s.rules.clone(), s.global_rate)));
     let mut p = PlatformCalls::connect(&s.fleet.platform, wf.masker(), limiter).await?;
     let dir = s.state_dir.clone();

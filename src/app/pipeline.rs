@@ -130,6 +130,9 @@ pub(super) fn resume_or(ws: &WeChatSettings, fresh: State) -> anyhow::Result<Sta
     let Some(path) = &ws.state_file else {
         return Ok(fresh);
     };
+    // Two processes on one state file (a scheduled run while the last one still follows its
+    // rollout) would both act on it: the second stops before reading it (exit 3).
+    crate::adapters::fs::hold_lock(path).map_err(anyhow::Error::msg)?;
     let saved = Runner::load(path).map_err(|e| {
         settings::UsageError::new(format!(
             "invalid state-file {}: {e:#}; it is not a state file of this version of mp-release: remove it (or give \

@@ -565,6 +565,47 @@ fn a_killed_fleet_resumes_without_submitting_twice() {
     assert_once_each(&f, 12, &["/wxa/submit_audit", "/wxa/release"]);
 }
 
+/// Two `fleet run`s of one shard on one state-dir at once (a schedule faster than the run): the
+/// second stops before any call (exit 3, naming the holder); a killed holder frees it.
+#[test]
+fn one_fleet_run_at_a_time_per_state_dir() {
+    let scenario = Scenario {
+        review_quota: 100,
+        latency_ms: 100,
+        default_review: vec![ReviewStep::approve_after_polls(2)],
+        ..Scenario::default()
+    };
+    let f = Fleet::new(4, scenario, |_, s| s);
+    f.write_all();
+    let args = fleet_args("run", &["--state-dir", "s"]);
+    let mut first = f.spawn(&args);
+    let plan = f.dir.path().join("s/plan.json");
+    for _ in 0..400 {
+        if plan.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    assert!(plan.exists(), "the first run never planned");
+    let second = f.run(&args, &[]);
+    assert_eq!(second.code, 3, "{}", second.stderr);
+    assert!(
+        second
+            .stderr
+            .contains(&format!("another mp-release process (pid {})", first.id())),
+        "{}",
+        second.stderr
+    );
+    // stopped before the platform's client was even made
+    assert!(!second.stderr.contains("WeChat API"), "{}", second.stderr);
+    let _ = first.kill();
+    let _ = first.wait();
+    let r = f.run(&args, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(statuses(&f.report("s")).values().all(|s| s == "published"));
+    assert_once_each(&f, 4, &["/wxa/submit_audit", "/wxa/release"]);
+}
+
 /// Three shards from one plan, each with its own state, merged by `fleet report`: the same apps,
 /// outcomes and reasons as the unsharded run of the same fleet on a twin emulator.
 #[test]

@@ -884,3 +884,49 @@ fn the_exit_code_is_the_ending_failures() {
     );
     assert_eq!(r.code, 1, "{}", r.stderr);
 }
+
+/// Two processes on one state file (a scheduled run while the last one is still going): the
+/// second stops before reading it or calling WeChat (exit 3, naming the holder); the first goes
+/// on undisturbed; once it has ended, the state file is free again.
+#[test]
+fn two_processes_never_drive_one_state_file() {
+    let mut s = approve_after(1);
+    s.latency_ms = 200;
+    let wx = Wx::new(s, |a| a);
+    let state = wx.dir.path().join("s.json");
+    let mut first = wx
+        .std_cmd(&["run", "--state-file", "s.json"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // the first process has taken the lock once it has saved its first state
+    for _ in 0..200 {
+        if state.exists() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    assert!(state.exists(), "the first run never saved its state");
+    let second = wx.run(&["run", "--state-file", "s.json"], &[]);
+    assert_eq!(second.code, 3, "{}", second.stderr);
+    assert!(
+        second
+            .stderr
+            .contains(&format!("another mp-release process (pid {})", first.id())),
+        "{}",
+        second.stderr
+    );
+    assert!(
+        !second.stderr.contains("POST /"),
+        "the second run called WeChat: {}",
+        second.stderr
+    );
+    assert!(first.wait().unwrap().success());
+    assert_eq!(wx.successes("/wxa/submit_audit"), 1);
+    assert_eq!(wx.successes("/wxa/release"), 1);
+    // free again: the finished run is reported
+    let again = wx.run(&["run", "--state-file", "s.json"], &[]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(again.outputs["published"], "true");
+}
