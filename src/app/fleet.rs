@@ -498,13 +498,15 @@ async fn drive_app(
             ) && saved.published
                 && saved.rollout.is_some() =>
         {
-            State::continued_rollout(
+            let mut st = State::continued_rollout(
                 fresh.config.clone(),
                 saved.config.rules.publish,
                 saved.version.unwrap_or_else(|| plan.version.clone()),
                 saved.audit_id,
                 saved.rollout.unwrap_or_default(),
-            )
+            );
+            st.previous_version = saved.previous_version;
+            st
         }
         // Handed over in review (a job that did not wait): this run follows that review, as
         // `resume` does for one app — the same review id, the rules of this run.

@@ -175,13 +175,15 @@ pub(super) fn resume_or(ws: &WeChatSettings, fresh: State) -> anyhow::Result<Sta
                 .as_ref()
                 .map_or(0, |r| r.steps.len())
         );
-        return Ok(State::continued_rollout(
+        let mut st = State::continued_rollout(
             fresh.config,
             saved.config.rules.publish,
             saved.version.unwrap_or_default(),
             saved.audit_id,
             progress,
-        ));
+        );
+        st.previous_version = saved.previous_version;
+        return Ok(st);
     }
     match (saved.stage == Stage::Done, ws.restart) {
         (false, _) => {

@@ -464,6 +464,13 @@ fn a_state_file_hands_a_rollout_to_the_next_run() {
         r.stderr
     );
     assert_rollout(&r, "rolling", 1);
+    assert_eq!(
+        (
+            r.outputs["version"].as_str(),
+            r.outputs["previous-version"].as_str()
+        ),
+        ("1.5.0", "1.4.2")
+    );
     assert_eq!(wx.successes(GRAY), 1);
     // at the look: raised to 20 % (other steps given now do not change the rollout it began)
     wx.emu.world().advance(7200);
