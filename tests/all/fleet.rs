@@ -3,7 +3,9 @@
 //! merged into the unsharded report, and bad fleet inputs refused before any call. Every run is
 //! scanned for every secret the emulator issued and every refresh token.
 
-use crate::helpers::{bin, parse_outputs, run, walk, without_masks, NetTrap, PipelineRun};
+use crate::helpers::{
+    assert_held_by, bin, parse_outputs, run, wait_for, walk, without_masks, NetTrap, PipelineRun,
+};
 use mp_release_emulator::{AppSpec, Emulator, ReviewStep, Scenario, World};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -222,18 +224,23 @@ fn approved_but(rejected: usize) -> Scenario {
     scenario
 }
 
-fn statuses(report: &Value) -> BTreeMap<String, String> {
+/// Two fields of every result of a report, as pairs.
+fn pairs(report: &Value, key: &str, value: &str) -> Vec<(String, String)> {
     report["results"]
         .as_array()
         .unwrap()
         .iter()
         .map(|r| {
             (
-                r["appid"].as_str().unwrap().to_owned(),
-                r["status"].as_str().unwrap().to_owned(),
+                r[key].as_str().unwrap().to_owned(),
+                r[value].as_str().unwrap().to_owned(),
             )
         })
         .collect()
+}
+
+fn statuses(report: &Value) -> BTreeMap<String, String> {
+    pairs(report, "appid", "status").into_iter().collect()
 }
 
 /// 50 apps: approve after 1–3 polls, reject, delay then approve, one never authorized, one
@@ -536,17 +543,21 @@ fn a_plan_over_the_quota_is_refused_or_cut() {
     );
 }
 
+/// Reviews approved at the second poll, every answer `latency_ms` late.
+fn slow_reviews(latency_ms: u64) -> Scenario {
+    Scenario {
+        review_quota: 100,
+        latency_ms,
+        default_review: vec![ReviewStep::approve_after_polls(2)],
+        ..Scenario::default()
+    }
+}
+
 /// A crash right after a submission (the test hook), then `kill -9` at random moments: every
 /// rerun continues, and no app is submitted or released twice.
 #[test]
 fn a_killed_fleet_resumes_without_submitting_twice() {
-    let scenario = Scenario {
-        review_quota: 100,
-        latency_ms: 3,
-        default_review: vec![ReviewStep::approve_after_polls(2)],
-        ..Scenario::default()
-    };
-    let f = Fleet::new(12, scenario, |_, s| s);
+    let f = Fleet::new(12, slow_reviews(3), |_, s| s);
     f.write_all();
     let args = fleet_args("run", &["--state-dir", "s", "--concurrency", "4"]);
     let crashed = f.run(&args, &[("MP_RELEASE_CRASH_AFTER", "submit_audit")]);
@@ -569,33 +580,13 @@ fn a_killed_fleet_resumes_without_submitting_twice() {
 /// second stops before any call (exit 3, naming the holder); a killed holder frees it.
 #[test]
 fn one_fleet_run_at_a_time_per_state_dir() {
-    let scenario = Scenario {
-        review_quota: 100,
-        latency_ms: 100,
-        default_review: vec![ReviewStep::approve_after_polls(2)],
-        ..Scenario::default()
-    };
-    let f = Fleet::new(4, scenario, |_, s| s);
+    let f = Fleet::new(4, slow_reviews(100), |_, s| s);
     f.write_all();
     let args = fleet_args("run", &["--state-dir", "s"]);
     let mut first = f.spawn(&args);
-    let plan = f.dir.path().join("s/plan.json");
-    for _ in 0..400 {
-        if plan.exists() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(25));
-    }
-    assert!(plan.exists(), "the first run never planned");
+    wait_for(&f.dir.path().join("s/plan.json"));
     let second = f.run(&args, &[]);
-    assert_eq!(second.code, 3, "{}", second.stderr);
-    assert!(
-        second
-            .stderr
-            .contains(&format!("another mp-release process (pid {})", first.id())),
-        "{}",
-        second.stderr
-    );
+    assert_held_by(&second, first.id());
     // stopped before the platform's client was even made
     assert!(!second.stderr.contains("WeChat API"), "{}", second.stderr);
     let _ = first.kill();
@@ -1262,19 +1253,30 @@ fn fleet_traffic(old: f64, new: f64) -> Scenario {
     }
 }
 
+/// Calls of `path` the emulator received (answered or not).
+fn calls_to(f: &Fleet, path: &str) -> usize {
+    f.emu
+        .world()
+        .journal()
+        .iter()
+        .filter(|c| c.path == path)
+        .count()
+}
+
+/// The first `apps` apps have `version` live.
+fn assert_live(f: &Fleet, apps: usize, version: &str) {
+    for i in 0..apps {
+        assert_eq!(
+            f.emu.world().app_state(&appid(i)).unwrap()["live"]["user_version"],
+            version,
+            "app {i}"
+        );
+    }
+}
+
 /// The statuses and reasons of the report a `fleet run` wrote into `st`.
 fn fleet_results(f: &Fleet) -> Vec<(String, String)> {
-    f.report("st")["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| {
-            (
-                x["status"].as_str().unwrap().to_owned(),
-                x["reason"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
+    pairs(&f.report("st"), "status", "reason")
 }
 
 const ROLLOUT: [&str; 8] = [
@@ -1302,15 +1304,7 @@ fn a_fleet_rolls_out_across_runs() {
         assert!(reason.starts_with("at 5 %; the next look at "), "{reason}");
     }
     assert_once_each(&f, 3, &["/wxa/grayrelease"]);
-    assert_eq!(
-        f.emu
-            .world()
-            .journal()
-            .iter()
-            .filter(|c| c.path == "/wxa/release")
-            .count(),
-        0
-    );
+    assert_eq!(calls_to(&f, "/wxa/release"), 0);
     // a run before the look changes nothing
     let r = f.run(&fleet_args("run", &ROLLOUT), &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -1330,12 +1324,7 @@ fn a_fleet_rolls_out_across_runs() {
         3,
         &["/wxa/grayrelease", "/wxa/release", "/wxa/submit_audit"],
     );
-    for i in 0..3 {
-        assert_eq!(
-            f.emu.world().app_state(&appid(i)).unwrap()["live"]["user_version"],
-            "3.1.0"
-        );
-    }
+    assert_live(&f, 3, "3.1.0");
     // finished means finished
     let r = f.run(&fleet_args("run", &ROLLOUT), &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -1380,21 +1369,8 @@ fn an_unhealthy_fleet_reverts_each_app_once() {
         assert!(reason.contains("ratio"), "{reason}");
     }
     assert_once_each(&f, 3, &["/wxa/grayrelease", "/wxa/revertgrayrelease"]);
-    assert_eq!(
-        f.emu
-            .world()
-            .journal()
-            .iter()
-            .filter(|c| c.path == "/wxa/release")
-            .count(),
-        0
-    );
-    for i in 0..3 {
-        assert_eq!(
-            f.emu.world().app_state(&appid(i)).unwrap()["live"]["user_version"],
-            "3.0.0"
-        );
-    }
+    assert_eq!(calls_to(&f, "/wxa/release"), 0);
+    assert_live(&f, 3, "3.0.0");
     let r = f.run(&fleet_args("run", &ROLLOUT), &[]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert_once_each(&f, 3, &["/wxa/grayrelease", "/wxa/revertgrayrelease"]);

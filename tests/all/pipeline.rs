@@ -901,22 +901,9 @@ fn two_processes_never_drive_one_state_file() {
         .spawn()
         .unwrap();
     // the first process has taken the lock once it has saved its first state
-    for _ in 0..200 {
-        if state.exists() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(25));
-    }
-    assert!(state.exists(), "the first run never saved its state");
+    wait_for(&state);
     let second = wx.run(&["run", "--state-file", "s.json"], &[]);
-    assert_eq!(second.code, 3, "{}", second.stderr);
-    assert!(
-        second
-            .stderr
-            .contains(&format!("another mp-release process (pid {})", first.id())),
-        "{}",
-        second.stderr
-    );
+    assert_held_by(&second, first.id());
     assert!(
         !second.stderr.contains("POST /"),
         "the second run called WeChat: {}",

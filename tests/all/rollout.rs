@@ -319,6 +319,17 @@ fn kill_after_every_step_and_resume() {
     }
 }
 
+/// A rollout that outlives its run: the run follows it for 1 h, each step watches 2 h.
+const DETACHING: [&str; 7] = [
+    "run",
+    "--rollout",
+    "1,20,100",
+    "--rollout-watch",
+    "2h",
+    "--wait-timeout",
+    "1h",
+];
+
 /// A rollout outlives its job: the check run carries the hand-over (`mp-release/2:` with the
 /// step), and `resume` in later processes advances it until it is released.
 #[test]
@@ -326,21 +337,7 @@ fn resume_advances_a_detached_rollout() {
     let wx = world(traffic(5.0, vec![], vec![]));
     let gh = FakeGitHub::new();
     gh.mount_check_runs();
-    // the job follows for 1 h; each step watches 2 h
-    let r = run_with(
-        &wx,
-        &gh,
-        &[
-            "run",
-            "--rollout",
-            "1,20,100",
-            "--rollout-watch",
-            "2h",
-            "--wait-timeout",
-            "1h",
-        ],
-        &[],
-    );
+    let r = run_with(&wx, &gh, &DETACHING, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(wx.successes(GRAY), 1);
     let st = rollout_status(&r);
@@ -440,17 +437,8 @@ fn resume_advances_a_detached_rollout() {
 #[test]
 fn a_state_file_hands_a_rollout_to_the_next_run() {
     let wx = world(traffic(5.0, vec![], vec![]));
-    let args = [
-        "run",
-        "--rollout",
-        "1,20,100",
-        "--rollout-watch",
-        "2h",
-        "--wait-timeout",
-        "1h",
-        "--state-file",
-        "state.json",
-    ];
+    let mut args = DETACHING.to_vec();
+    args.extend(["--state-file", "state.json"]);
     let r = wx.run(&args, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_rollout(&r, "rolling", 1);
@@ -474,7 +462,7 @@ fn a_state_file_hands_a_rollout_to_the_next_run() {
     assert_eq!(wx.successes(GRAY), 1);
     // at the look: raised to 20 % (other steps given now do not change the rollout it began)
     wx.emu.world().advance(7200);
-    let mut other = args.to_vec();
+    let mut other = args.clone();
     other[2] = "1,50,100";
     let r = wx.run(&other, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);

@@ -166,6 +166,29 @@ pub struct Run {
     pub stderr: String,
 }
 
+/// Waits (up to 10 s) until `path` exists: a spawned process got that far.
+pub fn wait_for(path: &Path) {
+    for _ in 0..400 {
+        if path.exists() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    panic!("{} never appeared", path.display());
+}
+
+/// `second` stopped (exit 3) because process `holder` held its state.
+pub fn assert_held_by(second: &PipelineRun, holder: u32) {
+    assert_eq!(second.code, 3, "{}", second.stderr);
+    assert!(
+        second
+            .stderr
+            .contains(&format!("another mp-release process (pid {holder})")),
+        "{}",
+        second.stderr
+    );
+}
+
 pub fn run(mut c: Command) -> Run {
     let out = c.output().unwrap();
     Run {
