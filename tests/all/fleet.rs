@@ -1332,6 +1332,51 @@ fn a_fleet_rolls_out_across_runs() {
     f.assert_no_leaks(&r, "");
 }
 
+/// `kill -9` at growing moments of the runs that raise and release a fleet's rollout: every
+/// rerun continues from the state-dir; no app is raised or released twice.
+#[test]
+fn a_killed_fleet_rollout_raises_and_releases_once() {
+    let mut s = fleet_traffic(20.0, 20.0);
+    s.latency_ms = 3;
+    let f = Fleet::new(6, s, |_, s| s);
+    f.write_all();
+    let mut args = fleet_args("run", &ROLLOUT);
+    args.extend(["--concurrency", "3"]);
+    let kill_at = |ms: u64| {
+        let mut child = f.spawn(&args);
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+        let _ = child.kill();
+        let _ = child.wait();
+    };
+    for ms in [150, 220, 290] {
+        kill_at(ms);
+    }
+    let r = f.run(&args, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        fleet_results(&f).iter().all(|x| x.0 == "rolling-out"),
+        "{:?}",
+        fleet_results(&f)
+    );
+    f.emu.world().advance(3600);
+    for ms in [40, 80, 120] {
+        kill_at(ms);
+    }
+    let r = f.run(&args, &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        fleet_results(&f).iter().all(|x| x.0 == "published"),
+        "{:?}",
+        fleet_results(&f)
+    );
+    assert_once_each(
+        &f,
+        6,
+        &["/wxa/submit_audit", "/wxa/grayrelease", "/wxa/release"],
+    );
+    assert_live(&f, 6, "3.1.0");
+}
+
 /// An error spike under the new version at 5 %: every app's phased release is reverted once,
 /// each result says so with the evidence, the fleet fails; a later run sends nothing more.
 /// A crash right after the second app's revert is resumed without reverting it again.
