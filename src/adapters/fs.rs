@@ -114,14 +114,7 @@ pub fn hold_lock(path: &Path) -> Result<(), String> {
             dir.display()
         ));
     }
-    // FNV-1a of the path: stable across processes (std's hasher is seeded per process).
-    let hash = absolute
-        .as_os_str()
-        .as_encoded_bytes()
-        .iter()
-        .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
-            (h ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3)
-        });
+    let hash = mp_release_core::github::fnv1a(&absolute.to_string_lossy());
     let lock = dir.join(format!("{hash:016x}.lock"));
     let lock = lock.as_path();
     let mut f = match std::fs::OpenOptions::new()

@@ -40,7 +40,9 @@ pub struct Handover {
     pub rollout: Option<RolloutProgress>,
 }
 
-fn fnv1a(text: &str) -> u64 {
+/// FNV-1a (64 bit) of a text: a stable digest across processes and releases (std's hasher is
+/// seeded per process), for hand-over digests and lock names, not for security.
+pub fn fnv1a(text: &str) -> u64 {
     text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     })
