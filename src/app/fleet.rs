@@ -489,44 +489,31 @@ async fn drive_app(
                 app.appid
             )
         }
-        // Handed over mid-rollout: this run goes on with it where it stands (the steps of the run
-        // that began it, the thresholds of this one), as `resume` does for one app.
-        Some(Some(saved))
-            if matches!(
-                saved.outcome,
-                Some(mp_release_core::pipeline::Outcome::Detached)
-            ) && saved.published
-                && saved.rollout.is_some() =>
-        {
-            let mut st = State::continued_rollout(
-                fresh.config.clone(),
-                saved.config.rules.publish,
-                saved.version.unwrap_or_else(|| plan.version.clone()),
-                saved.audit_id,
-                saved.rollout.unwrap_or_default(),
-            );
-            st.previous_version = saved.previous_version;
-            st
-        }
-        // Handed over in review (a job that did not wait): this run follows that review, as
-        // `resume` does for one app — the same review id, the rules of this run.
+        // Handed over: mid-rollout, this run goes on with it where it stands (the steps of the
+        // run that began it, the thresholds of this one); in review (a job that did not wait), it
+        // follows that review — the same review id, the rules of this run. As `resume` does for
+        // one app.
         Some(Some(saved))
             if matches!(
                 saved.outcome,
                 Some(mp_release_core::pipeline::Outcome::Detached)
             ) =>
         {
-            let version = saved
-                .version
-                .clone()
-                .unwrap_or_else(|| plan.version.clone());
-            let mut st = State::new(
-                fresh.config.clone(),
-                Some((version, saved.previous_version.clone(), "none".into())),
-            )
-            .at(Stage::Wait);
-            st.audit_id = saved.audit_id;
-            st
+            if let Some(st) = saved.rollout_handed_over(fresh.config.clone()) {
+                st
+            } else {
+                let version = saved
+                    .version
+                    .clone()
+                    .unwrap_or_else(|| plan.version.clone());
+                let mut st = State::new(
+                    fresh.config.clone(),
+                    Some((version, saved.previous_version.clone(), "none".into())),
+                )
+                .at(Stage::Wait);
+                st.audit_id = saved.audit_id;
+                st
+            }
         }
         Some(Some(saved)) => saved,
         // No saved state: a fleet's state dir may have been lost between jobs, so the trial

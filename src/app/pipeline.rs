@@ -156,33 +156,21 @@ pub(super) fn resume_or(ws: &WeChatSettings, fresh: State) -> anyhow::Result<Sta
     // A rollout handed over to a later run (its next look lay beyond wait-timeout): the state
     // file is the hand-over, as the check run is for `resume`; this run takes the look that is
     // due, with the steps of the run that began it.
-    if let (Stage::Done, Some(Outcome::Detached), true, false, Some(progress)) = (
-        saved.stage,
-        &saved.outcome,
-        saved.published,
-        ws.restart,
-        saved.rollout.clone(),
-    ) {
+    if let Some(st) = saved
+        .rollout_handed_over(fresh.config.clone())
+        .filter(|_| !ws.restart)
+    {
         tracing::info!(
             "continuing the rollout of {version} saved in {} (step {} of {})",
             path.display(),
-            progress.step + 1,
-            saved
-                .config
+            st.rollout.as_ref().map_or(0, |p| p.step) + 1,
+            st.config
                 .rules
                 .publish
                 .rollout
                 .as_ref()
                 .map_or(0, |r| r.steps.len())
         );
-        let mut st = State::continued_rollout(
-            fresh.config,
-            saved.config.rules.publish,
-            saved.version.unwrap_or_default(),
-            saved.audit_id,
-            progress,
-        );
-        st.previous_version = saved.previous_version;
         return Ok(st);
     }
     match (saved.stage == Stage::Done, ws.restart) {

@@ -867,6 +867,27 @@ impl State {
         s
     }
 
+    /// The run that goes on with a rollout this saved state handed over (it detached after its
+    /// phased release began, its next look beyond its wait-timeout): [`State::continued_rollout`]
+    /// under `cfg`, with the version and the previous version it was released over. `None` for
+    /// any other saved state.
+    #[must_use]
+    pub fn rollout_handed_over(&self, cfg: Config) -> Option<Self> {
+        let progress = self.rollout.clone()?;
+        if self.stage != Stage::Done || self.outcome != Some(Outcome::Detached) || !self.published {
+            return None;
+        }
+        let mut s = State::continued_rollout(
+            cfg,
+            self.config.rules.publish.clone(),
+            self.version.clone().unwrap_or_default(),
+            self.audit_id,
+            progress,
+        );
+        s.previous_version.clone_from(&self.previous_version);
+        Some(s)
+    }
+
     pub(crate) fn open_span(&mut self, now: u64) {
         if self
             .timeline

@@ -567,3 +567,54 @@ fn the_rollout_status_output() {
     assert!(summary.contains("rolling out at 1 %"), "{summary}");
     assert!(summary.contains("Next look:"), "{summary}");
 }
+
+/// A saved state that detached mid-rollout is handed to the next run (its steps, this run's
+/// thresholds, the versions it was released between); any other saved state is not.
+#[test]
+fn a_detached_rollout_is_handed_over_and_nothing_else() {
+    let mut saved = State::new(
+        config(),
+        Some(("1.5.0".into(), Some("1.4.2".into()), "minor".into())),
+    );
+    saved.config.rules.publish.rollout = Some(spec(&[5, 100], OnUnhealthy::Revert));
+    saved.stage = Stage::Done;
+    saved.outcome = Some(Outcome::Detached);
+    saved.published = true;
+    saved.audit_id = Some(7);
+    saved.rollout = Some(RolloutProgress {
+        step: 0,
+        changes: vec![(100, 5)],
+        ..RolloutProgress::default()
+    });
+    let mut cfg = config();
+    let mut own = spec(&[1, 50, 100], OnUnhealthy::Hold);
+    own.max_holds = 9;
+    cfg.rules.publish.rollout = Some(own);
+    let next = saved.rollout_handed_over(cfg.clone()).expect("handed over");
+    assert_eq!(next.stage, Stage::Rollout);
+    assert_eq!(
+        (
+            next.version.as_deref(),
+            next.previous_version.as_deref(),
+            next.audit_id
+        ),
+        (Some("1.5.0"), Some("1.4.2"), Some(7))
+    );
+    let r = next.config.rules.publish.rollout.as_ref().unwrap();
+    assert_eq!(
+        (r.steps.len(), r.on_unhealthy, r.max_holds),
+        (2, OnUnhealthy::Revert, 9),
+        "the steps it began with, this run's thresholds"
+    );
+    assert_eq!(next.rollout, saved.rollout);
+    // a finished rollout, a detached review, an unpublished one: no
+    for change in [
+        |s: &mut State| s.outcome = Some(Outcome::Published { phased: None }),
+        |s: &mut State| s.rollout = None,
+        |s: &mut State| s.published = false,
+    ] {
+        let mut other = saved.clone();
+        change(&mut other);
+        assert!(other.rollout_handed_over(cfg.clone()).is_none());
+    }
+}
