@@ -137,6 +137,16 @@ impl Fleet {
         .unwrap()
     }
 
+    /// `kill -9` of a `fleet` process `ms` after it started, once for each moment.
+    fn kill_at(&self, args: &[&str], moments: &[u64]) {
+        for ms in moments {
+            let mut child = self.spawn(args);
+            std::thread::sleep(std::time::Duration::from_millis(*ms));
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
     fn run(&self, args: &[&str], env: &[(&str, &str)]) -> PipelineRun {
         for f in ["gh_output", "gh_summary"] {
             let _ = std::fs::remove_file(self.dir.path().join(f));
@@ -564,12 +574,7 @@ fn a_killed_fleet_resumes_without_submitting_twice() {
     assert_ne!(crashed.code, 0);
     assert!(f.emu.world().successes("/wxa/submit_audit") >= 1);
     // kill -9 at growing moments
-    for ms in [40u64, 90, 160] {
-        let mut child = f.spawn(&args);
-        std::thread::sleep(std::time::Duration::from_millis(ms));
-        let _ = child.kill();
-        let _ = child.wait();
-    }
+    f.kill_at(&args, &[40, 90, 160]);
     let r = f.run(&args, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(statuses(&f.report("s")).values().all(|s| s == "published"));
@@ -1274,6 +1279,12 @@ fn assert_live(f: &Fleet, apps: usize, version: &str) {
     }
 }
 
+/// Every app of the report in `st` has `status`.
+fn assert_all(f: &Fleet, status: &str) {
+    let results = fleet_results(f);
+    assert!(results.iter().all(|x| x.0 == status), "{results:?}");
+}
+
 /// The statuses and reasons of the report a `fleet run` wrote into `st`.
 fn fleet_results(f: &Fleet) -> Vec<(String, String)> {
     pairs(&f.report("st"), "status", "reason")
@@ -1308,17 +1319,13 @@ fn a_fleet_rolls_out_across_runs() {
     // a run before the look changes nothing
     let r = f.run(&fleet_args("run", &ROLLOUT), &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(fleet_results(&f).iter().all(|x| x.0 == "rolling-out"));
+    assert_all(&f, "rolling-out");
     assert_once_each(&f, 3, &["/wxa/grayrelease"]);
     // an hour later: the look finds the new version as healthy as the old one, and releases
     f.emu.world().advance(3600);
     let r = f.run(&fleet_args("run", &ROLLOUT), &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        fleet_results(&f).iter().all(|x| x.0 == "published"),
-        "{:?}",
-        fleet_results(&f)
-    );
+    assert_all(&f, "published");
     assert_once_each(
         &f,
         3,
@@ -1342,33 +1349,15 @@ fn a_killed_fleet_rollout_raises_and_releases_once() {
     f.write_all();
     let mut args = fleet_args("run", &ROLLOUT);
     args.extend(["--concurrency", "3"]);
-    let kill_at = |ms: u64| {
-        let mut child = f.spawn(&args);
-        std::thread::sleep(std::time::Duration::from_millis(ms));
-        let _ = child.kill();
-        let _ = child.wait();
-    };
-    for ms in [150, 220, 290] {
-        kill_at(ms);
-    }
+    f.kill_at(&args, &[150, 220, 290]);
     let r = f.run(&args, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        fleet_results(&f).iter().all(|x| x.0 == "rolling-out"),
-        "{:?}",
-        fleet_results(&f)
-    );
+    assert_all(&f, "rolling-out");
     f.emu.world().advance(3600);
-    for ms in [40, 80, 120] {
-        kill_at(ms);
-    }
+    f.kill_at(&args, &[40, 80, 120]);
     let r = f.run(&args, &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(
-        fleet_results(&f).iter().all(|x| x.0 == "published"),
-        "{:?}",
-        fleet_results(&f)
-    );
+    assert_all(&f, "published");
     assert_once_each(
         &f,
         6,
