@@ -134,7 +134,7 @@ impl Runner {
 
     /// The crash-after hook: `name` stops after the first such call of this process, `name#n`
     /// after the n-th.
-    fn crash_now(&mut self, name: &str) -> bool {
+    fn crash_now(&self, name: &str) -> bool {
         let Some(hook) = self.crash_after.as_deref() else {
             return false;
         };
