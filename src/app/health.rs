@@ -23,15 +23,14 @@ const FEEDBACK_PAGES: u64 = 20;
 const CRASH_TYPES: [u32; 5] = [1, 2, 3, 4, 5];
 
 fn invalid(endpoint: &str, e: &impl std::fmt::Display, v: &serde_json::Value) -> CallError {
-    CallError::Transport {
-        endpoint: endpoint.into(),
-        failure: mp_release_core::retry::Failure::Unexpected,
-        detail: format!(
+    CallError::unexpected(
+        endpoint,
+        format!(
             "the answer does not fit what the health gate needs ({e}), so the rollout stopped instead of guessing; \
              the answer was {}",
             mp_release_core::pipeline::clip(&v.to_string())
         ),
-    }
+    )
 }
 
 /// The first frame of a stack (`at …`), else its first line: WeChat's `errorStack` starts with

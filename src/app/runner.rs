@@ -603,14 +603,15 @@ pub(super) fn answer<T: serde::de::DeserializeOwned>(
     endpoint: &str,
     v: &Value,
 ) -> Result<T, CallError> {
-    wire::parse(v).map_err(|e| CallError::Transport {
-        endpoint: endpoint.into(),
-        failure: Failure::Unexpected,
-        detail: format!(
-            "the answer does not fit what mp-release acts on ({e}), so it stopped instead of guessing; \
-             the answer was {}",
-            mp_release_core::pipeline::clip(&v.to_string())
-        ),
+    wire::parse(v).map_err(|e| {
+        CallError::unexpected(
+            endpoint,
+            format!(
+                "the answer does not fit what mp-release acts on ({e}), so it stopped instead of guessing; \
+                 the answer was {}",
+                mp_release_core::pipeline::clip(&v.to_string())
+            ),
+        )
     })
 }
 

@@ -41,12 +41,7 @@ struct TrendRow {
 /// An answer of `path` that mp-release cannot take as it stands: the read stops (exit 3), saying
 /// what it saw.
 fn doubt(path: &str, detail: String) -> anyhow::Error {
-    anyhow::anyhow!(CallError::Transport {
-        endpoint: path.into(),
-        failure: mp_release_core::retry::Failure::Unexpected,
-        detail,
-    }
-    .explain())
+    anyhow::anyhow!(CallError::unexpected(path, detail).explain())
 }
 
 /// The day's figures in a one-day trend answer: `None` while its list is empty (not ready yet,

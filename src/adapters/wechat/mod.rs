@@ -56,6 +56,16 @@ pub enum CallError {
 }
 
 impl CallError {
+    /// An answer mp-release cannot act on as it stands (a wrong type, another day's figures):
+    /// never retried, the run stops in doubt saying what it saw.
+    pub fn unexpected(endpoint: &str, detail: String) -> Self {
+        Self::Transport {
+            endpoint: endpoint.into(),
+            failure: Failure::Unexpected,
+            detail,
+        }
+    }
+
     /// The failure for the retry rules.
     pub fn failure(&self) -> Failure {
         match self {
