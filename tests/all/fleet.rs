@@ -1303,7 +1303,8 @@ const ROLLOUT: [&str; 8] = [
 
 /// A fleet's health-gated rollout outlasts its run: each app's step is kept in the state-dir, and
 /// the next `fleet run` takes the look and releases. Exactly one grayrelease and one release per
-/// app, whatever the number of runs; a finished fleet sends nothing.
+/// app, whatever the number of runs; a finished fleet sends nothing. (Every run is scanned for
+/// secrets by `Fleet::run`.)
 #[test]
 fn a_fleet_rolls_out_across_runs() {
     let f = Fleet::new(3, fleet_traffic(20.0, 20.0), |_, s| s);
@@ -1336,7 +1337,6 @@ fn a_fleet_rolls_out_across_runs() {
     let r = f.run(&fleet_args("run", &ROLLOUT), &[]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_once_each(&f, 3, &["/wxa/grayrelease", "/wxa/release"]);
-    f.assert_no_leaks(&r, "");
 }
 
 /// `kill -9` at growing moments of the runs that raise and release a fleet's rollout: every
